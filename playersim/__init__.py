@@ -1,0 +1,106 @@
+"""playersim: simulated media players that speak Adobe's Streaming Media Collection API.
+
+Players are sans-IO state machines on an injected clock; transports are the only I/O; one wire
+model is shared by the players that emit requests and the collectors that judge them. Everything
+a user needs is exported here; the submodules are an implementation detail.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("playersim")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
+
+from playersim.behaviour import Action, Behaviour, Decision, SessionView, ViewerBehaviour
+from playersim.clock import (
+    Clock,
+    ManualClock,
+    SystemClock,
+    VirtualClock,
+    format_instant,
+    parse_instant,
+)
+from playersim.collector import CollectedEvent, CollectedSession, Collector
+from playersim.conformance import Problem, Rule, check_session
+from playersim.delivery import Outbox
+from playersim.engine import Engine
+from playersim.errors import (
+    EndpointUnreachableError,
+    PlayerProtocolError,
+    PlayersimError,
+    ProfileError,
+    TransportError,
+    WireError,
+)
+from playersim.http_transport import AsyncHttpTransport, HttpTransport
+from playersim.metadata import MetadataPool, Title, Visitor
+from playersim.player import Player
+from playersim.profiles import Profile, bundled_profiles, load_profile, profile_from_dict
+from playersim.recording import Recorder, RecordingTransport, read_recording
+from playersim.states import State
+from playersim.summary import RunStats
+from playersim.transport import (
+    AsyncMemoryTransport,
+    AsyncTransport,
+    MemoryTransport,
+    Request,
+    Response,
+    Transport,
+)
+from playersim.wire import EventType, parse_body, validate_body
+
+__all__ = [
+    "Action",
+    "AsyncHttpTransport",
+    "AsyncMemoryTransport",
+    "AsyncTransport",
+    "Behaviour",
+    "Clock",
+    "CollectedEvent",
+    "CollectedSession",
+    "Collector",
+    "Decision",
+    "EndpointUnreachableError",
+    "Engine",
+    "EventType",
+    "HttpTransport",
+    "ManualClock",
+    "MemoryTransport",
+    "MetadataPool",
+    "Outbox",
+    "Player",
+    "PlayerProtocolError",
+    "PlayersimError",
+    "Problem",
+    "Profile",
+    "ProfileError",
+    "Recorder",
+    "RecordingTransport",
+    "Request",
+    "Response",
+    "Rule",
+    "RunStats",
+    "SessionView",
+    "State",
+    "SystemClock",
+    "Title",
+    "Transport",
+    "TransportError",
+    "ViewerBehaviour",
+    "VirtualClock",
+    "Visitor",
+    "WireError",
+    "__version__",
+    "bundled_profiles",
+    "check_session",
+    "format_instant",
+    "load_profile",
+    "parse_body",
+    "parse_instant",
+    "profile_from_dict",
+    "read_recording",
+    "validate_body",
+]

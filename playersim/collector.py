@@ -1,0 +1,254 @@
+"""The collector: judges MCA requests exactly as MCA-SPEC.md says, and remembers what it accepted.
+
+It is the other half of the wire model: the in-memory transport hands it requests directly, and
+the HTTP server (later) puts it behind a socket. It answers like the API:
+
+- `201` with `Location: /api/v1/sessions/<64 hex>` for a valid sessionStart;
+- `204` for a valid event of an open session;
+- `400` with `{"message": ...}` naming what failed, for a body the API would refuse;
+- `404` for an unknown session id (or path), `405` for a method other than POST;
+- `410` for a session closed by `sessionEnd`, by 10 minutes without an event, or by 30 minutes
+  without a playhead change, all measured on the collector's own clock.
+
+It keeps every session's accepted events for inspection, and a conformance report of the
+session-level rules the real API cannot check (`playersim.conformance`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from playersim.clock import Clock
+from playersim.conformance import Problem, check_session
+from playersim.errors import WireError
+from playersim.transport import SESSIONS_PATH, Response
+from playersim.wire import BodyModel, EventType, SessionStart, parse_body, validate_body
+
+__all__ = ["CollectedEvent", "CollectedSession", "Collector"]
+
+IDLE_TIMEOUT_MS: Final = 10 * 60_000  # no event for 10 minutes closes a session
+STALL_TIMEOUT_MS: Final = 30 * 60_000  # no playhead change for 30 minutes closes it
+_EVENTS_PATH = re.compile(r"^/api/v1/sessions/([^/]+)/events/?$")
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedEvent:
+    """One accepted request: its validated body and the instant it arrived (collector clock)."""
+
+    body: BodyModel
+    received_at: int
+
+    @property
+    def event_type(self) -> str:
+        return self.body.event_type
+
+    @property
+    def playhead(self) -> float:
+        return self.body.player_time.playhead
+
+    @property
+    def ts(self) -> int:
+        return self.body.player_time.ts
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The event's params as sent on the wire (dotted keys), or {}."""
+        params = getattr(self.body, "params", None)
+        if params is None:
+            return {}
+        dumped: dict[str, Any] = params.model_dump(by_alias=True, exclude_none=True)
+        return dumped
+
+
+@dataclass(slots=True)
+class CollectedSession:
+    """A session as the collector saw it."""
+
+    sid: str
+    events: list[CollectedEvent]
+    opened_at: int
+    closed_at: int | None = None
+    close_reason: str | None = None  # "sessionEnd", "idle timeout", "playhead stalled"
+    _last_event_at: int = 0
+    _last_playhead: float = -1.0
+    _playhead_changed_at: int = 0
+    _problems: list[Problem] | None = field(default=None, repr=False)
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def start(self) -> SessionStart:
+        """The sessionStart body that opened the session."""
+        body = self.events[0].body
+        assert isinstance(body, SessionStart)
+        return body
+
+    @property
+    def event_types(self) -> list[str]:
+        return [event.event_type for event in self.events]
+
+    @property
+    def completed(self) -> bool:
+        return any(event.event_type == EventType.SESSION_COMPLETE for event in self.events)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Conformance problems in what was received so far (MCA-SPEC.md sections 4 and 5)."""
+        if self._problems is None:
+            self._problems = check_session(
+                [event.body for event in self.events],
+                closed=not self.open,
+                close_reason=self.close_reason,
+            )
+        return self._problems
+
+    def _accept(self, body: BodyModel, now: int) -> None:
+        self.events.append(CollectedEvent(body, now))
+        self._problems = None
+        self._last_event_at = now
+        playhead = body.player_time.playhead
+        if playhead != self._last_playhead:
+            self._last_playhead = playhead
+            self._playhead_changed_at = now
+
+    def _close(self, at: int, reason: str) -> None:
+        self.closed_at = at
+        self.close_reason = reason
+        self._problems = None
+
+    def _expire(self, now: int) -> None:
+        """Close the session if the back end's timeouts have run out by `now`."""
+        if self.closed_at is not None:
+            return
+        idle_deadline = self._last_event_at + IDLE_TIMEOUT_MS
+        stall_deadline = self._playhead_changed_at + STALL_TIMEOUT_MS
+        if now > idle_deadline and idle_deadline <= stall_deadline:
+            self._close(idle_deadline, "idle timeout")
+        elif now > stall_deadline:
+            self._close(stall_deadline, "playhead stalled")
+
+
+class Collector:
+    """An in-process MCA endpoint with validation, session ids, timeouts and a memory.
+
+    >>> from playersim.clock import VirtualClock
+    >>> collector = Collector(clock=VirtualClock("2026-11-27T12:00:00Z"))
+    >>> collector.handle("POST", "/api/v1/sessions", b"{}").status
+    400
+    """
+
+    def __init__(self, clock: Clock, *, seed: int | str = 0) -> None:
+        self.clock = clock
+        self._seed = str(seed)
+        self._sessions: dict[str, CollectedSession] = {}
+        self.statuses: Counter[int] = Counter()
+        self.requests_by_event: Counter[str] = Counter()
+
+    # --- inspection ----------------------------------------------------------------------------
+
+    @property
+    def sessions(self) -> list[CollectedSession]:
+        """Every session opened so far, in the order they were opened."""
+        return list(self._sessions.values())
+
+    def session(self, sid: str) -> CollectedSession:
+        """The session with this id (KeyError if the collector never opened it)."""
+        return self._sessions[sid]
+
+    def expire(self) -> None:
+        """Apply the idle and stall timeouts to every session, as of the clock's now."""
+        now = self.clock.now()
+        for session in self._sessions.values():
+            session._expire(now)
+
+    def problems(self) -> list[tuple[str, Problem]]:
+        """Every conformance problem of every session, with its sid."""
+        return [(s.sid, p) for s in self._sessions.values() for p in s.problems]
+
+    # --- the API -------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, body: bytes | str | dict[str, Any] | Any) -> Response:
+        """Answer one request as the MCA would. `body` is raw JSON or an already decoded value."""
+        response = self._answer(method, path, body)
+        self.statuses[response.status] += 1
+        return response
+
+    def _answer(self, method: str, path: str, raw: object) -> Response:
+        bare = path.split("?", 1)[0]
+        if bare.rstrip("/") == SESSIONS_PATH:
+            if method != "POST":
+                return _error(405, f"{method} is not allowed on {SESSIONS_PATH}: use POST")
+            return self._start(raw)
+        match = _EVENTS_PATH.match(bare)
+        if match is None:
+            return _error(404, f"no such endpoint: {bare}")
+        if method != "POST":
+            return _error(405, f"{method} is not allowed on {bare}: use POST")
+        return self._event(match.group(1), raw)
+
+    def _start(self, raw: object) -> Response:
+        try:
+            body = _decode(raw)
+        except WireError as exc:
+            return _error(400, exc.message)
+        self.requests_by_event[body.event_type] += 1
+        if not isinstance(body, SessionStart):
+            return _error(
+                400,
+                f"{SESSIONS_PATH} opens a session and takes a sessionStart body, "
+                f"not {body.event_type}; send other events to {SESSIONS_PATH}/<sid>/events",
+            )
+        now = self.clock.now()
+        sid = self._new_sid()
+        session = CollectedSession(sid=sid, events=[], opened_at=now)
+        session._accept(body, now)
+        self._sessions[sid] = session
+        return Response(201, location=f"{SESSIONS_PATH}/{sid}")
+
+    def _event(self, sid: str, raw: object) -> Response:
+        session = self._sessions.get(sid)
+        if session is None:
+            return _error(404, f"unknown session id {sid!r}")
+        now = self.clock.now()
+        session._expire(now)
+        if not session.open:
+            return _error(410, f"session {sid} is closed ({session.close_reason})")
+        try:
+            body = _decode(raw)
+        except WireError as exc:
+            return _error(400, exc.message)
+        self.requests_by_event[body.event_type] += 1
+        if isinstance(body, SessionStart):
+            return _error(400, f"sessionStart opens a session: POST it to {SESSIONS_PATH}")
+        session._accept(body, now)
+        if body.event_type == EventType.SESSION_END.value:
+            session._close(now, "sessionEnd")
+        return Response(204)
+
+    def _new_sid(self) -> str:
+        # Derived from the collector's seed and a counter, not random: the same run gives the
+        # same sids, so recordings are byte-identical. 64 lowercase hex, like the real API's.
+        material = f"playersim:{self._seed}:{len(self._sessions)}".encode()
+        return hashlib.sha256(material).hexdigest()
+
+
+def _decode(raw: object) -> BodyModel:
+    if isinstance(raw, bytes | bytearray | str):
+        return parse_body(raw)
+    return validate_body(raw)
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(status, message=message)
+
+
+def error_body(message: str) -> bytes:
+    """The JSON body of an error answer: `{"message": ...}`."""
+    return json.dumps({"message": message}).encode()

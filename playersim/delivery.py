@@ -1,0 +1,72 @@
+"""Delivery: one session's requests leave in order, one at a time, and only once they can.
+
+A player produces bodies; an `Outbox` turns them into requests. Nothing but the sessionStart can
+go out before its 201 names the session id, and the MCA back end orders events by arrival beyond
+a small window, so each session has exactly one request in flight and a FIFO behind it
+(MCA-SPEC.md sections 4 and 5). The outbox does no I/O itself: engines, sync or async, ask it for
+the next request, send it however they send, and report the answer back.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from playersim.transport import SESSIONS_PATH, Request, Response, events_path
+from playersim.wire import EventType, WireBody
+
+__all__ = ["Outbox"]
+
+_GONE = frozenset({404, 410})
+
+
+class Outbox:
+    """The ordered queue of one session's requests."""
+
+    __slots__ = ("_in_flight", "_queue", "dropped", "sid")
+
+    def __init__(self) -> None:
+        self.sid: str | None = None
+        self._queue: deque[WireBody] = deque()
+        self._in_flight: Request | None = None
+        self.dropped = 0  # bodies that could never be sent: their session did not open, or closed
+
+    def push(self, bodies: list[WireBody]) -> None:
+        self._queue.extend(bodies)
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def next_request(self) -> Request | None:
+        """The next request to send, or None if nothing may go out now."""
+        if self._in_flight is not None or not self._queue:
+            return None
+        body = self._queue[0]
+        if body["eventType"] == EventType.SESSION_START:
+            request = Request(SESSIONS_PATH, body)
+        elif self.sid is None:
+            return None  # waiting for the sessionStart's 201
+        else:
+            request = Request(events_path(self.sid), body)
+        self._in_flight = request
+        return request
+
+    def settle(self, request: Request, response: Response | None) -> None:
+        """Record the answer to the request in flight (None: it got no answer)."""
+        assert request is self._in_flight, "settle() takes the request in flight"
+        self._in_flight = None
+        self._queue.popleft()
+        status = response.status if response is not None else None
+        if request.event_type == EventType.SESSION_START:
+            self.sid = response.sid if response is not None and status == 201 else None
+            if self.sid is None:
+                self._drop_until_next_start()
+        elif status in _GONE:
+            self.sid = None
+            self._drop_until_next_start()
+
+    def _drop_until_next_start(self) -> None:
+        # Events of a session that does not exist can never be delivered; a later sessionStart
+        # (a resumed session) starts a fresh run of the queue.
+        while self._queue and self._queue[0]["eventType"] != EventType.SESSION_START:
+            self._queue.popleft()
+            self.dropped += 1

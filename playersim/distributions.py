@@ -1,0 +1,143 @@
+"""Random quantities a profile can describe, in a form a user can read and tune.
+
+In a profile each quantity is a small table naming its distribution, e.g.
+`startup_seconds = { distribution = "lognormal", median = 1.5, sigma = 0.6, max = 20 }`.
+Every distribution samples from the `random.Random` it is given (the session's own), never from
+the global one, so sessions stay reproducible whatever order they are simulated in.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Annotated, Literal, Self, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Distribution",
+    "Exponential",
+    "Fixed",
+    "LogNormal",
+    "Normal",
+    "Uniform",
+]
+
+
+class _Distribution(BaseModel):
+    # Aliases on output too, so a dumped profile loads back as the same profile.
+    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True)
+
+    min: float | None = Field(default=None, description="Samples below this are raised to it.")
+    max: float | None = Field(default=None, description="Samples above this are lowered to it.")
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> Self:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is greater than max ({self.max:g})")
+        return self
+
+    def sample(self, rng: random.Random) -> float:
+        """One draw, clamped to [min, max] where those are set."""
+        value = self._draw(rng)
+        if self.min is not None:
+            value = max(value, self.min)
+        if self.max is not None:
+            value = min(value, self.max)
+        return value
+
+    def _draw(self, rng: random.Random) -> float:
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        """The mean before clamping: what a profile author reasons about."""
+        raise NotImplementedError
+
+
+class Fixed(_Distribution):
+    """Always the same value."""
+
+    distribution: Literal["fixed"]
+    value: float
+
+    def _draw(self, rng: random.Random) -> float:
+        return self.value
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+
+class Uniform(_Distribution):
+    """Any value between `low` and `high`, equally likely."""
+
+    distribution: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _low_below_high(self) -> Self:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is greater than high ({self.high:g})")
+        return self
+
+    def _draw(self, rng: random.Random) -> float:
+        return rng.uniform(self.low, self.high)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+
+class Normal(_Distribution):
+    """A bell curve around `mean` with standard deviation `sd`."""
+
+    distribution: Literal["normal"]
+    mean_: float = Field(alias="mean")
+    sd: float = Field(ge=0)
+
+    def _draw(self, rng: random.Random) -> float:
+        return rng.gauss(self.mean_, self.sd)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+
+class LogNormal(_Distribution):
+    """Positive, right-skewed: most values near `median`, a long tail of large ones.
+
+    The usual shape of durations people choose (how long they watch, how long they pause).
+    `sigma` is the standard deviation of the logarithm: 0.5 is tight, 1.5 very spread.
+    """
+
+    distribution: Literal["lognormal"]
+    median: float = Field(gt=0)
+    sigma: float = Field(ge=0)
+
+    def _draw(self, rng: random.Random) -> float:
+        return rng.lognormvariate(math.log(self.median), self.sigma)
+
+    @property
+    def mean(self) -> float:
+        return self.median * math.exp(self.sigma**2 / 2)
+
+
+class Exponential(_Distribution):
+    """Memoryless waiting times with the given `mean` (e.g. the time until a viewer leaves)."""
+
+    distribution: Literal["exponential"]
+    mean_: float = Field(alias="mean", gt=0)
+
+    def _draw(self, rng: random.Random) -> float:
+        return rng.expovariate(1 / self.mean_)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+
+Distribution: TypeAlias = Annotated[
+    Fixed | Uniform | Normal | LogNormal | Exponential, Field(discriminator="distribution")
+]

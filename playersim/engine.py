@@ -1,0 +1,149 @@
+"""The engine: many players on one clock, their requests delivered through one transport.
+
+Virtual time: the engine keeps a heap of player wake-ups and, on a `VirtualClock`, jumps the
+clock from one wake-up to the next, so hours of traffic take seconds and a test controls time to
+the millisecond (`advance(10)`). On any clock, `step()` serves whatever is due at the clock's
+present instant, which is how a test under `freezegun` drives players on a `SystemClock`.
+
+The engine owns delivery: each session's requests go through its `Outbox`, so none leaves before
+its session id is known, one at a time, in order. Everything sent is counted in `stats`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from datetime import datetime
+from typing import Final
+
+from playersim.clock import Clock, ManualClock, parse_instant
+from playersim.delivery import Outbox
+from playersim.errors import EndpointUnreachableError, TransportError
+from playersim.player import Player
+from playersim.summary import RunStats
+from playersim.transport import Transport
+
+__all__ = ["Engine"]
+
+# Requests in a row that got no answer at all before a run gives up on the endpoint.
+MAX_CONSECUTIVE_UNANSWERED: Final = 20
+
+
+class Engine:
+    """Runs players against a transport, on a clock.
+
+    >>> from playersim import Collector, MemoryTransport, VirtualClock, load_profile
+    >>> clock = VirtualClock("2026-11-27T12:00:00Z")
+    >>> collector = Collector(clock)
+    >>> engine = Engine(clock, MemoryTransport(collector))
+    >>> player = engine.add(Player(load_profile("live-news"), seed=1))
+    >>> engine.advance(60)
+    >>> collector.sessions[0].event_types[:2]
+    ['sessionStart', 'play']
+    """
+
+    def __init__(self, clock: Clock, transport: Transport) -> None:
+        self.clock = clock
+        self.transport = transport
+        self.stats = RunStats()
+        self.players: list[Player] = []
+        self._heap: list[tuple[int, int, Player, Outbox]] = []
+        self._order = itertools.count()
+        self._unanswered = 0
+
+    def add(self, player: Player) -> Player:
+        """Schedule a player; it starts at its `start_at`, or now if it has none."""
+        if player.start_at is None:
+            player.start_at = self.clock.now()
+        self.players.append(player)
+        self.stats.sessions += 1
+        self._schedule(player, Outbox())
+        return player
+
+    @property
+    def active(self) -> int:
+        """Players that still have something to send."""
+        return len(self._heap)
+
+    @property
+    def next_wakeup(self) -> int | None:
+        return self._heap[0][0] if self._heap else None
+
+    # --- moving time ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Serve every player whose wake-up is due at the clock's present instant."""
+        self._serve_until(self.clock.now())
+
+    def advance(self, seconds: float) -> None:
+        """Move a virtual clock forward by `seconds`, serving every wake-up on the way."""
+        self.advance_to(self.clock.now() + round(seconds * 1000))
+
+    def advance_to(self, instant: str | int | datetime) -> None:
+        """Move a virtual clock forward to `instant`, serving every wake-up on the way."""
+        clock = self._manual_clock()
+        target = parse_instant(instant)
+        while self._heap and self._heap[0][0] <= target:
+            clock.advance_to(self._heap[0][0])
+            self._serve_until(self._heap[0][0])
+        clock.advance_to(target)
+
+    def run(self, until: str | int | datetime | None = None) -> None:
+        """Serve wake-ups until every player has finished (or until `until`)."""
+        clock = self._manual_clock()
+        if until is not None:
+            self.advance_to(until)
+            return
+        while self._heap:
+            clock.advance_to(self._heap[0][0])
+            self._serve_until(self._heap[0][0])
+
+    def _manual_clock(self) -> ManualClock:
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError(
+                f"{self.clock!r} cannot be moved by the engine: use step() as time passes, "
+                "or give the engine a VirtualClock"
+            )
+        return self.clock
+
+    # --- serving players ------------------------------------------------------------------------
+
+    def _schedule(self, player: Player, outbox: Outbox) -> None:
+        wake = player.next_wakeup
+        if wake is None:
+            self._retire(player, outbox)
+        else:
+            heapq.heappush(self._heap, (wake, next(self._order), player, outbox))
+
+    def _serve_until(self, now: int) -> None:
+        while self._heap and self._heap[0][0] <= now:
+            _, _, player, outbox = heapq.heappop(self._heap)
+            bodies = player.due(now)
+            self.stats.generated += len(bodies)
+            outbox.push(bodies)
+            self._deliver(player, outbox)
+            self._schedule(player, outbox)
+
+    def _deliver(self, player: Player, outbox: Outbox) -> None:
+        while (request := outbox.next_request()) is not None:
+            try:
+                response = self.transport.send(request)
+            except TransportError as exc:
+                self._unanswered += 1
+                outbox.settle(request, None)
+                self.stats.record(request, None, exc.reason)
+                player.on_response(request.event_type, None)
+                if self._unanswered >= MAX_CONSECUTIVE_UNANSWERED:
+                    raise EndpointUnreachableError(
+                        f"gave up after {self._unanswered} requests in a row got no answer "
+                        f"(last: {exc})"
+                    ) from exc
+                continue
+            self._unanswered = 0
+            outbox.settle(request, response)
+            self.stats.record(request, response)
+            player.on_response(request.event_type, response.status, sid=response.sid)
+
+    def _retire(self, player: Player, outbox: Outbox) -> None:
+        self.stats.dropped += outbox.dropped + len(outbox)
+        self.stats.outcomes[player.outcome or "unfinished"] += 1

@@ -1,0 +1,130 @@
+"""HTTP transports: MCA requests over the network with httpx, sync and async.
+
+Both flavours post the body as compact JSON to `base_url + path`, read the session id from the
+`Location` header of a 201, and turn every HTTP answer (4xx and 5xx included) into a `Response`
+carrying the `message` of the error body. A request that gets no answer (connection refused,
+reset, DNS failure, timeout) raises `TransportError` naming the URL and the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+
+import httpx
+
+from playersim.errors import TransportError
+from playersim.transport import Request, Response
+
+__all__ = ["AsyncHttpTransport", "HttpTransport", "check_base_url"]
+
+DEFAULT_TIMEOUT: Final = 10.0
+_HEADERS: Final = {"Content-Type": "application/json"}
+
+
+def check_base_url(base_url: str) -> httpx.URL:
+    """The URL, if it is an absolute http(s) URL; ValueError saying what is wrong otherwise."""
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{base_url!r} is not a URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"{base_url!r} is not an http:// or https:// URL with a host")
+    return url
+
+
+def _encode(request: Request) -> bytes:
+    return json.dumps(request.body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _response(answer: httpx.Response) -> Response:
+    message = None
+    if answer.status_code >= 400:
+        try:
+            payload = answer.json()
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and isinstance(payload.get("message"), str):
+            message = payload["message"]
+        else:
+            message = answer.text.strip()[:200] or answer.reason_phrase
+    return Response(answer.status_code, location=answer.headers.get("location"), message=message)
+
+
+def _no_answer(
+    request: Request, url: httpx.URL, exc: httpx.TransportError, timeout: float
+) -> TransportError:
+    target = (
+        str(url.join(request.path.lstrip("/")))
+        if url.path.endswith("/")
+        else str(url) + request.path
+    )
+    if isinstance(exc, httpx.TimeoutException):
+        return TransportError(
+            "POST", target, f"no answer within {timeout:g} s ({type(exc).__name__})"
+        )
+    return TransportError("POST", target, str(exc) or type(exc).__name__)
+
+
+class HttpTransport:
+    """Sends requests to an MCA endpoint over HTTP, one at a time, with a pooled httpx client."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self.timeout = timeout
+        self._client = client or httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def send(self, request: Request) -> Response:
+        try:
+            answer = self._client.post(request.path, content=_encode(request), headers=_HEADERS)
+        except httpx.TransportError as exc:
+            raise _no_answer(request, self.base_url, exc, self.timeout) from exc
+        return _response(answer)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncHttpTransport:
+    """`HttpTransport` for asyncio: the same requests and answers over `httpx.AsyncClient`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self.timeout = timeout
+        self._client = client or httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+
+    async def send(self, request: Request) -> Response:
+        try:
+            answer = await self._client.post(
+                request.path, content=_encode(request), headers=_HEADERS
+            )
+        except httpx.TransportError as exc:
+            raise _no_answer(request, self.base_url, exc, self.timeout) from exc
+        return _response(answer)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncHttpTransport:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

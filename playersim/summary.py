@@ -1,0 +1,105 @@
+"""Accounting for a run: what was generated, what was sent, what became of it.
+
+Every body a player produced ends up counted exactly once: answered (by status), unanswered
+(no HTTP answer), or dropped (its session never opened or was closed under it). The summary adds
+these up in front of the user, so nothing disappears silently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from playersim.clock import format_instant
+from playersim.transport import Request, Response
+
+__all__ = ["RunStats", "format_summary"]
+
+NO_ANSWER = "no answer"
+_MAX_EXAMPLES = 5
+
+
+@dataclass
+class RunStats:
+    """Counters a run keeps as it goes."""
+
+    sessions: int = 0  # players started
+    outcomes: Counter[str] = field(default_factory=Counter)  # completed, left, rejected, ...
+    generated: int = 0  # bodies produced by players
+    sent: Counter[str] = field(default_factory=Counter)  # by event type
+    statuses: Counter[str] = field(default_factory=Counter)  # "201", "204", "400", "no answer"
+    dropped: int = 0
+    problems: list[str] = field(default_factory=list)  # the first few rejections, for people
+    first_ts: int | None = None
+    last_ts: int | None = None
+
+    def record(self, request: Request, response: Response | None, error: str | None = None) -> None:
+        self.sent[request.event_type] += 1
+        ts = request.body["playerTime"]["ts"]
+        if self.first_ts is None or ts < self.first_ts:
+            self.first_ts = ts
+        if self.last_ts is None or ts > self.last_ts:
+            self.last_ts = ts
+        if response is None:
+            self.statuses[NO_ANSWER] += 1
+            self._example(f"{request.event_type}: no answer: {error}")
+        else:
+            self.statuses[str(response.status)] += 1
+            if not response.accepted:
+                self._example(
+                    f"{request.event_type}: {response.status} {response.message or ''}".rstrip()
+                )
+
+    def _example(self, text: str) -> None:
+        if len(self.problems) < _MAX_EXAMPLES and text not in self.problems:
+            self.problems.append(text)
+
+    @property
+    def requests(self) -> int:
+        return sum(self.sent.values())
+
+    @property
+    def accepted(self) -> int:
+        return self.statuses["201"] + self.statuses["204"]
+
+    @property
+    def failed(self) -> int:
+        """Requests not accepted: rejected with a status, or never answered."""
+        return self.requests - self.accepted
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def format_summary(stats: RunStats, *, title: str, conformance: Counter[str] | None = None) -> str:
+    """The end-of-run report, as a small plain-text table."""
+    lines = [title]
+    if stats.first_ts is not None and stats.last_ts is not None:
+        span = (stats.last_ts - stats.first_ts) // 1000
+        lines.append(
+            f"  virtual time   {format_instant(stats.first_ts)} .. {format_instant(stats.last_ts)}"
+            f"  ({span // 3600}h{span % 3600 // 60:02d}m{span % 60:02d}s)"
+        )
+    outcomes = ", ".join(f"{name} {_n(count)}" for name, count in sorted(stats.outcomes.items()))
+    lines.append(f"  sessions       {_n(stats.sessions)}" + (f"  ({outcomes})" if outcomes else ""))
+    lines.append(f"  requests       {_n(stats.requests)} sent, {_n(stats.accepted)} accepted")
+    width = max((len(name) for name in stats.sent), default=0)
+    for name, count in sorted(stats.sent.items(), key=lambda item: (-item[1], item[0])):
+        lines.append(f"    {name:<{width}}  {_n(count):>10}")
+    statuses = ", ".join(f"{code}: {_n(count)}" for code, count in sorted(stats.statuses.items()))
+    lines.append(f"  statuses       {statuses or 'none'}")
+    if stats.dropped:
+        lines.append(f"  dropped        {_n(stats.dropped)} events of sessions that were not open")
+    if stats.failed or stats.dropped:
+        lines.append(f"  errors         {_n(stats.failed)} requests not accepted")
+        lines.extend(f"    {example}" for example in stats.problems)
+    else:
+        lines.append("  errors         none")
+    if conformance is not None:
+        if conformance:
+            rules = ", ".join(f"{rule}: {_n(count)}" for rule, count in sorted(conformance.items()))
+            lines.append(f"  conformance    {_n(sum(conformance.values()))} problems ({rules})")
+        else:
+            lines.append("  conformance    no problems")
+    return "\n".join(lines)

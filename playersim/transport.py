@@ -1,0 +1,124 @@
+"""Transports: the only I/O in playersim, behind one small interface.
+
+A transport takes a `Request` (a path and a JSON body) and returns a `Response` (a status, the
+`Location` of a new session, the `message` of a 4xx). Every HTTP answer is a `Response`, whatever
+its status: 4xx and 5xx are results to count and act on, never swallowed and never raised. Only a
+request that got no answer at all (refused, reset, timed out) raises `TransportError`.
+
+Implementations: `MemoryTransport` (a `Collector` in-process, no sockets), `HttpTransport` and
+`AsyncHttpTransport` (httpx, in `playersim.http_transport`), and wrappers such as
+`RecordingTransport` (`playersim.recording`) that add behaviour around another transport.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Protocol
+
+from playersim.wire import WireBody
+
+if TYPE_CHECKING:
+    from playersim.collector import Collector
+
+__all__ = [
+    "SESSIONS_PATH",
+    "AsyncMemoryTransport",
+    "AsyncTransport",
+    "MemoryTransport",
+    "Request",
+    "Response",
+    "Transport",
+    "events_path",
+    "sid_from_location",
+]
+
+SESSIONS_PATH: Final = "/api/v1/sessions"
+# MCA-SPEC.md section 1: the sid is what follows "sessions/" in the Location header.
+_LOCATION = re.compile(r"^/api/(.*)/sessions/(.*)")
+
+
+def events_path(sid: str) -> str:
+    """The path that a session's events are posted to."""
+    return f"{SESSIONS_PATH}/{sid}/events"
+
+
+def sid_from_location(location: str | None) -> str | None:
+    """The session id in a `Location` header (`/api/v1/sessions/<sid>`), or None."""
+    if not location:
+        return None
+    match = _LOCATION.match(location)
+    return match.group(2) if match and match.group(2) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One MCA call: `POST path` with a JSON body."""
+
+    path: str
+    body: WireBody
+
+    @property
+    def event_type(self) -> str:
+        return str(self.body.get("eventType", ""))
+
+    @property
+    def sid(self) -> str | None:
+        """The session this request belongs to (None for a sessionStart, before it is known)."""
+        if self.path.startswith(SESSIONS_PATH + "/") and self.path.endswith("/events"):
+            return self.path[len(SESSIONS_PATH) + 1 : -len("/events")]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """An HTTP answer, as the MCA gives it."""
+
+    status: int
+    location: str | None = None  # the Location header of a 201
+    message: str | None = None  # the `message` of a 4xx/5xx JSON body
+
+    @property
+    def sid(self) -> str | None:
+        return sid_from_location(self.location)
+
+    @property
+    def accepted(self) -> bool:
+        """True for 201 Created and 204 No Content: the collector took the request."""
+        return self.status in (201, 204)
+
+
+class Transport(Protocol):
+    """Sends one request and returns the answer; raises `TransportError` only on no answer."""
+
+    def send(self, request: Request) -> Response: ...
+
+
+class AsyncTransport(Protocol):
+    """The asyncio flavour of `Transport`, with the same request and response types."""
+
+    async def send(self, request: Request) -> Response: ...
+
+
+class MemoryTransport:
+    """Hands each request straight to an in-process `Collector`: no sockets, no serialisation.
+
+    The collector validates the body exactly as it validates JSON off the wire, so what it
+    accepts here it would accept over HTTP.
+    """
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+
+    def send(self, request: Request) -> Response:
+        return self.collector.handle("POST", request.path, request.body)
+
+
+class AsyncMemoryTransport:
+    """`MemoryTransport` for asyncio code: the same collector, awaited."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+
+    async def send(self, request: Request) -> Response:
+        return self.collector.handle("POST", request.path, request.body)

@@ -1,0 +1,539 @@
+"""The MCA wire model: one definition of the request body, shared by players and collectors.
+
+Players build bodies with the key names and builders defined here, collectors validate incoming
+JSON against these models, and (later) the `/api/v1/schemas/{eventType}` documents are generated
+from them. A change to the contract (MCA-SPEC.md sections 2 and 3) is a change in this file only.
+
+Two rules shape every model:
+- JSON types are strict, as Adobe's draft-04 schemas are: `"12"` is not a number, `1.0` is not an
+  integer, `true` is not a number. A lax model would accept traffic the real API rejects.
+- Unknown keys are refused (`additionalProperties: false`), so a typo such as `media.lenght` is a
+  400 naming the key, not a silently lost field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Final, Literal, TypeAlias, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
+
+from playersim.errors import WireError
+
+__all__ = [
+    "CUSTOM_METADATA_EVENTS",
+    "EVENT_TYPES",
+    "Body",
+    "EventType",
+    "WireBody",
+    "body_adapter",
+    "make_body",
+    "parse_body",
+    "validate_body",
+]
+
+WireBody: TypeAlias = dict[str, Any]
+"""A request body as it travels: the JSON object, with dotted keys and no nulls."""
+
+
+class EventType(StrEnum):
+    """Every `eventType` the MCA knows (MCA-SPEC.md section 2). There is no pause/resume/seek."""
+
+    SESSION_START = "sessionStart"
+    PLAY = "play"
+    PING = "ping"
+    PAUSE_START = "pauseStart"
+    BUFFER_START = "bufferStart"
+    BITRATE_CHANGE = "bitrateChange"
+    ERROR = "error"
+    AD_BREAK_START = "adBreakStart"
+    AD_START = "adStart"
+    AD_COMPLETE = "adComplete"
+    AD_SKIP = "adSkip"
+    AD_BREAK_COMPLETE = "adBreakComplete"
+    CHAPTER_START = "chapterStart"
+    CHAPTER_COMPLETE = "chapterComplete"
+    CHAPTER_SKIP = "chapterSkip"
+    STATE_START = "stateStart"
+    STATE_END = "stateEnd"
+    STATES_UPDATE = "statesUpdate"
+    SESSION_COMPLETE = "sessionComplete"
+    SESSION_END = "sessionEnd"
+
+
+EVENT_TYPES: Final[tuple[str, ...]] = tuple(e.value for e in EventType)
+
+# customMetadata is accepted on any event by the API, but only these three carry it into
+# reports; elsewhere it is a conformance problem, not a 400 (MCA-SPEC.md section 2).
+CUSTOM_METADATA_EVENTS: Final[frozenset[str]] = frozenset(
+    {EventType.SESSION_START, EventType.AD_START, EventType.CHAPTER_START}
+)
+
+
+# --- JSON value types -------------------------------------------------------------------------
+
+
+def _number_check(minimum: float | None) -> Any:
+    """A validator for a JSON number (int or float, never bool or string), kept as it arrived.
+
+    Pydantic's float would turn the playhead `8` into `8.0`; keeping ints as ints means a body
+    validated and re-serialised is byte-identical to what was sent.
+    """
+
+    def check(value: object) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number, not {_json_type(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"must be >= {minimum:g}")
+        return value
+
+    return PlainValidator(check)
+
+
+def _as_is(value: int | float) -> int | float:
+    return value
+
+
+def _json_type(value: object) -> str:
+    names = {str: "a string", bool: "a boolean", dict: "an object", list: "an array"}
+    if value is None:
+        return "null"
+    return names.get(type(value), type(value).__name__)
+
+
+Number = Annotated[
+    float, _number_check(None), PlainSerializer(_as_is), WithJsonSchema({"type": "number"})
+]
+NonNegative = Annotated[
+    float,
+    _number_check(0),
+    PlainSerializer(_as_is),
+    WithJsonSchema({"type": "number", "minimum": 0}),
+]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+PositiveInt = Annotated[StrictInt, Field(ge=1)]
+
+_STATE_NAME = r"^[a-zA-Z0-9_.]{1,64}$"
+_CUSTOM_KEY = re.compile(r"^[a-zA-Z0-9_.]+$")
+
+
+def _check_custom_metadata(value: dict[str, str]) -> dict[str, str]:
+    for key in value:
+        if not _CUSTOM_KEY.match(key):
+            raise ValueError(f"key {key!r} may contain only letters, digits, '_' and '.'")
+        if key.startswith("a."):
+            raise ValueError(f"key {key!r} must not start with 'a.' (reserved by Analytics)")
+    return value
+
+
+CustomMetadata = Annotated[dict[str, StrictStr], AfterValidator(_check_custom_metadata)]
+
+
+def _wire(alias: str, *, required: bool = False, **constraints: Any) -> Any:
+    """A field named on the wire by its dotted MCA key."""
+    if required:
+        return Field(alias=alias, **constraints)
+    return Field(default=None, alias=alias, **constraints)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --- playerTime and qoeData -------------------------------------------------------------------
+
+
+class PlayerTime(_Strict):
+    """`playerTime`: the playhead in seconds and `ts` in integer UTC milliseconds."""
+
+    playhead: NonNegative
+    ts: NonNegativeInt
+
+
+class QoeData(_Strict):
+    """`qoeData`: quality-of-experience figures, allowed on any event."""
+
+    bitrate: NonNegativeInt | None = _wire("media.qoe.bitrate")
+    dropped_frames: NonNegativeInt | None = _wire("media.qoe.droppedFrames")
+    frames_per_second: NonNegativeInt | None = _wire("media.qoe.framesPerSecond")
+    time_to_start: NonNegativeInt | None = _wire("media.qoe.timeToStart")
+    error_id: StrictStr | None = _wire("media.qoe.errorID")
+    error_source: Literal["player", "external"] | None = _wire("media.qoe.errorSource")
+
+
+# --- params -----------------------------------------------------------------------------------
+
+
+class CustomerId(_Strict):
+    """One entry of `visitor.customerIDs`."""
+
+    id: StrictStr
+    auth_state: Literal[0, 1, 2] = Field(alias="authState")
+
+
+class SessionStartParams(_Strict):
+    """`params` of `sessionStart`: routing, visitor, content and standard metadata."""
+
+    # analytics and visitor
+    tracking_server: StrictStr = _wire("analytics.trackingServer", required=True, min_length=1)
+    report_suite: StrictStr = _wire("analytics.reportSuite", required=True, min_length=1)
+    org_id: StrictStr = _wire(
+        "visitor.marketingCloudOrgId", required=True, pattern=r"^[0-9A-F]{24}@AdobeOrg$"
+    )
+    visitor_id: StrictStr | None = _wire("analytics.visitorId")
+    aid: StrictStr | None = _wire("analytics.aid")
+    enable_ssl: StrictBool | None = _wire("analytics.enableSSL")
+    ecid: StrictStr | None = _wire("visitor.marketingCloudUserId")
+    aam_location_hint: StrictInt | None = _wire("visitor.aamLocationHint")
+    customer_ids: dict[str, CustomerId] | None = _wire("visitor.customerIDs")
+    app_installation_id: StrictStr | None = _wire("appInstallationId")
+    opt_out_server_side_forwarding: StrictBool | None = _wire(
+        "analytics.optOutServerSideForwarding"
+    )
+    opt_out_share: StrictBool | None = _wire("analytics.optOutShare")
+    # content
+    id: StrictStr = _wire("media.id", required=True, min_length=1)
+    length: NonNegative = _wire("media.length", required=True)
+    content_type: StrictStr = _wire("media.contentType", required=True, min_length=1)
+    player_name: StrictStr = _wire("media.playerName", required=True, min_length=1)
+    channel: StrictStr = _wire("media.channel", required=True, min_length=1)
+    name: StrictStr | None = _wire("media.name")
+    stream_type: Literal["video", "audio"] | None = _wire("media.streamType")
+    resume: StrictBool | None = _wire("media.resume")
+    sdk_version: StrictStr | None = _wire("media.sdkVersion")
+    library_version: StrictStr | None = _wire("media.libraryVersion")
+    downloaded: StrictBool | None = _wire("media.downloaded")
+    publisher: StrictStr | None = _wire("media.publisher")
+    # standard metadata
+    show: StrictStr | None = _wire("media.show")
+    season: StrictStr | None = _wire("media.season")
+    episode: StrictStr | None = _wire("media.episode")
+    asset_id: StrictStr | None = _wire("media.assetId")
+    genre: StrictStr | None = _wire("media.genre")
+    first_air_date: StrictStr | None = _wire("media.firstAirDate", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    first_digital_date: StrictStr | None = _wire(
+        "media.firstDigitalDate", pattern=r"^\d{4}-\d{2}-\d{2}$"
+    )
+    rating: StrictStr | None = _wire("media.rating")
+    originator: StrictStr | None = _wire("media.originator")
+    network: StrictStr | None = _wire("media.network")
+    show_type: Literal["0", "1", "2", "3"] | None = _wire("media.showType")
+    stream_format: StrictStr | None = _wire("media.streamFormat")
+    ad_load: StrictStr | None = _wire("media.adLoad")
+    mvpd: StrictStr | None = _wire("media.pass.mvpd")
+    auth: StrictStr | None = _wire("media.pass.auth")
+    day_part: StrictStr | None = _wire("media.dayPart")
+    feed: StrictStr | None = _wire("media.feed")
+    # audio
+    artist: StrictStr | None = _wire("media.artist")
+    album: StrictStr | None = _wire("media.album")
+    label: StrictStr | None = _wire("media.label")
+    author: StrictStr | None = _wire("media.author")
+    station: StrictStr | None = _wire("media.station")
+
+
+class AdBreakStartParams(_Strict):
+    """`params` of `adBreakStart`. playersim: podIndex 0 is the pre-roll, then 1, 2, ..."""
+
+    pod_index: NonNegativeInt = _wire("media.ad.podIndex", required=True)
+    pod_second: NonNegative = _wire("media.ad.podSecond", required=True)
+    pod_friendly_name: StrictStr | None = _wire("media.ad.podFriendlyName")
+
+
+class AdStartParams(_Strict):
+    """`params` of `adStart`."""
+
+    id: StrictStr = _wire("media.ad.id", required=True, min_length=1)
+    length: NonNegative = _wire("media.ad.length", required=True)
+    pod_position: PositiveInt = _wire("media.ad.podPosition", required=True)
+    player_name: StrictStr = _wire("media.ad.playerName", required=True, min_length=1)
+    name: StrictStr | None = _wire("media.ad.name")
+    advertiser: StrictStr | None = _wire("media.ad.advertiser")
+    campaign_id: StrictStr | None = _wire("media.ad.campaignId")
+    creative_id: StrictStr | None = _wire("media.ad.creativeId")
+    site_id: StrictStr | None = _wire("media.ad.siteId")
+    creative_url: StrictStr | None = _wire("media.ad.creativeURL")
+    placement_id: StrictStr | None = _wire("media.ad.placementId")
+
+
+class ChapterStartParams(_Strict):
+    """`params` of `chapterStart`."""
+
+    index: PositiveInt = _wire("media.chapter.index", required=True)
+    offset: NonNegative = _wire("media.chapter.offset", required=True)
+    length: NonNegative = _wire("media.chapter.length", required=True)
+    friendly_name: StrictStr | None = _wire("media.chapter.friendlyName")
+
+
+class StateParams(_Strict):
+    """`params` of `stateStart` and `stateEnd`."""
+
+    name: StrictStr = _wire("media.state.name", required=True, pattern=_STATE_NAME)
+
+
+class StateRef(_Strict):
+    """One entry of `statesStart` / `statesEnd` in `statesUpdate`."""
+
+    name: StrictStr = _wire("media.state.name", required=True, pattern=_STATE_NAME)
+
+
+class StatesUpdateParams(_Strict):
+    """`params` of `statesUpdate`: states that started and/or ended at this instant."""
+
+    states_start: list[StateRef] | None = Field(default=None, alias="statesStart")
+    states_end: list[StateRef] | None = Field(default=None, alias="statesEnd")
+
+
+class NoParams(_Strict):
+    """`params` of events that document none: only `{}` is allowed."""
+
+
+# --- bodies -----------------------------------------------------------------------------------
+
+
+class _Body(_Strict):
+    player_time: PlayerTime = Field(alias="playerTime")
+    qoe_data: QoeData | None = Field(default=None, alias="qoeData")
+    custom_metadata: CustomMetadata | None = Field(default=None, alias="customMetadata")
+
+
+def _event(name: str) -> Any:
+    return Field(alias="eventType", json_schema_extra={"const": name})
+
+
+class SessionStart(_Body):
+    event_type: Literal["sessionStart"] = _event("sessionStart")
+    params: SessionStartParams
+
+
+class Ping(_Body):
+    """A ping carries only `eventType` and `playerTime` (and optional qoeData): no params."""
+
+    event_type: Literal["ping"] = _event("ping")
+
+
+class AdBreakStart(_Body):
+    event_type: Literal["adBreakStart"] = _event("adBreakStart")
+    params: AdBreakStartParams
+
+
+class AdStart(_Body):
+    event_type: Literal["adStart"] = _event("adStart")
+    params: AdStartParams
+
+
+class ChapterStart(_Body):
+    event_type: Literal["chapterStart"] = _event("chapterStart")
+    params: ChapterStartParams
+
+
+class StateStart(_Body):
+    event_type: Literal["stateStart"] = _event("stateStart")
+    params: StateParams
+
+
+class StateEnd(_Body):
+    event_type: Literal["stateEnd"] = _event("stateEnd")
+    params: StateParams
+
+
+class StatesUpdate(_Body):
+    event_type: Literal["statesUpdate"] = _event("statesUpdate")
+    params: StatesUpdateParams
+
+
+class _Plain(_Body):
+    params: NoParams | None = None
+
+
+class Play(_Plain):
+    event_type: Literal["play"] = _event("play")
+
+
+class PauseStart(_Plain):
+    event_type: Literal["pauseStart"] = _event("pauseStart")
+
+
+class BufferStart(_Plain):
+    event_type: Literal["bufferStart"] = _event("bufferStart")
+
+
+class BitrateChange(_Plain):
+    event_type: Literal["bitrateChange"] = _event("bitrateChange")
+
+
+class Error(_Plain):
+    event_type: Literal["error"] = _event("error")
+
+
+class AdComplete(_Plain):
+    event_type: Literal["adComplete"] = _event("adComplete")
+
+
+class AdSkip(_Plain):
+    event_type: Literal["adSkip"] = _event("adSkip")
+
+
+class AdBreakComplete(_Plain):
+    event_type: Literal["adBreakComplete"] = _event("adBreakComplete")
+
+
+class ChapterComplete(_Plain):
+    event_type: Literal["chapterComplete"] = _event("chapterComplete")
+
+
+class ChapterSkip(_Plain):
+    event_type: Literal["chapterSkip"] = _event("chapterSkip")
+
+
+class SessionComplete(_Plain):
+    event_type: Literal["sessionComplete"] = _event("sessionComplete")
+
+
+class SessionEnd(_Plain):
+    event_type: Literal["sessionEnd"] = _event("sessionEnd")
+
+
+BodyModel: TypeAlias = (
+    SessionStart
+    | Play
+    | Ping
+    | PauseStart
+    | BufferStart
+    | BitrateChange
+    | Error
+    | AdBreakStart
+    | AdStart
+    | AdComplete
+    | AdSkip
+    | AdBreakComplete
+    | ChapterStart
+    | ChapterComplete
+    | ChapterSkip
+    | StateStart
+    | StateEnd
+    | StatesUpdate
+    | SessionComplete
+    | SessionEnd
+)
+Body = Annotated[BodyModel, Field(discriminator="event_type")]
+"""A validated request body: one model per event type, chosen by `eventType`."""
+
+body_adapter: TypeAdapter[BodyModel] = TypeAdapter(Body)
+
+MODELS_BY_EVENT: Final[dict[str, type[BodyModel]]] = {
+    get_args(model.model_fields["event_type"].annotation)[0]: model for model in get_args(BodyModel)
+}
+"""The body model of each event type, for schemas and for code that knows the type up front."""
+
+
+# --- validation with messages a person can act on ---------------------------------------------
+
+
+def validate_body(data: object) -> BodyModel:
+    """Validate a decoded JSON body; raise `WireError` whose message names every failing field."""
+    if not isinstance(data, dict):
+        raise WireError(f"the body must be a JSON object, got {_json_type(data)}")
+    try:
+        return body_adapter.validate_python(data)
+    except ValidationError as exc:
+        raise WireError(_describe(exc, data)) from None
+
+
+def parse_body(raw: bytes | bytearray | str) -> BodyModel:
+    """Decode and validate a JSON request body (see `validate_body`)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WireError(f"the body is not valid JSON: {exc}") from None
+    return validate_body(data)
+
+
+def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
+    event = data.get("eventType")
+    problems: list[str] = []
+    for error in exc.errors(include_url=False):
+        kind = error["type"]
+        if kind == "union_tag_not_found":
+            problems.append("eventType: required")
+            continue
+        if kind == "union_tag_invalid":
+            problems.append(
+                f"eventType: {event!r} is not an MCA event type "
+                f"(expected one of: {', '.join(EVENT_TYPES)})"
+            )
+            continue
+        # The first element of the location is the union tag (the event type): drop it.
+        loc = [str(part) for part in error["loc"][1:]]
+        where = ".".join(loc) or "body"
+        if kind == "missing":
+            problems.append(f"{where}: required")
+        elif kind == "extra_forbidden":
+            problems.append(f"{where}: unknown key, not allowed on {event}")
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {message} (got {_short(error.get('input'))})")
+    summary = "; ".join(problems)
+    return f"{event}: {summary}" if isinstance(event, str) and event in EVENT_TYPES else summary
+
+
+def _short(value: object) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- building bodies --------------------------------------------------------------------------
+
+
+def playhead_value(ms: int) -> int | float:
+    """A playhead in milliseconds as the JSON number sent: whole seconds stay integers."""
+    seconds, rest = divmod(ms, 1000)
+    return seconds if rest == 0 else ms / 1000
+
+
+def make_body(
+    event_type: str,
+    playhead_ms: int,
+    ts: int,
+    *,
+    params: dict[str, Any] | None = None,
+    qoe: dict[str, Any] | None = None,
+    custom: dict[str, str] | None = None,
+) -> WireBody:
+    """The wire JSON of one event, keys in the order of MCA-SPEC.md section 2.
+
+    Players call this on their hot path, so it builds the dict directly; every body it makes is
+    one the models above accept (the property tests and the collector both check that).
+    """
+    body: WireBody = {
+        "playerTime": {"playhead": playhead_value(playhead_ms), "ts": ts},
+        "eventType": event_type,
+    }
+    if params:
+        body["params"] = params
+    if qoe:
+        body["qoeData"] = qoe
+    if custom:
+        body["customMetadata"] = custom
+    return body
