@@ -48,10 +48,11 @@ class PlayerProtocolError(PlayersimError):
     """
 
     def __init__(self, event_type: str, state: str, reason: str = "") -> None:
-        self.event_type = event_type
-        self.state = state
+        # str() first: a StrEnum state's repr would show the enum, not the name users read.
+        self.event_type = str(event_type)
+        self.state = str(state)
         detail = f": {reason}" if reason else ""
-        super().__init__(f"cannot send {event_type!r} in state {state!r}{detail}")
+        super().__init__(f"cannot send {self.event_type!r} in state {self.state!r}{detail}")
 
 
 class TransportError(PlayersimError):

@@ -52,18 +52,14 @@ def _response(answer: httpx.Response) -> Response:
 
 
 def _no_answer(
-    request: Request, url: httpx.URL, exc: httpx.TransportError, timeout: float
+    request: Request, base_url: httpx.URL, exc: httpx.TransportError, timeout: float
 ) -> TransportError:
-    target = (
-        str(url.join(request.path.lstrip("/")))
-        if url.path.endswith("/")
-        else str(url) + request.path
-    )
+    target = str(base_url).rstrip("/") + request.path
     if isinstance(exc, httpx.TimeoutException):
-        return TransportError(
-            "POST", target, f"no answer within {timeout:g} s ({type(exc).__name__})"
-        )
-    return TransportError("POST", target, str(exc) or type(exc).__name__)
+        reason = f"no answer within {timeout:g} s ({type(exc).__name__})"
+    else:
+        reason = str(exc) or type(exc).__name__
+    return TransportError("POST", target, reason)
 
 
 class HttpTransport:

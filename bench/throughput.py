@@ -1,0 +1,106 @@
+"""In-memory throughput: players, wire model and collector validation, against a plain baseline.
+
+Run: `python bench/throughput.py [--sessions N] [--repeat R]`
+
+These machines are noisy, so the figure that matters is a ratio against a baseline measured in
+the same run: building the same request bodies as plain dicts and `json.dumps`-ing them in a
+loop, the least any generator of this traffic must do. Absolute requests per second are printed
+too, for the README. Each side is timed `--repeat` times and the best run kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+
+from playersim import Collector, Engine, MemoryTransport, Player, VirtualClock, load_profile
+from playersim.metadata import MetadataPool
+from playersim.wire import WireBody
+
+START = "2026-01-01T12:00:00Z"
+PROFILES = ("vod-movie", "vod-episode", "live-news")
+
+
+def simulate(sessions: int, *, keep: list[WireBody] | None = None) -> int:
+    """One full run; returns the number of requests the collector accepted.
+
+    With `keep`, the accepted bodies are appended to it (outside the timed runs).
+    """
+    clock = VirtualClock(start=START)
+    collector = Collector(clock=clock)
+    engine = Engine(clock, MemoryTransport(collector))
+    profiles = [load_profile(name) for name in PROFILES]
+    pools = [MetadataPool.build(profile, 1) for profile in profiles]
+    for index in range(sessions):
+        which = index % len(profiles)
+        engine.add(
+            Player(
+                profiles[which],
+                seed=1,
+                index=index,
+                metadata=pools[which],
+                start_at=clock.now() + index * 5_000,
+            )
+        )
+    engine.run()
+    assert engine.stats.accepted == engine.stats.requests
+    if keep is not None:
+        keep.extend(
+            event.body.model_dump(by_alias=True, exclude_none=True)
+            for session in collector.sessions
+            for event in session.events
+        )
+    return engine.stats.requests
+
+
+def baseline(bodies: list[WireBody]) -> int:
+    """Build each body as a fresh dict and serialise it: no model, no validation, no player."""
+    dumps = json.dumps
+    count = 0
+    for body in bodies:
+        built: WireBody = {
+            "playerTime": {
+                "playhead": body["playerTime"]["playhead"],
+                "ts": body["playerTime"]["ts"],
+            },
+            "eventType": body["eventType"],
+        }
+        if "params" in body:
+            built["params"] = dict(body["params"])
+        if "qoeData" in body:
+            built["qoeData"] = dict(body["qoeData"])
+        dumps(built)
+        count += 1
+    return count
+
+
+def best_rate(work: Callable[[], int], repeat: int) -> float:
+    best = 0.0
+    for _ in range(repeat):
+        began = time.perf_counter()
+        done = work()
+        best = max(best, done / (time.perf_counter() - began))
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    bodies: list[WireBody] = []
+    requests = simulate(args.sessions, keep=bodies)
+    ours = best_rate(lambda: simulate(args.sessions), args.repeat)
+    plain = best_rate(lambda: baseline(bodies), args.repeat)
+    print(f"sessions              {args.sessions:,}")
+    print(f"requests per run      {requests:,}")
+    print(f"playersim in memory   {ours:,.0f} requests/s (player + wire model + collector)")
+    print(f"baseline              {plain:,.0f} requests/s (build dicts + json.dumps)")
+    print(f"ratio                 {ours / plain:.3f} of baseline")
+
+
+if __name__ == "__main__":
+    main()

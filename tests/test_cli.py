@@ -1,0 +1,160 @@
+"""The command line: `playersim run` in memory, recordings, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from playersim.cli import main
+from playersim.recording import read_recording
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "playersim", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_run_with_no_arguments_simulates_and_summarises() -> None:
+    """`playersim run` alone: sessions on the in-memory collector and a summary, exit 0."""
+    result = run_cli("run")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "100 sessions of live-news, vod-episode, vod-movie" in out
+    assert "in memory" in out
+    for needle in ("sessionStart", "ping", "play", "statuses", "201: 100", "errors         none"):
+        assert needle in out
+    assert "conformance    no problems" in out
+    assert result.stderr == ""
+
+
+def test_the_same_seed_records_identical_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--record` twice with the same seed gives byte-identical NDJSON; another seed differs."""
+    paths = [tmp_path / name for name in ("a.ndjson", "b.ndjson", "c.ndjson")]
+    for path, seed in zip(paths, ("1", "1", "2"), strict=True):
+        assert main(["run", "--sessions", "200", "--seed", seed, "--record", str(path)]) == 0
+    capsys.readouterr()
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert paths[0].read_bytes() != paths[2].read_bytes()
+
+
+def test_every_recorded_request_was_accepted_and_has_the_contract_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each line has session, path, status and body; statuses are 201 for starts, 204 otherwise."""
+    path = tmp_path / "run.ndjson"
+    assert main(["run", "--sessions", "30", "--record", str(path)]) == 0
+    capsys.readouterr()
+    lines = list(read_recording(path))
+    assert lines
+    for line in lines:
+        assert {"session", "path", "status", "body"} <= set(line)
+        assert len(line["session"]) == 64
+        if line["body"]["eventType"] == "sessionStart":
+            assert (line["path"], line["status"]) == ("/api/v1/sessions", 201)
+        else:
+            assert line["path"] == f"/api/v1/sessions/{line['session']}/events"
+            assert line["status"] == 204
+    assert len({line["session"] for line in lines}) == 30
+
+
+def test_start_moves_the_whole_run_in_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--start sets the virtual instant of the first session (backfill or future)."""
+    path = tmp_path / "run.ndjson"
+    assert (
+        main(["run", "--sessions", "3", "--start", "2030-06-01T00:00:00Z", "--record", str(path)])
+        == 0
+    )
+    capsys.readouterr()
+    first = next(read_recording(path))
+    assert first["body"]["playerTime"]["ts"] == 1_906_502_400_000
+
+
+def test_profile_flag_accepts_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--profile takes a path to a .toml file as well as a bundled name."""
+    source = Path(__file__).parent.parent / "profiles" / "live-news.toml"
+    mine = tmp_path / "my-news.toml"
+    mine.write_text(source.read_text().replace('name = "live-news"', 'name = "my-news"'))
+    assert main(["run", "--sessions", "5", "--profile", str(mine)]) == 0
+    assert "5 sessions of my-news" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "--sessions", "zero"], "argument --sessions: 'zero' is not a whole number"),
+        (["run", "--sessions", "0"], "argument --sessions: '0' must be at least 1"),
+        (["run", "--to", "ftp://example"], "argument --to: 'ftp://example' is not an http"),
+        (["run", "--start", "yesterday"], "argument --start: not an ISO-8601 instant"),
+        (["run", "--bogus"], "unrecognized arguments: --bogus"),
+        (["run", "--profile", "nope"], "--profile: nope: no bundled profile of that name"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_clear_line(args: list[str], fragment: str) -> None:
+    """A bad flag or value: status 2, a single line on stderr naming it, no traceback."""
+    result = run_cli(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert fragment in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_a_broken_profile_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:
+    """A profile with a bad value: exit 2, the message names the file, the field and the value."""
+    path = tmp_path / "bad.toml"
+    source = Path(__file__).parent.parent / "profiles" / "vod-movie.toml"
+    path.write_text(source.read_text().replace("completion_rate = 0.35", "completion_rate = 7"))
+    result = run_cli("run", "--profile", str(path))
+    assert result.returncode == 2
+    assert (
+        f"{path}: viewing.completion_rate: Input should be less than or equal to 1 (got 7)"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unwritable_recording_exits_2(tmp_path: Path) -> None:
+    """--record into a missing directory: exit 2 with the path and the reason."""
+    target = tmp_path / "missing" / "out.ndjson"
+    result = run_cli("run", "--sessions", "1", "--record", str(target))
+    assert result.returncode == 2
+    assert f"--record: cannot write '{target}': No such file or directory" in result.stderr
+
+
+def test_help_is_available_for_every_command() -> None:
+    """`--help` works at the top and for each command, and lists the run flags."""
+    top = run_cli("--help")
+    assert top.returncode == 0
+    assert "run" in top.stdout
+    run = run_cli("run", "--help")
+    for flag in ("--profile", "--sessions", "--seed", "--to", "--record", "--start"):
+        assert flag in run.stdout
+
+
+def test_profiles_lists_the_bundled_profiles(capsys: pytest.CaptureFixture[str]) -> None:
+    """`playersim profiles` names each bundled profile with its content type."""
+    assert main(["profiles"]) == 0
+    out = capsys.readouterr().out
+    assert "vod-movie" in out
+    assert "live" in out
+
+
+def test_the_console_script_is_installed() -> None:
+    """The `playersim` command exists beside the interpreter and runs."""
+    script = Path(sys.executable).parent / "playersim"
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert result.stdout.startswith("playersim ")

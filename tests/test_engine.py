@@ -1,0 +1,150 @@
+"""The engine: wake-ups in time order, ordered delivery per session, and accounting that adds up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from playersim import (
+    Collector,
+    EndpointUnreachableError,
+    Engine,
+    MemoryTransport,
+    Outbox,
+    Player,
+    Request,
+    Response,
+    TransportError,
+    VirtualClock,
+    load_profile,
+    parse_instant,
+)
+from playersim.wire import make_body
+from tests.conftest import START
+
+T0 = parse_instant(START)
+
+
+class ScriptedTransport:
+    """A transport whose answers a test decides, in front of a real collector."""
+
+    def __init__(self, collector: Collector, answer: Callable[[Request], Response | None]) -> None:
+        self.inner = MemoryTransport(collector)
+        self.answer = answer
+        self.seen: list[Request] = []
+
+    def send(self, request: Request) -> Response:
+        self.seen.append(request)
+        override = self.answer(request)
+        if override is not None:
+            return override
+        return self.inner.send(request)
+
+
+def test_advance_serves_every_wake_up_on_the_way_in_time_order(
+    clock: VirtualClock, collector: Collector, engine: Engine
+) -> None:
+    """Players started at different instants are served in global time order."""
+    profile = load_profile("live-news")
+    engine.add(Player(profile, seed=1, index=0, start_at=T0 + 5_000))
+    engine.add(Player(profile, seed=1, index=1, start_at=T0))
+    engine.advance(120)
+    assert clock.now() == T0 + 120_000
+    assert len(collector.sessions) == 2
+    arrivals = [event.received_at for s in collector.sessions for event in s.events]
+    assert all(event.received_at == event.ts for s in collector.sessions for event in s.events)
+    assert min(arrivals) == T0
+    assert collector.sessions[0].events[0].ts == T0  # the earlier player opened first
+
+
+def test_run_finishes_every_session_and_counts_outcomes(engine: Engine) -> None:
+    """run() serves until every player is done; outcomes and requests are all accounted for."""
+    for index in range(12):
+        engine.add(Player(load_profile("vod-episode"), seed=4, index=index, start_at=T0))
+    engine.run()
+    stats = engine.stats
+    assert engine.active == 0
+    assert sum(stats.outcomes.values()) == 12
+    assert set(stats.outcomes) <= {"completed", "left"}
+    assert stats.generated == stats.requests + stats.dropped
+    assert stats.accepted == stats.requests
+    assert stats.statuses["201"] == 12
+
+
+def test_events_wait_for_the_session_id_and_go_out_in_order() -> None:
+    """Nothing but sessionStart leaves before the 201; then events follow in order."""
+    outbox = Outbox()
+    outbox.push([make_body("sessionStart", 0, 1, params={"x": 1}), make_body("play", 0, 2)])
+    start = outbox.next_request()
+    assert start is not None
+    assert start.path == "/api/v1/sessions"
+    assert outbox.next_request() is None  # one in flight at a time
+    outbox.settle(start, Response(201, location="/api/v1/sessions/" + "ab" * 32))
+    play = outbox.next_request()
+    assert play is not None
+    assert play.path == f"/api/v1/sessions/{'ab' * 32}/events"
+    assert play.event_type == "play"
+
+
+def test_a_refused_session_start_drops_its_events_and_counts_them(
+    clock: VirtualClock, collector: Collector
+) -> None:
+    """A 500 on sessionStart: the session's later events are dropped, counted, never sent."""
+    transport = ScriptedTransport(
+        collector,
+        lambda r: Response(500, message="boom") if r.event_type == "sessionStart" else None,
+    )
+    engine = Engine(clock, transport)
+    engine.add(Player(load_profile("vod-movie"), seed=1, start_at=T0))
+    engine.run()
+    assert [r.event_type for r in transport.seen] == ["sessionStart"]
+    assert engine.stats.statuses["500"] == 1
+    assert engine.stats.outcomes["rejected"] == 1
+    assert engine.stats.problems == ["sessionStart: 500 boom"]
+    assert engine.stats.generated == engine.stats.requests + engine.stats.dropped
+
+
+def test_a_410_stops_the_session_and_nothing_more_is_sent(
+    clock: VirtualClock, collector: Collector
+) -> None:
+    """After a 410 on an event the player stops; the request counts as not accepted."""
+    pings = 0
+
+    def gone_on_third_ping(request: Request) -> Response | None:
+        nonlocal pings
+        if request.event_type == "ping":
+            pings += 1
+            if pings == 3:
+                return Response(410, message="gone")
+        return None
+
+    transport = ScriptedTransport(collector, gone_on_third_ping)
+    engine = Engine(clock, transport)
+    engine.add(Player(load_profile("vod-movie"), seed=1, start_at=T0))
+    engine.run()
+    assert [r.event_type for r in transport.seen][-1] == "ping"
+    assert pings == 3
+    assert engine.stats.outcomes["closed by collector"] == 1
+    assert engine.stats.failed == 1
+
+
+def test_an_endpoint_that_never_answers_ends_the_run_instead_of_hanging(
+    clock: VirtualClock,
+) -> None:
+    """Twenty requests in a row without an answer abort the run with a clear error."""
+
+    class Dead:
+        calls = 0
+
+        def send(self, request: Request) -> Response:
+            Dead.calls += 1
+            raise TransportError("POST", "http://127.0.0.1:9/api/v1/sessions", "refused")
+
+    engine = Engine(clock, Dead())
+    for index in range(100):
+        engine.add(Player(load_profile("live-news"), seed=1, index=index, start_at=T0))
+    with pytest.raises(EndpointUnreachableError, match="20 requests in a row got no answer"):
+        engine.run()
+    assert Dead.calls == 20
+    assert engine.stats.statuses["no answer"] == 20

@@ -1,0 +1,157 @@
+"""The HTTP transports against a real server on 127.0.0.1, and `playersim run --to`."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from playersim import (
+    AsyncHttpTransport,
+    Collector,
+    HttpTransport,
+    Outbox,
+    Player,
+    Request,
+    SystemClock,
+    TransportError,
+    load_profile,
+    parse_instant,
+)
+from playersim.wire import make_body
+from tests.mca_server import serve
+
+T0 = parse_instant("2026-11-27T12:00:00Z")
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Collector]]:
+    collector = Collector(clock=SystemClock(), seed="1")
+    with serve(collector) as url:
+        yield url, collector
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def session_bodies(seconds: int = 40) -> list[dict[str, object]]:
+    player = Player(load_profile("vod-movie"), seed=3, start_at=T0)
+    return player.due(T0 + seconds * 1000)
+
+
+def test_sync_transport_opens_a_session_and_sends_events(server: tuple[str, Collector]) -> None:
+    """201 with the sid parsed from Location, then 204s for events on that sid."""
+    url, collector = server
+    with HttpTransport(url) as transport:
+        bodies = session_bodies()
+        opened = transport.send(Request("/api/v1/sessions", bodies[0]))
+        assert opened.status == 201
+        assert opened.sid is not None
+        assert len(opened.sid) == 64
+        for body in bodies[1:]:
+            answer = transport.send(Request(f"/api/v1/sessions/{opened.sid}/events", body))
+            assert answer.status == 204
+    assert collector.session(opened.sid).event_types == [b["eventType"] for b in bodies]
+
+
+def test_4xx_answers_are_results_with_the_server_message(server: tuple[str, Collector]) -> None:
+    """400, 404 and 410 come back as Responses carrying the message, never as exceptions."""
+    url, _ = server
+    with HttpTransport(url) as transport:
+        bad = transport.send(Request("/api/v1/sessions", {"eventType": "sessionStart"}))
+        assert bad.status == 400
+        assert bad.message is not None
+        assert "playerTime: required" in bad.message
+        unknown = transport.send(
+            Request("/api/v1/sessions/" + "0" * 64 + "/events", make_body("ping", 0, 1))
+        )
+        assert unknown.status == 404
+        opened = transport.send(Request("/api/v1/sessions", session_bodies()[0]))
+        path = f"/api/v1/sessions/{opened.sid}/events"
+        assert transport.send(Request(path, make_body("sessionEnd", 0, T0 + 1))).status == 204
+        gone = transport.send(Request(path, make_body("ping", 0, T0 + 2)))
+        assert gone.status == 410
+        assert gone.message is not None
+        assert "closed (sessionEnd)" in gone.message
+
+
+def test_no_answer_raises_a_transport_error_naming_the_url() -> None:
+    """Connection refused is a TransportError with the full URL, quickly."""
+    port = free_port()
+    expected = rf"POST http://127.0.0.1:{port}/api/v1/sessions"
+    with (
+        HttpTransport(f"http://127.0.0.1:{port}", timeout=2) as transport,
+        pytest.raises(TransportError, match=expected),
+    ):
+        transport.send(Request("/api/v1/sessions", session_bodies()[0]))
+
+
+def test_async_transport_delivers_a_session_in_order(server: tuple[str, Collector]) -> None:
+    """The asyncio transport, driven through an Outbox, delivers one session in order."""
+    url, collector = server
+    bodies = session_bodies(60)
+
+    async def deliver() -> None:
+        outbox = Outbox()
+        outbox.push(bodies)
+        async with AsyncHttpTransport(url) as transport:
+            while (request := outbox.next_request()) is not None:
+                outbox.settle(request, await transport.send(request))
+
+    asyncio.run(deliver())
+    assert collector.sessions[0].event_types == [b["eventType"] for b in bodies]
+    assert collector.sessions[0].problems == []
+
+
+def test_run_to_a_real_endpoint_sends_the_same_traffic_as_in_memory(
+    server: tuple[str, Collector], tmp_path: Path
+) -> None:
+    """`playersim run --to URL --sessions 20` records exactly what the in-memory run records."""
+    url, collector = server
+    over_http = tmp_path / "http.ndjson"
+    in_memory = tmp_path / "memory.ndjson"
+    base = [sys.executable, "-m", "playersim", "run", "--sessions", "20", "--seed", "1"]
+    sent = subprocess.run(
+        [*base, "--to", url, "--record", str(over_http)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert f"to {url}" in sent.stdout
+    local = subprocess.run(
+        [*base, "--record", str(in_memory)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert local.returncode == 0, local.stderr
+    assert over_http.read_bytes() == in_memory.read_bytes()
+    assert len(collector.sessions) == 20
+    assert all(session.problems == [] for session in collector.sessions)
+
+
+def test_run_to_a_dead_endpoint_fails_fast_with_a_clear_message() -> None:
+    """Nobody listening: exit 1 with the reason, no traceback, no hang."""
+    result = subprocess.run(
+        [sys.executable, "-m", "playersim", "run", "--to", f"http://127.0.0.1:{free_port()}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "gave up after 20 requests in a row got no answer" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "no answer: 20" in result.stdout

@@ -1,0 +1,122 @@
+"""Profiles: the bundled ones load; a broken one names the file, the field and the value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from playersim import ProfileError, bundled_profiles, load_profile
+
+GOOD = """
+name = "mine"
+[content]
+kind = "movie"
+content_type = "vod"
+channel = "films"
+length_seconds = { distribution = "uniform", low = 600, high = 900 }
+[viewing]
+startup_seconds = { distribution = "fixed", value = 1 }
+completion_rate = 0.5
+watch_seconds = { distribution = "exponential", mean = 300 }
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "mine.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_profiles_include_vod_and_live_and_all_load() -> None:
+    """At least one VOD and one live profile ship, and each validates."""
+    names = bundled_profiles()
+    assert {"vod-movie", "vod-episode", "live-news"} <= set(names)
+    profiles = [load_profile(name) for name in names]
+    assert any(p.content.live for p in profiles)
+    assert any(not p.content.live for p in profiles)
+    assert all(p.description for p in profiles)
+
+
+def test_a_profile_file_loads_by_path(tmp_path: Path) -> None:
+    """Any .toml file is a profile; unset sections take documented defaults."""
+    profile = load_profile(write(tmp_path, GOOD))
+    assert profile.name == "mine"
+    assert profile.viewing.completion_rate == 0.5
+    assert profile.analytics.report_suite == "playersim-demo"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("completion_rate = 0.5", "completion_rate = 1.5"),
+            "viewing.completion_rate: Input should be less than or equal to 1 (got 1.5)",
+        ),
+        (
+            ("completion_rate = 0.5", "completion_rat = 0.5"),
+            "viewing.completion_rat: unknown field",
+        ),
+        (('channel = "films"', ""), "content.channel: required"),
+        (
+            ('kind = "movie"', 'kind = "opera"'),
+            "content.kind: Input should be 'movie', 'episode' or 'live' (got 'opera')",
+        ),
+        (
+            ('distribution = "exponential"', 'distribution = "poisson"'),
+            "viewing.watch_seconds.distribution: 'poisson' is not one of",
+        ),
+        (
+            ("low = 600, high = 900", "low = 900, high = 600"),
+            "content.length_seconds: low (900) is greater than high (600)",
+        ),
+        (
+            ("value = 1 }", 'value = "one" }'),
+            "viewing.startup_seconds.value: Input should be a valid number",
+        ),
+        (
+            ('length_seconds = { distribution = "uniform", low = 600, high = 900 }', ""),
+            "length_seconds is required for on-demand content",
+        ),
+        (
+            ('content_type = "vod"', 'content_type = "live"'),
+            "completion_rate applies to on-demand content only",
+        ),
+    ],
+)
+def test_a_broken_profile_names_file_field_and_value(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    """Each mistake is reported with the file path, the dotted field and the offending value."""
+    old, new = change
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+
+
+def test_invalid_toml_is_reported_with_its_position(tmp_path: Path) -> None:
+    """A syntax error names the file and where TOML parsing failed."""
+    path = write(tmp_path, "name = \n")
+    with pytest.raises(ProfileError, match=r"mine\.toml: not valid TOML: .*line 1"):
+        load_profile(path)
+
+
+def test_a_missing_file_and_an_unknown_name_are_clear(tmp_path: Path) -> None:
+    """A path that does not exist, or a name that is not bundled, says so and lists the choices."""
+    with pytest.raises(ProfileError, match="cannot read the file"):
+        load_profile(tmp_path / "nope.toml")
+    with pytest.raises(
+        ProfileError, match=r"no bundled profile of that name \(bundled: .*vod-movie"
+    ):
+        load_profile("vod-moovie")
+
+
+def test_a_device_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    """audience.devices accepts only the known device families."""
+    path = write(tmp_path, GOOD + "[audience]\ndevices = { gameboy = 1 }\n")
+    with pytest.raises(ProfileError, match="audience: unknown device 'gameboy'"):
+        load_profile(path)

@@ -1,0 +1,31 @@
+"""The README stays true: its Python examples run, and CI runs its Quickstart commands verbatim."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("code", blocks("python"), ids=lambda code: code.splitlines()[0][:40])
+def test_every_python_example_in_the_readme_runs(code: str) -> None:
+    """Each ```python block of the README runs as written and its assertions hold."""
+    exec(compile(code, "README.md", "exec"), {})
+
+
+def test_ci_runs_the_quickstart_commands_exactly() -> None:
+    """The Quickstart's two commands appear, character for character, in .ci/run."""
+    quickstart = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    commands = [block.strip() for block in re.findall(r"```sh\n(.*?)```", quickstart, re.DOTALL)]
+    assert len(commands) == 2
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for command in commands:
+        assert command in ci
