@@ -50,7 +50,15 @@ from playersim.transport import (
     Response,
     Transport,
 )
-from playersim.wire import EventType, parse_body, validate_body
+from playersim.wire import (
+    BodyModel,
+    EventType,
+    WireBody,
+    make_body,
+    parse_body,
+    to_wire,
+    validate_body,
+)
 
 __all__ = [
     "Action",
@@ -58,6 +66,7 @@ __all__ = [
     "AsyncMemoryTransport",
     "AsyncTransport",
     "Behaviour",
+    "BodyModel",
     "Clock",
     "CollectedEvent",
     "CollectedSession",
@@ -92,15 +101,18 @@ __all__ = [
     "ViewerBehaviour",
     "VirtualClock",
     "Visitor",
+    "WireBody",
     "WireError",
     "__version__",
     "bundled_profiles",
     "check_session",
     "format_instant",
     "load_profile",
+    "make_body",
     "parse_body",
     "parse_instant",
     "profile_from_dict",
     "read_recording",
+    "to_wire",
     "validate_body",
 ]

@@ -39,12 +39,15 @@ from playersim.errors import WireError
 __all__ = [
     "CUSTOM_METADATA_EVENTS",
     "EVENT_TYPES",
+    "MODELS_BY_EVENT",
     "Body",
+    "BodyModel",
     "EventType",
     "WireBody",
     "body_adapter",
     "make_body",
     "parse_body",
+    "to_wire",
     "validate_body",
 ]
 
@@ -506,6 +509,12 @@ def _short(value: object) -> str:
 # --- building bodies --------------------------------------------------------------------------
 
 
+def to_wire(body: BodyModel) -> WireBody:
+    """A validated body as its wire JSON object: dotted keys, no nulls, numbers as they came."""
+    wire: WireBody = body.model_dump(by_alias=True, exclude_none=True)
+    return wire
+
+
 def playhead_value(ms: int) -> int | float:
     """A playhead in milliseconds as the JSON number sent: whole seconds stay integers."""
     seconds, rest = divmod(ms, 1000)
@@ -528,7 +537,7 @@ def make_body(
     """
     body: WireBody = {
         "playerTime": {"playhead": playhead_value(playhead_ms), "ts": ts},
-        "eventType": event_type,
+        "eventType": str(event_type),  # a plain str on the wire, even when given an EventType
     }
     if params:
         body["params"] = params
