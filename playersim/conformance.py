@@ -98,7 +98,9 @@ def check_session(
             if not live:
                 _check_vod_motion(previous, body, state, flag)
 
-        if live and state in PLAYHEAD_ADVANCES and event != EventType.PLAY.value:
+        # Live content plays at the current second of the day, and resumes there after a pause
+        # or an ad break, never at the position where it stopped (MCA-SPEC.md section 4).
+        if live and (state in PLAYHEAD_ADVANCES or event == EventType.PLAY.value):
             expected = ts // 1000 % _DAY_SECONDS
             if not _near_second(playhead, expected):
                 flag(

@@ -20,6 +20,7 @@ from faker import Faker
 
 from playersim.devices import DEVICES, Device
 from playersim.profiles import Profile
+from playersim.wire import SESSION_START_KEYS
 
 __all__ = ["MetadataPool", "Title", "Visitor", "day_part", "session_params"]
 
@@ -268,7 +269,8 @@ def session_params(
     params.update(title.metadata)
     if content.live:
         params["media.dayPart"] = day_part(start_ms // 3_600_000 % 24)
-    return params
+    # The model's key order, so that a body validated and dumped again is the same bytes.
+    return {key: params[key] for key in SESSION_START_KEYS if key in params}
 
 
 def _json_length(seconds: float) -> int | float:

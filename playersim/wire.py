@@ -17,7 +17,7 @@ import json
 import math
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Final, Literal, TypeAlias, get_args
+from typing import Annotated, Any, Final, Literal, Self, TypeAlias, get_args
 
 from pydantic import (
     AfterValidator,
@@ -26,12 +26,15 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
     StrictStr,
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
+    model_serializer,
+    model_validator,
 )
 
 from playersim.errors import WireError
@@ -158,7 +161,11 @@ def _wire(alias: str, *, required: bool = False, **constraints: Any) -> Any:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # Only the dotted wire names are accepted: a Python field name such as `player_time` or
+    # `length` is an unknown key on the wire, as it is for Adobe's schemas.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_alias=True, validate_by_name=False
+    )
 
 
 # --- playerTime and qoeData -------------------------------------------------------------------
@@ -185,11 +192,20 @@ class QoeData(_Strict):
 # --- params -----------------------------------------------------------------------------------
 
 
+def _auth_state(value: object) -> int:
+    # Strictly the integers 0 (unknown), 1 (authenticated), 2 (logged out): not true, not 1.0.
+    if type(value) is not int or value not in (0, 1, 2):
+        raise ValueError("must be 0, 1 or 2 (unknown, authenticated, logged out)")
+    return value
+
+
 class CustomerId(_Strict):
     """One entry of `visitor.customerIDs`."""
 
     id: StrictStr
-    auth_state: Literal[0, 1, 2] = Field(alias="authState")
+    auth_state: Annotated[int, PlainValidator(_auth_state), WithJsonSchema({"enum": [0, 1, 2]})] = (
+        Field(alias="authState")
+    )
 
 
 class SessionStartParams(_Strict):
@@ -253,6 +269,12 @@ class SessionStartParams(_Strict):
     station: StrictStr | None = _wire("media.station")
 
 
+SESSION_START_KEYS: Final[tuple[str, ...]] = tuple(
+    str(info.alias) for info in SessionStartParams.model_fields.values()
+)
+"""Every sessionStart param, in the order the model declares (and dumps) them."""
+
+
 class AdBreakStartParams(_Strict):
     """`params` of `adBreakStart`. playersim: podIndex 0 is the pre-roll, then 1, 2, ..."""
 
@@ -304,6 +326,12 @@ class StatesUpdateParams(_Strict):
     states_start: list[StateRef] | None = Field(default=None, alias="statesStart")
     states_end: list[StateRef] | None = Field(default=None, alias="statesEnd")
 
+    @model_validator(mode="after")
+    def _names_a_state(self) -> Self:
+        if not self.states_start and not self.states_end:
+            raise ValueError("statesUpdate needs statesStart and/or statesEnd, naming a state")
+        return self
+
 
 class NoParams(_Strict):
     """`params` of events that document none: only `{}` is allowed."""
@@ -316,6 +344,19 @@ class _Body(_Strict):
     player_time: PlayerTime = Field(alias="playerTime")
     qoe_data: QoeData | None = Field(default=None, alias="qoeData")
     custom_metadata: CustomMetadata | None = Field(default=None, alias="customMetadata")
+
+    @model_serializer(mode="wrap")
+    def _in_wire_order(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Subclasses declare eventType and params after the common fields; put the keys back in
+        # the order of MCA-SPEC.md section 2, which is the order players send them in.
+        data: dict[str, Any] = handler(self)
+        return {key: data[key] for key in _BODY_ORDER if key in data}
+
+
+_BODY_ORDER: Final = (
+    "playerTime", "player_time", "eventType", "event_type", "params",
+    "qoeData", "qoe_data", "customMetadata", "custom_metadata",
+)  # fmt: skip
 
 
 def _event(name: str) -> Any:
