@@ -14,7 +14,26 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-from playersim.behaviour import Action, Behaviour, Decision, SessionView, ViewerBehaviour
+from playersim.behaviour import (
+    Action,
+    AdPlay,
+    Behaviour,
+    BitrateChange,
+    Buffer,
+    Complete,
+    Decision,
+    FailStart,
+    Leave,
+    Pause,
+    Play,
+    PlayerError,
+    Seek,
+    SessionView,
+    StartAdBreak,
+    StateChange,
+    ViewerBehaviour,
+)
+from playersim.catalog import AdCreative, Chapter, Title
 from playersim.clock import (
     Clock,
     ManualClock,
@@ -32,16 +51,18 @@ from playersim.errors import (
     PlayerProtocolError,
     PlayersimError,
     ProfileError,
+    ScriptError,
     TransportError,
     WireError,
 )
 from playersim.http_transport import AsyncHttpTransport, HttpTransport
-from playersim.metadata import MetadataPool, Title, Visitor
-from playersim.player import Player
+from playersim.metadata import MetadataPool, Visitor
+from playersim.player import Player, SessionStats
 from playersim.profiles import Profile, bundled_profiles, load_profile, profile_from_dict
 from playersim.recording import Recorder, RecordingTransport, read_recording
-from playersim.states import State
-from playersim.summary import RunStats
+from playersim.script import Script, ScriptedBehaviour, load_script, script_from_dict
+from playersim.states import AdPhase, SessionState, State
+from playersim.summary import BehaviourStats, RunStats
 from playersim.transport import (
     AsyncMemoryTransport,
     AsyncTransport,
@@ -62,25 +83,38 @@ from playersim.wire import (
 
 __all__ = [
     "Action",
+    "AdCreative",
+    "AdPhase",
+    "AdPlay",
     "AsyncHttpTransport",
     "AsyncMemoryTransport",
     "AsyncTransport",
     "Behaviour",
+    "BehaviourStats",
+    "BitrateChange",
     "BodyModel",
+    "Buffer",
+    "Chapter",
     "Clock",
     "CollectedEvent",
     "CollectedSession",
     "Collector",
+    "Complete",
     "Decision",
     "EndpointUnreachableError",
     "Engine",
     "EventType",
+    "FailStart",
     "HttpTransport",
+    "Leave",
     "ManualClock",
     "MemoryTransport",
     "MetadataPool",
     "Outbox",
+    "Pause",
+    "Play",
     "Player",
+    "PlayerError",
     "PlayerProtocolError",
     "PlayersimError",
     "Problem",
@@ -92,8 +126,16 @@ __all__ = [
     "Response",
     "Rule",
     "RunStats",
+    "Script",
+    "ScriptError",
+    "ScriptedBehaviour",
+    "Seek",
+    "SessionState",
+    "SessionStats",
     "SessionView",
+    "StartAdBreak",
     "State",
+    "StateChange",
     "SystemClock",
     "Title",
     "Transport",
@@ -108,11 +150,13 @@ __all__ = [
     "check_session",
     "format_instant",
     "load_profile",
+    "load_script",
     "make_body",
     "parse_body",
     "parse_instant",
     "profile_from_dict",
     "read_recording",
+    "script_from_dict",
     "to_wire",
     "validate_body",
 ]

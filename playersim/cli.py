@@ -16,7 +16,7 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from typing import NoReturn
 
@@ -24,13 +24,19 @@ from playersim import __version__
 from playersim.clock import VirtualClock, parse_instant
 from playersim.collector import STALL_TIMEOUT_MS, Collector
 from playersim.engine import Engine
-from playersim.errors import EndpointUnreachableError, ProfileError
+from playersim.errors import (
+    EndpointUnreachableError,
+    PlayerProtocolError,
+    ProfileError,
+    ScriptError,
+)
 from playersim.http_transport import DEFAULT_TIMEOUT, HttpTransport, check_base_url
 from playersim.metadata import MetadataPool
 from playersim.player import Player
 from playersim.profiles import Profile, bundled_profiles, load_profile
 from playersim.recording import Recorder, RecordingTransport
-from playersim.summary import format_summary
+from playersim.script import Script, load_script
+from playersim.summary import RunStats, format_summary
 from playersim.transport import MemoryTransport, Transport
 
 __all__ = ["main"]
@@ -113,9 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--sessions",
         type=_positive_int,
-        default=100,
+        default=None,
         metavar="N",
-        help="sessions to simulate (default 100)",
+        help="sessions to simulate (default 100; 1 with --script)",
+    )
+    run.add_argument(
+        "--script",
+        metavar="FILE",
+        help="play the scripted session in this TOML file (see the README) instead of profiles",
     )
     run.add_argument(
         "--seed", default="1", metavar="SEED", help="run seed: same seed, same traffic (default 1)"
@@ -163,83 +174,134 @@ def _list_profiles() -> int:
     return 0
 
 
+class _BadInputError(Exception):
+    """A flag, profile or script the run cannot use: exit status 2 with this message."""
+
+
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     prog = "playersim run"
     try:
-        names = args.profile or list(bundled_profiles())
-        profiles = [load_profile(name) for name in names]
-    except ProfileError as exc:
-        return _fail(prog, f"--profile: {exc}")
-    if not profiles:
-        return _fail(prog, "no profiles: none bundled and none given with --profile")
-
-    clock = VirtualClock(start=args.start)
-    collector: Collector | None = None
-    with ExitStack() as stack:
-        transport: Transport
-        if args.to:
-            http = HttpTransport(args.to, timeout=args.timeout)
-            stack.callback(http.close)
-            transport = http
-            where = f"to {args.to}"
-        else:
-            collector = Collector(clock, seed=args.seed)
-            transport = MemoryTransport(collector)
-            where = "in memory (built-in collector)"
-        if args.record:
+        script, profiles = _workload(args)
+        sessions = args.sessions or (1 if script else 100)
+        clock = VirtualClock(start=args.start)
+        with ExitStack() as stack:
+            transport, collector, where = _transport(args, clock, stack)
+            engine = Engine(clock, transport)
+            if script is not None:
+                for index in range(sessions):
+                    engine.add(script.player(seed=args.seed, index=index, start_at=args.start))
+            else:
+                engine.add_arrivals(
+                    arrivals(profiles, sessions=sessions, seed=args.seed, start=args.start)
+                )
+            began = time.perf_counter()
+            aborted: str | None = None
             try:
-                recorder = Recorder(args.record)
-            except OSError as exc:
-                return _fail(prog, f"--record: cannot write {args.record!r}: {exc.strerror or exc}")
-            stack.enter_context(recorder)
-            transport = RecordingTransport(transport, recorder)
+                engine.run()
+            except EndpointUnreachableError as exc:
+                aborted = str(exc)
+            except (ScriptError, PlayerProtocolError) as exc:
+                # A script step the state machine refuses: the script is the bad input.
+                raise _BadInputError(f"--script: {exc}") from None
+            elapsed = time.perf_counter() - began
+    except _BadInputError as exc:
+        return _fail(prog, str(exc))
 
-        engine = Engine(clock, transport)
-        _add_sessions(engine, profiles, sessions=args.sessions, seed=args.seed, start=args.start)
-        began = time.perf_counter()
-        aborted: str | None = None
-        try:
-            engine.run()
-        except EndpointUnreachableError as exc:
-            aborted = str(exc)
-        elapsed = time.perf_counter() - began
-
+    problems = 0
     conformance: Counter[str] | None = None
     if collector is not None:
         # Let the back end's timeouts run out, so sessions left open are judged as closed.
         clock.advance(STALL_TIMEOUT_MS / 1000)
         collector.expire()
         conformance = Counter(problem.rule.value for _, problem in collector.problems())
+        problems = sum(conformance.values())
+    what = f"script {args.script}" if script else ", ".join(p.name for p in profiles)
     title = (
-        f"playersim run: {args.sessions:,} sessions of {', '.join(p.name for p in profiles)}, "
+        f"playersim run: {sessions:,} session{'s' if sessions != 1 else ''} of {what}, "
         f"seed {args.seed}, {where}, {elapsed:.2f} s"
     )
     print(format_summary(engine.stats, title=title, conformance=conformance))
     if args.record:
         print(f"  recording      {args.record}")
+    return _status(prog, engine.stats, aborted, problems)
+
+
+def _status(prog: str, stats: RunStats, aborted: str | None, problems: int) -> int:
+    """Exit status 1, with a line saying why, when anything was lost, refused or non-conformant."""
+    reasons = []
     if aborted:
-        print(f"{prog}: error: {aborted}", file=sys.stderr)
-        return 1
-    if engine.stats.failed or engine.stats.dropped:
-        print(f"{prog}: {engine.stats.failed:,} requests were not accepted", file=sys.stderr)
+        reasons.append(aborted)
+    if stats.failed:
+        reasons.append(f"{stats.failed:,} requests were not accepted")
+    if stats.dropped:
+        reasons.append(f"{stats.dropped:,} events were dropped (their session was not open)")
+    if problems:
+        reasons.append(f"{problems:,} conformance problems in the traffic")
+    if reasons:
+        print(f"{prog}: error: " + "; ".join(reasons), file=sys.stderr)
         return 1
     return 0
 
 
-def _add_sessions(
-    engine: Engine, profiles: list[Profile], *, sessions: int, seed: str, start: int
-) -> None:
-    arrivals = random.Random(f"{seed}:arrivals")
+def _workload(args: argparse.Namespace) -> tuple[Script | None, list[Profile]]:
+    """The script or profiles the run plays."""
+    if args.script:
+        if args.profile:
+            raise _BadInputError(
+                "--script and --profile do not go together: a script names its profile"
+            )
+        try:
+            script = load_script(args.script)
+            return script, [script.profile()]
+        except ScriptError as exc:
+            raise _BadInputError(f"--script: {exc}") from None
+    try:
+        names = args.profile or list(bundled_profiles())
+        profiles = [load_profile(name) for name in names]
+    except ProfileError as exc:
+        raise _BadInputError(f"--profile: {exc}") from None
+    if not profiles:
+        raise _BadInputError("no profiles: none bundled and none given with --profile")
+    return None, profiles
+
+
+def _transport(
+    args: argparse.Namespace, clock: VirtualClock, stack: ExitStack
+) -> tuple[Transport, Collector | None, str]:
+    """Where the traffic goes (in memory or --to), recorded with --record."""
+    transport: Transport
+    collector: Collector | None = None
+    if args.to:
+        http = HttpTransport(args.to, timeout=args.timeout)
+        stack.callback(http.close)
+        transport, where = http, f"to {args.to}"
+    else:
+        # The summary needs counters and the conformance report, not every body: keeping none
+        # holds memory flat however long the run.
+        collector = Collector(clock, seed=args.seed, keep_events=False)
+        transport, where = MemoryTransport(collector), "in memory (built-in collector)"
+    if args.record:
+        try:
+            recorder = Recorder(args.record)
+        except OSError as exc:
+            message = f"--record: cannot write {args.record!r}: {exc.strerror or exc}"
+            raise _BadInputError(message) from None
+        stack.enter_context(recorder)
+        transport = RecordingTransport(transport, recorder)
+    return transport, collector, where
+
+
+def arrivals(profiles: list[Profile], *, sessions: int, seed: str, start: int) -> Iterator[Player]:
+    """The run's players, in order of arrival (built one at a time, as the engine needs them)."""
+    rng = random.Random(f"{seed}:arrivals")
     pools = [MetadataPool.build(profile, seed) for profile in profiles]
     at = float(start)
     for index in range(sessions):
-        which = arrivals.randrange(len(profiles))
-        engine.add(
-            Player(
-                profiles[which], seed=seed, index=index, start_at=round(at), metadata=pools[which]
-            )
+        which = rng.randrange(len(profiles))
+        yield Player(
+            profiles[which], seed=seed, index=index, start_at=round(at), metadata=pools[which]
         )
-        at += arrivals.expovariate(1 / MEAN_ARRIVAL_GAP_S) * 1000
+        at += rng.expovariate(1 / MEAN_ARRIVAL_GAP_S) * 1000
 
 
 def _fail(prog: str, message: str) -> int:

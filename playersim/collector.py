@@ -20,11 +20,11 @@ import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from playersim.clock import Clock
-from playersim.conformance import Problem, check_session
+from playersim.conformance import Problem, SessionChecker
 from playersim.errors import WireError
 from playersim.transport import SESSIONS_PATH, Response
 from playersim.wire import BodyModel, EventType, SessionStart, parse_body, validate_body
@@ -65,53 +65,55 @@ class CollectedEvent:
         return dumped
 
 
-@dataclass(slots=True)
 class CollectedSession:
-    """A session as the collector saw it."""
+    """A session as the collector saw it: its accepted events, its state and its problems."""
 
-    sid: str
-    events: list[CollectedEvent]
-    opened_at: int
-    closed_at: int | None = None
-    close_reason: str | None = None  # "sessionEnd", "idle timeout", "playhead stalled"
-    _last_event_at: int = 0
-    _last_playhead: float = -1.0
-    _playhead_changed_at: int = 0
-    _problems: list[Problem] | None = field(default=None, repr=False)
+    def __init__(self, sid: str, clock: Clock, opened_at: int, *, keep_events: bool) -> None:
+        self.sid = sid
+        self.opened_at = opened_at
+        self.closed_at: int | None = None
+        self.close_reason: str | None = None  # "sessionEnd", "idle timeout", "playhead stalled"
+        self.events: list[CollectedEvent] = []  # empty when the collector keeps no events
+        self.event_count = 0
+        self.completed = False  # sessionComplete was received
+        self._clock = clock
+        self._keep = keep_events
+        self._start: SessionStart | None = None
+        self._checker = SessionChecker()
+        self._last_event_at = opened_at
+        self._last_playhead: float = -1.0
+        self._playhead_changed_at = opened_at
 
     @property
     def open(self) -> bool:
+        """Whether the session still takes events, as of the collector's clock now."""
+        self._expire(self._clock.now())
         return self.closed_at is None
 
     @property
     def start(self) -> SessionStart:
         """The sessionStart body that opened the session."""
-        body = self.events[0].body
-        assert isinstance(body, SessionStart)
-        return body
+        assert self._start is not None
+        return self._start
 
     @property
     def event_types(self) -> list[str]:
         return [event.event_type for event in self.events]
 
     @property
-    def completed(self) -> bool:
-        return any(event.event_type == EventType.SESSION_COMPLETE for event in self.events)
-
-    @property
     def problems(self) -> list[Problem]:
         """Conformance problems in what was received so far (MCA-SPEC.md sections 4 and 5)."""
-        if self._problems is None:
-            self._problems = check_session(
-                [event.body for event in self.events],
-                closed=not self.open,
-                close_reason=self.close_reason,
-            )
-        return self._problems
+        self._expire(self._clock.now())
+        return list(self._checker.problems)
 
     def _accept(self, body: BodyModel, now: int) -> None:
-        self.events.append(CollectedEvent(body, now))
-        self._problems = None
+        if isinstance(body, SessionStart) and self._start is None:
+            self._start = body
+        if self._keep:
+            self.events.append(CollectedEvent(body, now))
+        self.event_count += 1
+        self.completed = self.completed or body.event_type == EventType.SESSION_COMPLETE.value
+        self._checker.feed(body)
         self._last_event_at = now
         playhead = body.player_time.playhead
         if playhead != self._last_playhead:
@@ -121,7 +123,7 @@ class CollectedSession:
     def _close(self, at: int, reason: str) -> None:
         self.closed_at = at
         self.close_reason = reason
-        self._problems = None
+        self._checker.close(reason)
 
     def _expire(self, now: int) -> None:
         """Close the session if the back end's timeouts have run out by `now`."""
@@ -134,6 +136,10 @@ class CollectedSession:
         elif now > stall_deadline:
             self._close(stall_deadline, "playhead stalled")
 
+    def __repr__(self) -> str:
+        state = "open" if self.closed_at is None else f"closed ({self.close_reason})"
+        return f"<CollectedSession {self.sid[:12]}… {self.event_count} events, {state}>"
+
 
 class Collector:
     """An in-process MCA endpoint with validation, session ids, timeouts and a memory.
@@ -144,9 +150,12 @@ class Collector:
     400
     """
 
-    def __init__(self, clock: Clock, *, seed: int | str = 0) -> None:
+    def __init__(self, clock: Clock, *, seed: int | str = 0, keep_events: bool = True) -> None:
         self.clock = clock
         self._seed = str(seed)
+        # Keeping every event is what a test wants; a long run wants counters and the
+        # conformance report only, so its memory does not grow with every request.
+        self.keep_events = keep_events
         self._sessions: dict[str, CollectedSession] = {}
         self.statuses: Counter[int] = Counter()
         self.requests_by_event: Counter[str] = Counter()
@@ -207,7 +216,7 @@ class Collector:
             )
         now = self.clock.now()
         sid = self._new_sid()
-        session = CollectedSession(sid=sid, events=[], opened_at=now)
+        session = CollectedSession(sid, self.clock, now, keep_events=self.keep_events)
         session._accept(body, now)
         self._sessions[sid] = session
         return Response(201, location=f"{SESSIONS_PATH}/{sid}")

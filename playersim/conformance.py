@@ -1,42 +1,47 @@
 """Conformance: the session-level rules of MCA-SPEC.md that the real API cannot check.
 
 The MCA back end validates each request on its own; a session whose events come in an impossible
-order, with gaps, or with a playhead that runs backwards is accepted and then silently mis-counted
-in reports. `check_session` replays a session's accepted bodies through the same state table the
-players use (`playersim.states`) and lists every rule broken, so a buggy player is caught here
-rather than in a report suite weeks later.
+order, with gaps, with an ad outside its break or a playhead that runs while paused is accepted
+and then silently mis-counted in reports. `check_session` replays a session's accepted bodies
+through the same state table the players use (`playersim.states`) and lists every rule broken,
+so a buggy player is caught here rather than in a report suite weeks later.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from playersim.errors import PlayerProtocolError
 from playersim.profiles import LIVE_CONTENT_TYPES
-from playersim.states import PLAYHEAD_ADVANCES, State, next_state
+from playersim.states import AdPhase, SessionState, advance
 from playersim.wire import CUSTOM_METADATA_EVENTS, BodyModel, EventType, SessionStart
 
-__all__ = ["Problem", "Rule", "check_session"]
+__all__ = ["Problem", "Rule", "SessionChecker", "check_session"]
 
 PING_INTERVAL_MS: Final = 10_000
+MAX_STATES: Final = 10
 _DAY_SECONDS: Final = 86_400
 # Playhead arithmetic in reports is to the second; allow for the few milliseconds by which
 # same-instant events are spread, and for rounding of float playheads.
-_PLAYHEAD_TOLERANCE_S: Final = 0.1
+_TOLERANCE_S: Final = 0.1
+E = EventType
 
 
 class Rule(StrEnum):
     """The rules a session can break. Each `Problem` names one."""
 
-    ORDER = "order"  # an event its state does not allow (MCA-SPEC.md section 5)
+    ORDER = "order"  # an event its state does not allow: ad bookends, chapter overlap, ...
     TS_ORDER = "ts-order"  # ts not strictly increasing by at least 1 ms
     GAP = "gap"  # more than the ping interval between two events of an open session
     PLAYHEAD_RANGE = "playhead-range"  # VOD outside [0, media.length), live outside [0, 86400)
     LIVE_PLAYHEAD = "live-playhead"  # live playhead is not the second of the UTC day while playing
-    PLAYHEAD_MOTION = "playhead-motion"  # VOD playhead moved while stopped, or not with the clock
+    PLAYHEAD_MOTION = "playhead-motion"  # moved while stopped or in an ad, or not with the clock
+    AD_PARAMS = "ad-params"  # podIndex, podSecond or podPosition not as section 3 says
+    CHAPTER = "chapter"  # a chapter starting away from the playhead
+    STATES = "states"  # more than 10 player states, or a state ended that never started
     CUSTOM_METADATA = "custom-metadata"  # customMetadata on an event that does not carry it
     UNTERMINATED = "unterminated"  # closed by a timeout without sessionComplete or sessionEnd
 
@@ -53,94 +58,218 @@ class Problem:
         return f"[{self.rule}] event {self.index}: {self.message}"
 
 
+@dataclass
+class _Replay:
+    """What the checker remembers while it walks a session's events."""
+
+    live: bool
+    length: float | None
+    state: SessionState = field(default_factory=SessionState)
+    played: bool = False
+    ad_position: int = 0  # podPosition of the last adStart in the current break
+    last_pod_index: int = 0
+    states_on: set[str] | None = None
+    states_seen: set[str] | None = None
+    resumed: bool = False  # a media.resume session may pick a pod up at its current ad
+
+
+class SessionChecker:
+    """Checks one session's events as they arrive; keeps only what the rules need.
+
+    Feeding events one at a time lets a collector judge millions of events without keeping
+    them; `check_session` is the same over a finished list.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self._replay: _Replay | None = None
+        self._previous: BodyModel | None = None
+        self._count = 0
+
+    def feed(self, body: BodyModel) -> None:
+        index = self._count
+        self._count += 1
+
+        def flag(rule: Rule, message: str) -> None:
+            self.problems.append(Problem(rule, index, message))
+
+        if self._replay is None:
+            self._replay = _start(body)
+        replay = self._replay
+        _check_event(replay, self._previous, body, flag)
+        try:
+            replay.state = advance(replay.state, body.event_type)
+        except PlayerProtocolError as exc:
+            flag(Rule.ORDER, str(exc))
+        if str(body.event_type) == E.PLAY and replay.state.ad is AdPhase.NONE:
+            replay.played = True
+        self._previous = body
+
+    def close(self, reason: str) -> None:
+        """The session was closed (by sessionEnd, or by a back-end timeout named `reason`)."""
+        if self._replay is None or reason == "sessionEnd":
+            return
+        state = self._replay.state
+        if state.playback.value != "complete":
+            self.problems.append(
+                Problem(
+                    Rule.UNTERMINATED,
+                    self._count - 1,
+                    f"closed by {reason} while {state}, without sessionComplete or sessionEnd",
+                )
+            )
+
+
+def _start(body: BodyModel) -> _Replay:
+    live, length, resumed = False, None, False
+    if isinstance(body, SessionStart):
+        live = body.params.content_type in LIVE_CONTENT_TYPES
+        length = None if live else float(body.params.length)
+        resumed = bool(body.params.resume)
+    return _Replay(live, length, states_on=set(), states_seen=set(), resumed=resumed)
+
+
 def check_session(
     bodies: Sequence[BodyModel], *, closed: bool = False, close_reason: str | None = None
 ) -> list[Problem]:
     """Every conformance problem in one session's events, in order of appearance."""
-    problems: list[Problem] = []
-    if not bodies:
-        return problems
-    start = bodies[0]
-    live = False
-    length: float | None = None
-    if isinstance(start, SessionStart):
-        live = start.params.content_type in LIVE_CONTENT_TYPES
-        length = None if live else float(start.params.length)
-
-    state = State.NEW
-    previous: BodyModel | None = None
-    for index, body in enumerate(bodies):
-        event = body.event_type
-        ts = body.player_time.ts
-        playhead = float(body.player_time.playhead)
-
-        def flag(rule: Rule, message: str, index: int = index) -> None:
-            problems.append(Problem(rule, index, message))
-
-        if body.custom_metadata and event not in CUSTOM_METADATA_EVENTS:
-            flag(Rule.CUSTOM_METADATA, f"customMetadata on {event} is ignored by reports")
-
-        if live and not 0 <= playhead < _DAY_SECONDS:
-            flag(Rule.PLAYHEAD_RANGE, f"live playhead {playhead:g} is not a second of the day")
-        elif length is not None and not 0 <= playhead < length:
-            flag(Rule.PLAYHEAD_RANGE, f"playhead {playhead:g} outside [0, {length:g})")
-
-        if previous is not None:
-            prev_ts = previous.player_time.ts
-            if ts <= prev_ts:
-                flag(Rule.TS_ORDER, f"ts {ts} is not after the previous event's {prev_ts}")
-            elif ts - prev_ts > PING_INTERVAL_MS and state is not State.COMPLETE:
-                flag(
-                    Rule.GAP,
-                    f"{(ts - prev_ts) / 1000:g} s without an event in state {state} "
-                    f"(at most {PING_INTERVAL_MS // 1000} s)",
-                )
-            if not live:
-                _check_vod_motion(previous, body, state, flag)
-
-        # Live content plays at the current second of the day, and resumes there after a pause
-        # or an ad break, never at the position where it stopped (MCA-SPEC.md section 4).
-        if live and (state in PLAYHEAD_ADVANCES or event == EventType.PLAY.value):
-            expected = ts // 1000 % _DAY_SECONDS
-            if not _near_second(playhead, expected):
-                flag(
-                    Rule.LIVE_PLAYHEAD,
-                    f"live playhead {playhead:g}, expected {expected} (second of the UTC day)",
-                )
-
-        try:
-            state = next_state(state, event)
-        except PlayerProtocolError as exc:
-            flag(Rule.ORDER, str(exc))
-        previous = body
-
-    if closed and close_reason not in (None, "sessionEnd") and state is not State.COMPLETE:
-        problems.append(
-            Problem(
-                Rule.UNTERMINATED,
-                len(bodies) - 1,
-                f"closed by {close_reason} in state {state}, without sessionComplete or sessionEnd",
-            )
-        )
-    return problems
+    checker = SessionChecker()
+    for body in bodies:
+        checker.feed(body)
+    if closed and close_reason is not None:
+        checker.close(close_reason)
+    return checker.problems
 
 
-def _check_vod_motion(
-    previous: BodyModel, body: BodyModel, state: State, flag: Callable[[Rule, str], None]
+def _check_event(
+    replay: _Replay,
+    previous: BodyModel | None,
+    body: BodyModel,
+    flag: Callable[[Rule, str], None],
 ) -> None:
+    event: str = body.event_type
+    ts = body.player_time.ts
+    playhead = float(body.player_time.playhead)
+    state = replay.state  # before this event
+
+    if body.custom_metadata and event not in CUSTOM_METADATA_EVENTS:
+        flag(Rule.CUSTOM_METADATA, f"customMetadata on {event} is ignored by reports")
+
+    if replay.live and not 0 <= playhead < _DAY_SECONDS:
+        flag(Rule.PLAYHEAD_RANGE, f"live playhead {playhead:g} is not a second of the day")
+    elif replay.length is not None and not 0 <= playhead < replay.length:
+        flag(Rule.PLAYHEAD_RANGE, f"playhead {playhead:g} outside [0, {replay.length:g})")
+
+    if previous is not None:
+        prev_ts = previous.player_time.ts
+        if ts <= prev_ts:
+            flag(Rule.TS_ORDER, f"ts {ts} is not after the previous event's {prev_ts}")
+        elif ts - prev_ts > PING_INTERVAL_MS and state.playback.value != "complete":
+            flag(
+                Rule.GAP,
+                f"{(ts - prev_ts) / 1000:g} s without an event while {state} "
+                f"(at most {PING_INTERVAL_MS // 1000} s)",
+            )
+        _check_motion(replay, previous, body, flag)
+
+    # Live content plays at the current second of the day, and resumes there after a pause or
+    # an ad break, never at the position where it stopped (MCA-SPEC.md section 4).
+    resumes = event == E.PLAY and state.ad is AdPhase.NONE
+    if replay.live and (state.playhead_advances or resumes):
+        expected = ts // 1000 % _DAY_SECONDS
+        diff = (playhead - expected) % _DAY_SECONDS
+        if 1 < diff < _DAY_SECONDS - 1:  # ts may have crossed into the next second
+            flag(
+                Rule.LIVE_PLAYHEAD,
+                f"live playhead {playhead:g}, expected {expected} (second of the UTC day)",
+            )
+
+    params = _params(body)
+    if event == E.AD_BREAK_START:
+        _check_pod(replay, params, playhead, flag)
+    elif event == E.AD_START:
+        position = params.get("media.ad.podPosition")
+        picked_up = replay.resumed and replay.ad_position == 0
+        if state.ad is AdPhase.BREAK and position != replay.ad_position + 1 and not picked_up:
+            flag(
+                Rule.AD_PARAMS,
+                f"media.ad.podPosition {position}, expected {replay.ad_position + 1} "
+                "(ads of a pod count from 1)",
+            )
+        replay.ad_position = position if isinstance(position, int) else replay.ad_position + 1
+    elif event == E.CHAPTER_START and not replay.live:
+        offset = float(params.get("media.chapter.offset", 0))
+        end = offset + float(params.get("media.chapter.length", 0))
+        if not offset - _TOLERANCE_S <= playhead < end + _TOLERANCE_S:
+            flag(Rule.CHAPTER, f"chapter [{offset:g}, {end:g}) starts at playhead {playhead:g}")
+    elif event in (E.STATE_START, E.STATE_END, E.STATES_UPDATE):
+        _check_states(replay, event, params, flag)
+
+
+def _check_pod(
+    replay: _Replay, params: dict[str, Any], playhead: float, flag: Callable[[Rule, str], None]
+) -> None:
+    replay.ad_position = 0
+    index = params.get("media.ad.podIndex")
+    second = params.get("media.ad.podSecond")
+    if not isinstance(index, int):
+        return
+    if index == 0 and replay.played:
+        flag(Rule.AD_PARAMS, "podIndex 0 is the pre-roll, but content has already played")
+    elif index > 0 and index <= replay.last_pod_index:
+        flag(Rule.AD_PARAMS, f"podIndex {index} after pod {replay.last_pod_index}: pods count up")
+    replay.last_pod_index = max(replay.last_pod_index, index)
+    if isinstance(second, int | float) and abs(second - playhead) > 1:
+        flag(Rule.AD_PARAMS, f"podSecond {second:g} is not the playhead {playhead:g} of the break")
+
+
+def _check_states(
+    replay: _Replay, event: str, params: dict[str, Any], flag: Callable[[Rule, str], None]
+) -> None:
+    assert replay.states_on is not None
+    assert replay.states_seen is not None
+    if event == E.STATES_UPDATE:
+        started = [s["media.state.name"] for s in params.get("statesStart") or []]
+        ended = [s["media.state.name"] for s in params.get("statesEnd") or []]
+    elif event == E.STATE_START:
+        started, ended = [params["media.state.name"]], []
+    else:
+        started, ended = [], [params["media.state.name"]]
+    for name in ended:
+        if name not in replay.states_on:
+            flag(Rule.STATES, f"state {name!r} ended but it was not on")
+        replay.states_on.discard(name)
+    for name in started:
+        replay.states_on.add(name)
+        if name not in replay.states_seen:
+            replay.states_seen.add(name)
+            if len(replay.states_seen) == MAX_STATES + 1:
+                flag(Rule.STATES, f"state {name!r} is the 11th: the back end keeps only 10")
+
+
+def _check_motion(
+    replay: _Replay, previous: BodyModel, body: BodyModel, flag: Callable[[Rule, str], None]
+) -> None:
+    state = replay.state
     moved = float(body.player_time.playhead) - float(previous.player_time.playhead)
     elapsed = (body.player_time.ts - previous.player_time.ts) / 1000
-    if state in PLAYHEAD_ADVANCES:
+    if state.playhead_advances:
+        if replay.live:
+            return  # the live rule above checks the second of the day
         # Playing: the playhead keeps step with the clock (a seek shows as pauseStart + play).
-        if abs(moved - elapsed) > _PLAYHEAD_TOLERANCE_S:
+        if abs(moved - elapsed) > _TOLERANCE_S:
             flag(Rule.PLAYHEAD_MOTION, f"playhead moved {moved:g} s in {elapsed:g} s of playback")
-    elif body.event_type != EventType.PLAY.value and abs(moved) > _PLAYHEAD_TOLERANCE_S:
-        # Stopped (waiting, paused, buffering, in an ad): only a `play` may move it (a seek).
+    elif abs(moved) > _TOLERANCE_S and not (
+        str(body.event_type) == E.PLAY and state.ad is AdPhase.NONE
+    ):
+        # Stopped (waiting, paused, buffering, in an ad): only a `play` may move it (a seek, or
+        # live content resuming at the current second).
         flag(Rule.PLAYHEAD_MOTION, f"playhead moved {moved:g} s while {state}")
 
 
-def _near_second(playhead: float, expected: int) -> bool:
-    # Same-instant events are 1 ms apart, so ts may have crossed into the next second; the day
-    # wraps at midnight.
-    diff = (playhead - expected) % _DAY_SECONDS
-    return diff <= 1 or diff >= _DAY_SECONDS - 1
+def _params(body: BodyModel) -> dict[str, Any]:
+    params = getattr(body, "params", None)
+    if params is None:
+        return {}
+    dumped: dict[str, Any] = params.model_dump(by_alias=True, exclude_none=True)
+    return dumped

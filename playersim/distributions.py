@@ -15,6 +15,7 @@ from typing import Annotated, Literal, Self, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "Choice",
     "Distribution",
     "Exponential",
     "Fixed",
@@ -138,6 +139,34 @@ class Exponential(_Distribution):
         return self.mean_
 
 
+class Choice(_Distribution):
+    """One of a few `values`, with optional relative `weights` (e.g. 15 s and 30 s ads)."""
+
+    distribution: Literal["choice"]
+    values: list[float] = Field(min_length=1)
+    weights: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> Self:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"weights has {len(self.weights)} entries for {len(self.values)} values"
+                )
+            if any(w < 0 for w in self.weights) or not any(w > 0 for w in self.weights):
+                raise ValueError("weights must be >= 0 with at least one > 0")
+        return self
+
+    def _draw(self, rng: random.Random) -> float:
+        return rng.choices(self.values, weights=self.weights)[0]
+
+    @property
+    def mean(self) -> float:
+        weights = self.weights or [1.0] * len(self.values)
+        return sum(v * w for v, w in zip(self.values, weights, strict=True)) / sum(weights)
+
+
 Distribution: TypeAlias = Annotated[
-    Fixed | Uniform | Normal | LogNormal | Exponential, Field(discriminator="distribution")
+    Fixed | Uniform | Normal | LogNormal | Exponential | Choice,
+    Field(discriminator="distribution"),
 ]

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Final
 
+from playersim.behaviour import ViewerBehaviour
 from playersim.clock import Clock, ManualClock, parse_instant
 from playersim.delivery import Outbox
 from playersim.errors import EndpointUnreachableError, TransportError
 from playersim.player import Player
-from playersim.summary import RunStats
+from playersim.summary import BehaviourStats, RunStats
 from playersim.transport import Transport
 
 __all__ = ["Engine"]
@@ -46,28 +48,45 @@ class Engine:
         self.clock = clock
         self.transport = transport
         self.stats = RunStats()
-        self.players: list[Player] = []
         self._heap: list[tuple[int, int, Player, Outbox]] = []
         self._order = itertools.count()
         self._unanswered = 0
+        self._arrivals: Iterator[Player] = iter(())
+        self._arriving: Player | None = None
 
     def add(self, player: Player) -> Player:
         """Schedule a player; it starts at its `start_at`, or now if it has none."""
         if player.start_at is None:
             player.start_at = self.clock.now()
-        self.players.append(player)
         self.stats.sessions += 1
         self._schedule(player, Outbox())
         return player
 
+    def add_arrivals(self, players: Iterable[Player]) -> None:
+        """Players that join as the clock reaches their `start_at`, in that order.
+
+        They are taken from the iterable one at a time, when due, so a run of a million
+        sessions holds only the ones in progress (and finished ones are let go).
+        """
+        self._arrivals = itertools.chain(self._arrivals, players)
+        if self._arriving is None:
+            self._arriving = next(self._arrivals, None)
+
     @property
     def active(self) -> int:
-        """Players that still have something to send."""
+        """Players that still have something to send (not counting those yet to arrive)."""
         return len(self._heap)
 
     @property
     def next_wakeup(self) -> int | None:
-        return self._heap[0][0] if self._heap else None
+        """The next instant anything is due: a player's wake-up or an arrival."""
+        candidates = []
+        if self._heap:
+            candidates.append(self._heap[0][0])
+        if self._arriving is not None:
+            assert self._arriving.start_at is not None
+            candidates.append(self._arriving.start_at)
+        return min(candidates) if candidates else None
 
     # --- moving time ---------------------------------------------------------------------------
 
@@ -83,9 +102,9 @@ class Engine:
         """Move a virtual clock forward to `instant`, serving every wake-up on the way."""
         clock = self._manual_clock()
         target = parse_instant(instant)
-        while self._heap and self._heap[0][0] <= target:
-            clock.advance_to(self._heap[0][0])
-            self._serve_until(self._heap[0][0])
+        while (wake := self.next_wakeup) is not None and wake <= target:
+            clock.advance_to(wake)
+            self._serve_until(wake)
         clock.advance_to(target)
 
     def run(self, until: str | int | datetime | None = None) -> None:
@@ -94,9 +113,9 @@ class Engine:
         if until is not None:
             self.advance_to(until)
             return
-        while self._heap:
-            clock.advance_to(self._heap[0][0])
-            self._serve_until(self._heap[0][0])
+        while (wake := self.next_wakeup) is not None:
+            clock.advance_to(wake)
+            self._serve_until(wake)
 
     def _manual_clock(self) -> ManualClock:
         if not isinstance(self.clock, ManualClock):
@@ -116,6 +135,9 @@ class Engine:
             heapq.heappush(self._heap, (wake, next(self._order), player, outbox))
 
     def _serve_until(self, now: int) -> None:
+        while self._arriving is not None and (self._arriving.start_at or 0) <= now:
+            self.add(self._arriving)
+            self._arriving = next(self._arrivals, None)
         while self._heap and self._heap[0][0] <= now:
             _, _, player, outbox = heapq.heappop(self._heap)
             bodies = player.due(now)
@@ -147,3 +169,10 @@ class Engine:
     def _retire(self, player: Player, outbox: Outbox) -> None:
         self.stats.dropped += outbox.dropped + len(outbox)
         self.stats.outcomes[player.outcome or "unfinished"] += 1
+        if not isinstance(player.behaviour, ViewerBehaviour):
+            return  # scripted viewers follow their script, not the profile's distributions
+        name = player.profile.name
+        if name not in self.stats.behaviour:
+            self.stats.behaviour[name] = BehaviourStats()
+            self.stats.profiles[name] = player.profile
+        self.stats.behaviour[name].add(player)

@@ -11,6 +11,7 @@ __all__ = [
     "PlayerProtocolError",
     "PlayersimError",
     "ProfileError",
+    "ScriptError",
     "TransportError",
     "WireError",
 ]
@@ -25,6 +26,15 @@ class ProfileError(PlayersimError):
 
     The message names the file, the field and the offending value.
     """
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+class ScriptError(PlayersimError):
+    """A scripted session's file or timeline is invalid, or a step cannot be carried out."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source

@@ -1,39 +1,101 @@
-"""A simulated media player: one viewing session, as a sans-IO state machine on a clock.
+"""A simulated media player: one viewing, as a sans-IO state machine on a clock.
 
 A `Player` never sleeps, never touches the network and never reads a clock. Asked with
 `due(now)`, it returns the request bodies that are due by that instant, in order, each stamped
-with the instant it happened, and `next_wakeup` says when it next needs to be asked. It learns what
+with the instant it happened; `next_wakeup` says when it next needs to be asked. It learns what
 became of its requests only through `on_response`. The same player therefore runs in a unit test
 with a hand-moved clock, in a batch simulation of a day, or in a real-time load run.
 
-Mechanics live here (pings, `ts`, the playhead, the state machine); decisions live in the
-behaviour (`playersim.behaviour`). Pings follow a grid anchored at sessionStart: one every ping
-interval, in every open state, except at an instant where another event is sent anyway. Events
-that happen at the same instant get `ts` values 1 ms apart, in order (MCA-SPEC.md section 4).
+The player owns the mechanics; its behaviour (`playersim.behaviour`) owns the decisions.
+Mechanics, in the order they win when due at the same instant:
+
+1. re-opening a session the back end lost (a 404 or 410 on an event);
+2. the current ad ending (`adComplete` or `adSkip`, then the next `adStart` or
+   `adBreakComplete`), a chapter ending, a mid-roll cue point or the end of the content (a
+   post-roll, then `sessionComplete`);
+3. a session whose playhead has not moved for 30 minutes (a long pause) is ended, and one open
+   for 24 hours is ended and re-opened: a new session with `media.resume: true` that re-sends
+   the open player states, ad and chapter (MCA-SPEC.md section 5);
+4. then the behaviour's decision; then a chapter starting where the playhead now is;
+5. a ping on the grid anchored at sessionStart: every 10 s, every 1 s during ads with granular ad
+   tracking, skipped at an instant where another event is sent anyway.
+
+Events at the same instant get `ts` values 1 ms apart, in order (section 4). Every event goes
+through the state table (`playersim.states`), so an impossible sequence raises instead of
+reaching the wire.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from playersim.behaviour import Action, Behaviour, Decision, SessionView, ViewerBehaviour
+from playersim.behaviour import (
+    Action,
+    AdPlay,
+    Behaviour,
+    BitrateChange,
+    Buffer,
+    Complete,
+    Decision,
+    FailStart,
+    Leave,
+    Pause,
+    Play,
+    PlayerError,
+    Seek,
+    SessionView,
+    StartAdBreak,
+    StateChange,
+    ViewerBehaviour,
+)
+from playersim.catalog import Chapter, Title
 from playersim.clock import parse_instant
-from playersim.metadata import MetadataPool, Title, Visitor, session_params
+from playersim.metadata import MetadataPool, Visitor, session_params
 from playersim.playhead import Playhead
 from playersim.profiles import Profile
-from playersim.states import OPEN_STATES, State, next_state
+from playersim.states import AdPhase, SessionState, State, advance
 from playersim.wire import EventType, WireBody, make_body
 
-__all__ = ["Player"]
+__all__ = ["Player", "SessionStats"]
 
-PING_INTERVAL_MS: Final = 10_000  # MCA-SPEC.md section 5
+PING_MS: Final = 10_000  # MCA-SPEC.md section 5
+AD_PING_MS: Final = 1_000  # granular ad tracking
+STALL_MS: Final = 30 * 60_000  # a playhead still for 30 minutes ends the session
+RESTART_MS: Final = 24 * 3_600_000  # sessions are restarted after 24 hours
 _GONE: Final = frozenset({404, 410})
+_MAX_EVENTS_AT_ONE_INSTANT: Final = 200
+_DAY_MS: Final = 86_400_000
+E = EventType
+
+
+@dataclass
+class SessionStats:
+    """What one viewing did, for the run summary's behaviour figures."""
+
+    sessions: int = 0  # MCA sessions opened (more than one after a resume)
+    played: bool = False
+    start_failed: bool = False
+    preroll: bool = False
+    left_in_preroll: bool = False
+    rebuffers: int = 0
+    pauses: int = 0
+    seeks: int = 0
+    errors: int = 0
+    ad_breaks: int = 0
+    ads: int = 0
+    ads_skipped: int = 0
+    bitrate_changes: int = 0
+    state_changes: int = 0
+    resumes: int = 0
+    watched_ms: int = 0
 
 
 class Player:
-    """One simulated viewing session.
+    """One simulated viewing.
 
     >>> from playersim import load_profile
     >>> player = Player(load_profile("vod-movie"), seed=7, start_at="2026-11-27T12:00:00Z")
@@ -50,6 +112,8 @@ class Player:
         start_at: str | int | datetime | None = None,
         metadata: MetadataPool | None = None,
         behaviour: Behaviour | None = None,
+        title: Title | None = None,
+        visitor: Visitor | None = None,
     ) -> None:
         self.profile = profile
         self.index = index
@@ -57,21 +121,46 @@ class Player:
         # independent of how many other sessions were simulated before this one.
         self.rng = random.Random(f"{seed}:{index}")
         pool = metadata or MetadataPool.build(profile, seed)
-        self.title: Title = pool.pick_title(self.rng)
-        self.visitor: Visitor = pool.pick_visitor(self.rng)
+        self.title: Title = title or pool.pick_title(self.rng)
+        self.visitor: Visitor = visitor or pool.pick_visitor(self.rng)
         self.length_ms = round(self.title.length_seconds * 1000)
         self.behaviour: Behaviour = behaviour or ViewerBehaviour(
-            profile, self.rng, length_ms=self.length_ms
+            profile, self.rng, pool=pool, length_ms=self.length_ms
         )
         self.start_at: int | None = None if start_at is None else parse_instant(start_at)
-        self.state = State.NEW
+        self.state = SessionState()  # the MCA session on the wire
         self.sid: str | None = None
-        self.outcome: str | None = None  # why the session is over: completed, left, rejected, ...
+        self.outcome: str | None = None  # why the viewing is over: completed, left, ...
+        self.stats = SessionStats()
+        self._live = profile.content.live
+        self._granular = profile.ads.granular_tracking
+        self._playhead = Playhead(live=self._live, length_ms=self.length_ms, at=0)
+        # The viewer, independent of the session on the wire (which a long pause may close).
+        self._viewer = State.WAITING
+        self._played = False
+        self._open_states: list[str] = []
+        self._bitrate = 0
+        self._chapter: Chapter | None = None  # the chapter open on the wire
+        self._pod: tuple[AdPlay, ...] = ()
+        self._pod_at = 0  # index of the current ad in the pod
+        self._pod_index = 0  # media.ad.podIndex of the current pod
+        self._pod_second = 0  # media.ad.podSecond: the playhead where it started
+        self._ad_ends_at: int | None = None
+        self._completing = False  # a post-roll is running; sessionComplete follows it
+        self._next_mid_pod = 1
+        self._cues_done: set[int] = set()
+        self._live_break_after = 0  # live mid-rolls: the last UTC grid instant already served
+        # Time.
+        self._session_start = 0  # the current MCA session's sessionStart instant
+        self._last_at = 0  # the instant of the last event sent
         self._last_ts = -1
+        self._last_event = ""
+        self._last_playhead: int | None = None
+        self._playhead_moved_at = 0
+        self._watched_before = 0
+        self._playing_since: int | None = None
         self._next: Decision | None = None
-        self._ping_at: int | None = None
-        self._playhead: Playhead | None = None
-        self._first_play_done = False
+        self._reopen = False  # the back end lost the session: open a new one
 
     # --- what the engine asks ---------------------------------------------------------------
 
@@ -85,38 +174,39 @@ class Player:
         """The instant this player next has something to send; None if finished or unscheduled."""
         if self.finished:
             return None
-        if self.state is State.NEW:
+        if self.state.playback is State.NEW and not self.stats.sessions:
             return self.start_at
-        candidates = [
-            t for t in (self._ping_at, self._next.at if self._next else None) if t is not None
-        ]
-        return min(candidates) if candidates else None
+        due = self._next_due()
+        return None if due is None else due[0]
 
     def due(self, now: int) -> list[WireBody]:
         """Every request body due by instant `now`, in order. Call again as time moves on."""
-        if self.finished:
-            return []
         out: list[WireBody] = []
-        if self.state is State.NEW:
+        if self.finished:
+            return out
+        if not self.stats.sessions:
             if self.start_at is None:
                 self.start_at = now
             if self.start_at > now:
                 return out
-            self._open(self.start_at, out)
+            self._last_at = self.start_at
+            self._open(self.start_at, out, resume=False)
+            self._ask()
+        same_instant = 0
         while not self.finished:
-            action_at = self._next.at if self._next is not None else None
-            ping_at = self._ping_at
-            if (
-                action_at is not None
-                and action_at <= now
-                and (ping_at is None or action_at <= ping_at)
-            ):
-                assert self._next is not None
-                self._act(self._next.action, action_at, out)
-            elif ping_at is not None and ping_at <= now:
-                self._emit(EventType.PING, ping_at, out)
-            else:
+            due = self._next_due()
+            if due is None or due[0] > now:
                 break
+            at, handler = due
+            same_instant = same_instant + 1 if at == self._last_at else 0
+            if same_instant > _MAX_EVENTS_AT_ONE_INSTANT:
+                # A guard, not a rule: mechanics that keep firing without time moving are a bug,
+                # and a clear error beats a player that hangs the whole run.
+                raise RuntimeError(
+                    f"{self!r} sent {same_instant} events at one instant without time moving "
+                    f"(last: {self._last_event})"
+                )
+            handler(at, out)
         return out
 
     def on_response(self, event_type: str, status: int | None, *, sid: str | None = None) -> None:
@@ -124,66 +214,449 @@ class Player:
 
         `status` is the HTTP status, or None when the request got no answer at all.
         """
-        if event_type == EventType.SESSION_START:
+        if self.finished:
+            return
+        if event_type == E.SESSION_START:
             if status == 201 and sid:
                 self.sid = sid
-            elif not self.finished:
-                # Without a session id nothing else can be sent: the session is lost.
+            else:
+                # Without a session id nothing else can be sent: the viewing is lost.
                 self.outcome = "rejected" if status is not None else "unreachable"
-        elif status in _GONE and not self.finished:
-            # The back end no longer knows this session. Resuming in a new session
-            # (media.resume) is the behaviour model's job; the core player stops here.
-            self.outcome = "closed by collector"
+        elif status in _GONE and self.state.open:
+            # The back end no longer knows this session: continue in a new one (section 5).
+            self._reopen = True
 
-    # --- mechanics -----------------------------------------------------------------------------
+    @property
+    def watched_ms(self) -> int:
+        """Main content played so far, in milliseconds."""
+        if self._playing_since is None:
+            return self._watched_before
+        return self._watched_before + (self._last_at - self._playing_since)
 
-    def _open(self, at: int, out: list[WireBody]) -> None:
-        self._playhead = Playhead(live=self.profile.content.live, length_ms=self.length_ms, at=at)
-        params = session_params(self.profile, self.title, self.visitor, start_ms=at)
-        self._emit(EventType.SESSION_START, at, out, params=params)
-        self._decide(at)
+    # --- scheduling -----------------------------------------------------------------------------
+
+    def _next_due(self) -> tuple[int, Callable[[int, list[WireBody]], None]] | None:
+        """The earliest thing to do, with the mechanics' order deciding ties."""
+        candidates: list[tuple[int | None, Callable[[int, list[WireBody]], None]]] = []
+        session_open = self.state.open
+        if self._reopen:
+            candidates.append((self._last_at, self._do_reopen))
+        if session_open:
+            candidates.append((self._ad_ends_at, self._do_ad_end))
+            if self.state.playhead_advances:
+                candidates.append((self._chapter_end_at(), self._do_chapter_end))
+                candidates.append((self._cue_at(), self._do_cue))
+                if not self._live:
+                    candidates.append((self._reaches(self.length_ms), self._do_content_end))
+            if self.state.playback is not State.COMPLETE:
+                # While content plays, every ping moves the playhead and this never comes due;
+                # it does after a long pause, even just after the viewer resumed at the same
+                # position: the back end measures the 30 minutes to the next change it sees.
+                candidates.append((self._playhead_moved_at + STALL_MS, self._do_stall))
+                candidates.append((self._session_start + RESTART_MS, self._do_restart))
+        if self._next is not None:
+            candidates.append((self._next.at, self._do_decision))
+        if session_open and self._chapter_wanted() is not None:
+            candidates.append((self._last_at, self._do_chapter_start))
+        if session_open and self.state.playback is not State.COMPLETE:
+            candidates.append((self._ping_at(), self._do_ping))
+        best: tuple[int, Callable[[int, list[WireBody]], None]] | None = None
+        for wanted, handler in candidates:
+            if wanted is None:
+                continue
+            at = max(wanted, self._last_at)  # what is overdue happens now, never in the past
+            if best is None or at < best[0]:
+                best = (at, handler)
+        return best
+
+    def _reaches(self, position_ms: int) -> int | None:
+        """When the playing content reaches `position_ms` (on-demand)."""
+        if self._playing_since is None:
+            return None
+        here = self._playhead.position(self._last_at)
+        return self._last_at + max(0, position_ms - here)
+
+    def _ping_at(self) -> int:
+        period = AD_PING_MS if self._granular and self.state.ad is not AdPhase.NONE else PING_MS
+        elapsed = self._last_at - self._session_start
+        return self._session_start + (elapsed // period + 1) * period
+
+    # --- chapters and cues ----------------------------------------------------------------------
+
+    def _chapter_at(self, at: int) -> Chapter | None:
+        """The chapter the content is in at instant `at`."""
+        if self._live:
+            minutes = self.profile.content.program_minutes
+            if minutes is None:
+                return None
+            slot_ms = minutes * 60_000
+            slot_start = at // slot_ms * slot_ms
+            slot = slot_start % _DAY_MS // slot_ms
+            names = self.title.programmes or (self.title.name,)
+            name = names[(slot_start // slot_ms) % len(names)]
+            # Live chapters are programmes on a UTC grid: offset is the second of the day.
+            return Chapter(slot + 1, slot_start, slot_ms, name)
+        position = self._playhead.position(at)
+        for chapter in self.title.chapters:
+            if chapter.offset_ms <= position < chapter.end_ms:
+                return chapter
+        return None
+
+    def _chapter_end_at(self) -> int | None:
+        if self._chapter is None:
+            return None
+        if self._live:
+            return self._chapter.end_ms  # wall-clock instant on the UTC grid
+        return self._reaches(self._chapter.end_ms)
+
+    def _chapter_wanted(self) -> Chapter | None:
+        if (
+            self._chapter is not None
+            or not self._played
+            or self.state.ad is not AdPhase.NONE
+            or self.state.playback not in (State.PLAYING, State.PAUSED, State.BUFFERING)
+        ):
+            return None
+        return self._chapter_at(self._last_at)
+
+    def _cue_at(self) -> int | None:
+        interval = self.profile.ads.midroll_interval_seconds
+        if self._live:
+            if interval <= 0:
+                return None
+            step = round(interval * 1000)
+            return (max(self._last_at, self._live_break_after) // step + 1) * step
+        here = self._playhead.position(self._last_at)
+        for cue in self.title.cue_points_ms:
+            if cue > here and cue not in self._cues_done:
+                return self._reaches(cue)
+        return None
+
+    # --- handlers ------------------------------------------------------------------------------
+
+    def _do_reopen(self, at: int, out: list[WireBody]) -> None:
+        self._reopen = False
+        self.state = SessionState()
+        self._chapter = None
+        self._reopen_session(at, out)
+        self._ask()
+
+    def _do_ad_end(self, at: int, out: list[WireBody]) -> None:
+        ad = self._pod[self._pod_at]
+        if ad.skip_after_ms is not None and ad.skip_after_ms < ad.creative.length_ms:
+            self._emit(E.AD_SKIP, at, out)
+            self.stats.ads_skipped += 1
+        else:
+            self._emit(E.AD_COMPLETE, at, out)
+        self._pod_at += 1
+        if self._pod_at < len(self._pod):
+            self._start_ad(at, out)
+        else:
+            self._ad_ends_at = None
+            self._pod = ()
+            self._emit(E.AD_BREAK_COMPLETE, at, out)
+            if self._completing:
+                self._complete(at, out)
+                return
+        self._ask()
+
+    def _do_chapter_end(self, at: int, out: list[WireBody]) -> None:
+        self._emit(E.CHAPTER_COMPLETE, at, out)
+        self._chapter = None
+        self._ask()
+
+    def _do_chapter_start(self, at: int, out: list[WireBody]) -> None:
+        chapter = self._chapter_wanted()
+        assert chapter is not None
+        self._chapter = chapter
+        offset = chapter.offset_ms % _DAY_MS if self._live else chapter.offset_ms
+        params = {
+            "media.chapter.index": chapter.index,
+            "media.chapter.offset": _seconds(offset),
+            "media.chapter.length": _seconds(chapter.length_ms),
+            "media.chapter.friendlyName": chapter.name,
+        }
+        self._emit(E.CHAPTER_START, at, out, params=params)
+        self._ask()
+
+    def _do_cue(self, at: int, out: list[WireBody]) -> None:
+        if self._live:
+            self._live_break_after = at
+        else:
+            for cue in self.title.cue_points_ms:  # a cue reached exactly is served once
+                if cue <= self._playhead.position(at):
+                    self._cues_done.add(cue)
+        pod = self.behaviour.pod("mid", self._view(at))
+        if pod:
+            self._start_break(at, out, pod, index=self._next_mid_pod)
+            self._next_mid_pod += 1
+        self._ask()
+
+    def _do_content_end(self, at: int, out: list[WireBody]) -> None:
+        if self._chapter is not None:
+            self._emit(E.CHAPTER_COMPLETE, at, out)
+            self._chapter = None
+        pod = self.behaviour.pod("post", self._view(at))
+        if pod:
+            self._completing = True
+            self._start_break(at, out, pod, index=self._next_mid_pod)
+            self._ask()
+        else:
+            self._complete(at, out)
+
+    def _do_stall(self, at: int, out: list[WireBody]) -> None:
+        # The back end would close the session now; the player says so itself. A viewer still
+        # paused gets a new session when they come back (the behaviour's next Play re-opens
+        # it); one already watching again (or in an ad) goes on in a new session at once.
+        self._emit(E.SESSION_END, at, out)
+        self._chapter = None
+        if self._viewer is State.PLAYING or self._pod:
+            self.state = SessionState()
+            self._reopen_session(at, out)
+        self._ask()
+
+    def _do_restart(self, at: int, out: list[WireBody]) -> None:
+        self._emit(E.SESSION_END, at, out)
+        self.state = SessionState()
+        self._chapter = None
+        self._reopen_session(at, out)
+        self._ask()
+
+    def _do_ping(self, at: int, out: list[WireBody]) -> None:
+        self._emit(E.PING, at, out)
+
+    def _do_decision(self, at: int, out: list[WireBody]) -> None:
+        decision = self._next
+        assert decision is not None
+        self._next = None
+        self._act(decision.action, at, out)
+        if not self.finished:
+            self.behaviour.acted(Decision(at, decision.action), self._view(at))
+            self._ask()
+
+    # --- actions ---------------------------------------------------------------------------------
 
     def _act(self, action: Action, at: int, out: list[WireBody]) -> None:
-        assert self._playhead is not None
-        if action is Action.PLAY:
-            qoe = None
-            if not self._first_play_done:
-                self._first_play_done = True
-                assert self.start_at is not None
-                qoe = {"media.qoe.timeToStart": at - self.start_at}
-            self._playhead.resume(at)
-            self._emit(EventType.PLAY, at, out, qoe=qoe)
-        elif action is Action.COMPLETE:
-            self._emit(EventType.SESSION_COMPLETE, at, out)
-            self._playhead.hold(at)
-            self.outcome = "completed"
-        elif action is Action.LEAVE:
-            self._emit(EventType.SESSION_END, at, out)
-            self._playhead.hold(at)
+        if not self.state.open and not isinstance(action, Leave):
+            # A viewer back after the session was closed for a long pause: a new session.
+            self.state = SessionState()
+            self._reopen_session(at, out, resend_playback=not isinstance(action, Play))
+        if isinstance(action, Play):
+            self._play(at, out)
+        elif isinstance(action, Pause):
+            self._viewer = State.PAUSED
+            self.stats.pauses += 1
+            self._emit(E.PAUSE_START, at, out)
+        elif isinstance(action, Buffer):
+            self._viewer = State.BUFFERING
+            self.stats.rebuffers += 1
+            self._emit(E.BUFFER_START, at, out)
+        elif isinstance(action, Seek):
+            self._seek(action.to_ms, at, out)
+        elif isinstance(action, StartAdBreak):
+            index = 0 if not self._played else self._next_mid_pod
+            if self._played:
+                self._next_mid_pod += 1
+            self._start_break(at, out, action.ads, index=index)
+        elif isinstance(action, BitrateChange):
+            self._bitrate = action.bitrate
+            self.stats.bitrate_changes += 1
+            self._emit(E.BITRATE_CHANGE, at, out, qoe=self._qoe(at))
+        elif isinstance(action, PlayerError):
+            self.stats.errors += 1
+            qoe = {"media.qoe.errorID": action.error_id, "media.qoe.errorSource": action.source}
+            self._emit(E.ERROR, at, out, qoe=qoe)
+        elif isinstance(action, StateChange):
+            self._change_states(action.start, action.end, at, out)
+        elif isinstance(action, FailStart):
+            self.stats.start_failed = True
+            qoe = {"media.qoe.errorID": action.error_id, "media.qoe.errorSource": "player"}
+            self._emit(E.ERROR, at, out, qoe=qoe)
+            self._emit(E.SESSION_END, at, out)
+            self.outcome = "failed to start"
+        elif isinstance(action, Complete):
+            if self._chapter is not None:
+                self._emit(E.CHAPTER_COMPLETE, at, out)
+                self._chapter = None
+            self._complete(at, out)
+        elif isinstance(action, Leave):
+            if self.state.open:
+                if self.state.ad is not AdPhase.NONE and not self._played:
+                    self.stats.left_in_preroll = True
+                self._emit(E.SESSION_END, at, out)
             self.outcome = "left"
-        if not self.finished:
-            self._decide(at)
 
-    def _decide(self, now: int) -> None:
-        assert self._playhead is not None
-        view = SessionView(
-            now=now,
+    def _play(self, at: int, out: list[WireBody]) -> None:
+        qoe = None
+        if not self._played:
+            self._played = True
+            self.stats.played = True
+            assert self.start_at is not None
+            self._bitrate = self.behaviour.initial_bitrate()
+            qoe = {"media.qoe.timeToStart": at - self.start_at, **self._qoe(at)}
+        self._viewer = State.PLAYING
+        first_states = self.behaviour.initial_states() if qoe is not None else ()
+        self._emit(E.PLAY, at, out, qoe=qoe)
+        if first_states:
+            self._change_states(first_states, (), at, out, count=False)
+
+    def _seek(self, to_ms: int, at: int, out: list[WireBody]) -> None:
+        self.stats.seeks += 1
+        self._emit(E.PAUSE_START, at, out)
+        target = max(0, min(to_ms, self.length_ms - 1))
+        if self._chapter is not None and not (
+            self._chapter.offset_ms <= target < self._chapter.end_ms
+        ):
+            self._emit(E.CHAPTER_SKIP, at, out)
+            self._chapter = None
+        here = self._playhead.at(at)
+        if target > here:  # mid-rolls jumped over are not played
+            self._cues_done.update(c for c in self.title.cue_points_ms if here < c <= target)
+        self._playhead.seek(target, at)
+        self._last_playhead = None  # a seek is a playhead change
+        self._viewer = State.PLAYING
+        self._emit(E.PLAY, at, out)
+
+    def _start_break(
+        self, at: int, out: list[WireBody], ads: tuple[AdPlay, ...], *, index: int
+    ) -> None:
+        self.stats.ad_breaks += 1
+        self.stats.preroll = self.stats.preroll or index == 0
+        self._pod = ads
+        self._pod_at = 0
+        self._pod_index = index
+        self._pod_second = self._playhead.at(at)
+        self._emit_break_start(at, out)
+        self._start_ad(at, out)
+
+    def _emit_break_start(self, at: int, out: list[WireBody]) -> None:
+        if self._pod_index == 0:
+            kind = "pre-roll"
+        else:
+            kind = "post-roll" if self._completing else f"mid-roll {self._pod_index}"
+        params = {
+            "media.ad.podIndex": self._pod_index,
+            "media.ad.podSecond": _seconds(self._pod_second),
+            "media.ad.podFriendlyName": kind,
+        }
+        self._emit(E.AD_BREAK_START, at, out, params=params)
+
+    def _start_ad(self, at: int, out: list[WireBody], *, count: bool = True) -> None:
+        ad = self._pod[self._pod_at]
+        if count:
+            self.stats.ads += 1
+        params: dict[str, Any] = {
+            "media.ad.id": ad.creative.ad_id,
+            "media.ad.length": _seconds(ad.creative.length_ms),
+            "media.ad.podPosition": self._pod_at + 1,
+            "media.ad.playerName": self.visitor.device.player_name,
+            **ad.creative.params,
+        }
+        self._emit(E.AD_START, at, out, params=params)
+        self._ad_ends_at = at + ad.duration_ms
+
+    def _change_states(
+        self,
+        start: tuple[str, ...],
+        end: tuple[str, ...],
+        at: int,
+        out: list[WireBody],
+        *,
+        count: bool = True,
+    ) -> None:
+        start = tuple(name for name in start if name not in self._open_states)
+        end = tuple(name for name in end if name in self._open_states)
+        if not start and not end:
+            return
+        if count:
+            self.stats.state_changes += 1
+        self._open_states = [n for n in self._open_states if n not in end] + list(start)
+        if len(start) + len(end) == 1:
+            event = E.STATE_START if start else E.STATE_END
+            self._emit(event, at, out, params={"media.state.name": (start or end)[0]})
+            return
+        params: dict[str, Any] = {}
+        if start:
+            params["statesStart"] = [{"media.state.name": name} for name in start]
+        if end:
+            params["statesEnd"] = [{"media.state.name": name} for name in end]
+        self._emit(E.STATES_UPDATE, at, out, params=params)
+
+    def _complete(self, at: int, out: list[WireBody]) -> None:
+        self._completing = False
+        self._emit(E.SESSION_COMPLETE, at, out)
+        self.outcome = "completed"
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    def _open(self, at: int, out: list[WireBody], *, resume: bool) -> None:
+        self._session_start = at
+        self.stats.sessions += 1
+        self._playhead_moved_at = at
+        if self._live and not self._played:
+            self._playhead = Playhead(live=True, length_ms=self.length_ms, at=at)
+        params = session_params(self.profile, self.title, self.visitor, start_ms=at, resume=resume)
+        self._emit(E.SESSION_START, at, out, params=params)
+
+    def _reopen_session(
+        self, at: int, out: list[WireBody], *, resend_playback: bool = True
+    ) -> None:
+        """A new session for the same viewing: media.resume, then the context re-sent."""
+        self.stats.resumes += 1
+        self._open(at, out, resume=True)
+        if self._open_states:
+            states, self._open_states = tuple(self._open_states), []
+            self._change_states(states, (), at, out, count=False)
+        if self._pod:
+            self._emit_break_start(at, out)
+            self._start_ad(at, out, count=False)
+            return
+        if not resend_playback:
+            return
+        if self._viewer is State.PLAYING:
+            self._emit(E.PLAY, at, out)
+        elif self._viewer is State.PAUSED and self._played:
+            self._emit(E.PAUSE_START, at, out)
+        elif self._viewer is State.BUFFERING:
+            self._emit(E.BUFFER_START, at, out)
+
+    def _ask(self) -> None:
+        if not self.finished:
+            self._next = self.behaviour.next(self._view(self._last_at))
+            if self._next is not None and self._next.at < self._last_at:
+                raise ValueError(
+                    f"behaviour scheduled {self._next.action} in the past "
+                    f"({self._next.at} < {self._last_at})"
+                )
+
+    def _view(self, at: int) -> SessionView:
+        return SessionView(
+            now=at,
             state=self.state,
-            started_at=self.start_at or now,
-            playhead_ms=self._playhead.at(now),
-            remaining_ms=0 if self._playhead.live else self._playhead.remaining(now),
-            live=self._playhead.live,
+            viewer=self._viewer,
+            started_at=self.start_at if self.start_at is not None else at,
+            played=self._played,
+            playhead_ms=self._playhead.at(at),
+            length_ms=self.length_ms,
+            live=self._live,
+            watched_ms=self.watched_ms,
+            last_event=self._last_event,
+            open_states=frozenset(self._open_states),
+            bitrate=self._bitrate,
         )
-        decision = self.behaviour.next(view)
-        if decision is not None and decision.at < now:
-            raise ValueError(
-                f"behaviour scheduled {decision.action} in the past ({decision.at} < {now})"
+
+    def _qoe(self, at: int) -> dict[str, Any]:
+        qoe: dict[str, Any] = {"media.qoe.bitrate": self._bitrate}
+        fps = self.profile.qoe.frames_per_second
+        if fps:
+            minutes = self.watched_ms / 60_000
+            qoe["media.qoe.droppedFrames"] = int(
+                minutes * self.profile.qoe.dropped_frames_per_minute
             )
-        self._next = decision
-        if decision is None and self.state in OPEN_STATES:
-            # A behaviour with nothing more to do leaves an open session to the back end's
-            # timeout, like a player whose app was killed; pings stop with it.
-            self.outcome = "abandoned"
+            qoe["media.qoe.framesPerSecond"] = fps
+        return qoe
+
+    # --- the one place events are made ----------------------------------------------------------
 
     def _emit(
         self,
@@ -194,24 +667,41 @@ class Player:
         params: dict[str, Any] | None = None,
         qoe: dict[str, Any] | None = None,
     ) -> None:
-        assert self._playhead is not None
-        self.state = next_state(self.state, event_type)
+        self.state = advance(self.state, event_type)
+        if event_type is E.PLAY:
+            self._sync_playhead(at)  # a live `play` resumes at the current second of the day
         # Same-instant events are spread 1 ms apart; the playhead is that of the instant itself.
         ts = max(at, self._last_ts + 1)
         self._last_ts = ts
-        out.append(make_body(event_type, self._playhead.at(at), ts, params=params, qoe=qoe))
-        if self.state in OPEN_STATES and self.state is not State.COMPLETE:
-            self._ping_at = self._next_grid_point(at)
-        else:
-            self._ping_at = None
+        self._last_at = at
+        self._last_event = event_type.value
+        playhead = self._playhead.at(at)
+        out.append(make_body(event_type, playhead, ts, params=params, qoe=qoe))
+        if playhead != self._last_playhead:
+            self._last_playhead = playhead
+            self._playhead_moved_at = at
+        self._sync_playhead(at)
 
-    def _next_grid_point(self, after: int) -> int:
-        assert self.start_at is not None
-        elapsed = after - self.start_at
-        return self.start_at + (elapsed // PING_INTERVAL_MS + 1) * PING_INTERVAL_MS
+    def _sync_playhead(self, at: int) -> None:
+        """Run the playhead exactly while main content plays with no ad running."""
+        if self.state.playhead_advances and self._viewer is State.PLAYING:
+            if self._playing_since is None:
+                self._playing_since = at
+                self._playhead.resume(at)
+        elif self._playing_since is not None:
+            self._watched_before += at - self._playing_since
+            self.stats.watched_ms = self._watched_before
+            self._playing_since = None
+            self._playhead.hold(at)
 
     def __repr__(self) -> str:
         return (
             f"<Player {self.profile.name}#{self.index} {self.state} "
             f"title={self.title.media_id!r} sid={self.sid}>"
         )
+
+
+def _seconds(ms: int) -> int | float:
+    """Milliseconds as a JSON number of seconds: whole seconds stay integers."""
+    whole, rest = divmod(ms, 1000)
+    return whole if rest == 0 else ms / 1000

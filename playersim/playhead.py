@@ -34,7 +34,7 @@ class Playhead:
         return self._since is not None
 
     def at(self, now: int) -> int:
-        """The playhead in milliseconds at instant `now`."""
+        """The playhead in milliseconds at instant `now`, as sent on the wire."""
         if self._since is None:
             return self._held_ms
         if self._live:
@@ -42,9 +42,15 @@ class Playhead:
         # On-demand content stops just short of its end: 0 <= playhead < media.length.
         return min(self._held_ms + (now - self._since), self._length_ms - 1)
 
-    def remaining(self, now: int) -> int:
-        """Milliseconds of content left to play (on-demand); 0 once the end is reached."""
-        return max(0, self._length_ms - self.at(now))
+    def position(self, now: int) -> int:
+        """Where on-demand content is at `now`, uncapped: `length` once it has reached the end.
+
+        Mechanics (chapters, cue points, the end) reason about this; only the wire needs the
+        playhead kept below `media.length`.
+        """
+        if self._since is None or self._live:
+            return self._held_ms if self._since is None else self.at(now)
+        return min(self._held_ms + (now - self._since), self._length_ms)
 
     def resume(self, now: int) -> None:
         """Main content starts (or restarts) playing at `now`."""

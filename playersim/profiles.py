@@ -8,6 +8,7 @@ errors too: a misspelt `completion_rat` must not silently fall back to a default
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -17,15 +18,18 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from playersim.devices import DEVICES
-from playersim.distributions import Distribution, Fixed
+from playersim.distributions import Choice, Distribution, Fixed, LogNormal
 from playersim.errors import ProfileError
 
 __all__ = [
     "LIVE_CONTENT_TYPES",
+    "Ads",
     "Analytics",
     "Audience",
     "Content",
+    "PlayerStates",
     "Profile",
+    "Qoe",
     "Viewing",
     "bundled_profiles",
     "load_profile",
@@ -36,6 +40,7 @@ __all__ = [
 # (MCA-SPEC.md section 4). "linear" is a scheduled channel: live for this purpose.
 LIVE_CONTENT_TYPES = frozenset({"live", "linear", "radio"})
 _DAY_SECONDS = 86_400.0
+_STATE_NAME = re.compile(r"^[a-zA-Z0-9_.]{1,64}$")
 
 
 class _Section(BaseModel):
@@ -60,10 +65,11 @@ class Analytics(_Section):
 
 
 class Content(_Section):
-    """What is watched: the kind of title, its MCA content type and length."""
+    """What is watched: the kind of title, its MCA content type, length and structure."""
 
-    kind: Literal["movie", "episode", "live"] = Field(
-        description="which metadata to generate: a film, an episode of a series, a live channel"
+    kind: Literal["movie", "episode", "live", "sports", "linear", "clip", "podcast"] = Field(
+        description="which metadata to generate: a film, an episode of a series, a live news "
+        "channel, a live sports event, a linear channel, a short clip, a podcast episode"
     )
     content_type: str = Field(
         min_length=1,
@@ -82,6 +88,16 @@ class Content(_Section):
     titles: int = Field(
         default=40, ge=1, le=100_000, description="how many distinct titles the run draws from"
     )
+    chapters: Distribution | None = Field(
+        default=None,
+        description="on-demand: how many chapters each title has (rounded; none when omitted)",
+    )
+    program_minutes: int | None = Field(
+        default=None,
+        ge=1,
+        le=1440,
+        description="live: each programme on this UTC grid is a chapter (none when omitted)",
+    )
 
     @property
     def live(self) -> bool:
@@ -95,6 +111,10 @@ class Content(_Section):
                 f"length_seconds is required for on-demand content (content_type "
                 f"{self.content_type!r}); only live content may leave it out"
             )
+        if self.live and self.chapters is not None:
+            raise ValueError("chapters is for on-demand titles; live content uses program_minutes")
+        if not self.live and self.program_minutes is not None:
+            raise ValueError("program_minutes is for live content; on-demand titles use chapters")
         return self
 
     @property
@@ -102,11 +122,17 @@ class Content(_Section):
         return self.length_seconds or Fixed(distribution="fixed", value=_DAY_SECONDS)
 
 
+_Rate = Field(ge=0, le=3600)  # events per hour of playback
+
+
 class Viewing(_Section):
-    """How viewers behave: start-up time, and how long they stay."""
+    """How viewers behave: start-up, how long they stay, and what they do meanwhile."""
 
     startup_seconds: Distribution = Field(
         description="time from sessionStart to the first frame (media.qoe.timeToStart)"
+    )
+    start_failure_rate: float = Field(
+        default=0.0, ge=0, le=1, description="share of sessions whose playback never starts"
     )
     completion_rate: float | None = Field(
         default=None,
@@ -118,6 +144,122 @@ class Viewing(_Section):
         description="on-demand: how long viewers who leave early watch; "
         "live: how long viewers stay before sessionEnd"
     )
+    pauses_per_hour: float = Field(default=0.0, ge=0, le=3600)
+    pause_seconds: Distribution = Field(
+        default_factory=lambda: LogNormal(distribution="lognormal", median=30, sigma=1.2),
+        description="how long a pause lasts",
+    )
+    pause_abandon_rate: float = Field(
+        default=0.0, ge=0, le=1, description="share of pauses after which the viewer leaves"
+    )
+    buffering_rate: float = Field(
+        default=0.0, ge=0, le=1, description="share of sessions that rebuffer at least once"
+    )
+    buffering_per_hour: float = Field(
+        default=2.0, ge=0, le=3600, description="rebuffering events per hour, in those sessions"
+    )
+    buffering_seconds: Distribution = Field(
+        default_factory=lambda: LogNormal(distribution="lognormal", median=3, sigma=0.7, max=60),
+        description="how long a rebuffering event lasts",
+    )
+    seeks_per_hour: float = Field(default=0.0, ge=0, le=3600)
+    seek_seconds: Distribution = Field(
+        default_factory=lambda: LogNormal(distribution="lognormal", median=60, sigma=1.0),
+        description="how far a seek jumps",
+    )
+    seek_forward_rate: float = Field(default=0.7, ge=0, le=1)
+    errors_per_hour: float = Field(
+        default=0.0, ge=0, le=3600, description="non-fatal player errors per hour"
+    )
+
+
+class Ads(_Section):
+    """Ad load: pods before, during and after the content."""
+
+    preroll_rate: float = Field(
+        default=0.0, ge=0, le=1, description="share of sessions with a pre-roll"
+    )
+    midroll_interval_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="a mid-roll every this many seconds of content (live: of the UTC day); "
+        "0 = none",
+    )
+    postroll_rate: float = Field(default=0.0, ge=0, le=1)
+    ads_per_pod: Distribution = Field(
+        default_factory=lambda: Fixed(distribution="fixed", value=2), description="rounded, >= 1"
+    )
+    ad_seconds: Distribution = Field(
+        default_factory=lambda: Choice(distribution="choice", values=[15, 30], weights=[1, 1]),
+        description="the length of each ad creative",
+    )
+    creatives: int = Field(default=60, ge=1, le=100_000, description="distinct ads per run")
+    skippable_rate: float = Field(default=0.0, ge=0, le=1, description="share of skippable ads")
+    skip_after_seconds: float = Field(default=5.0, ge=0)
+    skip_rate: float = Field(
+        default=0.5, ge=0, le=1, description="share of skippable ads that viewers skip"
+    )
+    granular_tracking: bool = Field(
+        default=False, description="ping every second during ads instead of every 10 s"
+    )
+    preroll_abandonment: list[tuple[float, float]] = Field(
+        default_factory=list,
+        description="[pre-roll seconds, share of viewers who leave during it] points",
+    )
+
+    @model_validator(mode="after")
+    def _abandonment_points(self) -> Self:
+        for seconds, share in self.preroll_abandonment:
+            if seconds <= 0 or not 0 <= share <= 1:
+                raise ValueError(
+                    f"preroll_abandonment point [{seconds:g}, {share:g}] needs seconds > 0 "
+                    "and a share between 0 and 1"
+                )
+        return self
+
+
+class Qoe(_Section):
+    """Quality of experience: the bitrate ladder, frame rate and dropped frames."""
+
+    bitrates: list[int] = Field(
+        default_factory=lambda: [800_000, 1_600_000, 3_000_000, 5_000_000, 8_000_000],
+        min_length=1,
+        description="the bitrate ladder, bits per second",
+    )
+    bitrate_changes_per_hour: float = Field(default=0.0, ge=0, le=3600)
+    frames_per_second: int = Field(default=30, ge=0, le=240, description="0 for audio")
+    dropped_frames_per_minute: float = Field(default=0.0, ge=0)
+
+
+class PlayerStates(_Section):
+    """Player states (fullscreen, mute, ...): which are on at the start, and how often they flip."""
+
+    initial: dict[str, float] = Field(
+        default_factory=dict,
+        description="state name -> probability that it is on when playback starts",
+    )
+    names: list[str] = Field(
+        default_factory=lambda: [
+            "fullscreen",
+            "mute",
+            "closedCaptioning",
+            "pictureInPicture",
+            "inFocus",
+        ],
+        max_length=10,
+        description="the states a viewer may toggle (at most 10 per session, MCA-SPEC.md 3)",
+    )
+    changes_per_hour: float = Field(default=0.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _names_valid(self) -> Self:
+        for name in [*self.names, *self.initial]:
+            if not _STATE_NAME.match(name):
+                raise ValueError(f"state name {name!r} must match [a-zA-Z0-9_.]{{1,64}}")
+        unknown = sorted(set(self.initial) - set(self.names))
+        if unknown:
+            raise ValueError(f"initial state {unknown[0]!r} is not in names")
+        return self
 
 
 class Audience(_Section):
@@ -152,6 +294,9 @@ class Profile(_Section):
     analytics: Analytics = Field(default_factory=Analytics)
     content: Content
     viewing: Viewing
+    ads: Ads = Field(default_factory=Ads)
+    qoe: Qoe = Field(default_factory=Qoe)
+    states: PlayerStates = Field(default_factory=PlayerStates)
     audience: Audience = Field(default_factory=Audience)
 
     @model_validator(mode="after")
@@ -223,7 +368,7 @@ def profile_from_dict(data: dict[str, Any], *, source: str = "<profile>") -> Pro
         ) from None
 
 
-_DISTRIBUTION_TAGS = frozenset({"fixed", "uniform", "normal", "lognormal", "exponential"})
+_DISTRIBUTION_TAGS = frozenset({"fixed", "uniform", "normal", "lognormal", "exponential", "choice"})
 
 
 def _describe(error: Any) -> str:
@@ -239,9 +384,8 @@ def _describe(error: Any) -> str:
         tags = ", ".join(sorted(_DISTRIBUTION_TAGS))
         return f"{where}.distribution: {error['input'].get('distribution')!r} is not one of {tags}"
     if kind == "union_tag_not_found":
-        return (
-            f"{where}: needs a 'distribution' key (fixed, uniform, normal, lognormal, exponential)"
-        )
+        kinds = ", ".join(sorted(_DISTRIBUTION_TAGS))
+        return f"{where}: needs a 'distribution' key ({kinds})"
     message = str(error["msg"]).removeprefix("Value error, ")
     if isinstance(error.get("input"), dict):
         # A rule about a whole section (or the whole profile): the message names the fields.

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from playersim.clock import format_instant
 from playersim.transport import Request, Response
 
-__all__ = ["RunStats", "format_summary"]
+if TYPE_CHECKING:
+    from playersim.player import Player
+    from playersim.profiles import Profile
+
+__all__ = ["BehaviourStats", "RunStats", "format_summary"]
 
 NO_ANSWER = "no answer"
 _MAX_EXAMPLES = 5
@@ -32,6 +37,8 @@ class RunStats:
     problems: list[str] = field(default_factory=list)  # the first few rejections, for people
     first_ts: int | None = None
     last_ts: int | None = None
+    behaviour: dict[str, BehaviourStats] = field(default_factory=dict)  # by profile name
+    profiles: dict[str, Profile] = field(default_factory=dict)
 
     def record(self, request: Request, response: Response | None, error: str | None = None) -> None:
         self.sent[request.event_type] += 1
@@ -68,6 +75,101 @@ class RunStats:
         return self.requests - self.accepted
 
 
+@dataclass
+class BehaviourStats:
+    """What the viewers of one profile did, added up: to compare with the profile's settings."""
+
+    sessions: int = 0
+    played: int = 0
+    start_failed: int = 0
+    completed: int = 0
+    prerolls: int = 0
+    left_in_preroll: int = 0
+    rebuffered: int = 0
+    pauses: int = 0
+    seeks: int = 0
+    errors: int = 0
+    ad_breaks: int = 0
+    ads: int = 0
+    ads_skipped: int = 0
+    resumes: int = 0
+    watched_ms: int = 0
+
+    def add(self, player: Player) -> None:
+        stats = player.stats
+        self.sessions += 1
+        self.played += stats.played
+        self.start_failed += stats.start_failed
+        self.completed += player.outcome == "completed"
+        self.prerolls += stats.preroll
+        self.left_in_preroll += stats.left_in_preroll
+        self.rebuffered += stats.rebuffers > 0
+        self.pauses += stats.pauses
+        self.seeks += stats.seeks
+        self.errors += stats.errors
+        self.ad_breaks += stats.ad_breaks
+        self.ads += stats.ads
+        self.ads_skipped += stats.ads_skipped
+        self.resumes += stats.resumes
+        self.watched_ms += stats.watched_ms
+
+    def lines(self, profile: Profile) -> list[str]:
+        """Observed figures beside the profile's settings."""
+        viewing = profile.viewing
+        hours = self.watched_ms / 3_600_000
+        rows = [
+            (
+                "start failures",
+                _pct(self.start_failed, self.sessions),
+                _pct_of(viewing.start_failure_rate),
+            ),
+            ("rebuffered", _pct(self.rebuffered, self.played), _pct_of(viewing.buffering_rate)),
+            ("pauses per hour", _rate(self.pauses, hours), f"{viewing.pauses_per_hour:g}"),
+            ("errors per hour", _rate(self.errors, hours), f"{viewing.errors_per_hour:g}"),
+        ]
+        if viewing.completion_rate is not None:
+            rows.insert(
+                1,
+                ("completed", _pct(self.completed, self.played), _pct_of(viewing.completion_rate)),
+            )
+        if not profile.content.live:
+            rows.append(("seeks per hour", _rate(self.seeks, hours), f"{viewing.seeks_per_hour:g}"))
+        if self.ad_breaks or profile.ads.preroll_rate:
+            rows.append(
+                (
+                    "had a pre-roll",
+                    _pct(self.prerolls, self.sessions),
+                    _pct_of(profile.ads.preroll_rate),
+                )
+            )
+            rows.append(
+                ("left in pre-roll", _pct(self.left_in_preroll, self.prerolls), "by length")
+            )
+            rows.append(("ads per session", f"{self.ads / max(1, self.sessions):.2f}", ""))
+            rows.append(("ads skipped", _pct(self.ads_skipped, self.ads), ""))
+        if self.resumes:
+            rows.append(("resumed sessions", _n(self.resumes), ""))
+        lines = [
+            f"  behaviour      {profile.name}: {_n(self.sessions)} viewings, "
+            f"{hours:,.1f} h watched",
+            f"    {'':<18} {'observed':>8}  profile",
+        ]
+        lines.extend(f"    {name:<18} {seen:>8}  {want}" for name, seen, want in rows)
+        return lines
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def _pct_of(share: float) -> str:
+    return f"{100 * share:.1f}%"
+
+
+def _rate(count: int, hours: float) -> str:
+    return f"{count / hours:.2f}" if hours else "-"
+
+
 def _n(value: int) -> str:
     return f"{value:,}"
 
@@ -96,6 +198,8 @@ def format_summary(stats: RunStats, *, title: str, conformance: Counter[str] | N
         lines.extend(f"    {example}" for example in stats.problems)
     else:
         lines.append("  errors         none")
+    for name, behaviour in stats.behaviour.items():
+        lines.extend(behaviour.lines(stats.profiles[name]))
     if conformance is not None:
         if conformance:
             rules = ", ".join(f"{rule}: {_n(count)}" for rule, count in sorted(conformance.items()))

@@ -27,7 +27,7 @@ def test_run_with_no_arguments_simulates_and_summarises() -> None:
     result = run_cli("run")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "100 sessions of live-news, vod-episode, vod-movie" in out
+    assert "100 sessions of linear-channel, live-news, live-sports, podcast-audio" in out
     assert "in memory" in out
     for needle in ("sessionStart", "ping", "play", "statuses", "201: 100", "errors         none"):
         assert needle in out

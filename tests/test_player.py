@@ -17,7 +17,7 @@ from playersim import (
     parse_instant,
 )
 from playersim.profiles import profile_from_dict
-from playersim.states import next_state
+from playersim.states import AdPhase, SessionState, advance
 from playersim.wire import WireBody, validate_body
 from tests.conftest import START
 
@@ -90,7 +90,7 @@ def test_the_documented_test_engineer_workflow(
     engine.advance(29)
     assert collector.sessions[0].events[-1].event_type == "ping"
     assert collector.sessions[0].sid == player.sid
-    assert player.state is State.PLAYING
+    assert player.state.open
 
 
 def test_a_vod_session_starts_plays_pings_and_completes() -> None:
@@ -113,7 +113,7 @@ def test_a_vod_session_starts_plays_pings_and_completes() -> None:
     assert [playhead(b) for b in bodies[:-1]] == [0, 0, 8, 18, 28, 38, 48, 58]
     # The end of content: just short of media.length, never equal to it.
     assert playhead(bodies[-1]) == pytest.approx(59.999)
-    assert bodies[1]["qoeData"] == {"media.qoe.timeToStart": 2000}
+    assert bodies[1]["qoeData"]["media.qoe.timeToStart"] == 2000
 
 
 def test_a_viewer_who_leaves_early_ends_the_session() -> None:
@@ -238,22 +238,35 @@ def test_a_rejected_session_start_finishes_the_player() -> None:
     assert player.next_wakeup is None
 
 
-def test_a_gone_session_finishes_the_player() -> None:
-    """A 404 or 410 on an event means the back end dropped the session: the player stops."""
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_gone_session_is_resumed_in_a_new_one(status: int) -> None:
+    """A 404 or 410 on an event: a new session with media.resume, playback carrying on."""
     player = vod(1.0)
-    player.due(T0 + 20_000)
+    sent = player.due(T0 + 20_000)
     player.on_response("sessionStart", 201, sid="a" * 64)
-    player.on_response("ping", 410)
-    assert player.outcome == "closed by collector"
+    player.on_response("ping", status)
+    assert player.next_wakeup == ts(sent[-1])  # at once
+    resumed = player.due(T0 + 20_000)
+    assert kinds(resumed) == ["sessionStart", "play"]
+    assert resumed[0]["params"]["media.resume"] is True
+    assert playhead(resumed[1]) == 18  # where it was: 20 s in, after a 2 s start-up
+    assert ts(resumed[0]) > ts(sent[-1])
 
 
 def test_the_state_machine_refuses_impossible_sequences() -> None:
     """An event its state does not allow raises an error naming both."""
+    playing = SessionState(State.PLAYING)
     with pytest.raises(PlayerProtocolError, match=r"cannot send 'adStart' in state 'playing'"):
-        next_state(State.PLAYING, "adStart")
+        advance(playing, "adStart")
     with pytest.raises(PlayerProtocolError, match="ended"):
-        next_state(State.ENDED, "ping")
+        advance(SessionState(State.ENDED), "ping")
     with pytest.raises(PlayerProtocolError, match="new"):
-        next_state(State.NEW, "play")
-    assert next_state(State.PAUSED, "play") is State.PLAYING
-    assert next_state(State.AD, "adComplete") is State.AD_BREAK
+        advance(SessionState(), "play")
+    with pytest.raises(PlayerProtocolError, match="chapter open"):
+        advance(SessionState(State.PLAYING, chapter=True), "chapterStart")
+    assert advance(SessionState(State.PAUSED), "play").playback is State.PLAYING
+    in_ad = SessionState(State.PLAYING, AdPhase.AD)
+    assert advance(in_ad, "adComplete").ad is AdPhase.BREAK
+    # A mid-roll does not stop playback: content resumes when the break completes.
+    after_break = advance(SessionState(State.PLAYING, AdPhase.BREAK), "adBreakComplete")
+    assert after_break.playhead_advances

@@ -1,0 +1,332 @@
+"""Scripted sessions: a viewing written as a timeline of actions, replayed exactly.
+
+A script is how a bug report from an analytics pipeline becomes a test: "pre-roll of two ads,
+play, buffer 3 s at 33 s, pause at playhead 31, complete". It is a TOML file (or the same data
+as a dict) validated like a profile, with every mistake reported by file, field and value:
+
+```toml
+timeline = [
+  { at = 0,  do = "adBreak", ads = [15, 7] },
+  { at = 22, do = "play" },
+  { at = 33, do = "buffer", for = 3 },
+  { playhead = 31, do = "pause", for = 10 },
+  { at = 88, do = "complete" },
+]
+
+[session]
+profile = "vod-movie"   # routing, device and metadata come from this profile
+length = 60.33          # media.length of the scripted content
+granular_ad_tracking = true
+```
+
+`at` is seconds since the sessionStart (which is always at 0); `playhead` instead waits until
+playing content reaches that second. `for` on `pause` and `buffer` adds the `play` that ends
+them. The player still does all the mechanics (pings, ad lengths, chapters, `ts`, playheads),
+and refuses steps the state machine forbids, naming the step.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from playersim.behaviour import (
+    Action,
+    AdPlay,
+    BitrateChange,
+    Buffer,
+    Complete,
+    Decision,
+    Leave,
+    Pause,
+    Play,
+    PlayerError,
+    PodKind,
+    Seek,
+    SessionView,
+    StartAdBreak,
+    StateChange,
+)
+from playersim.catalog import AdCreative, Chapter, Title
+from playersim.errors import ProfileError, ScriptError
+from playersim.metadata import MetadataPool
+from playersim.player import Player
+from playersim.profiles import Profile, load_profile
+
+__all__ = ["Script", "ScriptedBehaviour", "load_script", "script_from_dict"]
+
+Verb = Literal[
+    "play", "pause", "buffer", "seek", "adBreak", "bitrate", "error", "stateStart", "stateEnd",
+    "states", "complete", "end",
+]  # fmt: skip
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ScriptAd(_Model):
+    """An ad of a scripted pod; a bare number in `ads` is its length."""
+
+    length: float = Field(gt=0, description="seconds")
+    id: str | None = None
+    name: str | None = None
+    advertiser: str | None = None
+    skip_after: float | None = Field(default=None, ge=0, description="the viewer skips it then")
+
+
+class Step(_Model):
+    """One action of the timeline."""
+
+    do: Verb
+    at: float | None = Field(default=None, ge=0, description="seconds since sessionStart")
+    playhead: float | None = Field(default=None, ge=0, description="when content reaches this")
+    for_: float | None = Field(default=None, alias="for", gt=0, description="pause/buffer length")
+    to: float | None = Field(default=None, ge=0, description="seek: the new playhead")
+    ads: list[float | ScriptAd] | None = Field(default=None, min_length=1)
+    bitrate: int | None = Field(default=None, gt=0)
+    id: str | None = Field(default=None, description="error: media.qoe.errorID")
+    source: Literal["player", "external"] = "player"
+    name: str | None = Field(default=None, description="stateStart/stateEnd: the state")
+    start: list[str] = Field(default_factory=list, description="states: states that start")
+    end: list[str] = Field(default_factory=list, description="states: states that end")
+
+    @model_validator(mode="after")
+    def _complete_for_its_verb(self) -> Self:
+        if (self.at is None) == (self.playhead is None):
+            raise ValueError(f"{self.do}: give exactly one of `at` or `playhead`")
+        needs = {
+            "seek": ("to", self.to),
+            "adBreak": ("ads", self.ads),
+            "bitrate": ("bitrate", self.bitrate),
+            "error": ("id", self.id),
+            "stateStart": ("name", self.name),
+            "stateEnd": ("name", self.name),
+        }
+        if self.do in needs and needs[self.do][1] is None:
+            raise ValueError(f"{self.do} needs `{needs[self.do][0]}`")
+        if self.for_ is not None and self.do not in ("pause", "buffer"):
+            raise ValueError(f"`for` applies to pause and buffer, not {self.do}")
+        if self.do == "states" and not (self.start or self.end):
+            raise ValueError("states needs `start` and/or `end`")
+        return self
+
+
+class ScriptSession(_Model):
+    """The content and player the script runs on."""
+
+    profile: str = Field(default="vod-movie", description="bundled name or path")
+    content_type: str | None = Field(default=None, description="overrides the profile's")
+    length: float | None = Field(default=None, gt=0, description="media.length, seconds")
+    media_id: str = "scripted-content"
+    name: str = "Scripted content"
+    granular_ad_tracking: bool | None = None
+    chapters: list[tuple[float, float, str]] = Field(
+        default_factory=list, description="[offset, length, name] of each chapter, in seconds"
+    )
+    states: list[str] = Field(default_factory=list, description="player states on at the start")
+    metadata: dict[str, str] = Field(default_factory=dict, description="extra sessionStart params")
+
+
+class Script(_Model):
+    """A scripted viewing: the session it runs on and its timeline."""
+
+    timeline: list[Step] = Field(min_length=1)
+    session: ScriptSession = Field(default_factory=ScriptSession)
+    _source: str = PrivateAttr(default="<script>")
+
+    @property
+    def source(self) -> str:
+        """Where the script came from (a file path), for messages."""
+        return self._source
+
+    def profile(self) -> Profile:
+        """The profile the session runs on, with the script's overrides applied."""
+        try:
+            profile = load_profile(self.session.profile)
+        except ProfileError as exc:
+            raise ScriptError(self.source, [f"session.profile: {exc}"]) from None
+        content = profile.content
+        if self.session.content_type is not None:
+            content = content.model_copy(update={"content_type": self.session.content_type})
+        ads = profile.ads
+        if self.session.granular_ad_tracking is not None:
+            ads = ads.model_copy(update={"granular_tracking": self.session.granular_ad_tracking})
+        return profile.model_copy(update={"content": content, "ads": ads})
+
+    def player(self, *, seed: int | str = 0, start_at: Any = None, index: int = 0) -> Player:
+        """A player that performs this script (its visitor and device come from the seed)."""
+        profile = self.profile()
+        pool = MetadataPool.build(profile, seed)
+        length = self.session.length
+        if length is None:
+            length = 86_400.0 if profile.content.live else pool.titles[0].length_seconds
+        chapters = tuple(
+            Chapter(i, round(offset * 1000), round(span * 1000), name)
+            for i, (offset, span, name) in enumerate(self.session.chapters, start=1)
+        )
+        title = Title(
+            self.session.media_id, self.session.name, length, dict(self.session.metadata), chapters
+        )
+        return Player(
+            profile,
+            seed=seed,
+            index=index,
+            start_at=start_at,
+            metadata=pool,
+            title=title,
+            behaviour=ScriptedBehaviour(self, bitrate=profile.qoe.bitrates[0]),
+        )
+
+
+def script_from_dict(data: dict[str, Any], *, source: str = "<script>") -> Script:
+    """Validate a script given as a dict (as parsed from TOML)."""
+    try:
+        script = Script.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "script"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] == "missing":
+                problems.append(f"{where}: required")
+            elif error["type"] == "extra_forbidden":
+                problems.append(f"{where}: unknown field")
+            elif isinstance(error.get("input"), dict):
+                problems.append(f"{where}: {message}")
+            else:
+                problems.append(f"{where}: {message} (got {error['input']!r})")
+        raise ScriptError(source, problems) from None
+    script._source = source
+    return script
+
+
+def load_script(path: str | Path) -> Script:
+    """Load a script from a TOML file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScriptError(str(path), [f"cannot read the file: {exc}"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScriptError(str(path), [f"not valid TOML: {exc}"]) from None
+    return script_from_dict(data, source=str(path))
+
+
+class ScriptedBehaviour:
+    """Plays a script's timeline step by step: the behaviour of a scripted session."""
+
+    def __init__(self, script: Script, *, bitrate: int) -> None:
+        self.script = script
+        self._bitrate = bitrate
+        self._steps = self._expand(script.timeline)
+        self._cursor = 0
+        self._ad_number = 0
+        self._acted_at = 0  # when the last step was carried out
+
+    @staticmethod
+    def _expand(timeline: list[Step]) -> list[tuple[int, Step, int | None]]:
+        """Each step with its number (for messages) and the delay of a generated `play`."""
+        steps: list[tuple[int, Step, int | None]] = []
+        for number, step in enumerate(timeline):
+            steps.append((number, step, None))
+            if step.for_ is not None:
+                steps.append((number, Step(do="play", at=0), round(step.for_ * 1000)))
+        return steps
+
+    def _fail(self, number: int, message: str) -> ScriptError:
+        return ScriptError(
+            self.script.source,
+            [f"timeline[{number}] ({self.script.timeline[number].do}): {message}"],
+        )
+
+    def next(self, view: SessionView) -> Decision | None:
+        if self._cursor >= len(self._steps):
+            return None
+        number, step, after = self._steps[self._cursor]
+        if after is not None:
+            at = self._acted_at + after  # the `play` that ends a pause or buffer `for` a while
+        elif step.at is not None:
+            at = view.started_at + round(step.at * 1000)
+        else:
+            assert step.playhead is not None
+            target = round(step.playhead * 1000)
+            if not view.state.playhead_advances:
+                raise self._fail(
+                    number, f"waits for playhead {step.playhead:g}, but content is not playing"
+                )
+            if target < view.playhead_ms:
+                raise self._fail(
+                    number,
+                    f"playhead {step.playhead:g} has already passed ({view.playhead_ms / 1000:g})",
+                )
+            at = view.now + (target - view.playhead_ms)
+        if at < view.now:
+            raise self._fail(
+                number,
+                f"at {step.at:g} s is before the previous step "
+                f"({(view.now - view.started_at) / 1000:g} s)",
+            )
+        return Decision(at, self._action(step))
+
+    def acted(self, decision: Decision, view: SessionView) -> None:
+        self._cursor += 1
+        self._acted_at = decision.at
+
+    def pod(self, kind: PodKind, view: SessionView) -> tuple[AdPlay, ...]:
+        return ()  # a script's ad breaks are its own steps
+
+    def initial_states(self) -> tuple[str, ...]:
+        return tuple(self.script.session.states)
+
+    def initial_bitrate(self) -> int:
+        return self._bitrate
+
+    def _action(self, step: Step) -> Action:
+        match step.do:
+            case "play":
+                return Play()
+            case "pause":
+                return Pause()
+            case "buffer":
+                return Buffer()
+            case "seek":
+                assert step.to is not None
+                return Seek(round(step.to * 1000))
+            case "adBreak":
+                assert step.ads is not None
+                return StartAdBreak(tuple(self._ad(ad) for ad in step.ads))
+            case "bitrate":
+                assert step.bitrate is not None
+                return BitrateChange(step.bitrate)
+            case "error":
+                assert step.id is not None
+                return PlayerError(step.id, step.source)
+            case "stateStart":
+                assert step.name is not None
+                return StateChange(start=(step.name,))
+            case "stateEnd":
+                assert step.name is not None
+                return StateChange(end=(step.name,))
+            case "states":
+                return StateChange(start=tuple(step.start), end=tuple(step.end))
+            case "complete":
+                return Complete()
+            case _:
+                return Leave()
+
+    def _ad(self, ad: float | ScriptAd) -> AdPlay:
+        self._ad_number += 1
+        spec = ad if isinstance(ad, ScriptAd) else ScriptAd(length=ad)
+        params = {}
+        if spec.name:
+            params["media.ad.name"] = spec.name
+        if spec.advertiser:
+            params["media.ad.advertiser"] = spec.advertiser
+        creative = AdCreative(spec.id or f"ad-{self._ad_number}", round(spec.length * 1000), params)
+        skip = None if spec.skip_after is None else round(spec.skip_after * 1000)
+        return AdPlay(creative, skip)
