@@ -40,8 +40,8 @@ class Engine:
     >>> engine = Engine(clock, MemoryTransport(collector))
     >>> player = engine.add(Player(load_profile("live-news"), seed=1))
     >>> engine.advance(60)
-    >>> collector.sessions[0].event_types[:2]
-    ['sessionStart', 'play']
+    >>> collector.sessions[0].event_types[:3]
+    ['sessionStart', 'adBreakStart', 'adStart']
     """
 
     def __init__(self, clock: Clock, transport: Transport) -> None:

@@ -324,8 +324,10 @@ class Player:
         if self._live:
             if interval <= 0:
                 return None
+            # The next instant on the UTC grid: now included, the last break served excluded.
             step = round(interval * 1000)
-            return (max(self._last_at, self._live_break_after) // step + 1) * step
+            earliest = max(self._last_at, self._live_break_after + 1)
+            return -(-earliest // step) * step
         here = self._playhead.position(self._last_at)
         for cue in self.title.cue_points_ms:
             if cue > here and cue not in self._cues_done:

@@ -60,7 +60,8 @@ def test_a_profile_file_loads_by_path(tmp_path: Path) -> None:
         (('channel = "films"', ""), "content.channel: required"),
         (
             ('kind = "movie"', 'kind = "opera"'),
-            "content.kind: Input should be 'movie', 'episode', 'live', 'sports', 'linear', 'clip' or 'podcast' (got 'opera')",
+            "content.kind: Input should be 'movie', 'episode', 'live', 'sports', 'linear', "
+            "'clip' or 'podcast' (got 'opera')",
         ),
         (
             ('distribution = "exponential"', 'distribution = "poisson"'),

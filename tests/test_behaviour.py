@@ -1,0 +1,277 @@
+"""Realistic viewing: ads, chapters, pauses, resumes and the profile's rates, event by event."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from playersim import (
+    CollectedSession,
+    Collector,
+    Engine,
+    MemoryTransport,
+    Player,
+    Profile,
+    VirtualClock,
+    load_profile,
+    parse_instant,
+    profile_from_dict,
+)
+from playersim.behaviour import preroll_leave_share
+from tests.conftest import START
+
+T0 = parse_instant(START)
+
+
+def profile(**sections: dict[str, Any]) -> Profile:
+    """A VOD profile with no randomness but what a test asks for."""
+    data: dict[str, Any] = {
+        "name": "test",
+        "content": {
+            "kind": "episode",
+            "content_type": "vod",
+            "channel": "test",
+            "length_seconds": {"distribution": "fixed", "value": 1800},
+        },
+        "viewing": {
+            "startup_seconds": {"distribution": "fixed", "value": 2},
+            "completion_rate": 1.0,
+            "watch_seconds": {"distribution": "fixed", "value": 600},
+        },
+    }
+    for name, values in sections.items():
+        data[name] = {**data.get(name, {}), **values}
+    return profile_from_dict(data)
+
+
+def simulate(
+    prof: Profile, sessions: int = 1, seed: int = 1, gap_ms: int = 0, until: int | None = None
+) -> list[CollectedSession]:
+    clock = VirtualClock(start=START)
+    collector = Collector(clock=clock)
+    engine = Engine(clock, MemoryTransport(collector))
+    for index in range(sessions):
+        engine.add(Player(prof, seed=seed, index=index, start_at=T0 + index * gap_ms))
+    engine.run(until=until)
+    assert engine.stats.accepted == engine.stats.requests
+    for session in collector.sessions:
+        assert session.problems == [], session.problems
+    return collector.sessions
+
+
+def kinds(session: CollectedSession, *, pings: bool = False) -> list[str]:
+    return [k for k in session.event_types if pings or k != "ping"]
+
+
+def test_ad_pods_come_before_during_and_after_the_content() -> None:
+    """A pre-roll before the first play, mid-rolls at cue points, a post-roll, then complete."""
+    prof = profile(
+        ads={
+            "preroll_rate": 1.0,
+            "postroll_rate": 1.0,
+            "midroll_interval_seconds": 600,
+            "ads_per_pod": {"distribution": "fixed", "value": 2},
+            "ad_seconds": {"distribution": "fixed", "value": 15},
+        }
+    )
+    [session] = simulate(prof)
+    sequence = kinds(session)
+    assert sequence[:4] == ["sessionStart", "adBreakStart", "adStart", "adComplete"]
+    assert sequence.count("adBreakStart") == 4  # pre-roll, mid-rolls at 600 and 1200 s, post-roll
+    pods = [e for e in session.events if e.event_type == "adBreakStart"]
+    assert [p.params["media.ad.podIndex"] for p in pods] == [0, 1, 2, 3]
+    assert [p.params["media.ad.podSecond"] for p in pods] == [0, 600, 1200, 1799.999]
+    assert [p.params["media.ad.podFriendlyName"] for p in pods] == [
+        "pre-roll", "mid-roll 1", "mid-roll 2", "post-roll",
+    ]  # fmt: skip
+    # After a mid-roll, `play` (section 5); the post-roll leads straight to sessionComplete.
+    after = [sequence[i + 1] for i, k in enumerate(sequence) if k == "adBreakComplete"]
+    assert after == ["play", "play", "play", "sessionComplete"]
+    ad = next(e for e in session.events if e.event_type == "adStart").params
+    for key in (
+        "media.ad.advertiser",
+        "media.ad.campaignId",
+        "media.ad.creativeId",
+        "media.ad.name",
+    ):
+        assert ad[key]
+
+
+def test_granular_ad_tracking_pings_every_second_in_ads() -> None:
+    """With granular ad tracking, pings come every second during ads and every 10 s otherwise."""
+    prof = profile(
+        ads={
+            "preroll_rate": 1.0,
+            "ads_per_pod": {"distribution": "fixed", "value": 1},
+            "ad_seconds": {"distribution": "fixed", "value": 15},
+            "granular_tracking": True,
+        }
+    )
+    [session] = simulate(prof, until=T0 + 120_000)
+    ad_pings = [e for e in session.events if e.event_type == "ping" and e.ts < T0 + 17_000]
+    assert len(ad_pings) == 14  # seconds 3 .. 16 of a 15 s ad that starts at 2 s
+    later = [e.ts - T0 for e in session.events if e.event_type == "ping" and e.ts > T0 + 20_000]
+    assert later[:3] == [30_000, 40_000, 50_000]
+
+
+def test_chapters_follow_the_content_and_never_overlap() -> None:
+    """Chapters start and complete at their boundaries, index from 1, offset and length right."""
+    prof = profile(content={"chapters": {"distribution": "fixed", "value": 3}})
+    [session] = simulate(prof)
+    chapters = [e for e in session.events if e.event_type.startswith("chapter")]
+    assert [e.event_type for e in chapters] == ["chapterStart", "chapterComplete"] * 3
+    starts = [e.params for e in chapters if e.event_type == "chapterStart"]
+    assert [p["media.chapter.index"] for p in starts] == [1, 2, 3]
+    offsets = [p["media.chapter.offset"] for p in starts]
+    assert offsets[0] == 0
+    assert sum(p["media.chapter.length"] for p in starts) == pytest.approx(1800)
+    for chapter in (e for e in chapters if e.event_type == "chapterStart"):
+        assert chapter.params["media.chapter.offset"] == pytest.approx(chapter.playhead, abs=0.01)
+
+
+def test_a_pause_over_30_minutes_ends_the_session_and_resuming_opens_a_new_one() -> None:
+    """sessionEnd after 30 minutes still; back: a media.resume session re-sending the states."""
+    prof = profile(
+        viewing={
+            "pauses_per_hour": 60,
+            "pause_seconds": {"distribution": "fixed", "value": 2400},
+        },
+        states={"initial": {"fullscreen": 1.0}},
+    )
+    sessions = simulate(prof, until=T0 + 3 * 3_600_000)
+    first, second = sessions[0], sessions[1]
+    pause = first.event_types.index("pauseStart")
+    assert first.event_types[-1] == "sessionEnd"
+    assert first.events[-1].ts - first.events[pause].ts == 30 * 60_000
+    assert second.start.params.resume is True
+    assert second.events[0].ts - first.events[pause].ts == 2400_000  # when the viewer came back
+    assert kinds(second)[:3] == ["sessionStart", "stateStart", "play"]
+    assert second.events[1].params == {"media.state.name": "fullscreen"}
+    assert second.events[0].playhead == first.events[pause].playhead
+
+
+def test_a_live_session_restarts_after_24_hours() -> None:
+    """Any session is ended and re-opened with media.resume after 24 hours (SDK rule)."""
+    prof = profile_from_dict(
+        {
+            "name": "all-day",
+            "content": {"kind": "live", "content_type": "live", "channel": "news"},
+            "viewing": {
+                "startup_seconds": {"distribution": "fixed", "value": 1},
+                "watch_seconds": {"distribution": "fixed", "value": 26 * 3600},
+            },
+        }
+    )
+    sessions = simulate(prof)
+    assert len(sessions) == 2
+    assert sessions[0].event_types[-1] == "sessionEnd"
+    assert sessions[0].events[-1].ts - T0 == 24 * 3_600_000
+    assert sessions[1].start.params.resume is True
+    assert kinds(sessions[1])[:2] == ["sessionStart", "play"]
+
+
+def test_live_ad_breaks_and_programmes_follow_the_utc_schedule() -> None:
+    """Live viewers all get the break at the same UTC instant; programmes are chapters."""
+    prof = profile_from_dict(
+        {
+            "name": "live",
+            "content": {
+                "kind": "live",
+                "content_type": "live",
+                "channel": "news",
+                "program_minutes": 30,
+            },
+            "viewing": {
+                "startup_seconds": {"distribution": "fixed", "value": 1},
+                "watch_seconds": {"distribution": "fixed", "value": 3600},
+            },
+            "ads": {
+                "midroll_interval_seconds": 900,
+                "ads_per_pod": {"distribution": "fixed", "value": 1},
+                "ad_seconds": {"distribution": "fixed", "value": 30},
+            },
+        }
+    )
+    sessions = simulate(prof, sessions=3, gap_ms=61_000)
+    for session in sessions:
+        breaks = [e.ts // 1000 % 86_400 for e in session.events if e.event_type == "adBreakStart"]
+        assert breaks[:2] == [43200 + 900, 43200 + 1800]  # 12:15 and 12:30 UTC
+        resumed = session.event_types.index("adBreakComplete") + 1
+        play = session.events[resumed]
+        assert play.event_type == "play"
+        assert play.playhead == play.ts // 1000 % 86_400  # live resumes at the current second
+        chapters = [e.params for e in session.events if e.event_type == "chapterStart"]
+        assert [c["media.chapter.offset"] for c in chapters[:2]] == [43200, 45000]
+        assert {c["media.chapter.length"] for c in chapters} == {1800}
+
+
+def test_an_audio_podcast_is_audio_without_frames() -> None:
+    """The podcast profile says media.streamType audio and sends no frame figures."""
+    sessions = simulate(load_profile("podcast-audio"), sessions=5, gap_ms=5_000)
+    for session in sessions:
+        assert session.start.params.stream_type == "audio"
+        assert session.start.params.content_type == "podcast"
+        for event in session.events:
+            qoe = event.body.qoe_data
+            if qoe is not None:
+                assert qoe.frames_per_second is None
+                assert qoe.dropped_frames is None
+
+
+def test_qoe_has_a_fixed_time_to_start_and_cumulative_dropped_frames() -> None:
+    """timeToStart is on the first play; droppedFrames never goes down; bitrates are the ladder."""
+    prof = profile(
+        qoe={"bitrate_changes_per_hour": 60, "dropped_frames_per_minute": 5},
+    )
+    [session] = simulate(prof)
+    first_play = next(e for e in session.events if e.event_type == "play")
+    assert first_play.body.qoe_data is not None
+    assert first_play.body.qoe_data.time_to_start == 2000
+    changes = [e.body.qoe_data for e in session.events if e.event_type == "bitrateChange"]
+    assert len(changes) > 5
+    dropped = [q.dropped_frames or 0 for q in changes if q is not None]
+    assert dropped == sorted(dropped)
+    assert {q.bitrate for q in changes if q is not None} <= set(prof.qoe.bitrates)
+
+
+def test_preroll_abandonment_follows_the_published_curve() -> None:
+    """19 % leave during a 10 s pre-roll, 33 % during a 20 s or longer one (MCA-SPEC.md 7)."""
+    points = [(10.0, 0.19), (20.0, 0.33)]
+    assert preroll_leave_share(points, 10) == pytest.approx(0.19)
+    assert preroll_leave_share(points, 15) == pytest.approx(0.26)
+    assert preroll_leave_share(points, 45) == pytest.approx(0.33)
+    assert preroll_leave_share(points, 0) == 0
+    prof = profile(
+        ads={
+            "preroll_rate": 1.0,
+            "ads_per_pod": {"distribution": "fixed", "value": 1},
+            "ad_seconds": {"distribution": "fixed", "value": 30},
+            "preroll_abandonment": [[10, 0.19], [20, 0.33]],
+        },
+        content={"length_seconds": {"distribution": "fixed", "value": 60}},
+    )
+    sessions = simulate(prof, sessions=800, gap_ms=1_000)
+    left = sum("play" not in s.event_types for s in sessions)
+    assert left / 800 == pytest.approx(0.33, abs=0.05)
+
+
+@pytest.mark.parametrize("name", ["vod-episode", "live-news", "ugc-clip"])
+def test_a_bundled_profile_behaves_at_its_settings(name: str) -> None:
+    """Start failures, completions and rebuffering land near the profile's rates."""
+    prof = load_profile(name)
+    clock = VirtualClock(start=START)
+    engine = Engine(clock, MemoryTransport(Collector(clock=clock, keep_events=False)))
+    for index in range(1000):
+        engine.add(Player(prof, seed=3, index=index, start_at=T0 + index * 2_000))
+    engine.run()
+    seen = engine.stats.behaviour[name]
+    viewing = prof.viewing
+    assert seen.start_failed / seen.sessions == pytest.approx(viewing.start_failure_rate, abs=0.02)
+    assert seen.rebuffered / seen.played == pytest.approx(viewing.buffering_rate, abs=0.06)
+    if viewing.completion_rate is not None:
+        assert seen.completed / seen.played == pytest.approx(viewing.completion_rate, abs=0.06)
+    outcomes = Counter(engine.stats.outcomes)
+    assert outcomes["left"] > 0
+    assert engine.stats.accepted == engine.stats.requests

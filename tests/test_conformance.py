@@ -1,0 +1,176 @@
+"""The conformance report catches a buggy player: each kind of mistake, made to a good session."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from playersim import (
+    Collector,
+    Engine,
+    MemoryTransport,
+    Rule,
+    VirtualClock,
+    WireBody,
+    check_session,
+    load_script,
+    to_wire,
+    validate_body,
+)
+from tests.conftest import START
+
+SECTION_6 = Path(__file__).parent.parent / "examples" / "section6.toml"
+
+
+def good_session() -> list[WireBody]:
+    """The section 6 session, plus a chapter and two player states, as sent on the wire."""
+    clock = VirtualClock(start=START)
+    collector = Collector(clock=clock)
+    engine = Engine(clock, MemoryTransport(collector))
+    script = load_script(SECTION_6)
+    data = script.model_dump(by_alias=True)
+    data["session"]["chapters"] = [[0, 60.33, "All of it"]]
+    data["session"]["states"] = ["fullscreen", "closedCaptioning"]
+    engine.add(type(script).model_validate(data).player(seed=1))
+    engine.run()
+    [session] = collector.sessions
+    assert session.problems == []
+    return [to_wire(event.body) for event in session.events]
+
+
+BASE = good_session()
+
+
+def index_of(bodies: list[WireBody], event_type: str, nth: int = 0) -> int:
+    return [i for i, b in enumerate(bodies) if b["eventType"] == event_type][nth]
+
+
+def drop_ad_break_complete(bodies: list[WireBody]) -> None:
+    del bodies[index_of(bodies, "adBreakComplete")]
+
+
+def wrong_pod_position(bodies: list[WireBody]) -> None:
+    bodies[index_of(bodies, "adStart", 1)]["params"]["media.ad.podPosition"] = 3
+
+
+def wrong_pod_second(bodies: list[WireBody]) -> None:
+    bodies[index_of(bodies, "adBreakStart", 1)]["params"]["media.ad.podSecond"] = 0
+
+
+def second_preroll(bodies: list[WireBody]) -> None:
+    bodies[index_of(bodies, "adBreakStart", 1)]["params"]["media.ad.podIndex"] = 0
+
+
+def playhead_moves_in_an_ad(bodies: list[WireBody]) -> None:
+    ping = index_of(bodies, "adStart", 2) + 3
+    bodies[ping]["playerTime"]["playhead"] = 22
+
+
+def playhead_runs_ahead(bodies: list[WireBody]) -> None:
+    bodies[index_of(bodies, "bufferStart")]["playerTime"]["playhead"] = 20
+
+
+def playhead_past_the_end(bodies: list[WireBody]) -> None:
+    bodies[-1]["playerTime"]["playhead"] = 61
+
+
+def overlapping_chapter(bodies: list[WireBody]) -> None:
+    extra = copy.deepcopy(bodies[index_of(bodies, "chapterStart")])
+    extra["playerTime"]["ts"] += 1
+    at = index_of(bodies, "chapterStart") + 1
+    for body in bodies[at:]:
+        body["playerTime"]["ts"] += 1
+    bodies.insert(at, extra)
+
+
+def chapter_away_from_playhead(bodies: list[WireBody]) -> None:
+    bodies[index_of(bodies, "chapterStart")]["params"]["media.chapter.offset"] = 30
+
+
+def state_never_started(bodies: list[WireBody]) -> None:
+    bodies[index_of(bodies, "ping", 20)] = {
+        "playerTime": bodies[index_of(bodies, "ping", 20)]["playerTime"],
+        "eventType": "stateEnd",
+        "params": {"media.state.name": "mute"},
+    }
+
+
+def eleven_states(bodies: list[WireBody]) -> None:
+    first = index_of(bodies, "ping", 20)
+    for n in range(9):
+        bodies[first + n] = {
+            "playerTime": bodies[first + n]["playerTime"],
+            "eventType": "stateStart",
+            "params": {"media.state.name": f"custom{n}"},
+        }
+
+
+def repeated_ts(bodies: list[WireBody]) -> None:
+    bodies[5]["playerTime"]["ts"] = bodies[4]["playerTime"]["ts"]
+
+
+def missing_pings(bodies: list[WireBody]) -> None:
+    del bodies[index_of(bodies, "bufferStart") - 1]  # the ping at 30 s: 11 s from play to buffer
+
+
+def custom_metadata_on_a_ping(bodies: list[WireBody]) -> None:
+    bodies[index_of(bodies, "ping", 30)]["customMetadata"] = {"campaign": "x"}
+
+
+def play_inside_a_break(bodies: list[WireBody]) -> None:
+    body = bodies[index_of(bodies, "adStart", 1)]  # between the first and second ad
+    body["eventType"] = "play"
+    del body["params"]
+
+
+MUTATIONS: list[tuple[Callable[[list[WireBody]], None], Rule]] = [
+    (drop_ad_break_complete, Rule.ORDER),
+    (play_inside_a_break, Rule.ORDER),
+    (overlapping_chapter, Rule.ORDER),
+    (wrong_pod_position, Rule.AD_PARAMS),
+    (wrong_pod_second, Rule.AD_PARAMS),
+    (second_preroll, Rule.AD_PARAMS),
+    (playhead_moves_in_an_ad, Rule.PLAYHEAD_MOTION),
+    (playhead_runs_ahead, Rule.PLAYHEAD_MOTION),
+    (playhead_past_the_end, Rule.PLAYHEAD_RANGE),
+    (chapter_away_from_playhead, Rule.CHAPTER),
+    (state_never_started, Rule.STATES),
+    (eleven_states, Rule.STATES),
+    (repeated_ts, Rule.TS_ORDER),
+    (missing_pings, Rule.GAP),
+    (custom_metadata_on_a_ping, Rule.CUSTOM_METADATA),
+]
+
+
+def test_the_good_session_has_chapters_states_and_ads() -> None:
+    """The base every mutation starts from exercises ads, a chapter and player states."""
+    kinds = {body["eventType"] for body in BASE}
+    assert {"adBreakStart", "adStart", "chapterStart", "statesUpdate", "sessionComplete"} <= kinds
+    assert check_session([validate_body(b) for b in BASE]) == []
+
+
+@pytest.mark.parametrize(
+    ("mutate", "rule"), MUTATIONS, ids=[mutate.__name__ for mutate, _ in MUTATIONS]
+)
+def test_each_kind_of_mistake_is_caught(
+    mutate: Callable[[list[WireBody]], None], rule: Rule
+) -> None:
+    """A session with one mistake of this kind is flagged with the matching rule."""
+    bodies = copy.deepcopy(BASE)
+    mutate(bodies)
+    problems = check_session([validate_body(b) for b in bodies])
+    assert rule in {problem.rule for problem in problems}, problems
+
+
+def test_a_session_left_to_time_out_is_unterminated() -> None:
+    """A session closed by the back end's timeout before it completed or ended is flagged."""
+    bodies = [validate_body(b) for b in BASE[:20]]
+    [problem] = check_session(bodies, closed=True, close_reason="idle timeout")
+    assert problem.rule is Rule.UNTERMINATED
+    assert (
+        check_session([validate_body(b) for b in BASE], closed=True, close_reason="idle timeout")
+        == []
+    )

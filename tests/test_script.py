@@ -1,0 +1,204 @@
+"""Scripted sessions: a timeline of actions gives exactly that traffic."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from playersim import (
+    CollectedSession,
+    Collector,
+    Engine,
+    MemoryTransport,
+    PlayerProtocolError,
+    ScriptError,
+    VirtualClock,
+    load_script,
+    script_from_dict,
+)
+from tests.conftest import START
+
+ROOT = Path(__file__).parent.parent
+SECTION_6 = ROOT / "examples" / "section6.toml"
+
+# MCA-SPEC.md section 6, row by row: (t in seconds since sessionStart, playhead, event).
+# Same-second events are 1 ms apart; ad pings every second.
+TABLE: list[tuple[float, float, str]] = [
+    (0, 0, "sessionStart"), (0.001, 0, "adBreakStart"), (0.002, 0, "adStart"),
+    *[(t, 0, "ping") for t in range(1, 15)],
+    (15, 0, "adComplete"), (15.001, 0, "adStart"),
+    *[(t, 0, "ping") for t in range(16, 22)],
+    (22, 0, "adComplete"), (22.001, 0, "adBreakComplete"), (22.002, 0, "play"),
+    (30, 8, "ping"),
+    (33, 11, "bufferStart"),
+    (36, 11, "play"),
+    (40, 15, "ping"),
+    (46, 21, "adBreakStart"), (46.001, 21, "adStart"),
+    *[(t, 21, "ping") for t in range(47, 54)],
+    (54, 21, "adComplete"), (54.001, 21, "adBreakComplete"),
+    (60, 27, "ping"),
+    (64, 31, "pauseStart"),
+    (70, 31, "ping"),
+    (74, 31, "play"),
+    (80, 37, "ping"),
+    (88, 45, "sessionComplete"),
+]  # fmt: skip
+
+
+def perform(data: dict[str, Any] | Path, seed: int = 1) -> CollectedSession:
+    script = load_script(data) if isinstance(data, Path) else script_from_dict(data)
+    clock = VirtualClock(start=START)
+    collector = Collector(clock=clock)
+    engine = Engine(clock, MemoryTransport(collector))
+    engine.add(script.player(seed=seed))
+    engine.run()
+    [session] = collector.sessions
+    return session
+
+
+def timeline(session: CollectedSession) -> list[tuple[float, float, str]]:
+    t0 = session.events[0].ts
+    return [((e.ts - t0) / 1000, e.playhead, e.event_type) for e in session.events]
+
+
+def test_section_6_of_the_spec_reproduces_exactly() -> None:
+    """The documented VOD session, written as a script, gives that table's requests."""
+    session = perform(SECTION_6)
+    assert timeline(session) == TABLE
+    start = session.start.params
+    assert (start.length, start.content_type, start.id) == (60.33, "vod", "MA API Sample Player")
+    pods = [e.params for e in session.events if e.event_type == "adBreakStart"]
+    assert [(p["media.ad.podIndex"], p["media.ad.podSecond"]) for p in pods] == [(0, 0), (1, 21)]
+    ads = [e.params for e in session.events if e.event_type == "adStart"]
+    assert [(a["media.ad.id"], a["media.ad.length"], a["media.ad.podPosition"]) for a in ads] == [
+        ("ad 1", 15, 1),
+        ("ad 2", 7, 2),
+        ("ad 3", 8, 1),
+    ]
+    assert session.problems == []
+
+
+def test_a_script_is_the_same_traffic_every_time() -> None:
+    """Same script, same seed: identical bodies."""
+    first, second = perform(SECTION_6), perform(SECTION_6)
+    assert [e.body for e in first.events] == [e.body for e in second.events]
+
+
+def test_steps_can_wait_for_a_playhead_and_seek_across_chapters() -> None:
+    """`playhead = 31` waits for the content; a seek skips the open chapter and starts another."""
+    session = perform(
+        {
+            "timeline": [
+                {"at": 2, "do": "play"},
+                {"playhead": 31, "do": "pause", "for": 4},
+                {"at": 40, "do": "seek", "to": 100},
+                {"at": 50, "do": "stateStart", "name": "fullscreen"},
+                {"at": 51, "do": "bitrate", "bitrate": 5_000_000},
+                {"at": 52, "do": "error", "id": "MEDIA_ERR_DECODE", "source": "external"},
+                {"at": 53, "do": "states", "start": ["mute"], "end": ["fullscreen"]},
+                {"at": 60, "do": "end"},
+            ],
+            "session": {"length": 300, "chapters": [[0, 60, "One"], [60, 120, "Two"]]},
+        }
+    )
+    rows = [(t, p, kind) for t, p, kind in timeline(session) if kind != "ping"]
+    assert rows[:4] == [
+        (0, 0, "sessionStart"),
+        (2, 0, "play"),
+        (2.001, 0, "chapterStart"),
+        (33, 31, "pauseStart"),
+    ]
+    assert rows[4:9] == [
+        (37, 31, "play"),
+        (40, 34, "pauseStart"),
+        (40.001, 34, "chapterSkip"),
+        (40.002, 100, "play"),
+        (40.003, 100, "chapterStart"),
+    ]
+    kinds = [kind for _, _, kind in rows[9:]]
+    assert kinds == ["stateStart", "bitrateChange", "error", "statesUpdate", "sessionEnd"]
+    chapter = session.events[[e.event_type for e in session.events].index("chapterStart", 4)]
+    assert chapter.params["media.chapter.index"] == 2
+    error = next(e for e in session.events if e.event_type == "error")
+    assert error.body.qoe_data is not None
+    assert error.body.qoe_data.error_id == "MEDIA_ERR_DECODE"
+    assert session.problems == []
+
+
+@pytest.mark.parametrize(
+    ("timeline", "fragment"),
+    [
+        ([{"at": 1, "do": "seek"}], "timeline.0: Value error, seek needs `to`"),
+        ([{"at": 1, "playhead": 2, "do": "play"}], "give exactly one of `at` or `playhead`"),
+        ([{"at": 1, "do": "rewind"}], "timeline.0.do: Input should be 'play'"),
+        ([{"at": 1, "do": "play", "for": 3}], "`for` applies to pause and buffer"),
+        ([{"at": -1, "do": "play"}], "timeline.0.at: Input should be greater than or equal to 0"),
+        ([{"at": 1, "do": "adBreak", "ads": []}], "timeline.0.ads: List should have at least 1"),
+        ([], "timeline: List should have at least 1 item"),
+    ],
+)
+def test_a_broken_script_names_the_step_and_field(
+    timeline: list[dict[str, Any]], fragment: str
+) -> None:
+    """Each mistake is reported with the step's place in the timeline and the field."""
+    with pytest.raises(ScriptError) as caught:
+        script_from_dict({"timeline": timeline}, source="bug.toml")
+    assert str(caught.value).startswith("bug.toml: ")
+    assert fragment.replace("Value error, ", "") in str(caught.value)
+
+
+def test_a_step_the_state_machine_forbids_is_refused_not_sent() -> None:
+    """Completing inside an ad cannot be emitted: the player raises, naming event and state."""
+    expected = "cannot send 'sessionComplete' in state 'waiting, in an ad'"
+    with pytest.raises(PlayerProtocolError, match=expected):
+        perform(
+            {"timeline": [{"at": 0, "do": "adBreak", "ads": [10]}, {"at": 5, "do": "complete"}]}
+        )
+
+
+def test_a_step_before_the_previous_one_is_refused() -> None:
+    """Steps go forward in time; one scheduled in the past says so."""
+    with pytest.raises(ScriptError, match=r"timeline\[1\] \(pause\): at 1 s is before"):
+        perform({"timeline": [{"at": 5, "do": "play"}, {"at": 1, "do": "pause"}]})
+
+
+def test_the_cli_plays_a_script(tmp_path: Path) -> None:
+    """`playersim run --script FILE` plays it once and records exactly its requests."""
+    out = tmp_path / "s6.ndjson"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "playersim",
+            "run",
+            "--script",
+            str(SECTION_6),
+            "--record",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 session of script" in result.stdout
+    assert len(out.read_text().splitlines()) == len(TABLE)
+
+
+def test_the_cli_reports_a_bad_script_with_exit_2(tmp_path: Path) -> None:
+    """A broken script file: exit 2, one line naming the file, the step and the field."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('timeline = [{ at = 1, do = "seek" }]\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "playersim", "run", "--script", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"--script: {bad}: timeline.0: seek needs `to`" in result.stderr
+    assert "Traceback" not in result.stderr
