@@ -71,7 +71,7 @@ _TV_RATINGS: Final = ("TV-G", "TV-PG", "TV-14", "TV-MA")
 _FILM_RATINGS: Final = ("G", "PG", "PG-13", "R")
 _FEEDS: Final = ("East HD", "West HD", "National")
 _EARLIEST: Final = date(1995, 1, 1)
-_LATEST: Final = date(2026, 6, 30)
+_LATEST: Final = date(2025, 6, 30)  # release dates fall before the default run start
 
 
 def build_titles(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
@@ -97,7 +97,7 @@ def build_ads(fake: Faker, profile: Profile, rng: random.Random) -> list[AdCreat
     ads = []
     for index in range(profile.ads.creatives):
         advertiser = advertisers[fake.random.randrange(len(advertisers))]
-        product = fake.word(part_of_speech="noun").title()
+        product = _word(fake, "noun").title()
         creative = fake.hexify("^^^^^^^^")
         length_ms = max(1000, round(profile.ads.ad_seconds.sample(rng)) * 1000)
         slug = _slug(advertiser)
@@ -167,10 +167,19 @@ def _cue_points(
 # --- makers by kind ----------------------------------------------------------------------------
 
 
+def _word(fake: Faker, part_of_speech: str) -> str:
+    # Faker knows parts of speech in a few locales only; elsewhere any word of the locale will do.
+    try:
+        word: str = fake.word(part_of_speech=part_of_speech)
+    except ValueError:
+        word = fake.word()
+    return word
+
+
 def _headline(fake: Faker) -> str:
     """A title that reads like one: a few templates over Faker's words, names and places."""
-    noun = fake.word(part_of_speech="noun").title()
-    adjective = fake.word(part_of_speech="adjective").title()
+    noun = _word(fake, "noun").title()
+    adjective = _word(fake, "adjective").title()
     templates = (
         f"The {adjective} {noun}",
         f"{noun} of {fake.city()}",
@@ -281,7 +290,7 @@ def _sports_events(fake: Faker, profile: Profile, rng: random.Random) -> list[Ti
     titles = []
     for index in range(profile.content.titles):
         sport = fake.random_element(_SPORTS)
-        home, away = (f"{fake.city()} {fake.word(part_of_speech='noun').title()}s" for _ in "ab")
+        home, away = (f"{fake.city()} {_word(fake, 'noun').title()}s" for _ in "ab")
         network = f"{fake.last_name()} Sports"
         name = f"{home} vs {away}"
         metadata = _common(fake, profile) | {
@@ -340,7 +349,7 @@ def _clips(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
 def _podcasts(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
     titles: list[Title] = []
     while len(titles) < profile.content.titles:
-        noun = fake.word(part_of_speech="noun").title()
+        noun = _word(fake, "noun").title()
         show = f"The {noun} {fake.random_element(('Hour', 'Podcast', 'Show', 'Files'))}"
         host = fake.name()
         genre = fake.random_element(_PODCAST_GENRES)

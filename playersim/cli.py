@@ -12,6 +12,7 @@ whose traffic was not all accepted exits with status 1. Never a traceback for a 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -21,7 +22,7 @@ from contextlib import ExitStack
 from typing import NoReturn
 
 from playersim import __version__
-from playersim.clock import VirtualClock, parse_instant
+from playersim.clock import SystemClock, VirtualClock, format_instant, parse_instant
 from playersim.collector import STALL_TIMEOUT_MS, Collector
 from playersim.engine import Engine
 from playersim.errors import (
@@ -44,8 +45,11 @@ __all__ = ["main"]
 # A fixed default start keeps `playersim run` reproducible byte for byte; `--start now` asks for
 # the present instead (what a live report suite wants).
 DEFAULT_START = "2026-01-01T12:00:00Z"
-# Sessions arrive as a Poisson process with this mean gap until arrival shapes come along.
+# Sessions arrive as a Poisson process with this mean gap.
 MEAN_ARRIVAL_GAP_S = 5.0
+MAX_TIMEOUT_S = 3600
+EARLIEST_START = 0  # 1970-01-01
+LATEST_START = parse_instant("9000-01-01T00:00:00Z")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,23 +69,32 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def _timeout(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    if not 0 < value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be more than 0 and at most {MAX_TIMEOUT_S}"
+        )
     return value
 
 
 def _instant(text: str) -> int:
     if text == "now":
-        return time.time_ns() // 1_000_000
+        return SystemClock().now()
     try:
-        return parse_instant(text)
-    except ValueError as exc:
+        instant = parse_instant(text)
+    except (ValueError, OverflowError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    # MCA timestamps are positive milliseconds; leave room for sessions of days after the start.
+    if not EARLIEST_START <= instant <= LATEST_START:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is outside {format_instant(EARLIEST_START)[:10]} .. "
+            f"{format_instant(LATEST_START)[:10]}"
+        )
+    return instant
 
 
 def _url(text: str) -> str:
@@ -146,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=_timeout,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"HTTP timeout per request with --to (default {DEFAULT_TIMEOUT:g})",
@@ -162,9 +175,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "profiles":
-        return _list_profiles()
-    return _run(args, parser)
+    try:
+        if args.command == "profiles":
+            return _list_profiles()
+        return _run(args, parser)
+    except KeyboardInterrupt:
+        print("playersim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`playersim profiles | head -1`): not an error of ours. Point
+        # stdout at devnull so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def _list_profiles() -> int:

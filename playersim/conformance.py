@@ -152,8 +152,13 @@ def _check_event(
     playhead = float(body.player_time.playhead)
     state = replay.state  # before this event
 
-    if body.custom_metadata and event not in CUSTOM_METADATA_EVENTS:
-        flag(Rule.CUSTOM_METADATA, f"customMetadata on {event} is ignored by reports")
+    if body.custom_metadata:
+        if event not in CUSTOM_METADATA_EVENTS:
+            flag(Rule.CUSTOM_METADATA, f"customMetadata on {event} is ignored by reports")
+        reserved = sorted(key for key in body.custom_metadata if key.startswith("media."))
+        if reserved:
+            # "should not start with media." (section 2): such keys clash with standard ones.
+            flag(Rule.CUSTOM_METADATA, f"customMetadata key {reserved[0]!r} starts with 'media.'")
 
     if replay.live and not 0 <= playhead < _DAY_SECONDS:
         flag(Rule.PLAYHEAD_RANGE, f"live playhead {playhead:g} is not a second of the day")

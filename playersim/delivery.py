@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections import deque
 
-from playersim.transport import SESSIONS_PATH, Request, Response, events_path
+from playersim.transport import GONE_STATUSES, SESSIONS_PATH, Request, Response, events_path
 from playersim.wire import EventType, WireBody
 
 __all__ = ["Outbox"]
-
-_GONE = frozenset({404, 410})
 
 
 class Outbox:
@@ -60,7 +58,7 @@ class Outbox:
             self.sid = response.sid if response is not None and status == 201 else None
             if self.sid is None:
                 self._drop_until_next_start()
-        elif status in _GONE:
+        elif status in GONE_STATUSES:
             self.sid = None
             self._drop_until_next_start()
 

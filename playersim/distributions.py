@@ -25,9 +25,14 @@ __all__ = [
 ]
 
 
+_SHAPE_KEYS = frozenset({"sigma", "sd", "weights", "distribution"})
+
+
 class _Distribution(BaseModel):
     # Aliases on output too, so a dumped profile loads back as the same profile.
-    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, serialize_by_alias=True, allow_inf_nan=False
+    )
 
     min: float | None = Field(default=None, description="Samples below this are raised to it.")
     max: float | None = Field(default=None, description="Samples above this are lowered to it.")
@@ -49,6 +54,18 @@ class _Distribution(BaseModel):
 
     def _draw(self, rng: random.Random) -> float:
         raise NotImplementedError
+
+    def numbers(self) -> dict[str, float]:
+        """The numbers the profile states (value, low, mean, max, ...), by their key."""
+        numbers: dict[str, float] = {}
+        for name, value in self.model_dump(by_alias=True).items():
+            if name in _SHAPE_KEYS or value is None:
+                continue  # a spread (sigma, sd) is not a quantity in the field's unit
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                numbers[name] = float(value)
+            elif isinstance(value, list) and name == "values":
+                numbers.update({f"values[{i}]": float(v) for i, v in enumerate(value)})
+        return numbers
 
     @property
     def mean(self) -> float:

@@ -143,7 +143,11 @@ class Engine:
             bodies = player.due(now)
             self.stats.generated += len(bodies)
             outbox.push(bodies)
-            self._deliver(player, outbox)
+            try:
+                self._deliver(player, outbox)
+            except EndpointUnreachableError:
+                self._retire(player, outbox)  # counted in the summary like every other
+                raise
             self._schedule(player, outbox)
 
     def _deliver(self, player: Player, outbox: Outbox) -> None:

@@ -33,6 +33,11 @@ def check_base_url(base_url: str) -> httpx.URL:
     return url
 
 
+def _url(base_url: httpx.URL, request: Request) -> str:
+    # Absolute, so that a client passed in (with or without a base_url of its own) posts here.
+    return str(base_url).rstrip("/") + request.path
+
+
 def _encode(request: Request) -> bytes:
     return json.dumps(request.body, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -54,7 +59,7 @@ def _response(answer: httpx.Response) -> Response:
 def _no_answer(
     request: Request, base_url: httpx.URL, exc: httpx.TransportError, timeout: float
 ) -> TransportError:
-    target = str(base_url).rstrip("/") + request.path
+    target = _url(base_url, request)
     if isinstance(exc, httpx.TimeoutException):
         reason = f"no answer within {timeout:g} s ({type(exc).__name__})"
     else:
@@ -78,7 +83,9 @@ class HttpTransport:
 
     def send(self, request: Request) -> Response:
         try:
-            answer = self._client.post(request.path, content=_encode(request), headers=_HEADERS)
+            answer = self._client.post(
+                _url(self.base_url, request), content=_encode(request), headers=_HEADERS
+            )
         except httpx.TransportError as exc:
             raise _no_answer(request, self.base_url, exc, self.timeout) from exc
         return _response(answer)

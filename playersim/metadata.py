@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from faker import Faker
@@ -18,7 +17,7 @@ from faker import Faker
 from playersim.catalog import AdCreative, Title, build_ads, build_titles
 from playersim.devices import DEVICES, Device
 from playersim.profiles import Profile
-from playersim.wire import SESSION_START_KEYS
+from playersim.wire import SESSION_START_KEYS, json_seconds
 
 __all__ = ["MetadataPool", "Visitor", "day_part", "session_params"]
 
@@ -48,7 +47,14 @@ class MetadataPool:
     @staticmethod
     def build(profile: Profile, seed: int | str) -> MetadataPool:
         """Build (or reuse) the pool for this profile and run seed."""
-        return _build(profile.model_dump_json(), str(seed))
+        key = (profile.model_dump_json(), str(seed))
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = _build(profile, str(seed))
+            if len(_POOLS) >= 64:  # a small cache: runs use a handful of profiles
+                _POOLS.pop(next(iter(_POOLS)))
+            _POOLS[key] = pool
+        return pool
 
     def pick_title(self, rng: random.Random) -> Title:
         return rng.choices(self.titles, cum_weights=self._popularity)[0]
@@ -60,9 +66,10 @@ class MetadataPool:
         return self.ads[rng.randrange(len(self.ads))]
 
 
-@lru_cache(maxsize=64)
-def _build(profile_json: str, seed: str) -> MetadataPool:
-    profile = Profile.model_validate_json(profile_json)
+_POOLS: dict[tuple[str, str], MetadataPool] = {}
+
+
+def _build(profile: Profile, seed: str) -> MetadataPool:
     fake = Faker(profile.audience.locale)
     fake.seed_instance(f"{seed}:{profile.name}:metadata")
     # Numbers that are not Faker's (lengths, chapters, ad lengths) come from their own RNG, so
@@ -125,7 +132,7 @@ def session_params(
         "appInstallationId": visitor.app_installation_id,
         "media.id": title.media_id,
         "media.name": title.name,
-        "media.length": _json_length(title.length_seconds),
+        "media.length": json_seconds(round(title.length_seconds * 1000)),
         "media.contentType": content.content_type,
         "media.streamType": content.stream_type,
         "media.playerName": device.player_name,
@@ -145,7 +152,3 @@ def session_params(
         params["media.dayPart"] = day_part(start_ms // 3_600_000 % 24)
     # The model's key order, so that a body validated and dumped again is the same bytes.
     return {key: params[key] for key in SESSION_START_KEYS if key in params}
-
-
-def _json_length(seconds: float) -> int | float:
-    return int(seconds) if float(seconds).is_integer() else seconds

@@ -58,7 +58,8 @@ from playersim.metadata import MetadataPool, Visitor, session_params
 from playersim.playhead import Playhead
 from playersim.profiles import Profile
 from playersim.states import AdPhase, SessionState, State, advance
-from playersim.wire import EventType, WireBody, make_body
+from playersim.transport import GONE_STATUSES
+from playersim.wire import EventType, WireBody, json_seconds, make_body
 
 __all__ = ["Player", "SessionStats"]
 
@@ -66,7 +67,6 @@ PING_MS: Final = 10_000  # MCA-SPEC.md section 5
 AD_PING_MS: Final = 1_000  # granular ad tracking
 STALL_MS: Final = 30 * 60_000  # a playhead still for 30 minutes ends the session
 RESTART_MS: Final = 24 * 3_600_000  # sessions are restarted after 24 hours
-_GONE: Final = frozenset({404, 410})
 _MAX_EVENTS_AT_ONE_INSTANT: Final = 200
 _DAY_MS: Final = 86_400_000
 E = EventType
@@ -222,7 +222,7 @@ class Player:
             else:
                 # Without a session id nothing else can be sent: the viewing is lost.
                 self.outcome = "rejected" if status is not None else "unreachable"
-        elif status in _GONE and self.state.open:
+        elif status in GONE_STATUSES and self.state.open:
             # The back end no longer knows this session: continue in a new one (section 5).
             self._reopen = True
 
@@ -374,8 +374,8 @@ class Player:
         offset = chapter.offset_ms % _DAY_MS if self._live else chapter.offset_ms
         params = {
             "media.chapter.index": chapter.index,
-            "media.chapter.offset": _seconds(offset),
-            "media.chapter.length": _seconds(chapter.length_ms),
+            "media.chapter.offset": json_seconds(offset),
+            "media.chapter.length": json_seconds(chapter.length_ms),
             "media.chapter.friendlyName": chapter.name,
         }
         self._emit(E.CHAPTER_START, at, out, params=params)
@@ -538,7 +538,7 @@ class Player:
             kind = "post-roll" if self._completing else f"mid-roll {self._pod_index}"
         params = {
             "media.ad.podIndex": self._pod_index,
-            "media.ad.podSecond": _seconds(self._pod_second),
+            "media.ad.podSecond": json_seconds(self._pod_second),
             "media.ad.podFriendlyName": kind,
         }
         self._emit(E.AD_BREAK_START, at, out, params=params)
@@ -549,7 +549,7 @@ class Player:
             self.stats.ads += 1
         params: dict[str, Any] = {
             "media.ad.id": ad.creative.ad_id,
-            "media.ad.length": _seconds(ad.creative.length_ms),
+            "media.ad.length": json_seconds(ad.creative.length_ms),
             "media.ad.podPosition": self._pod_at + 1,
             "media.ad.playerName": self.visitor.device.player_name,
             **ad.creative.params,
@@ -701,9 +701,3 @@ class Player:
             f"<Player {self.profile.name}#{self.index} {self.state} "
             f"title={self.title.media_id!r} sid={self.sid}>"
         )
-
-
-def _seconds(ms: int) -> int | float:
-    """Milliseconds as a JSON number of seconds: whole seconds stay integers."""
-    whole, rest = divmod(ms, 1000)
-    return whole if rest == 0 else ms / 1000

@@ -13,8 +13,9 @@ import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
+from faker.config import AVAILABLE_LOCALES
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from playersim.devices import DEVICES
@@ -44,7 +45,8 @@ _STATE_NAME = re.compile(r"^[a-zA-Z0-9_.]{1,64}$")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan and inf are not numbers a profile can mean; refuse them with the field named.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Analytics(_Section):
@@ -121,23 +123,48 @@ class Content(_Section):
     def length(self) -> Distribution:
         return self.length_seconds or Fixed(distribution="fixed", value=_DAY_SECONDS)
 
+    @model_validator(mode="after")
+    def _sensible_ranges(self) -> Self:
+        _within(self.length_seconds, "length_seconds", 1, _WEEK)
+        _within(self.chapters, "chapters", 0, 1000)
+        return self
 
-_Rate = Field(ge=0, le=3600)  # events per hour of playback
+
+# A share of viewings or events: a number from 0 to 1 (`true` is not a share).
+Share = Annotated[float, Field(ge=0, le=1, strict=True)]
+_DAY = 86_400.0
+_WEEK = 7 * _DAY
+
+
+def _within(dist: Distribution | None, field: str, low: float, high: float) -> None:
+    """Refuse a distribution whose stated numbers fall outside what the field can mean."""
+    if dist is None:
+        return
+    for name, value in dist.numbers().items():
+        if not low <= value <= high:
+            raise ValueError(f"{field}.{name}: {value:g} is outside {low:g} .. {high:g}")
 
 
 class Viewing(_Section):
     """How viewers behave: start-up, how long they stay, and what they do meanwhile."""
 
+    @model_validator(mode="after")
+    def _sensible_ranges(self) -> Self:
+        _within(self.startup_seconds, "startup_seconds", 0, 600)
+        _within(self.watch_seconds, "watch_seconds", 0, _WEEK)
+        _within(self.pause_seconds, "pause_seconds", 0, _WEEK)
+        _within(self.buffering_seconds, "buffering_seconds", 0, _DAY)
+        _within(self.seek_seconds, "seek_seconds", 0, _WEEK)
+        return self
+
     startup_seconds: Distribution = Field(
         description="time from sessionStart to the first frame (media.qoe.timeToStart)"
     )
-    start_failure_rate: float = Field(
+    start_failure_rate: Share = Field(
         default=0.0, ge=0, le=1, description="share of sessions whose playback never starts"
     )
-    completion_rate: float | None = Field(
+    completion_rate: Share | None = Field(
         default=None,
-        ge=0,
-        le=1,
         description="on-demand only: the share of sessions watched to the end (sessionComplete)",
     )
     watch_seconds: Distribution = Field(
@@ -149,10 +176,10 @@ class Viewing(_Section):
         default_factory=lambda: LogNormal(distribution="lognormal", median=30, sigma=1.2),
         description="how long a pause lasts",
     )
-    pause_abandon_rate: float = Field(
+    pause_abandon_rate: Share = Field(
         default=0.0, ge=0, le=1, description="share of pauses after which the viewer leaves"
     )
-    buffering_rate: float = Field(
+    buffering_rate: Share = Field(
         default=0.0, ge=0, le=1, description="share of sessions that rebuffer at least once"
     )
     buffering_per_hour: float = Field(
@@ -167,7 +194,7 @@ class Viewing(_Section):
         default_factory=lambda: LogNormal(distribution="lognormal", median=60, sigma=1.0),
         description="how far a seek jumps",
     )
-    seek_forward_rate: float = Field(default=0.7, ge=0, le=1)
+    seek_forward_rate: Share = Field(default=0.7, ge=0, le=1)
     errors_per_hour: float = Field(
         default=0.0, ge=0, le=3600, description="non-fatal player errors per hour"
     )
@@ -176,7 +203,7 @@ class Viewing(_Section):
 class Ads(_Section):
     """Ad load: pods before, during and after the content."""
 
-    preroll_rate: float = Field(
+    preroll_rate: Share = Field(
         default=0.0, ge=0, le=1, description="share of sessions with a pre-roll"
     )
     midroll_interval_seconds: float = Field(
@@ -185,7 +212,7 @@ class Ads(_Section):
         description="a mid-roll every this many seconds of content (live: of the UTC day); "
         "0 = none",
     )
-    postroll_rate: float = Field(default=0.0, ge=0, le=1)
+    postroll_rate: Share = Field(default=0.0, ge=0, le=1)
     ads_per_pod: Distribution = Field(
         default_factory=lambda: Fixed(distribution="fixed", value=2), description="rounded, >= 1"
     )
@@ -194,9 +221,9 @@ class Ads(_Section):
         description="the length of each ad creative",
     )
     creatives: int = Field(default=60, ge=1, le=100_000, description="distinct ads per run")
-    skippable_rate: float = Field(default=0.0, ge=0, le=1, description="share of skippable ads")
+    skippable_rate: Share = Field(default=0.0, ge=0, le=1, description="share of skippable ads")
     skip_after_seconds: float = Field(default=5.0, ge=0)
-    skip_rate: float = Field(
+    skip_rate: Share = Field(
         default=0.5, ge=0, le=1, description="share of skippable ads that viewers skip"
     )
     granular_tracking: bool = Field(
@@ -209,6 +236,8 @@ class Ads(_Section):
 
     @model_validator(mode="after")
     def _abandonment_points(self) -> Self:
+        _within(self.ads_per_pod, "ads_per_pod", 0, 50)
+        _within(self.ad_seconds, "ad_seconds", 1, 3600)
         for seconds, share in self.preroll_abandonment:
             if seconds <= 0 or not 0 <= share <= 1:
                 raise ValueError(
@@ -265,7 +294,7 @@ class PlayerStates(_Section):
 class Audience(_Section):
     """Who watches: the size of the visitor pool and the devices they use."""
 
-    visitors: int = Field(default=500, ge=1, le=1_000_000, description="distinct visitors per run")
+    visitors: int = Field(default=500, ge=1, le=100_000, description="distinct visitors per run")
     devices: dict[str, float] = Field(
         default_factory=lambda: {"web": 3.0, "ios": 2.0, "android": 2.0, "roku": 1.0, "tvos": 1.0},
         description="relative weight of each device family (web, ios, android, roku, tvos, firetv)",
@@ -274,6 +303,10 @@ class Audience(_Section):
 
     @model_validator(mode="after")
     def _known_devices(self) -> Self:
+        if self.locale not in AVAILABLE_LOCALES:
+            raise ValueError(
+                f"locale {self.locale!r} is not a Faker locale (e.g. en_US, en_GB, de_DE, fr_FR)"
+            )
         unknown = sorted(set(self.devices) - set(DEVICES))
         if unknown:
             raise ValueError(
@@ -335,7 +368,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
     """Load a bundled profile by name (`"vod-movie"`) or any profile file by path."""
     text = str(name_or_path)
     path = Path(text)
-    if not (path.suffix == ".toml" or path.exists() or "/" in text or "\\" in text):
+    # A bare name is a bundled profile; a path says so with .toml or a directory part.
+    if not (path.suffix == ".toml" or "/" in text or "\\" in text):
         known = bundled_profiles()
         if text not in known:
             raise ProfileError(
@@ -354,7 +388,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(str(path), [f"not valid TOML: {exc}"]) from None
-    data.setdefault("name", path.stem)
+    # A file's name is its default profile name, with anything a name may not hold made a dash.
+    data.setdefault("name", re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "profile")
     return profile_from_dict(data, source=str(path))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
+from urllib.parse import urlsplit
 
 from playersim.wire import WireBody
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from playersim.collector import Collector
 
 __all__ = [
+    "GONE_STATUSES",
     "SESSIONS_PATH",
     "AsyncMemoryTransport",
     "AsyncTransport",
@@ -34,8 +36,11 @@ __all__ = [
 ]
 
 SESSIONS_PATH: Final = "/api/v1/sessions"
-# MCA-SPEC.md section 1: the sid is what follows "sessions/" in the Location header.
-_LOCATION = re.compile(r"^/api/(.*)/sessions/(.*)")
+# A 404 or 410 on an event: the back end no longer knows the session (MCA-SPEC.md section 5).
+GONE_STATUSES: Final = frozenset({404, 410})
+# MCA-SPEC.md section 1: the sid is what follows "sessions/" in the Location header. Proxies
+# may make it absolute or add a slash; the sid is the one path segment either way.
+_LOCATION = re.compile(r"^/api/[^/]+/sessions/([^/?#]+)/?$")
 
 
 def events_path(sid: str) -> str:
@@ -47,8 +52,8 @@ def sid_from_location(location: str | None) -> str | None:
     """The session id in a `Location` header (`/api/v1/sessions/<sid>`), or None."""
     if not location:
         return None
-    match = _LOCATION.match(location)
-    return match.group(2) if match and match.group(2) else None
+    match = _LOCATION.match(urlsplit(location.strip()).path)
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ __all__ = [
     "EventType",
     "WireBody",
     "body_adapter",
+    "json_seconds",
     "make_body",
     "parse_body",
     "to_wire",
@@ -500,6 +501,8 @@ def validate_body(data: object) -> BodyModel:
         return body_adapter.validate_python(data)
     except ValidationError as exc:
         raise WireError(_describe(exc, data)) from None
+    except RecursionError:
+        raise WireError("the body is nested too deeply") from None
 
 
 def parse_body(raw: bytes | bytearray | str) -> BodyModel:
@@ -508,6 +511,8 @@ def parse_body(raw: bytes | bytearray | str) -> BodyModel:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WireError(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise WireError("the body is nested too deeply") from None
     return validate_body(data)
 
 
@@ -556,8 +561,8 @@ def to_wire(body: BodyModel) -> WireBody:
     return wire
 
 
-def playhead_value(ms: int) -> int | float:
-    """A playhead in milliseconds as the JSON number sent: whole seconds stay integers."""
+def json_seconds(ms: int) -> int | float:
+    """Milliseconds as the JSON number of seconds sent: whole seconds stay integers."""
     seconds, rest = divmod(ms, 1000)
     return seconds if rest == 0 else ms / 1000
 
@@ -577,7 +582,7 @@ def make_body(
     one the models above accept (the property tests and the collector both check that).
     """
     body: WireBody = {
-        "playerTime": {"playhead": playhead_value(playhead_ms), "ts": ts},
+        "playerTime": {"playhead": json_seconds(playhead_ms), "ts": ts},
         "eventType": str(event_type),  # a plain str on the wire, even when given an EventType
     }
     if params:

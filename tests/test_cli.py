@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +159,52 @@ def test_the_console_script_is_installed() -> None:
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert result.stdout.startswith("playersim ")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "--timeout", "inf"], "argument --timeout: 'inf' must be more than 0"),
+        (
+            ["run", "--start", "9999-12-31T23:00:00Z"],
+            "argument --start: '9999-12-31T23:00:00Z' is outside",
+        ),
+        (["run", "--start", "1969-12-31T23:59:59Z"], "is outside 1970-01-01 .. 9000-01-01"),
+    ],
+)
+def test_out_of_range_values_exit_2(args: list[str], fragment: str) -> None:
+    """Values that parse but make no sense for a run are refused like any bad flag."""
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_recordings_do_not_depend_on_the_process(tmp_path: Path) -> None:
+    """Separate processes with different hash seeds write the same bytes for the same seed."""
+    outputs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"run-{hash_seed}.ndjson"
+        subprocess.run(
+            [sys.executable, "-m", "playersim", "run", "--sessions", "40", "--record", str(out)],
+            capture_output=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            check=True,
+            timeout=120,
+        )
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert outputs[0]
+
+
+def test_a_closed_pipe_is_not_an_error() -> None:
+    """`playersim profiles | head -1` ends quietly, without a traceback."""
+    result = subprocess.run(
+        f"{sys.executable} -m playersim profiles | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.count("\n") == 1
+    assert "Traceback" not in result.stderr

@@ -703,3 +703,31 @@ def test_a_chapter_started_before_the_previous_one_closed_is_flagged(
     viewer.send(0.002, "chapterStart", 0.001, params=chapter(1, 0))
     viewer.send(10, "chapterStart", 9.999, params=chapter(2, 10))
     assert viewer.rules() == [Rule.ORDER]
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_crash(collector: Collector) -> None:
+    """JSON nested a hundred thousand deep is refused with a message, not a RecursionError."""
+    response = collector.handle("POST", "/api/v1/sessions", "[" * 100_000 + "]" * 100_000)
+    assert response.status == 400
+    assert response.message is not None
+
+
+def test_open_reflects_the_timeouts_without_an_explicit_expire(
+    collector: Collector, clock: VirtualClock
+) -> None:
+    """After the clock moves past the idle timeout, session.open is False when read."""
+    viewer = Viewer(collector, clock)
+    assert viewer.session.open
+    clock.advance(601)
+    assert not viewer.session.open
+    assert viewer.session.close_reason == "idle timeout"
+
+
+def test_custom_metadata_keys_starting_with_media_are_flagged(
+    collector: Collector, clock: VirtualClock
+) -> None:
+    """customMetadata keys "should not start with media." (section 2): flagged, not refused."""
+    viewer = Viewer(collector, clock, custom={"media.show": "x"})
+    [problem] = viewer.session.problems
+    assert problem.rule is Rule.CUSTOM_METADATA
+    assert "starts with 'media.'" in problem.message

@@ -159,3 +159,21 @@ def test_an_endpoint_that_never_answers_ends_the_run_instead_of_hanging(
         engine.run()
     assert Dead.calls == 20
     assert engine.stats.statuses["no answer"] == 20
+
+
+def test_a_201_without_a_session_id_is_not_counted_as_accepted(
+    clock: VirtualClock, collector: Collector
+) -> None:
+    """A 201 whose Location names no session loses the session: counted and explained."""
+    transport = ScriptedTransport(
+        collector,
+        lambda r: (
+            Response(201, location="/somewhere/else") if r.event_type == "sessionStart" else None
+        ),
+    )
+    engine = Engine(clock, transport)
+    engine.add(Player(load_profile("live-news"), seed=1, start_at=T0))
+    engine.run()
+    assert engine.stats.accepted == 0
+    assert engine.stats.statuses["201 without a session id"] == 1
+    assert "201 without a usable Location" in engine.stats.problems[0]

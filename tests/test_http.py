@@ -155,3 +155,29 @@ def test_run_to_a_dead_endpoint_fails_fast_with_a_clear_message() -> None:
     assert "gave up after 20 requests in a row got no answer" in result.stderr
     assert "Traceback" not in result.stderr
     assert "no answer: 20" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "/api/v1/sessions/" + "ab" * 32,
+        "/api/v1/sessions/" + "ab" * 32 + "/",
+        "https://edge.example.com/api/v1/sessions/" + "ab" * 32,
+    ],
+)
+def test_the_sid_is_read_from_any_usual_location(location: str) -> None:
+    """Relative, trailing-slash and absolute Location headers all give the 64-hex sid."""
+    from playersim import Response
+
+    assert Response(201, location=location).sid == "ab" * 32
+
+
+def test_a_client_of_ones_own_posts_to_the_base_url(server: tuple[str, Collector]) -> None:
+    """HttpTransport(base_url, client=httpx.Client()) still sends to base_url."""
+    import httpx
+
+    url, collector = server
+    with httpx.Client() as client:
+        transport = HttpTransport(url, client=client)
+        assert transport.send(Request("/api/v1/sessions", session_bodies()[0])).status == 201
+    assert len(collector.sessions) == 1

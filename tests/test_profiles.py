@@ -121,3 +121,54 @@ def test_a_device_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD + "[audience]\ndevices = { gameboy = 1 }\n")
     with pytest.raises(ProfileError, match="audience: unknown device 'gameboy'"):
         load_profile(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("value = 1 }", "value = nan }"),
+            "viewing.startup_seconds.value: Input should be a finite number",
+        ),
+        (
+            ("low = 600, high = 900", "low = -5, high = 900"),
+            "content: length_seconds.low: -5 is outside 1 .. 604800",
+        ),
+        (
+            ("value = 1 }", "value = 1e300 }"),
+            "viewing: startup_seconds.value: 1e+300 is outside 0 .. 600",
+        ),
+        (
+            ("completion_rate = 0.5", "completion_rate = true"),
+            "viewing.completion_rate: Input should be a valid number",
+        ),
+    ],
+)
+def test_absurd_numbers_are_refused_not_clamped(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    """nan, negative or astronomically large durations and non-numeric rates name the field."""
+    old, new = change
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    assert expected in str(caught.value)
+
+
+def test_any_faker_locale_works_and_an_unknown_one_is_named(tmp_path: Path) -> None:
+    """Titles are generated in any Faker locale; a locale Faker lacks is a clear error."""
+    from playersim import Player
+
+    for locale in ("en_GB", "de_DE", "ja_JP"):
+        path = write(tmp_path, GOOD + f'[audience]\nlocale = "{locale}"\n', name=f"{locale}.toml")
+        player = Player(load_profile(path), seed=1, start_at=0)
+        assert player.due(0)[0]["params"]["media.name"]
+    bad = write(tmp_path, GOOD + '[audience]\nlocale = "xx_YY"\n', name="bad.toml")
+    with pytest.raises(ProfileError, match="audience: locale 'xx_YY' is not a Faker locale"):
+        load_profile(bad)
+
+
+def test_a_file_name_that_is_not_a_profile_name_still_loads(tmp_path: Path) -> None:
+    """`my profile.toml` without a `name` becomes the profile `my-profile`."""
+    path = write(tmp_path, GOOD.replace('name = "mine"\n', ""), name="my profile.toml")
+    assert load_profile(path).name == "my-profile"

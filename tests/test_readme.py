@@ -29,3 +29,21 @@ def test_ci_runs_the_quickstart_commands_exactly() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     for command in commands:
         assert command in ci
+
+
+def test_the_scripted_session_in_the_readme_reproduces_section_6() -> None:
+    """The README's TOML script is the section 6 session: same events at the same times."""
+    import tomllib
+
+    from playersim import Collector, Engine, MemoryTransport, VirtualClock, script_from_dict
+    from tests.test_script import TABLE, timeline
+
+    section = README.split("## Scripted sessions", 1)[1]
+    [script_text] = re.findall(r"```toml\n(.*?)```", section, re.DOTALL)[:1]
+    script = script_from_dict(tomllib.loads(script_text))
+    clock = VirtualClock(start="2026-11-27T12:00:00Z")
+    collector = Collector(clock=clock)
+    engine = Engine(clock, MemoryTransport(collector))
+    engine.add(script.player(seed=1))
+    engine.run()
+    assert timeline(collector.sessions[0]) == TABLE
