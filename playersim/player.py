@@ -161,6 +161,9 @@ class Player:
         self._playing_since: int | None = None
         self._next: Decision | None = None
         self._reopen = False  # the back end lost the session: open a new one
+        self._due_cache: tuple[tuple[int, Callable[[int, list[WireBody]], None]] | None] | None = (
+            None
+        )
 
     # --- what the engine asks ---------------------------------------------------------------
 
@@ -222,9 +225,11 @@ class Player:
             else:
                 # Without a session id nothing else can be sent: the viewing is lost.
                 self.outcome = "rejected" if status is not None else "unreachable"
+                self._due_cache = None
         elif status in GONE_STATUSES and self.state.open:
             # The back end no longer knows this session: continue in a new one (section 5).
             self._reopen = True
+            self._due_cache = None
 
     @property
     def watched_ms(self) -> int:
@@ -236,7 +241,16 @@ class Player:
     # --- scheduling -----------------------------------------------------------------------------
 
     def _next_due(self) -> tuple[int, Callable[[int, list[WireBody]], None]] | None:
-        """The earliest thing to do, with the mechanics' order deciding ties."""
+        """The earliest thing to do, with the mechanics' order deciding ties.
+
+        Computed once per change: the engine asks for `next_wakeup` right after `due()` has
+        found the same answer, so the answer is kept until the player's state moves.
+        """
+        if self._due_cache is None:
+            self._due_cache = (self._find_next(),)
+        return self._due_cache[0]
+
+    def _find_next(self) -> tuple[int, Callable[[int, list[WireBody]], None]] | None:
         candidates: list[tuple[int | None, Callable[[int, list[WireBody]], None]]] = []
         session_open = self.state.open
         if self._reopen:
@@ -431,6 +445,7 @@ class Player:
         decision = self._next
         assert decision is not None
         self._next = None
+        self._due_cache = None
         self._act(decision.action, at, out)
         if not self.finished:
             self.behaviour.acted(Decision(at, decision.action), self._view(at))
@@ -623,6 +638,7 @@ class Player:
             self._emit(E.BUFFER_START, at, out)
 
     def _ask(self) -> None:
+        self._due_cache = None
         if not self.finished:
             self._next = self.behaviour.next(self._view(self._last_at))
             if self._next is not None and self._next.at < self._last_at:
@@ -669,6 +685,7 @@ class Player:
         params: dict[str, Any] | None = None,
         qoe: dict[str, Any] | None = None,
     ) -> None:
+        self._due_cache = None
         self.state = advance(self.state, event_type)
         if event_type is E.PLAY:
             self._sync_playhead(at)  # a live `play` resumes at the current second of the day

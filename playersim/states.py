@@ -30,7 +30,7 @@ completes (section 6 of the spec sends no `play` there; section 5 allows one, an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, TypeVar
@@ -146,7 +146,7 @@ def advance(state: SessionState, event_type: str) -> SessionState:
     if event_type == E.SESSION_END:
         # sessionEnd closes everything at once: no ad or chapter outlives the session.
         return SessionState(S.ENDED)
-    return replace(state, playback=playback, ad=ad, chapter=chapter)
+    return SessionState(playback, ad, chapter)
 
 
 _T = TypeVar("_T")
