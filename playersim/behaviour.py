@@ -200,14 +200,14 @@ class Behaviour(Protocol):
 
 # --- the profile-driven viewer -----------------------------------------------------------------
 
-_ERRORS: Final = (
+_ERRORS: Final[tuple[tuple[str, Literal["player", "external"]], ...]] = (
     ("MEDIA_ERR_NETWORK", "player"),
     ("MEDIA_ERR_DECODE", "player"),
     ("SEGMENT_404", "external"),
     ("DRM_LICENSE_TIMEOUT", "external"),
     ("CDN_TIMEOUT", "external"),
 )
-_START_ERRORS: Final = (
+_START_ERRORS: Final[tuple[str, ...]] = (
     "VSF_MANIFEST_LOAD",
     "VSF_DRM_DENIED",
     "VSF_NETWORK",
@@ -261,7 +261,7 @@ class ViewerBehaviour:
         # sessions that rebuffer at least once is the profile's, whatever their length.
         horizon = min(self.watch_ms, length_ms if not self.live else self.watch_ms)
         self.first_rebuffer_ms = rng.randrange(0, max(1, horizon)) if self.rebuffers else None
-        self.preroll = self._pod("pre") if rng.random() < profile.ads.preroll_rate else ()
+        self.preroll = self._pod() if rng.random() < profile.ads.preroll_rate else ()
         self.postroll = rng.random() < profile.ads.postroll_rate
         self.preroll_leave_after: int | None = None
         if self.preroll:
@@ -269,9 +269,13 @@ class ViewerBehaviour:
             share = preroll_leave_share(profile.ads.preroll_abandonment, total / 1000)
             if rng.random() < share:
                 self.preroll_leave_after = rng.randrange(0, total)
+        # Early leavers who pause and never come back, rather than close the player mid-play.
+        self.exits_via_pause = not self.completes and rng.random() < viewing.pause_abandon_rate
+        self._exit_at: int | None = None  # the instant of that last pause, once scheduled
         self._episode_until: int | None = None  # end of the current pause or rebuffer
         self._episode_leaves = False
         self._preroll_started_at: int | None = None
+        self._first_play_at: int | None = None
 
     def _early_exit(self, rng: random.Random) -> int:
         # Viewers who leave early leave before the end: redraw the few draws that land past it,
@@ -284,7 +288,7 @@ class ViewerBehaviour:
 
     # --- pods -------------------------------------------------------------------------------
 
-    def _pod(self, kind: PodKind) -> tuple[AdPlay, ...]:
+    def _pod(self) -> tuple[AdPlay, ...]:
         ads = self.profile.ads
         count = max(1, round(ads.ads_per_pod.sample(self.rng)))
         pod = []
@@ -298,8 +302,8 @@ class ViewerBehaviour:
 
     def pod(self, kind: PodKind, view: SessionView) -> tuple[AdPlay, ...]:
         if kind == "post":
-            return self._pod("post") if self.postroll else ()
-        return self._pod(kind)
+            return self._pod() if self.postroll else ()
+        return self._pod()
 
     # --- decisions ----------------------------------------------------------------------------
 
@@ -308,17 +312,16 @@ class ViewerBehaviour:
         viewing = self.profile.viewing
         if isinstance(action, Pause):
             self._episode_until = decision.at + _ms(viewing.pause_seconds.sample(self.rng))
-            # Only viewers who were going to leave early walk away from a pause, so the
-            # completion rate stays the profile's.
-            self._episode_leaves = (
-                not self.completes and self.rng.random() < viewing.pause_abandon_rate
-            )
+            # The one pause an early leaver never comes back from is the one at their exit.
+            self._episode_leaves = self.exits_via_pause and decision.at == self._exit_at
         elif isinstance(action, Buffer):
             self._episode_until = decision.at + _ms(viewing.buffering_seconds.sample(self.rng))
             self._episode_leaves = False
             self.first_rebuffer_ms = None
         elif isinstance(action, Play):
             self._episode_until = None
+            if self._first_play_at is None and view.played:
+                self._first_play_at = decision.at
         elif isinstance(action, StartAdBreak) and not view.played:
             self._preroll_started_at = decision.at
 
@@ -353,13 +356,25 @@ class ViewerBehaviour:
             return Decision(
                 max(view.now, self._preroll_started_at + self.preroll_leave_after), Leave()
             )
+        if self.live and self._first_play_at is not None:
+            # A live viewer's time is up whatever is on screen, ads included.
+            return Decision(max(view.now, self._first_play_at + self.watch_ms), Leave())
         return None
 
     def _while_playing(self, view: SessionView) -> Decision:
         viewing = self.profile.viewing
-        leave_at = view.now + max(0, self.watch_ms - view.watched_ms)
-        if not self.live and self.completes:
+        if self.live:
+            # Live viewers stay for a stretch of wall time from their first frame, ads and
+            # pauses included; on-demand viewers for an amount of content.
+            first = self._first_play_at if self._first_play_at is not None else view.now
+            leave_at = max(view.now, first + self.watch_ms)
+        elif self.completes:
             leave_at = 2**62  # stays to the end: the player completes the session
+        else:
+            leave_at = view.now + max(0, self.watch_ms - view.watched_ms)
+        exit_action: Action = Leave()
+        if self.exits_via_pause:
+            self._exit_at, exit_action = leave_at, Pause()
         # The next random event: the minimum of independent exponential clocks is exponential
         # with the summed rate; which one fired is chosen in proportion to its rate.
         rates: list[tuple[float, str]] = [
@@ -376,7 +391,7 @@ class ViewerBehaviour:
             (self.profile.states.changes_per_hour, "state"),
         ]
         total = sum(rate for rate, _ in rates)
-        candidates: list[tuple[int, Action]] = [(leave_at, Leave())]
+        candidates: list[tuple[int, Action]] = [(leave_at, exit_action)]
         if total > 0:
             wait = max(1, round(self.rng.expovariate(total / _HOUR_MS)))
             kind = self.rng.choices([name for _, name in rates], weights=[r for r, _ in rates])[0]
@@ -399,7 +414,7 @@ class ViewerBehaviour:
             return Seek(max(0, min(target, self.length_ms - 5000)))
         if kind == "error":
             error_id, source = self.rng.choice(_ERRORS)
-            return PlayerError(error_id, "player" if source == "player" else "external")
+            return PlayerError(error_id, source)
         if kind == "bitrate":
             ladder = self.profile.qoe.bitrates
             rung = ladder.index(view.bitrate) if view.bitrate in ladder else 0

@@ -36,7 +36,7 @@ from playersim.metadata import MetadataPool
 from playersim.player import Player
 from playersim.profiles import Profile, bundled_profiles, load_profile
 from playersim.recording import Recorder, RecordingTransport
-from playersim.script import Script, load_script
+from playersim.script import Script, ScriptedBehaviour, load_script
 from playersim.summary import RunStats, format_summary
 from playersim.transport import MemoryTransport, Transport
 
@@ -210,9 +210,16 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         with ExitStack() as stack:
             transport, collector, where = _transport(args, clock, stack)
             engine = Engine(clock, transport)
+            scripted: list[ScriptedBehaviour] = []
             if script is not None:
                 for index in range(sessions):
-                    engine.add(script.player(seed=args.seed, index=index, start_at=args.start))
+                    try:
+                        player = script.player(seed=args.seed, index=index, start_at=args.start)
+                    except ScriptError as exc:
+                        raise _BadInputError(f"--script: {exc}") from None
+                    assert isinstance(player.behaviour, ScriptedBehaviour)
+                    scripted.append(player.behaviour)
+                    engine.add(player)
             else:
                 engine.add_arrivals(
                     arrivals(profiles, sessions=sessions, seed=args.seed, start=args.start)
@@ -227,6 +234,11 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 # A script step the state machine refuses: the script is the bad input.
                 raise _BadInputError(f"--script: {exc}") from None
             elapsed = time.perf_counter() - began
+        if scripted and (unplayed := scripted[0].unplayed()):
+            raise _BadInputError(
+                f"--script: {args.script}: the session ended before "
+                f"{', '.join(unplayed[:3])}{' ...' if len(unplayed) > 3 else ''} could run"
+            )
     except _BadInputError as exc:
         return _fail(prog, str(exc))
 
@@ -268,7 +280,7 @@ def _status(prog: str, stats: RunStats, aborted: str | None, problems: int) -> i
 
 def _workload(args: argparse.Namespace) -> tuple[Script | None, list[Profile]]:
     """The script or profiles the run plays."""
-    if args.script:
+    if args.script is not None:
         if args.profile:
             raise _BadInputError(
                 "--script and --profile do not go together: a script names its profile"

@@ -48,6 +48,7 @@ class Rule(StrEnum):
     AD_PARAMS = "ad-params"  # podIndex, podSecond or podPosition not as section 3 says
     CHAPTER = "chapter"  # a chapter starting away from the playhead
     STATES = "states"  # more than 10 player states, or a state ended that never started
+    QOE = "qoe"  # droppedFrames going down, or timeToStart changing once set
     CUSTOM_METADATA = "custom-metadata"  # customMetadata on an event that does not carry it
     UNTERMINATED = "unterminated"  # closed by a timeout without sessionComplete or sessionEnd
 
@@ -74,9 +75,12 @@ class _Replay:
     played: bool = False
     ad_position: int = 0  # podPosition of the last adStart in the current break
     last_pod_index: int = 0
-    states_on: set[str] | None = None
-    states_seen: set[str] | None = None
+    states_on: set[str] = field(default_factory=set)
+    states_seen: set[str] = field(default_factory=set)
     resumed: bool = False  # a media.resume session may pick a pod up at its current ad
+    dropped_frames: int = 0
+    time_to_start: int | None = None
+    pods_seen: int = 0
 
 
 class SessionChecker:
@@ -132,7 +136,7 @@ def _start(body: BodyModel) -> _Replay:
         live = body.params.content_type in LIVE_CONTENT_TYPES
         length = None if live else float(body.params.length)
         resumed = bool(body.params.resume)
-    return _Replay(live, length, states_on=set(), states_seen=set(), resumed=resumed)
+    return _Replay(live, length, resumed=resumed)
 
 
 def check_session(
@@ -195,6 +199,7 @@ def _check_event(
                 f"live playhead {playhead:g}, expected {expected} (second of the UTC day)",
             )
 
+    _check_qoe(replay, body, flag)
     if event not in _PARAM_RULES:
         return
     params = _params(body)
@@ -219,6 +224,24 @@ def _check_event(
         _check_states(replay, event, params, flag)
 
 
+def _check_qoe(replay: _Replay, body: BodyModel, flag: Callable[[Rule, str], None]) -> None:
+    qoe = body.qoe_data
+    if qoe is None:
+        return
+    if qoe.dropped_frames is not None:
+        if qoe.dropped_frames < replay.dropped_frames:
+            flag(
+                Rule.QOE,
+                f"droppedFrames {qoe.dropped_frames} after {replay.dropped_frames}: "
+                "it is cumulative",
+            )
+        replay.dropped_frames = max(replay.dropped_frames, qoe.dropped_frames)
+    if qoe.time_to_start is not None:
+        if replay.time_to_start is not None and qoe.time_to_start != replay.time_to_start:
+            flag(Rule.QOE, f"timeToStart {qoe.time_to_start} after {replay.time_to_start}")
+        replay.time_to_start = qoe.time_to_start
+
+
 def _check_pod(
     replay: _Replay, params: dict[str, Any], playhead: float, flag: Callable[[Rule, str], None]
 ) -> None:
@@ -227,11 +250,19 @@ def _check_pod(
     second = params.get("media.ad.podSecond")
     if not isinstance(index, int):
         return
+    # A resumed session picks its pods up where the viewing was: its first may be any.
+    first_of_resume = replay.resumed and not replay.pods_seen
     if index == 0 and replay.played:
         flag(Rule.AD_PARAMS, "podIndex 0 is the pre-roll, but content has already played")
-    elif index > 0 and index <= replay.last_pod_index:
-        flag(Rule.AD_PARAMS, f"podIndex {index} after pod {replay.last_pod_index}: pods count up")
+    elif index > 0 and not replay.played and not replay.resumed:
+        flag(Rule.AD_PARAMS, f"podIndex {index} is a mid-roll, but content has not played yet")
+    elif index > 0 and index != replay.last_pod_index + 1 and not first_of_resume:
+        flag(
+            Rule.AD_PARAMS,
+            f"podIndex {index} after pod {replay.last_pod_index}: pods count up by one",
+        )
     replay.last_pod_index = max(replay.last_pod_index, index)
+    replay.pods_seen += 1
     if isinstance(second, int | float) and abs(second - playhead) > 1:
         flag(Rule.AD_PARAMS, f"podSecond {second:g} is not the playhead {playhead:g} of the break")
 
@@ -239,8 +270,6 @@ def _check_pod(
 def _check_states(
     replay: _Replay, event: str, params: dict[str, Any], flag: Callable[[Rule, str], None]
 ) -> None:
-    assert replay.states_on is not None
-    assert replay.states_seen is not None
     if event == E.STATES_UPDATE:
         started = [s["media.state.name"] for s in params.get("statesStart") or []]
         ended = [s["media.state.name"] for s in params.get("statesEnd") or []]
@@ -253,6 +282,8 @@ def _check_states(
             flag(Rule.STATES, f"state {name!r} ended but it was not on")
         replay.states_on.discard(name)
     for name in started:
+        if name in replay.states_on:
+            flag(Rule.STATES, f"state {name!r} started but it was already on")
         replay.states_on.add(name)
         if name not in replay.states_seen:
             replay.states_seen.add(name)
@@ -272,12 +303,14 @@ def _check_motion(
         # Playing: the playhead keeps step with the clock (a seek shows as pauseStart + play).
         if abs(moved - elapsed) > _TOLERANCE_S:
             flag(Rule.PLAYHEAD_MOTION, f"playhead moved {moved:g} s in {elapsed:g} s of playback")
-    elif abs(moved) > _TOLERANCE_S and not (
-        str(body.event_type) == E.PLAY and state.ad is AdPhase.NONE
-    ):
-        # Stopped (waiting, paused, buffering, in an ad): only a `play` may move it (a seek, or
-        # live content resuming at the current second).
-        flag(Rule.PLAYHEAD_MOTION, f"playhead moved {moved:g} s while {state}")
+    else:
+        # Stopped (waiting, paused, buffering, in an ad): only a `play` may move it: the start
+        # position, a seek (after pauseStart), or live content resuming at the current second.
+        # A rebuffer ends where it began.
+        resumes = str(body.event_type) == E.PLAY and state.ad is AdPhase.NONE
+        seek = resumes and (replay.live or state.playback.value in ("paused", "waiting"))
+        if abs(moved) > _TOLERANCE_S and not seek:
+            flag(Rule.PLAYHEAD_MOTION, f"playhead moved {moved:g} s while {state}")
 
 
 def _params(body: BodyModel) -> dict[str, Any]:

@@ -54,10 +54,11 @@ from playersim.behaviour import (
 )
 from playersim.catalog import Chapter, Title
 from playersim.clock import parse_instant
+from playersim.errors import PlayerProtocolError
 from playersim.metadata import MetadataPool, Visitor, session_params
 from playersim.playhead import Playhead
 from playersim.profiles import Profile
-from playersim.states import AdPhase, SessionState, State, advance
+from playersim.states import MAX_STATES, AdPhase, SessionState, State, advance
 from playersim.transport import GONE_STATUSES
 from playersim.wire import EventType, WireBody, json_seconds, make_body
 
@@ -81,6 +82,7 @@ class SessionStats:
     start_failed: bool = False
     preroll: bool = False
     left_in_preroll: bool = False
+    left_paused: bool = False  # walked away from a pause
     rebuffers: int = 0
     pauses: int = 0
     seeks: int = 0
@@ -143,6 +145,8 @@ class Player:
         self._chapter: Chapter | None = None  # the chapter open on the wire
         self._pod: tuple[AdPlay, ...] = ()
         self._pod_at = 0  # index of the current ad in the pod
+        self._first_frame_at: int | None = None  # the first ad or content frame
+        self._states_seen: list[str] = []  # every player state this viewing has used
         self._pod_index = 0  # media.ad.podIndex of the current pod
         self._pod_second = 0  # media.ad.podSecond: the playhead where it started
         self._ad_ends_at: int | None = None
@@ -203,11 +207,12 @@ class Player:
             at, handler = due
             same_instant = same_instant + 1 if at == self._last_at else 0
             if same_instant > _MAX_EVENTS_AT_ONE_INSTANT:
-                # A guard, not a rule: mechanics that keep firing without time moving are a bug,
-                # and a clear error beats a player that hangs the whole run.
-                raise RuntimeError(
-                    f"{self!r} sent {same_instant} events at one instant without time moving "
-                    f"(last: {self._last_event})"
+                # A guard: events that keep coming without time moving (a script with hundreds
+                # of steps at one instant, or a bug) end in a clear error, never a hang.
+                raise PlayerProtocolError(
+                    self._last_event,
+                    str(self.state),
+                    f"more than {_MAX_EVENTS_AT_ONE_INSTANT} events at one instant",
                 )
             handler(at, out)
         return out
@@ -344,7 +349,8 @@ class Player:
             return -(-earliest // step) * step
         here = self._playhead.position(self._last_at)
         for cue in self.title.cue_points_ms:
-            if cue > here and cue not in self._cues_done:
+            # `>=`: a cue on a chapter boundary is reached in the same instant the chapter ends.
+            if cue >= here and cue not in self._cues_done:
                 return self._reaches(cue)
         return None
 
@@ -377,9 +383,10 @@ class Player:
         self._ask()
 
     def _do_chapter_end(self, at: int, out: list[WireBody]) -> None:
+        # Chapter boundaries change nothing the viewer decides on: a decision already taken
+        # (the `play` that follows an ad break, say) stands.
         self._emit(E.CHAPTER_COMPLETE, at, out)
         self._chapter = None
-        self._ask()
 
     def _do_chapter_start(self, at: int, out: list[WireBody]) -> None:
         chapter = self._chapter_wanted()
@@ -393,7 +400,6 @@ class Player:
             "media.chapter.friendlyName": chapter.name,
         }
         self._emit(E.CHAPTER_START, at, out, params=params)
-        self._ask()
 
     def _do_cue(self, at: int, out: list[WireBody]) -> None:
         if self._live:
@@ -447,13 +453,14 @@ class Player:
         self._next = None
         self._due_cache = None
         self._act(decision.action, at, out)
+        self.behaviour.acted(Decision(at, decision.action), self._view(at))
         if not self.finished:
-            self.behaviour.acted(Decision(at, decision.action), self._view(at))
             self._ask()
 
     # --- actions ---------------------------------------------------------------------------------
 
     def _act(self, action: Action, at: int, out: list[WireBody]) -> None:
+        self._check_action(action)
         if not self.state.open and not isinstance(action, Leave):
             # A viewer back after the session was closed for a long pause: a new session.
             self.state = SessionState()
@@ -500,8 +507,25 @@ class Player:
             if self.state.open:
                 if self.state.ad is not AdPhase.NONE and not self._played:
                     self.stats.left_in_preroll = True
+                self.stats.left_paused = self._viewer is State.PAUSED
                 self._emit(E.SESSION_END, at, out)
             self.outcome = "left"
+
+    def _check_action(self, action: Action) -> None:
+        """Refuse what the mechanics do not model, before anything is sent."""
+        name = type(action).__name__.lower()
+        in_ads = self.state.ad is not AdPhase.NONE
+        if in_ads and isinstance(action, Play | Pause | Buffer | Seek):
+            # The player runs ads to their end (or skip): it does not pause or seek inside one.
+            raise PlayerProtocolError(name, str(self.state), "not while an ad break runs")
+        if isinstance(action, Seek) and not self._played:
+            raise PlayerProtocolError(name, str(self.state), "content has not started: play first")
+        if isinstance(action, StateChange):
+            seen = set(self._states_seen) | set(action.start)
+            if len(seen) > MAX_STATES:
+                raise PlayerProtocolError(
+                    "stateStart", str(self.state), f"at most {MAX_STATES} player states a session"
+                )
 
     def _play(self, at: int, out: list[WireBody]) -> None:
         qoe = None
@@ -510,7 +534,9 @@ class Player:
             self.stats.played = True
             assert self.start_at is not None
             self._bitrate = self.behaviour.initial_bitrate()
-            qoe = {"media.qoe.timeToStart": at - self.start_at, **self._qoe(at)}
+            # Time to the first frame the viewer saw: the pre-roll's, if there was one.
+            first_frame = self._first_frame_at if self._first_frame_at is not None else at
+            qoe = {"media.qoe.timeToStart": first_frame - self.start_at, **self._qoe(at)}
         self._viewer = State.PLAYING
         first_states = self.behaviour.initial_states() if qoe is not None else ()
         self._emit(E.PLAY, at, out, qoe=qoe)
@@ -571,6 +597,8 @@ class Player:
         }
         self._emit(E.AD_START, at, out, params=params)
         self._ad_ends_at = at + ad.duration_ms
+        if self._first_frame_at is None:
+            self._first_frame_at = at
 
     def _change_states(
         self,
@@ -588,6 +616,7 @@ class Player:
         if count:
             self.stats.state_changes += 1
         self._open_states = [n for n in self._open_states if n not in end] + list(start)
+        self._states_seen.extend(name for name in start if name not in self._states_seen)
         if len(start) + len(end) == 1:
             event = E.STATE_START if start else E.STATE_END
             self._emit(event, at, out, params={"media.state.name": (start or end)[0]})

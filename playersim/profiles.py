@@ -132,8 +132,7 @@ class Content(_Section):
 
 # A share of viewings or events: a number from 0 to 1 (`true` is not a share).
 Share = Annotated[float, Field(ge=0, le=1, strict=True)]
-_DAY = 86_400.0
-_WEEK = 7 * _DAY
+_WEEK = 7 * _DAY_SECONDS
 
 
 def _within(dist: Distribution | None, field: str, low: float, high: float) -> None:
@@ -153,7 +152,7 @@ class Viewing(_Section):
         _within(self.startup_seconds, "startup_seconds", 0, 600)
         _within(self.watch_seconds, "watch_seconds", 0, _WEEK)
         _within(self.pause_seconds, "pause_seconds", 0, _WEEK)
-        _within(self.buffering_seconds, "buffering_seconds", 0, _DAY)
+        _within(self.buffering_seconds, "buffering_seconds", 0, _DAY_SECONDS)
         _within(self.seek_seconds, "seek_seconds", 0, _WEEK)
         return self
 
@@ -161,7 +160,7 @@ class Viewing(_Section):
         description="time from sessionStart to the first frame (media.qoe.timeToStart)"
     )
     start_failure_rate: Share = Field(
-        default=0.0, ge=0, le=1, description="share of sessions whose playback never starts"
+        default=0.0, description="share of sessions whose playback never starts"
     )
     completion_rate: Share | None = Field(
         default=None,
@@ -177,10 +176,10 @@ class Viewing(_Section):
         description="how long a pause lasts",
     )
     pause_abandon_rate: Share = Field(
-        default=0.0, ge=0, le=1, description="share of pauses after which the viewer leaves"
+        default=0.0, description="share of pauses after which the viewer leaves"
     )
     buffering_rate: Share = Field(
-        default=0.0, ge=0, le=1, description="share of sessions that rebuffer at least once"
+        default=0.0, description="share of sessions that rebuffer at least once"
     )
     buffering_per_hour: float = Field(
         default=2.0, ge=0, le=3600, description="rebuffering events per hour, in those sessions"
@@ -194,7 +193,7 @@ class Viewing(_Section):
         default_factory=lambda: LogNormal(distribution="lognormal", median=60, sigma=1.0),
         description="how far a seek jumps",
     )
-    seek_forward_rate: Share = Field(default=0.7, ge=0, le=1)
+    seek_forward_rate: Share = Field(default=0.7)
     errors_per_hour: float = Field(
         default=0.0, ge=0, le=3600, description="non-fatal player errors per hour"
     )
@@ -203,16 +202,15 @@ class Viewing(_Section):
 class Ads(_Section):
     """Ad load: pods before, during and after the content."""
 
-    preroll_rate: Share = Field(
-        default=0.0, ge=0, le=1, description="share of sessions with a pre-roll"
-    )
+    preroll_rate: Share = Field(default=0.0, description="share of sessions with a pre-roll")
     midroll_interval_seconds: float = Field(
         default=0.0,
         ge=0,
+        le=_WEEK,
         description="a mid-roll every this many seconds of content (live: of the UTC day); "
         "0 = none",
     )
-    postroll_rate: Share = Field(default=0.0, ge=0, le=1)
+    postroll_rate: Share = Field(default=0.0)
     ads_per_pod: Distribution = Field(
         default_factory=lambda: Fixed(distribution="fixed", value=2), description="rounded, >= 1"
     )
@@ -221,11 +219,9 @@ class Ads(_Section):
         description="the length of each ad creative",
     )
     creatives: int = Field(default=60, ge=1, le=100_000, description="distinct ads per run")
-    skippable_rate: Share = Field(default=0.0, ge=0, le=1, description="share of skippable ads")
+    skippable_rate: Share = Field(default=0.0, description="share of skippable ads")
     skip_after_seconds: float = Field(default=5.0, ge=0)
-    skip_rate: Share = Field(
-        default=0.5, ge=0, le=1, description="share of skippable ads that viewers skip"
-    )
+    skip_rate: Share = Field(default=0.5, description="share of skippable ads that viewers skip")
     granular_tracking: bool = Field(
         default=False, description="ping every second during ads instead of every 10 s"
     )
@@ -236,6 +232,9 @@ class Ads(_Section):
 
     @model_validator(mode="after")
     def _abandonment_points(self) -> Self:
+        interval = self.midroll_interval_seconds
+        if 0 < interval < 10:
+            raise ValueError(f"midroll_interval_seconds: {interval:g} s is too short (0 or >= 10)")
         _within(self.ads_per_pod, "ads_per_pod", 0, 50)
         _within(self.ad_seconds, "ad_seconds", 1, 3600)
         for seconds, share in self.preroll_abandonment:
@@ -250,7 +249,7 @@ class Ads(_Section):
 class Qoe(_Section):
     """Quality of experience: the bitrate ladder, frame rate and dropped frames."""
 
-    bitrates: list[int] = Field(
+    bitrates: list[Annotated[int, Field(gt=0)]] = Field(
         default_factory=lambda: [800_000, 1_600_000, 3_000_000, 5_000_000, 8_000_000],
         min_length=1,
         description="the bitrate ladder, bits per second",
@@ -285,6 +284,8 @@ class PlayerStates(_Section):
         for name in [*self.names, *self.initial]:
             if not _STATE_NAME.match(name):
                 raise ValueError(f"state name {name!r} must match [a-zA-Z0-9_.]{{1,64}}")
+        if self.changes_per_hour > 0 and not self.names:
+            raise ValueError("changes_per_hour > 0 needs at least one name to toggle")
         unknown = sorted(set(self.initial) - set(self.names))
         if unknown:
             raise ValueError(f"initial state {unknown[0]!r} is not in names")

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -65,13 +65,30 @@ Verb = Literal[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
+
+
+_WEEK = 7 * 86_400.0  # no step, length or pause in a script goes past a week
+StateName = Annotated[str, Field(pattern=r"^[a-zA-Z0-9_.]{1,64}$")]
+# The standard metadata a script may add to its sessionStart (MCA-SPEC.md section 3); routing,
+# ids and the content's own params come from the profile and the [session] table.
+_METADATA_KEYS = frozenset(
+    {
+        "media.show", "media.season", "media.episode", "media.assetId", "media.genre",
+        "media.firstAirDate", "media.firstDigitalDate", "media.rating", "media.originator",
+        "media.network", "media.showType", "media.streamFormat", "media.adLoad",
+        "media.pass.mvpd", "media.pass.auth", "media.dayPart", "media.feed", "media.artist",
+        "media.album", "media.label", "media.author", "media.station", "media.publisher",
+    }
+)  # fmt: skip
 
 
 class ScriptAd(_Model):
     """An ad of a scripted pod; a bare number in `ads` is its length."""
 
-    length: float = Field(gt=0, description="seconds")
+    length: float = Field(ge=1, le=3600, description="seconds")
     id: str | None = None
     name: str | None = None
     advertiser: str | None = None
@@ -82,17 +99,19 @@ class Step(_Model):
     """One action of the timeline."""
 
     do: Verb
-    at: float | None = Field(default=None, ge=0, description="seconds since sessionStart")
-    playhead: float | None = Field(default=None, ge=0, description="when content reaches this")
-    for_: float | None = Field(default=None, alias="for", gt=0, description="pause/buffer length")
-    to: float | None = Field(default=None, ge=0, description="seek: the new playhead")
+    at: float | None = Field(default=None, ge=0, le=_WEEK, description="seconds since start")
+    playhead: float | None = Field(default=None, ge=0, le=_WEEK, description="when reached")
+    for_: float | None = Field(
+        default=None, alias="for", gt=0, le=_WEEK, description="pause/buffer length"
+    )
+    to: float | None = Field(default=None, ge=0, le=_WEEK, description="seek: the new playhead")
     ads: list[float | ScriptAd] | None = Field(default=None, min_length=1)
     bitrate: int | None = Field(default=None, gt=0)
     id: str | None = Field(default=None, description="error: media.qoe.errorID")
     source: Literal["player", "external"] = "player"
-    name: str | None = Field(default=None, description="stateStart/stateEnd: the state")
-    start: list[str] = Field(default_factory=list, description="states: states that start")
-    end: list[str] = Field(default_factory=list, description="states: states that end")
+    name: StateName | None = Field(default=None, description="stateStart/stateEnd: the state")
+    start: list[StateName] = Field(default_factory=list, description="states: states that start")
+    end: list[StateName] = Field(default_factory=list, description="states: states that end")
 
     @model_validator(mode="after")
     def _complete_for_its_verb(self) -> Self:
@@ -112,23 +131,65 @@ class Step(_Model):
             raise ValueError(f"`for` applies to pause and buffer, not {self.do}")
         if self.do == "states" and not (self.start or self.end):
             raise ValueError("states needs `start` and/or `end`")
+        if self.do == "states" and set(self.start) & set(self.end):
+            raise ValueError("states: a state cannot both start and end at once")
+        stray = [
+            name
+            for name, value, wanted in (
+                ("to", self.to, self.do == "seek"),
+                ("ads", self.ads, self.do == "adBreak"),
+                ("bitrate", self.bitrate, self.do == "bitrate"),
+                ("id", self.id, self.do == "error"),
+                ("name", self.name, self.do in ("stateStart", "stateEnd")),
+                ("start", self.start or None, self.do == "states"),
+                ("end", self.end or None, self.do == "states"),
+            )
+            if value is not None and not wanted
+        ]
+        if stray:
+            raise ValueError(f"`{stray[0]}` does not apply to {self.do}")
         return self
 
 
 class ScriptSession(_Model):
     """The content and player the script runs on."""
 
-    profile: str = Field(default="vod-movie", description="bundled name or path")
-    content_type: str | None = Field(default=None, description="overrides the profile's")
-    length: float | None = Field(default=None, gt=0, description="media.length, seconds")
-    media_id: str = "scripted-content"
-    name: str = "Scripted content"
+    profile: str = Field(default="vod-movie", min_length=1, description="bundled name or path")
+    content_type: str | None = Field(
+        default=None, min_length=1, description="overrides the profile's"
+    )
+    length: float | None = Field(default=None, ge=1, le=_WEEK, description="media.length, s")
+    media_id: str = Field(default="scripted-content", min_length=1)
+    name: str = Field(default="Scripted content", min_length=1)
     granular_ad_tracking: bool | None = None
     chapters: list[tuple[float, float, str]] = Field(
         default_factory=list, description="[offset, length, name] of each chapter, in seconds"
     )
-    states: list[str] = Field(default_factory=list, description="player states on at the start")
+    states: list[StateName] = Field(
+        default_factory=list, max_length=10, description="player states on at the start"
+    )
     metadata: dict[str, str] = Field(default_factory=dict, description="extra sessionStart params")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        unknown = sorted(set(self.metadata) - _METADATA_KEYS)
+        if unknown:
+            raise ValueError(
+                f"metadata: {unknown[0]!r} is not a standard metadata key (e.g. media.show)"
+            )
+        end = 0.0
+        for index, (offset, span, _name) in enumerate(self.chapters):
+            if offset < end or span <= 0:
+                raise ValueError(
+                    f"chapters[{index}]: [{offset:g}, {span:g}] overlaps the previous chapter "
+                    "or has no length"
+                )
+            end = offset + span
+            if self.length is not None and end > self.length:
+                raise ValueError(
+                    f"chapters[{index}] ends at {end:g} s, after length {self.length:g}"
+                )
+        return self
 
 
 class Script(_Model):
@@ -163,7 +224,9 @@ class Script(_Model):
         pool = MetadataPool.build(profile, seed)
         length = self.session.length
         if length is None:
-            length = 86_400.0 if profile.content.live else pool.titles[0].length_seconds
+            if not profile.content.live:
+                raise ScriptError(self.source, ["session.length: required for on-demand content"])
+            length = 86_400.0
         chapters = tuple(
             Chapter(i, round(offset * 1000), round(span * 1000), name)
             for i, (offset, span, name) in enumerate(self.session.chapters, start=1)
@@ -256,9 +319,7 @@ class ScriptedBehaviour:
             assert step.playhead is not None
             target = round(step.playhead * 1000)
             if not view.state.playhead_advances:
-                raise self._fail(
-                    number, f"waits for playhead {step.playhead:g}, but content is not playing"
-                )
+                return None  # waits until content plays again (asked after every change)
             if target < view.playhead_ms:
                 raise self._fail(
                     number,
@@ -276,6 +337,11 @@ class ScriptedBehaviour:
     def acted(self, decision: Decision, view: SessionView) -> None:
         self._cursor += 1
         self._acted_at = decision.at
+
+    def unplayed(self) -> list[str]:
+        """The steps that never ran (the session ended first), as `timeline[i] (do)`."""
+        numbers = sorted({number for number, _, _ in self._steps[self._cursor :]})
+        return [f"timeline[{n}] ({self.script.timeline[n].do})" for n in numbers]
 
     def pod(self, kind: PodKind, view: SessionView) -> tuple[AdPlay, ...]:
         return ()  # a script's ad breaks are its own steps

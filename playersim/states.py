@@ -39,6 +39,7 @@ from playersim.errors import PlayerProtocolError
 from playersim.wire import EventType
 
 __all__ = [
+    "MAX_STATES",
     "RULES",
     "AdPhase",
     "Rule",
@@ -47,6 +48,9 @@ __all__ = [
     "advance",
     "allowed_events",
 ]
+
+
+MAX_STATES: Final = 10  # distinct player states per session the back end keeps (section 3)
 
 
 class State(StrEnum):

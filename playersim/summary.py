@@ -89,10 +89,14 @@ class BehaviourStats:
     completed: int = 0
     prerolls: int = 0
     left_in_preroll: int = 0
+    left_paused: int = 0
     rebuffered: int = 0
+    rebuffers: int = 0
     pauses: int = 0
     seeks: int = 0
     errors: int = 0
+    bitrate_changes: int = 0
+    state_changes: int = 0
     ad_breaks: int = 0
     ads: int = 0
     ads_skipped: int = 0
@@ -107,10 +111,14 @@ class BehaviourStats:
         self.completed += player.outcome == "completed"
         self.prerolls += stats.preroll
         self.left_in_preroll += stats.left_in_preroll
+        self.left_paused += stats.left_paused
         self.rebuffered += stats.rebuffers > 0
+        self.rebuffers += stats.rebuffers
         self.pauses += stats.pauses
         self.seeks += stats.seeks
         self.errors += stats.errors
+        self.bitrate_changes += stats.bitrate_changes
+        self.state_changes += stats.state_changes
         self.ad_breaks += stats.ad_breaks
         self.ads += stats.ads
         self.ads_skipped += stats.ads_skipped
@@ -118,47 +126,51 @@ class BehaviourStats:
         self.watched_ms += stats.watched_ms
 
     def lines(self, profile: Profile) -> list[str]:
-        """Observed figures beside the profile's settings."""
-        viewing = profile.viewing
+        """Observed figures beside the profile's settings ("-" where it sets none)."""
+        viewing, ads = profile.viewing, profile.ads
         hours = self.watched_ms / 3_600_000
+        started = self.sessions - self.start_failed
         rows = [
             (
                 "start failures",
                 _pct(self.start_failed, self.sessions),
-                _pct_of(viewing.start_failure_rate),
-            ),
-            ("rebuffered", _pct(self.rebuffered, self.played), _pct_of(viewing.buffering_rate)),
-            ("pauses per hour", _rate(self.pauses, hours), f"{viewing.pauses_per_hour:g}"),
-            ("errors per hour", _rate(self.errors, hours), f"{viewing.errors_per_hour:g}"),
+                _share(viewing.start_failure_rate),
+            )
         ]
         if viewing.completion_rate is not None:
-            rows.insert(
-                1,
-                ("completed", _pct(self.completed, self.played), _pct_of(viewing.completion_rate)),
+            rows.append(
+                ("completed", _pct(self.completed, self.played), _share(viewing.completion_rate))
             )
+        rows += [
+            ("left from a pause", _pct(self.left_paused, self.played - self.completed),
+             _share(viewing.pause_abandon_rate)),
+            ("rebuffered", _pct(self.rebuffered, self.played), _share(viewing.buffering_rate)),
+            ("rebuffers per hour", _rate(self.rebuffers, hours), "-"),
+            ("pauses per hour", _rate(self.pauses, hours), f"{viewing.pauses_per_hour:g}"),
+            ("errors per hour", _rate(self.errors, hours), f"{viewing.errors_per_hour:g}"),
+            ("bitrate changes/h", _rate(self.bitrate_changes, hours),
+             f"{profile.qoe.bitrate_changes_per_hour:g}"),
+            ("state changes/h", _rate(self.state_changes, hours),
+             f"{profile.states.changes_per_hour:g}"),
+        ]  # fmt: skip
         if not profile.content.live:
             rows.append(("seeks per hour", _rate(self.seeks, hours), f"{viewing.seeks_per_hour:g}"))
-        if self.ad_breaks or profile.ads.preroll_rate:
-            rows.append(
-                (
-                    "had a pre-roll",
-                    _pct(self.prerolls, self.sessions),
-                    _pct_of(profile.ads.preroll_rate),
-                )
-            )
+        if ads.preroll_rate:
+            rows.append(("had a pre-roll", _pct(self.prerolls, started), _share(ads.preroll_rate)))
             rows.append(
                 ("left in pre-roll", _pct(self.left_in_preroll, self.prerolls), "by length")
             )
-            rows.append(("ads per session", f"{self.ads / max(1, self.sessions):.2f}", ""))
-            rows.append(("ads skipped", _pct(self.ads_skipped, self.ads), ""))
+        if self.ads:
+            rows.append(("ads per viewing", f"{self.ads / max(1, started):.2f}", "-"))
+            rows.append(("ads skipped", _pct(self.ads_skipped, self.ads), "-"))
         if self.resumes:
-            rows.append(("resumed sessions", _n(self.resumes), ""))
+            rows.append(("resumed sessions", _n(self.resumes), "-"))
         lines = [
             f"  behaviour      {profile.name}: {_n(self.sessions)} viewings, "
             f"{hours:,.1f} h watched",
-            f"    {'':<18} {'observed':>8}  profile",
+            f"    {'':<20} {'observed':>8}  profile",
         ]
-        lines.extend(f"    {name:<18} {seen:>8}  {want}" for name, seen, want in rows)
+        lines.extend(f"    {name:<20} {seen:>8}  {want}" for name, seen, want in rows)
         return lines
 
 
@@ -166,7 +178,7 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def _pct_of(share: float) -> str:
+def _share(share: float) -> str:
     return f"{100 * share:.1f}%"
 
 

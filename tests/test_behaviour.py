@@ -275,3 +275,33 @@ def test_a_bundled_profile_behaves_at_its_settings(name: str) -> None:
     outcomes = Counter(engine.stats.outcomes)
     assert outcomes["left"] > 0
     assert engine.stats.accepted == engine.stats.requests
+
+
+def test_mid_rolls_fall_on_chapter_boundaries_between_acts() -> None:
+    """With chapters, cue points move to act boundaries: chapterComplete, the pod, play, next."""
+    prof = profile(
+        content={"chapters": {"distribution": "fixed", "value": 3}},
+        ads={
+            "midroll_interval_seconds": 600,
+            "ads_per_pod": {"distribution": "fixed", "value": 1},
+            "ad_seconds": {"distribution": "fixed", "value": 15},
+        },
+    )
+    [session] = simulate(prof)
+    sequence = kinds(session)
+    first_break = sequence.index("adBreakStart")
+    assert sequence[first_break - 1] == "chapterComplete"
+    assert sequence[first_break : first_break + 6] == [
+        "adBreakStart", "adStart", "adComplete", "adBreakComplete", "play", "chapterStart",
+    ]  # fmt: skip
+    assert sequence.count("adBreakStart") == 2  # at both boundaries between three acts
+
+
+def test_the_bundled_episode_profile_has_mid_rolls() -> None:
+    """vod-episode viewers see pods after the pre-roll (the issue asks for mid-rolls)."""
+    sessions = simulate(load_profile("vod-episode"), sessions=30, gap_ms=10_000)
+    indices = {
+        e.params["media.ad.podIndex"] for s in sessions for e in s.events
+        if e.event_type == "adBreakStart"
+    }  # fmt: skip
+    assert {0, 1, 2} <= indices

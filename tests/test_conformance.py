@@ -126,7 +126,39 @@ def play_inside_a_break(bodies: list[WireBody]) -> None:
     del body["params"]
 
 
+def rebuffer_that_jumps(bodies: list[WireBody]) -> None:
+    bodies[index_of(bodies, "bufferStart") + 1]["playerTime"]["playhead"] = 300  # the play
+
+
+def state_started_twice(bodies: list[WireBody]) -> None:
+    body = bodies[index_of(bodies, "ping", 20)]
+    bodies[index_of(bodies, "ping", 20)] = {
+        "playerTime": body["playerTime"],
+        "eventType": "stateStart",
+        "params": {"media.state.name": "fullscreen"},  # already on from the statesUpdate
+    }
+
+
+def pod_index_skips(bodies: list[WireBody]) -> None:
+    bodies[index_of(bodies, "adBreakStart", 1)]["params"]["media.ad.podIndex"] = 3
+
+
+def dropped_frames_go_down(bodies: list[WireBody]) -> None:
+    ping = index_of(bodies, "ping", 25)
+    bodies[ping]["qoeData"] = {"media.qoe.droppedFrames": 5}
+    bodies[ping + 1]["qoeData"] = {"media.qoe.droppedFrames": 2}
+
+
+def mid_roll_before_play(bodies: list[WireBody]) -> None:
+    bodies[index_of(bodies, "adBreakStart")]["params"]["media.ad.podIndex"] = 1
+
+
 MUTATIONS: list[tuple[Callable[[list[WireBody]], None], Rule]] = [
+    (rebuffer_that_jumps, Rule.PLAYHEAD_MOTION),
+    (state_started_twice, Rule.STATES),
+    (pod_index_skips, Rule.AD_PARAMS),
+    (mid_roll_before_play, Rule.AD_PARAMS),
+    (dropped_frames_go_down, Rule.QOE),
     (drop_ad_break_complete, Rule.ORDER),
     (play_inside_a_break, Rule.ORDER),
     (overlapping_chapter, Rule.ORDER),

@@ -172,3 +172,26 @@ def test_a_file_name_that_is_not_a_profile_name_still_loads(tmp_path: Path) -> N
     """`my profile.toml` without a `name` becomes the profile `my-profile`."""
     path = write(tmp_path, GOOD.replace('name = "mine"\n', ""), name="my profile.toml")
     assert load_profile(path).name == "my-profile"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "[ads]\nmidroll_interval_seconds = 0.0001\n",
+            "midroll_interval_seconds: 0.0001 s is too short",
+        ),
+        (
+            "[states]\nnames = []\nchanges_per_hour = 2\n",
+            "changes_per_hour > 0 needs at least one name",
+        ),
+        ("[qoe]\nbitrates = [-5, 0]\n", "qoe.bitrates.0: Input should be greater than 0"),
+    ],
+)
+def test_settings_that_would_crash_or_spin_are_refused(
+    tmp_path: Path, extra: str, expected: str
+) -> None:
+    """Tiny ad intervals, nothing to toggle, negative bitrates: refused at load, named."""
+    with pytest.raises(ProfileError) as caught:
+        load_profile(write(tmp_path, GOOD + extra))
+    assert expected in str(caught.value)

@@ -103,6 +103,11 @@ def check_independently(session: CollectedSession, granular: bool) -> None:
         elif kind in ("chapterComplete", "chapterSkip"):
             assert chapter_open
             chapter_open = False
+    # After a mid-roll, `play` comes before the next ping (section 5; the player always sends it).
+    for at, kind in enumerate(kinds):
+        if kind == "adBreakComplete" and "play" in kinds[:at]:
+            rest = [k for k in kinds[at + 1 :] if k not in ("chapterComplete", "chapterStart")]
+            assert not rest or rest[0] in ("play", "sessionComplete", "sessionEnd"), kinds[at:]
     # At most 10 distinct player states.
     names = {e.params.get("media.state.name") for e in events if e.event_type.startswith("state")}
     assert len(names - {None}) <= 10

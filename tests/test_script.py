@@ -156,14 +156,22 @@ def test_a_step_the_state_machine_forbids_is_refused_not_sent() -> None:
     expected = "cannot send 'sessionComplete' in state 'waiting, in an ad'"
     with pytest.raises(PlayerProtocolError, match=expected):
         perform(
-            {"timeline": [{"at": 0, "do": "adBreak", "ads": [10]}, {"at": 5, "do": "complete"}]}
+            {
+                "timeline": [{"at": 0, "do": "adBreak", "ads": [10]}, {"at": 5, "do": "complete"}],
+                "session": {"length": 60},
+            }
         )
 
 
 def test_a_step_before_the_previous_one_is_refused() -> None:
     """Steps go forward in time; one scheduled in the past says so."""
     with pytest.raises(ScriptError, match=r"timeline\[1\] \(pause\): at 1 s is before"):
-        perform({"timeline": [{"at": 5, "do": "play"}, {"at": 1, "do": "pause"}]})
+        perform(
+            {
+                "timeline": [{"at": 5, "do": "play"}, {"at": 1, "do": "pause"}],
+                "session": {"length": 60},
+            }
+        )
 
 
 def test_the_cli_plays_a_script(tmp_path: Path) -> None:
@@ -202,3 +210,91 @@ def test_the_cli_reports_a_bad_script_with_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"--script: {bad}: timeline.0: seek needs `to`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (
+            {"timeline": [{"at": float("inf"), "do": "play"}]},
+            "timeline.0.at: Input should be a finite number",
+        ),
+        (
+            {"timeline": [{"at": 1, "do": "stateStart", "name": "bad name!"}]},
+            "timeline.0.name: String should match pattern",
+        ),
+        ({"timeline": [{"at": 1, "do": "play", "to": 50}]}, "`to` does not apply to play"),
+        (
+            {
+                "timeline": [{"at": 1, "do": "play"}],
+                "session": {"length": 60, "chapters": [[0, 30, "a"], [20, 30, "b"]]},
+            },
+            "chapters[1]: [20, 30] overlaps the previous chapter",
+        ),
+        (
+            {
+                "timeline": [{"at": 1, "do": "play"}],
+                "session": {"metadata": {"media.length": "abc"}},
+            },
+            "'media.length' is not a standard metadata key",
+        ),
+    ],
+)
+def test_script_values_are_checked_before_anything_is_sent(
+    data: dict[str, Any], fragment: str
+) -> None:
+    """Infinite times, bad state names, stray fields, overlapping chapters, routing overrides."""
+    with pytest.raises(ScriptError) as caught:
+        script_from_dict(data)
+    assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("timeline", "expected"),
+    [
+        (
+            [{"at": 1, "do": "seek", "to": 30}],
+            "cannot send 'seek' in state 'waiting': content has not started",
+        ),
+        (
+            [{"at": 0, "do": "adBreak", "ads": [10]}, {"at": 5, "do": "pause"}],
+            "not while an ad break runs",
+        ),
+        (
+            [
+                {"at": 1, "do": "play"},
+                {"at": 2, "do": "states", "start": [f"s{n}" for n in range(11)]},
+            ],
+            "at most 10 player states a session",
+        ),
+    ],
+)
+def test_steps_the_player_does_not_model_are_refused(
+    timeline: list[dict[str, Any]], expected: str
+) -> None:
+    """A seek before the first frame, a pause inside an ad, an 11th state: refused, not sent."""
+    with pytest.raises(PlayerProtocolError, match=expected):
+        perform({"timeline": timeline, "session": {"length": 120}})
+
+
+def test_an_on_demand_script_needs_a_length() -> None:
+    """Without session.length a VOD script would end wherever a random title ends: refused."""
+    with pytest.raises(ScriptError, match=r"session\.length: required for on-demand content"):
+        perform({"timeline": [{"at": 1, "do": "play"}]})
+
+
+def test_steps_after_the_end_are_reported_by_the_cli(tmp_path: Path) -> None:
+    """A step the session never reached (it had ended) is an error, naming the step."""
+    path = tmp_path / "late.toml"
+    path.write_text(
+        'timeline = [{ at = 1, do = "play" }, { at = 2, do = "end" }, { at = 3, do = "pause" }]\n'
+        "[session]\nlength = 60\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "playersim", "run", "--script", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "the session ended before timeline[2] (pause) could run" in result.stderr
