@@ -167,8 +167,8 @@ class Viewing(_Section):
         description="on-demand only: the share of sessions watched to the end (sessionComplete)",
     )
     watch_seconds: Distribution = Field(
-        description="on-demand: how long viewers who leave early watch; "
-        "live: how long viewers stay before sessionEnd"
+        description="on-demand: how much content viewers who leave early watch; "
+        "live: how long viewers stay (wall time from their first frame, ads included)"
     )
     pauses_per_hour: float = Field(default=0.0, ge=0, le=3600)
     pause_seconds: Distribution = Field(
@@ -176,7 +176,9 @@ class Viewing(_Section):
         description="how long a pause lasts",
     )
     pause_abandon_rate: Share = Field(
-        default=0.0, description="share of pauses after which the viewer leaves"
+        default=0.0,
+        description="share of viewers who leave before the end by pausing and never coming "
+        "back (the rest close the player mid-play)",
     )
     buffering_rate: Share = Field(
         default=0.0, description="share of sessions that rebuffer at least once"
