@@ -504,10 +504,11 @@ class Player:
                 self._chapter = None
             self._complete(at, out)
         elif isinstance(action, Leave):
+            # Paused when leaving: in an open session, or one a long pause already ended.
+            self.stats.left_paused = self._viewer is State.PAUSED
             if self.state.open:
                 if self.state.ad is not AdPhase.NONE and not self._played:
                     self.stats.left_in_preroll = True
-                self.stats.left_paused = self._viewer is State.PAUSED
                 self._emit(E.SESSION_END, at, out)
             self.outcome = "left"
 

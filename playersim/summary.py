@@ -146,7 +146,9 @@ class BehaviourStats:
              _share(viewing.pause_abandon_rate)),
             ("rebuffered", _pct(self.rebuffered, self.played), _share(viewing.buffering_rate)),
             ("rebuffers per hour", _rate(self.rebuffers, hours), "-"),
-            ("pauses per hour", _rate(self.pauses, hours), f"{viewing.pauses_per_hour:g}"),
+            # The pause a viewer leaves from is their exit, counted above, not a random pause.
+            ("pauses per hour", _rate(self.pauses - self.left_paused, hours),
+             f"{viewing.pauses_per_hour:g}"),
             ("errors per hour", _rate(self.errors, hours), f"{viewing.errors_per_hour:g}"),
             ("bitrate changes/h", _rate(self.bitrate_changes, hours),
              f"{profile.qoe.bitrate_changes_per_hour:g}"),
@@ -214,7 +216,7 @@ def format_summary(stats: RunStats, *, title: str, conformance: Counter[str] | N
         lines.extend(f"    {example}" for example in stats.problems)
     else:
         lines.append("  errors         none")
-    for name, behaviour in stats.behaviour.items():
+    for name, behaviour in sorted(stats.behaviour.items()):
         lines.extend(behaviour.lines(stats.profiles[name]))
     if conformance is not None:
         if conformance:
