@@ -230,9 +230,14 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 engine.run()
             except EndpointUnreachableError as exc:
                 aborted = str(exc)
-            except (ScriptError, PlayerProtocolError) as exc:
-                # A script step the state machine refuses: the script is the bad input.
+            except ScriptError as exc:
                 raise _BadInputError(f"--script: {exc}") from None
+            except PlayerProtocolError as exc:
+                # A script step the state machine refuses: the script is the bad input.
+                if not scripted:
+                    raise
+                step = scripted[0].current()
+                raise _BadInputError(f"--script: {args.script}: {step}: {exc}") from None
             elapsed = time.perf_counter() - began
         if scripted and (unplayed := scripted[0].unplayed()):
             raise _BadInputError(

@@ -252,7 +252,7 @@ def script_from_dict(data: dict[str, Any], *, source: str = "<script>") -> Scrip
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
-            where = ".".join(str(part) for part in error["loc"]) or "script"
+            where = _where(error["loc"])
             message = str(error["msg"]).removeprefix("Value error, ")
             if error["type"] == "missing":
                 problems.append(f"{where}: required")
@@ -265,6 +265,14 @@ def script_from_dict(data: dict[str, Any], *, source: str = "<script>") -> Scrip
         raise ScriptError(source, problems) from None
     script._source = source
     return script
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A location as a person writes it: `timeline[2].at`, `session.chapters[1]`."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "script"
 
 
 def load_script(path: str | Path) -> Script:
@@ -337,6 +345,13 @@ class ScriptedBehaviour:
     def acted(self, decision: Decision, view: SessionView) -> None:
         self._cursor += 1
         self._acted_at = decision.at
+
+    def current(self) -> str:
+        """The step being carried out (or next), as `timeline[i] (do)`, for messages."""
+        if self._cursor >= len(self._steps):
+            return "after the last step"
+        number = self._steps[self._cursor][0]
+        return f"timeline[{number}] ({self.script.timeline[number].do})"
 
     def unplayed(self) -> list[str]:
         """The steps that never ran (the session ended first), as `timeline[i] (do)`."""

@@ -139,7 +139,11 @@ class BehaviourStats:
         ]
         if viewing.completion_rate is not None:
             rows.append(
-                ("completed", _pct(self.completed, self.played), _share(viewing.completion_rate))
+                (
+                    "completion rate",
+                    _pct(self.completed, self.played),
+                    _share(viewing.completion_rate),
+                )
             )
         rows += [
             ("left from a pause", _pct(self.left_paused, self.played - self.completed),

@@ -132,12 +132,12 @@ def test_steps_can_wait_for_a_playhead_and_seek_across_chapters() -> None:
 @pytest.mark.parametrize(
     ("timeline", "fragment"),
     [
-        ([{"at": 1, "do": "seek"}], "timeline.0: Value error, seek needs `to`"),
+        ([{"at": 1, "do": "seek"}], "timeline[0]: Value error, seek needs `to`"),
         ([{"at": 1, "playhead": 2, "do": "play"}], "give exactly one of `at` or `playhead`"),
-        ([{"at": 1, "do": "rewind"}], "timeline.0.do: Input should be 'play'"),
+        ([{"at": 1, "do": "rewind"}], "timeline[0].do: Input should be 'play'"),
         ([{"at": 1, "do": "play", "for": 3}], "`for` applies to pause and buffer"),
-        ([{"at": -1, "do": "play"}], "timeline.0.at: Input should be greater than or equal to 0"),
-        ([{"at": 1, "do": "adBreak", "ads": []}], "timeline.0.ads: List should have at least 1"),
+        ([{"at": -1, "do": "play"}], "timeline[0].at: Input should be greater than or equal to 0"),
+        ([{"at": 1, "do": "adBreak", "ads": []}], "timeline[0].ads: List should have at least 1"),
         ([], "timeline: List should have at least 1 item"),
     ],
 )
@@ -208,7 +208,7 @@ def test_the_cli_reports_a_bad_script_with_exit_2(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert f"--script: {bad}: timeline.0: seek needs `to`" in result.stderr
+    assert f"--script: {bad}: timeline[0]: seek needs `to`" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -217,11 +217,11 @@ def test_the_cli_reports_a_bad_script_with_exit_2(tmp_path: Path) -> None:
     [
         (
             {"timeline": [{"at": float("inf"), "do": "play"}]},
-            "timeline.0.at: Input should be a finite number",
+            "timeline[0].at: Input should be a finite number",
         ),
         (
             {"timeline": [{"at": 1, "do": "stateStart", "name": "bad name!"}]},
-            "timeline.0.name: String should match pattern",
+            "timeline[0].name: String should match pattern",
         ),
         ({"timeline": [{"at": 1, "do": "play", "to": 50}]}, "`to` does not apply to play"),
         (
@@ -298,3 +298,21 @@ def test_steps_after_the_end_are_reported_by_the_cli(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "the session ended before timeline[2] (pause) could run" in result.stderr
+
+
+def test_the_cli_names_the_step_the_player_refused(tmp_path: Path) -> None:
+    """A step refused while running: exit 2, naming the file, the step, the event and the state."""
+    path = tmp_path / "pause-in-ad.toml"
+    path.write_text(
+        'timeline = [{ at = 0, do = "adBreak", ads = [10] }, { at = 5, do = "pause" }]\n'
+        "[session]\nlength = 60\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "playersim", "run", "--script", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"--script: {path}: timeline[1] (pause): cannot send 'pause'" in result.stderr
+    assert "not while an ad break runs" in result.stderr
