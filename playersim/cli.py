@@ -23,7 +23,7 @@ from typing import NoReturn
 
 from playersim import __version__
 from playersim.clock import SystemClock, VirtualClock, format_instant, parse_instant
-from playersim.collector import STALL_TIMEOUT_MS, Collector
+from playersim.collector import Collector
 from playersim.engine import Engine
 from playersim.errors import (
     EndpointUnreachableError,
@@ -37,6 +37,7 @@ from playersim.player import Player
 from playersim.profiles import Profile, bundled_profiles, load_profile
 from playersim.recording import Recorder, RecordingTransport
 from playersim.script import Script, ScriptedBehaviour, load_script
+from playersim.spec import STALL_TIMEOUT_MS
 from playersim.summary import RunStats, format_summary
 from playersim.transport import MemoryTransport, Transport
 

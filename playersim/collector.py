@@ -21,18 +21,24 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from playersim.clock import Clock
 from playersim.conformance import Problem, SessionChecker
 from playersim.errors import WireError
+from playersim.spec import IDLE_TIMEOUT_MS, STALL_TIMEOUT_MS
 from playersim.transport import SESSIONS_PATH, Response
-from playersim.wire import BodyModel, EventType, SessionStart, parse_body, validate_body
+from playersim.wire import (
+    BodyModel,
+    EventType,
+    SessionStart,
+    params_of,
+    parse_body,
+    validate_body,
+)
 
 __all__ = ["CollectedEvent", "CollectedSession", "Collector"]
 
-IDLE_TIMEOUT_MS: Final = 10 * 60_000  # no event for 10 minutes closes a session
-STALL_TIMEOUT_MS: Final = 30 * 60_000  # no playhead change for 30 minutes closes it
 _EVENTS_PATH = re.compile(r"^/api/v1/sessions/([^/]+)/events/?$")
 
 
@@ -58,11 +64,7 @@ class CollectedEvent:
     @property
     def params(self) -> dict[str, Any]:
         """The event's params as sent on the wire (dotted keys), or {}."""
-        params = getattr(self.body, "params", None)
-        if params is None:
-            return {}
-        dumped: dict[str, Any] = params.model_dump(by_alias=True, exclude_none=True)
-        return dumped
+        return params_of(self.body)
 
 
 class CollectedSession:

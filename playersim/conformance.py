@@ -16,14 +16,13 @@ from typing import Any, Final
 
 from playersim.errors import PlayerProtocolError
 from playersim.profiles import LIVE_CONTENT_TYPES
+from playersim.spec import DAY_MS, MAX_STATES, PING_MS
 from playersim.states import AdPhase, SessionState, advance
-from playersim.wire import CUSTOM_METADATA_EVENTS, BodyModel, EventType, SessionStart
+from playersim.wire import CUSTOM_METADATA_EVENTS, BodyModel, EventType, SessionStart, params_of
 
 __all__ = ["Problem", "Rule", "SessionChecker", "check_session"]
 
-PING_INTERVAL_MS: Final = 10_000
-MAX_STATES: Final = 10
-_DAY_SECONDS: Final = 86_400
+_DAY_SECONDS: Final = DAY_MS // 1000
 # Playhead arithmetic in reports is to the second; allow for the few milliseconds by which
 # same-instant events are spread, and for rounding of float playheads.
 _TOLERANCE_S: Final = 0.1
@@ -179,11 +178,11 @@ def _check_event(
         prev_ts = previous.player_time.ts
         if ts <= prev_ts:
             flag(Rule.TS_ORDER, f"ts {ts} is not after the previous event's {prev_ts}")
-        elif ts - prev_ts > PING_INTERVAL_MS and state.playback.value != "complete":
+        elif ts - prev_ts > PING_MS and state.playback.value != "complete":
             flag(
                 Rule.GAP,
                 f"{(ts - prev_ts) / 1000:g} s without an event while {state} "
-                f"(at most {PING_INTERVAL_MS // 1000} s)",
+                f"(at most {PING_MS // 1000} s)",
             )
         _check_motion(replay, previous, body, flag)
 
@@ -202,7 +201,7 @@ def _check_event(
     _check_qoe(replay, body, flag)
     if event not in _PARAM_RULES:
         return
-    params = _params(body)
+    params = params_of(body)
     if event == E.AD_BREAK_START:
         _check_pod(replay, params, playhead, flag)
     elif event == E.AD_START:
@@ -311,11 +310,3 @@ def _check_motion(
         seek = resumes and (replay.live or state.playback.value in ("paused", "waiting"))
         if abs(moved) > _TOLERANCE_S and not seek:
             flag(Rule.PLAYHEAD_MOTION, f"playhead moved {moved:g} s while {state}")
-
-
-def _params(body: BodyModel) -> dict[str, Any]:
-    params = getattr(body, "params", None)
-    if params is None:
-        return {}
-    dumped: dict[str, Any] = params.model_dump(by_alias=True, exclude_none=True)
-    return dumped

@@ -58,18 +58,14 @@ from playersim.errors import PlayerProtocolError
 from playersim.metadata import MetadataPool, Visitor, session_params
 from playersim.playhead import Playhead
 from playersim.profiles import Profile
-from playersim.states import MAX_STATES, AdPhase, SessionState, State, advance
+from playersim.spec import AD_PING_MS, DAY_MS, MAX_STATES, PING_MS, RESTART_MS, STALL_TIMEOUT_MS
+from playersim.states import AdPhase, SessionState, State, advance
 from playersim.transport import GONE_STATUSES
 from playersim.wire import EventType, WireBody, json_seconds, make_body
 
 __all__ = ["Player", "SessionStats"]
 
-PING_MS: Final = 10_000  # MCA-SPEC.md section 5
-AD_PING_MS: Final = 1_000  # granular ad tracking
-STALL_MS: Final = 30 * 60_000  # a playhead still for 30 minutes ends the session
-RESTART_MS: Final = 24 * 3_600_000  # sessions are restarted after 24 hours
 _MAX_EVENTS_AT_ONE_INSTANT: Final = 200
-_DAY_MS: Final = 86_400_000
 E = EventType
 
 
@@ -271,7 +267,7 @@ class Player:
                 # While content plays, every ping moves the playhead and this never comes due;
                 # it does after a long pause, even just after the viewer resumed at the same
                 # position: the back end measures the 30 minutes to the next change it sees.
-                candidates.append((self._playhead_moved_at + STALL_MS, self._do_stall))
+                candidates.append((self._playhead_moved_at + STALL_TIMEOUT_MS, self._do_stall))
                 candidates.append((self._session_start + RESTART_MS, self._do_restart))
         if self._next is not None:
             candidates.append((self._next.at, self._do_decision))
@@ -310,7 +306,7 @@ class Player:
                 return None
             slot_ms = minutes * 60_000
             slot_start = at // slot_ms * slot_ms
-            slot = slot_start % _DAY_MS // slot_ms
+            slot = slot_start % DAY_MS // slot_ms
             names = self.title.programmes or (self.title.name,)
             name = names[(slot_start // slot_ms) % len(names)]
             # Live chapters are programmes on a UTC grid: offset is the second of the day.
@@ -392,7 +388,7 @@ class Player:
         chapter = self._chapter_wanted()
         assert chapter is not None
         self._chapter = chapter
-        offset = chapter.offset_ms % _DAY_MS if self._live else chapter.offset_ms
+        offset = chapter.offset_ms % DAY_MS if self._live else chapter.offset_ms
         params = {
             "media.chapter.index": chapter.index,
             "media.chapter.offset": json_seconds(offset),

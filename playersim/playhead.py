@@ -9,9 +9,9 @@ them is exact and the same seed always gives the same numbers.
 
 from __future__ import annotations
 
-__all__ = ["Playhead"]
+from playersim.spec import DAY_MS
 
-_DAY_MS = 86_400_000
+__all__ = ["Playhead"]
 
 
 class Playhead:
@@ -72,4 +72,4 @@ class Playhead:
     @staticmethod
     def _second_of_day(now: int) -> int:
         # Whole seconds: "the current second of the day" (43200 at 12:00:00 UTC).
-        return now % _DAY_MS // 1000 * 1000
+        return now % DAY_MS // 1000 * 1000

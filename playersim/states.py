@@ -39,7 +39,6 @@ from playersim.errors import PlayerProtocolError
 from playersim.wire import EventType
 
 __all__ = [
-    "MAX_STATES",
     "RULES",
     "AdPhase",
     "Rule",
@@ -48,9 +47,6 @@ __all__ = [
     "advance",
     "allowed_events",
 ]
-
-
-MAX_STATES: Final = 10  # distinct player states per session the back end keeps (section 3)
 
 
 class State(StrEnum):

@@ -50,6 +50,7 @@ __all__ = [
     "body_adapter",
     "json_seconds",
     "make_body",
+    "params_of",
     "parse_body",
     "to_wire",
     "validate_body",
@@ -553,6 +554,15 @@ def _short(value: object) -> str:
 
 
 # --- building bodies --------------------------------------------------------------------------
+
+
+def params_of(body: BodyModel) -> dict[str, Any]:
+    """A validated body's params as sent on the wire (dotted keys), or {} if it has none."""
+    params = body.__dict__.get("params")
+    if params is None:
+        return {}
+    dumped: dict[str, Any] = params.model_dump(by_alias=True, exclude_none=True)
+    return dumped
 
 
 def to_wire(body: BodyModel) -> WireBody:

@@ -60,6 +60,17 @@ def perform(data: dict[str, Any] | Path, seed: int = 1) -> CollectedSession:
     return session
 
 
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`playersim run ARGS` in a fresh process, as a user types it."""
+    return subprocess.run(
+        [sys.executable, "-m", "playersim", "run", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
 def timeline(session: CollectedSession) -> list[tuple[float, float, str]]:
     t0 = session.events[0].ts
     return [((e.ts - t0) / 1000, e.playhead, e.event_type) for e in session.events]
@@ -177,21 +188,7 @@ def test_a_step_before_the_previous_one_is_refused() -> None:
 def test_the_cli_plays_a_script(tmp_path: Path) -> None:
     """`playersim run --script FILE` plays it once and records exactly its requests."""
     out = tmp_path / "s6.ndjson"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "playersim",
-            "run",
-            "--script",
-            str(SECTION_6),
-            "--record",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = cli("--script", str(SECTION_6), "--record", str(out))
     assert result.returncode == 0, result.stderr
     assert "1 session of script" in result.stdout
     assert len(out.read_text().splitlines()) == len(TABLE)
@@ -201,12 +198,7 @@ def test_the_cli_reports_a_bad_script_with_exit_2(tmp_path: Path) -> None:
     """A broken script file: exit 2, one line naming the file, the step and the field."""
     bad = tmp_path / "bad.toml"
     bad.write_text('timeline = [{ at = 1, do = "seek" }]\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "playersim", "run", "--script", str(bad)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = cli("--script", str(bad))
     assert result.returncode == 2
     assert f"--script: {bad}: timeline[0]: seek needs `to`" in result.stderr
     assert "Traceback" not in result.stderr
@@ -290,12 +282,7 @@ def test_steps_after_the_end_are_reported_by_the_cli(tmp_path: Path) -> None:
         'timeline = [{ at = 1, do = "play" }, { at = 2, do = "end" }, { at = 3, do = "pause" }]\n'
         "[session]\nlength = 60\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "playersim", "run", "--script", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = cli("--script", str(path))
     assert result.returncode == 2
     assert "the session ended before timeline[2] (pause) could run" in result.stderr
 
@@ -307,12 +294,7 @@ def test_the_cli_names_the_step_the_player_refused(tmp_path: Path) -> None:
         'timeline = [{ at = 0, do = "adBreak", ads = [10] }, { at = 5, do = "pause" }]\n'
         "[session]\nlength = 60\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "playersim", "run", "--script", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = cli("--script", str(path))
     assert result.returncode == 2
     assert f"--script: {path}: timeline[1] (pause): cannot send 'pause'" in result.stderr
     assert "not while an ad break runs" in result.stderr
