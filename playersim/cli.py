@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "profiles":
             return _list_profiles()
-        return _run(args, parser)
+        return _run(args)
     except KeyboardInterrupt:
         print("playersim: interrupted", file=sys.stderr)
         return 130
@@ -202,7 +202,7 @@ class _BadInputError(Exception):
     """A flag, profile or script the run cannot use: exit status 2 with this message."""
 
 
-def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _run(args: argparse.Namespace) -> int:
     prog = "playersim run"
     try:
         script, profiles = _workload(args)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ from playersim.clock import Clock
 from playersim.conformance import Problem, SessionChecker
 from playersim.errors import WireError
 from playersim.spec import IDLE_TIMEOUT_MS, STALL_TIMEOUT_MS
-from playersim.transport import SESSIONS_PATH, Response
+from playersim.transport import SESSIONS_PATH, Response, sid_from_events_path
 from playersim.wire import (
     BodyModel,
     EventType,
@@ -38,8 +37,6 @@ from playersim.wire import (
 )
 
 __all__ = ["CollectedEvent", "CollectedSession", "Collector"]
-
-_EVENTS_PATH = re.compile(r"^/api/v1/sessions/([^/]+)/events/?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +182,7 @@ class Collector:
 
     # --- the API -------------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, body: bytes | str | dict[str, Any] | Any) -> Response:
+    def handle(self, method: str, path: str, body: object) -> Response:
         """Answer one request as the MCA would. `body` is raw JSON or an already decoded value."""
         response = self._answer(method, path, body)
         self.statuses[response.status] += 1
@@ -197,12 +194,12 @@ class Collector:
             if method != "POST":
                 return _error(405, f"{method} is not allowed on {SESSIONS_PATH}: use POST")
             return self._start(raw)
-        match = _EVENTS_PATH.match(bare)
-        if match is None:
+        sid = sid_from_events_path(bare)
+        if sid is None:
             return _error(404, f"no such endpoint: {bare}")
         if method != "POST":
             return _error(405, f"{method} is not allowed on {bare}: use POST")
-        return self._event(match.group(1), raw)
+        return self._event(sid, raw)
 
     def _start(self, raw: object) -> Response:
         try:

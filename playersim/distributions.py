@@ -67,11 +67,6 @@ class _Distribution(BaseModel):
                 numbers.update({f"values[{i}]": float(v) for i, v in enumerate(value)})
         return numbers
 
-    @property
-    def mean(self) -> float:
-        """The mean before clamping: what a profile author reasons about."""
-        raise NotImplementedError
-
 
 class Fixed(_Distribution):
     """Always the same value."""
@@ -80,10 +75,6 @@ class Fixed(_Distribution):
     value: float
 
     def _draw(self, rng: random.Random) -> float:
-        return self.value
-
-    @property
-    def mean(self) -> float:
         return self.value
 
 
@@ -103,10 +94,6 @@ class Uniform(_Distribution):
     def _draw(self, rng: random.Random) -> float:
         return rng.uniform(self.low, self.high)
 
-    @property
-    def mean(self) -> float:
-        return (self.low + self.high) / 2
-
 
 class Normal(_Distribution):
     """A bell curve around `mean` with standard deviation `sd`."""
@@ -117,10 +104,6 @@ class Normal(_Distribution):
 
     def _draw(self, rng: random.Random) -> float:
         return rng.gauss(self.mean_, self.sd)
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
 
 class LogNormal(_Distribution):
@@ -137,10 +120,6 @@ class LogNormal(_Distribution):
     def _draw(self, rng: random.Random) -> float:
         return rng.lognormvariate(math.log(self.median), self.sigma)
 
-    @property
-    def mean(self) -> float:
-        return self.median * math.exp(self.sigma**2 / 2)
-
 
 class Exponential(_Distribution):
     """Memoryless waiting times with the given `mean` (e.g. the time until a viewer leaves)."""
@@ -150,10 +129,6 @@ class Exponential(_Distribution):
 
     def _draw(self, rng: random.Random) -> float:
         return rng.expovariate(1 / self.mean_)
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
 
 class Choice(_Distribution):
@@ -176,11 +151,6 @@ class Choice(_Distribution):
 
     def _draw(self, rng: random.Random) -> float:
         return rng.choices(self.values, weights=self.weights)[0]
-
-    @property
-    def mean(self) -> float:
-        weights = self.weights or [1.0] * len(self.values)
-        return sum(v * w for v, w in zip(self.values, weights, strict=True)) / sum(weights)
 
 
 Distribution: TypeAlias = Annotated[

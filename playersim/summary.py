@@ -50,7 +50,7 @@ class RunStats:
         if response is None:
             self.statuses[NO_ANSWER] += 1
             self._example(f"{request.event_type}: no answer: {error}")
-        elif request.event_type == "sessionStart" and response.status == 201 and not response.sid:
+        elif response.status == 201 and not response.accepted:
             # Without a session id nothing else of the session can be sent: not accepted.
             self.statuses["201 without a session id"] += 1
             self._example(f"sessionStart: 201 without a usable Location ({response.location!r})")

@@ -32,6 +32,7 @@ __all__ = [
     "Response",
     "Transport",
     "events_path",
+    "sid_from_events_path",
     "sid_from_location",
 ]
 
@@ -41,6 +42,16 @@ GONE_STATUSES: Final = frozenset({404, 410})
 # MCA-SPEC.md section 1: the sid is what follows "sessions/" in the Location header. Proxies
 # may make it absolute or add a slash; the sid is the one path segment either way.
 _LOCATION = re.compile(r"^/api/[^/]+/sessions/([^/?#]+)/?$")
+
+
+# POST {base}/api/v1/sessions/{sid}/events: the one place this path is taken apart.
+_EVENTS_PATH = re.compile(r"^/api/v1/sessions/([^/]+)/events/?$")
+
+
+def sid_from_events_path(path: str) -> str | None:
+    """The sid in an events path (`/api/v1/sessions/<sid>/events`), or None for any other."""
+    match = _EVENTS_PATH.match(path.split("?", 1)[0])
+    return match.group(1) if match else None
 
 
 def events_path(sid: str) -> str:
@@ -70,9 +81,7 @@ class Request:
     @property
     def sid(self) -> str | None:
         """The session this request belongs to (None for a sessionStart, before it is known)."""
-        if self.path.startswith(SESSIONS_PATH + "/") and self.path.endswith("/events"):
-            return self.path[len(SESSIONS_PATH) + 1 : -len("/events")]
-        return None
+        return sid_from_events_path(self.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +98,11 @@ class Response:
 
     @property
     def accepted(self) -> bool:
-        """True for 201 Created and 204 No Content: the collector took the request."""
-        return self.status in (201, 204)
+        """The collector took the request: 204, or 201 with a session id to send events to.
+
+        A 201 whose Location names no session loses the session as surely as a 400.
+        """
+        return self.status == 204 or (self.status == 201 and self.sid is not None)
 
 
 class Transport(Protocol):

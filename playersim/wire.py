@@ -17,7 +17,7 @@ import json
 import math
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Final, Literal, Self, TypeAlias, get_args
+from typing import Annotated, Any, Final, Literal, Self, TypeAlias
 
 from pydantic import (
     AfterValidator,
@@ -42,7 +42,6 @@ from playersim.errors import WireError
 __all__ = [
     "CUSTOM_METADATA_EVENTS",
     "EVENT_TYPES",
-    "MODELS_BY_EVENT",
     "Body",
     "BodyModel",
     "EventType",
@@ -127,9 +126,6 @@ def _json_type(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-Number = Annotated[
-    float, _number_check(None), PlainSerializer(_as_is), WithJsonSchema({"type": "number"})
-]
 NonNegative = Annotated[
     float,
     _number_check(0),
@@ -484,11 +480,6 @@ Body = Annotated[BodyModel, Field(discriminator="event_type")]
 """A validated request body: one model per event type, chosen by `eventType`."""
 
 body_adapter: TypeAdapter[BodyModel] = TypeAdapter(Body)
-
-MODELS_BY_EVENT: Final[dict[str, type[BodyModel]]] = {
-    get_args(model.model_fields["event_type"].annotation)[0]: model for model in get_args(BodyModel)
-}
-"""The body model of each event type, for schemas and for code that knows the type up front."""
 
 
 # --- validation with messages a person can act on ---------------------------------------------
