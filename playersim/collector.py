@@ -214,7 +214,7 @@ class Collector:
                 f"not {body.event_type}; send other events to {SESSIONS_PATH}/<sid>/events",
             )
         now = self.clock.now()
-        sid = self._new_sid()
+        sid = self._new_sid(body)
         session = CollectedSession(sid, self.clock, now, keep_events=self.keep_events)
         session._accept(body, now)
         self._sessions[sid] = session
@@ -240,11 +240,15 @@ class Collector:
             session._close(now, "sessionEnd")
         return Response(204)
 
-    def _new_sid(self) -> str:
-        # Derived from the collector's seed and a counter, not random: the same run gives the
-        # same sids, so recordings are byte-identical. 64 lowercase hex, like the real API's.
-        material = f"playersim:{self._seed}:{len(self._sessions)}".encode()
-        return hashlib.sha256(material).hexdigest()
+    def _new_sid(self, body: SessionStart) -> str:
+        # Derived from the collector's seed and the sessionStart itself, not random and not a
+        # counter: the same run gives the same sids in whatever order concurrent sessions
+        # arrive, so recordings are byte-identical. 64 lowercase hex, like the real API's.
+        material = f"playersim:{self._seed}:{body.model_dump_json(by_alias=True)}".encode()
+        sid = hashlib.sha256(material).hexdigest()
+        while sid in self._sessions:  # the same sessionStart twice: still a new session
+            sid = hashlib.sha256(sid.encode()).hexdigest()
+        return sid
 
 
 def _decode(raw: object) -> BodyModel:

@@ -106,7 +106,7 @@ class Player:
         profile: Profile,
         *,
         seed: int | str = 0,
-        index: int = 0,
+        index: int | str = 0,
         start_at: str | int | datetime | None = None,
         metadata: MetadataPool | None = None,
         behaviour: Behaviour | None = None,

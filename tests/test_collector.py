@@ -365,12 +365,24 @@ def test_a_rejected_request_is_not_stored(collector: Collector, clock: VirtualCl
     assert len(collector.sessions) == 1
     # Only the sessionStart at 0 counts: 600.001 s later the session has timed out.
     assert viewer.send(600.001, "play", 0).status == 410
-    # The rejected sessionStart used no sid: the next one is a fresh collector's second sid.
+    # The rejected sessionStart left no trace: the next one gets the sid a fresh collector gives.
     fresh = Collector(clock=clock)
-    fresh.handle("POST", SESSIONS, session_start())
     assert collector.handle("POST", SESSIONS, session_start(at=600.001)).sid == (
-        fresh.handle("POST", SESSIONS, session_start()).sid
+        fresh.handle("POST", SESSIONS, session_start(at=600.001)).sid
     )
+
+
+def test_sids_do_not_depend_on_the_order_sessions_arrive(clock: VirtualClock) -> None:
+    """Concurrent sessions may reach a server in any order; each still gets the same sid."""
+    first, second = session_start(at=0), session_start(at=1)
+    one, other = Collector(clock, seed=3), Collector(clock, seed=3)
+    a1, b1 = (one.handle("POST", SESSIONS, body).sid for body in (first, second))
+    b2, a2 = (other.handle("POST", SESSIONS, body).sid for body in (second, first))
+    assert (a1, b1) == (a2, b2)
+    assert a1 != b1
+    # The same sessionStart twice opens two sessions, with two sids.
+    assert one.handle("POST", SESSIONS, first).sid not in (a1, b1)
+    assert Collector(clock, seed=4).handle("POST", SESSIONS, first).sid != a1
 
 
 def test_sessions_keep_their_accepted_events_in_order(
