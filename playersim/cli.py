@@ -12,16 +12,18 @@ whose traffic was not all accepted exits with status 1. Never a traceback for a 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import math
 import os
-import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from playersim import __version__
+from playersim.arrivals import FLAT, Shape, parse_duration, parse_rate
 from playersim.clock import SystemClock, VirtualClock, format_instant, parse_instant
 from playersim.collector import Collector
 from playersim.engine import Engine
@@ -32,23 +34,25 @@ from playersim.errors import (
     ScriptError,
 )
 from playersim.http_transport import DEFAULT_TIMEOUT, HttpTransport, check_base_url
-from playersim.metadata import MetadataPool
-from playersim.player import Player
 from playersim.profiles import Profile, bundled_profiles, load_profile
+from playersim.realtime import RealtimeEngine
 from playersim.recording import Recorder, RecordingTransport
 from playersim.script import Script, ScriptedBehaviour, load_script
 from playersim.spec import STALL_TIMEOUT_MS
 from playersim.summary import RunStats, format_summary
 from playersim.transport import MemoryTransport, Transport
+from playersim.viewings import Workload
 
 __all__ = ["main"]
 
 # A fixed default start keeps `playersim run` reproducible byte for byte; `--start now` asks for
 # the present instead (what a live report suite wants).
 DEFAULT_START = "2026-01-01T12:00:00Z"
-# Sessions arrive as a Poisson process with this mean gap.
-MEAN_ARRIVAL_GAP_S = 5.0
 MAX_TIMEOUT_S = 3600
+MAX_DURATION_MS = 366 * 86_400_000
+MAX_SPEED = 1_000_000.0
+# How often a run on a terminal redraws its progress line, in wall seconds.
+PROGRESS_EVERY_S = 0.5
 EARLIEST_START = 0  # 1970-01-01
 LATEST_START = parse_instant("9000-01-01T00:00:00Z")
 
@@ -98,6 +102,66 @@ def _instant(text: str) -> int:
     return instant
 
 
+def _duration(text: str) -> int:
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0 or value > MAX_DURATION_MS:
+        raise argparse.ArgumentTypeError(f"{text!r} must be above 0 and at most 366 days")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        return parse_rate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _ramp(text: str) -> tuple[int, int]:
+    up, _, down = text.partition(":")
+    try:
+        return parse_duration(up or "0"), parse_duration(down or "0")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (e.g. 10m, or 10m:5m to ramp down too)") from None
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(f"{text!r} must be above 0 and at most {MAX_SPEED:g}")
+    return value
+
+
+def _multipliers(size: int) -> Callable[[str], tuple[float, ...]]:
+    def parse(text: str) -> tuple[float, ...]:
+        try:
+            values = tuple(float(part) for part in text.replace(",", " ").split())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a list of numbers") from None
+        if len(values) != size:
+            raise argparse.ArgumentTypeError(
+                f"needs {size} numbers separated by commas, got {len(values)}"
+            )
+        if any(not math.isfinite(v) or v < 0 for v in values) or not any(values):
+            raise argparse.ArgumentTypeError("numbers must be >= 0, with at least one above 0")
+        return values
+
+    return parse
+
+
+def _timezone(text: str) -> str:
+    try:
+        Shape(timezone=text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _url(text: str) -> str:
     try:
         check_base_url(text)
@@ -123,49 +187,126 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate viewing sessions on a virtual clock and send their MCA traffic to "
         "the built-in in-memory collector, or to an HTTP endpoint with --to.",
     )
-    run.add_argument(
+    what = run.add_argument_group("what is watched")
+    what.add_argument(
         "--profile",
         action="append",
-        metavar="NAME_OR_PATH",
-        help="a bundled profile name or a .toml file; repeat to mix "
-        "(default: every bundled profile)",
+        metavar="NAME_OR_PATH[:WEIGHT]",
+        help="a bundled profile name or a .toml file, with an optional weight; repeat to mix "
+        "(default: every bundled profile, equally)",
     )
-    run.add_argument(
-        "--sessions",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="sessions to simulate (default 100; 1 with --script)",
-    )
-    run.add_argument(
+    what.add_argument(
         "--script",
         metavar="FILE",
         help="play the scripted session in this TOML file (see the README) instead of profiles",
     )
-    run.add_argument(
-        "--seed", default="1", metavar="SEED", help="run seed: same seed, same traffic (default 1)"
+    when = run.add_argument_group("who arrives, and when")
+    when.add_argument(
+        "--sessions",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="sessions that arrive (default 100 without --duration; 1 with --script); with "
+        "--duration and no --rate, exactly N spread along the daily curve",
     )
-    run.add_argument(
+    when.add_argument(
+        "--duration",
+        type=_duration,
+        metavar="DURATION",
+        help="the window sessions arrive in, e.g. 90m, 24h, 7d (sessions started in it play out)",
+    )
+    when.add_argument(
+        "--rate",
+        type=_rate,
+        metavar="RATE",
+        help="average arrivals, e.g. 2, 10/s, 600/min, 20000/d (default one per 5 s)",
+    )
+    when.add_argument(
+        "--arrivals",
+        choices=("poisson", "uniform"),
+        default="poisson",
+        help="random (poisson, default) or evenly spaced (uniform) arrivals",
+    )
+    when.add_argument(
+        "--ramp",
+        type=_ramp,
+        default=(0, 0),
+        metavar="UP[:DOWN]",
+        help="fade arrivals in over UP (and out over DOWN before the end of --duration)",
+    )
+    when.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        metavar="N",
+        help="at most N sessions at once; alone (no --rate), N viewers each replaced when done",
+    )
+    when.add_argument(
+        "--hourly",
+        type=_multipliers(24),
+        metavar="M0,...,M23",
+        help="hour-of-day multipliers (local midnight first), for every profile",
+    )
+    when.add_argument(
+        "--weekly",
+        type=_multipliers(7),
+        metavar="MON,...,SUN",
+        help="day-of-week multipliers (Monday first), for every profile",
+    )
+    when.add_argument(
+        "--timezone",
+        type=_timezone,
+        metavar="TZ",
+        help="the audience's time zone for --hourly/--weekly, e.g. Europe/Berlin (default UTC)",
+    )
+    when.add_argument(
+        "--flat",
+        action="store_true",
+        help="ignore the profiles' daily and weekly curves: the same rate at every hour",
+    )
+    clock = run.add_argument_group("time")
+    clock.add_argument(
         "--start",
         type=_instant,
-        default=parse_instant(DEFAULT_START),
+        default=None,
         metavar="INSTANT",
-        help=f"virtual time of the first session, ISO-8601 UTC or 'now' (default {DEFAULT_START})",
+        help=f"simulated time of the start, ISO-8601 UTC or 'now' (default {DEFAULT_START}; "
+        "'now' with --realtime)",
     )
-    run.add_argument(
+    clock.add_argument(
+        "--realtime",
+        action="store_true",
+        help="pace the run to the wall clock (default: virtual time, as fast as possible)",
+    )
+    clock.add_argument(
+        "--speed",
+        type=_speed,
+        metavar="X",
+        help="real time sped up X times, e.g. 60 for a minute per second (implies --realtime)",
+    )
+    out = run.add_argument_group("where it goes")
+    out.add_argument(
+        "--seed", default="1", metavar="SEED", help="run seed: same seed, same traffic (default 1)"
+    )
+    out.add_argument(
         "--to",
         type=_url,
         metavar="URL",
         help="send to this MCA endpoint (e.g. http://127.0.0.1:8080) instead of in memory",
     )
-    run.add_argument(
+    out.add_argument(
         "--timeout",
         type=_timeout,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"HTTP timeout per request with --to (default {DEFAULT_TIMEOUT:g})",
     )
-    run.add_argument("--record", metavar="FILE", help="write every request as NDJSON to FILE")
+    out.add_argument("--record", metavar="FILE", help="write every request as NDJSON to FILE")
+    out.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show live progress on stderr (default: only when stderr is a terminal)",
+    )
 
     commands.add_parser(
         "profiles", help="list the bundled profiles", description="List the bundled profiles."
@@ -204,31 +345,37 @@ class _BadInputError(Exception):
 
 def _run(args: argparse.Namespace) -> int:
     prog = "playersim run"
+    realtime = args.realtime or args.speed is not None
     try:
-        script, profiles = _workload(args)
-        sessions = args.sessions or (1 if script else 100)
-        clock = VirtualClock(start=args.start)
+        script, profiles, weights = _workload(args)
+        if args.start is not None:
+            start = args.start
+        else:
+            start = SystemClock().now() if realtime else parse_instant(DEFAULT_START)
+        workload = None if script is not None else _arrivals(args, profiles, weights, start)
+        clock = VirtualClock(start=start)
         with ExitStack() as stack:
             transport, collector, where = _transport(args, clock, stack)
-            engine = Engine(clock, transport)
+            engine = _engine(args, clock, transport, workload, realtime=realtime)
             scripted: list[ScriptedBehaviour] = []
             if script is not None:
-                for index in range(sessions):
+                for index in range(args.sessions or 1):
                     try:
-                        player = script.player(seed=args.seed, index=index, start_at=args.start)
+                        player = script.player(seed=args.seed, index=index, start_at=start)
                     except ScriptError as exc:
                         raise _BadInputError(f"--script: {exc}") from None
                     assert isinstance(player.behaviour, ScriptedBehaviour)
                     scripted.append(player.behaviour)
                     engine.add(player)
             else:
-                engine.add_arrivals(
-                    arrivals(profiles, sessions=sessions, seed=args.seed, start=args.start)
-                )
+                assert workload is not None
+                engine.add_arrivals(workload.players(args.seed), until=workload.end)
+            show = args.progress if args.progress is not None else sys.stderr.isatty()
+            progress = Progress(engine, sys.stderr) if show else None
             began = time.perf_counter()
             aborted: str | None = None
             try:
-                engine.run()
+                _drive(engine, progress)
             except EndpointUnreachableError as exc:
                 aborted = str(exc)
             except ScriptError as exc:
@@ -239,6 +386,9 @@ def _run(args: argparse.Namespace) -> int:
                     raise
                 step = scripted[0].current()
                 raise _BadInputError(f"--script: {args.script}: {step}: {exc}") from None
+            finally:
+                if progress is not None:
+                    progress.clear()
             elapsed = time.perf_counter() - began
         if scripted and (unplayed := scripted[0].unplayed()):
             raise _BadInputError(
@@ -248,6 +398,23 @@ def _run(args: argparse.Namespace) -> int:
     except _BadInputError as exc:
         return _fail(prog, str(exc))
 
+    what = f"script {args.script}" if script else ", ".join(p.name for p in profiles)
+    return _report(args, engine, collector, clock, what=what, where=where, elapsed=elapsed,
+                   aborted=aborted)  # fmt: skip
+
+
+def _report(
+    args: argparse.Namespace,
+    engine: Engine,
+    collector: Collector | None,
+    clock: VirtualClock,
+    *,
+    what: str,
+    where: str,
+    elapsed: float,
+    aborted: str | None,
+) -> int:
+    """Print the summary; the exit status says whether everything was accepted."""
     problems = 0
     conformance: Counter[str] | None = None
     if collector is not None:
@@ -256,15 +423,93 @@ def _run(args: argparse.Namespace) -> int:
         collector.expire()
         conformance = Counter(problem.rule.value for _, problem in collector.problems())
         problems = sum(conformance.values())
-    what = f"script {args.script}" if script else ", ".join(p.name for p in profiles)
+    pace = "virtual time"
+    lateness = None
+    if isinstance(engine, RealtimeEngine):
+        pace = "real time" if engine.pacer.speed == 1 else f"real time x{engine.pacer.speed:g}"
+        lateness = engine.lateness
+    sessions = engine.stats.sessions - engine.stats.follow_ups  # arrivals; binges are extra
     title = (
         f"playersim run: {sessions:,} session{'s' if sessions != 1 else ''} of {what}, "
-        f"seed {args.seed}, {where}, {elapsed:.2f} s"
+        f"seed {args.seed}, {where}, {pace}, {elapsed:.2f} s"
     )
-    print(format_summary(engine.stats, title=title, conformance=conformance))
+    print(format_summary(engine.stats, title=title, conformance=conformance, lateness=lateness))
     if args.record:
-        print(f"  recording      {args.record}")
-    return _status(prog, engine.stats, aborted, problems)
+        print(f"  recording: {args.record}")
+    return _status("playersim run", engine.stats, aborted, problems)
+
+
+def _engine(
+    args: argparse.Namespace,
+    clock: VirtualClock,
+    transport: Transport,
+    workload: Workload | None,
+    *,
+    realtime: bool,
+) -> Engine:
+    follow_up = workload.follow_up(args.seed) if workload is not None else None
+    if realtime:
+        return RealtimeEngine(
+            clock,
+            transport,
+            speed=args.speed or 1.0,
+            concurrency=args.concurrency,
+            follow_up=follow_up,
+        )
+    return Engine(clock, transport, concurrency=args.concurrency, follow_up=follow_up)
+
+
+def _drive(engine: Engine, progress: Progress | None) -> None:
+    if isinstance(engine, RealtimeEngine):
+        asyncio.run(_paced(engine, progress))
+    else:
+        engine.run(tick=progress.tick if progress else None)
+
+
+async def _paced(engine: RealtimeEngine, progress: Progress | None) -> None:
+    if progress is None:
+        await engine.run_async()
+        return
+    ticker = asyncio.ensure_future(progress.every(PROGRESS_EVERY_S))
+    try:
+        await engine.run_async()
+    finally:
+        ticker.cancel()
+
+
+def _arrivals(
+    args: argparse.Namespace, profiles: list[Profile], weights: list[float], start: int
+) -> Workload:
+    """The run's workload from the arrival flags, or a clear complaint about them."""
+    shape: Shape | None = None
+    if args.flat:
+        if args.hourly or args.weekly:
+            raise _BadInputError("--flat and --hourly/--weekly do not go together")
+        shape = FLAT
+    elif args.hourly or args.weekly or args.timezone:
+        shape = Shape(
+            hourly=args.hourly or (1.0,) * 24,
+            weekly=args.weekly or (1.0,) * 7,
+            timezone=args.timezone or "UTC",
+        )
+    up, down = args.ramp
+    try:
+        return Workload(
+            profiles,
+            start=start,
+            weights=weights,
+            sessions=args.sessions,
+            duration_ms=args.duration,
+            rate=args.rate,
+            process=args.arrivals,
+            ramp_up_ms=up,
+            ramp_down_ms=down,
+            concurrency=args.concurrency,
+            shape=shape,
+        )
+    except ValueError as exc:
+        flag = "--ramp" if "ramp" in str(exc) else "--profile"
+        raise _BadInputError(f"{flag}: {exc}") from None
 
 
 def _status(prog: str, stats: RunStats, aborted: str | None, problems: int) -> int:
@@ -284,26 +529,49 @@ def _status(prog: str, stats: RunStats, aborted: str | None, problems: int) -> i
     return 0
 
 
-def _workload(args: argparse.Namespace) -> tuple[Script | None, list[Profile]]:
-    """The script or profiles the run plays."""
+def _workload(args: argparse.Namespace) -> tuple[Script | None, list[Profile], list[float]]:
+    """The script, or the profiles the run plays and their weights."""
     if args.script is not None:
         if args.profile:
             raise _BadInputError(
                 "--script and --profile do not go together: a script names its profile"
             )
+        for flag in ("duration", "rate", "concurrency", "hourly", "weekly", "timezone"):
+            if getattr(args, flag) is not None:
+                raise _BadInputError(f"--script plays its own timeline: --{flag} does not apply")
         try:
             script = load_script(args.script)
-            return script, [script.profile()]
+            return script, [script.profile()], [1.0]
         except ScriptError as exc:
             raise _BadInputError(f"--script: {exc}") from None
-    try:
-        names = args.profile or list(bundled_profiles())
-        profiles = [load_profile(name) for name in names]
-    except ProfileError as exc:
-        raise _BadInputError(f"--profile: {exc}") from None
+    profiles: list[Profile] = []
+    weights: list[float] = []
+    for given in args.profile or list(bundled_profiles()):
+        name, weight = _weighted(given)
+        try:
+            profiles.append(load_profile(name))
+        except ProfileError as exc:
+            raise _BadInputError(f"--profile: {exc}") from None
+        weights.append(weight)
     if not profiles:
         raise _BadInputError("no profiles: none bundled and none given with --profile")
-    return None, profiles
+    if not any(weights):
+        raise _BadInputError("--profile: every weight is 0: give at least one profile a weight")
+    return None, profiles, weights
+
+
+def _weighted(given: str) -> tuple[str, float]:
+    """`NAME_OR_PATH[:WEIGHT]`. A path may hold colons (C:\\x.toml); a weight is a number."""
+    name, colon, tail = given.rpartition(":")
+    if not colon:
+        return given, 1.0
+    try:
+        weight = float(tail)
+    except ValueError:
+        return given, 1.0  # not a weight: part of the path
+    if not math.isfinite(weight) or weight < 0:
+        raise _BadInputError(f"--profile {given!r}: the weight must be a number >= 0")
+    return name, weight
 
 
 def _transport(
@@ -332,17 +600,43 @@ def _transport(
     return transport, collector, where
 
 
-def arrivals(profiles: list[Profile], *, sessions: int, seed: str, start: int) -> Iterator[Player]:
-    """The run's players, in order of arrival (built one at a time, as the engine needs them)."""
-    rng = random.Random(f"{seed}:arrivals")
-    pools = [MetadataPool.build(profile, seed) for profile in profiles]
-    at = float(start)
-    for index in range(sessions):
-        which = rng.randrange(len(profiles))
-        yield Player(
-            profiles[which], seed=seed, index=index, start_at=round(at), metadata=pools[which]
+class Progress:
+    """One line on a terminal, redrawn as the run goes: where it is, and how fast."""
+
+    def __init__(self, engine: Engine, stream: TextIO) -> None:
+        self.engine = engine
+        self.stream = stream
+        self._began = time.perf_counter()
+        self._last = 0.0
+
+    def tick(self) -> None:
+        """Redraw, if it has been a while (cheap to call often)."""
+        now = time.perf_counter()
+        if now - self._last >= PROGRESS_EVERY_S:
+            self._last = now
+            self.draw()
+
+    async def every(self, seconds: float) -> None:
+        while True:
+            self.draw()
+            await asyncio.sleep(seconds)
+
+    def draw(self) -> None:
+        stats = self.engine.stats
+        finished = sum(stats.outcomes.values())
+        wall = max(1e-9, time.perf_counter() - self._began)
+        line = (
+            f"{format_instant(self.engine.clock.now())[:19]}Z  "
+            f"active {self.engine.active:,}  finished {finished:,}  "
+            f"requests {stats.requests:,} ({stats.requests / wall:,.0f}/s)  "
+            f"not accepted {stats.failed:,}"
         )
-        at += rng.expovariate(1 / MEAN_ARRIVAL_GAP_S) * 1000
+        self.stream.write("\r" + line + "\x1b[K")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()
 
 
 def _fail(prog: str, message: str) -> int:

@@ -8,6 +8,7 @@ Instants are integer milliseconds since the Unix epoch, UTC: the unit of the MCA
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -15,6 +16,7 @@ from typing import Protocol, runtime_checkable
 __all__ = [
     "Clock",
     "ManualClock",
+    "Pacer",
     "SystemClock",
     "VirtualClock",
     "format_instant",
@@ -124,3 +126,39 @@ class ManualClock(Clock, Protocol):
     """A clock that an engine may move forward itself (a `VirtualClock`)."""
 
     def advance_to(self, instant: str | int | float | datetime) -> None: ...
+
+
+class Pacer:
+    """Ties simulated time to the wall clock: `speed` simulated seconds per wall second.
+
+    Simulated instant `start` is now; `wait_until(instant)` sleeps until the wall clock reaches
+    that instant's place, and `late_ms(instant)` says how far past it the wall clock already
+    is, in wall milliseconds. `speed=1` is real time, `speed=60` a minute per second. The wall
+    clock read is the monotonic one, so a clock step (NTP, DST) does not stall or rush a run.
+    """
+
+    def __init__(self, start: int, speed: float = 1.0) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed must be above 0, got {speed}")
+        self.start = start
+        self.speed = speed
+        self._origin_ns = time.monotonic_ns()
+
+    def now(self) -> int:
+        """The simulated instant the wall clock has reached."""
+        elapsed_ms = (time.monotonic_ns() - self._origin_ns) / 1_000_000
+        return self.start + int(elapsed_ms * self.speed)
+
+    def late_ms(self, instant: int) -> float:
+        """Wall milliseconds since simulated `instant` was due (negative: not yet due)."""
+        elapsed_ms = (time.monotonic_ns() - self._origin_ns) / 1_000_000
+        return elapsed_ms - (instant - self.start) / self.speed
+
+    async def wait_until(self, instant: int) -> None:
+        """Sleep until simulated `instant` is due on the wall clock."""
+        early_ms = -self.late_ms(instant)
+        if early_ms > 0:
+            await asyncio.sleep(early_ms / 1000)
+
+    def __repr__(self) -> str:
+        return f"Pacer(start={format_instant(self.start)!r}, speed={self.speed:g})"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Final
 
@@ -25,10 +25,14 @@ from playersim.player import Player
 from playersim.summary import BehaviourStats, RunStats
 from playersim.transport import Transport
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "FollowUp"]
+
+# The viewing a viewer goes on to when one ends at an instant (autoplay of the next episode).
+FollowUp = Callable[[Player, int], Player | None]
 
 # Requests in a row that got no answer at all before a run gives up on the endpoint.
 MAX_CONSECUTIVE_UNANSWERED: Final = 20
+_TICK_EVERY: Final = 2048
 
 
 class Engine:
@@ -38,38 +42,84 @@ class Engine:
     >>> clock = VirtualClock("2026-11-27T12:00:00Z")
     >>> collector = Collector(clock)
     >>> engine = Engine(clock, MemoryTransport(collector))
-    >>> player = engine.add(Player(load_profile("live-news"), seed=1))
+    >>> player = engine.add(Player(load_profile("live-news"), seed=2))
     >>> engine.advance(60)
     >>> collector.sessions[0].event_types[:3]
     ['sessionStart', 'adBreakStart', 'adStart']
     """
 
-    def __init__(self, clock: Clock, transport: Transport) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        transport: Transport,
+        *,
+        concurrency: int | None = None,
+        follow_up: FollowUp | None = None,
+    ) -> None:
         self.clock = clock
         self.transport = transport
         self.stats = RunStats()
+        # At most this many sessions at once: an arrival beyond it waits for a place to free.
+        self.concurrency = concurrency
+        # Asked as each viewing ends: the viewer's next one (the next episode), or None.
+        self.follow_up = follow_up
         self._heap: list[tuple[int, int, Player, Outbox]] = []
         self._order = itertools.count()
         self._unanswered = 0
         self._arrivals: Iterator[Player] = iter(())
         self._arriving: Player | None = None
+        self._arrivals_until: int | None = None
 
     def add(self, player: Player) -> Player:
         """Schedule a player; it starts at its `start_at`, or now if it has none."""
         if player.start_at is None:
             player.start_at = self.clock.now()
-        self.stats.sessions += 1
+        self.stats.arrived(player)
         self._schedule(player, Outbox())
         return player
 
-    def add_arrivals(self, players: Iterable[Player]) -> None:
+    def add_arrivals(self, players: Iterable[Player], *, until: int | None = None) -> None:
         """Players that join as the clock reaches their `start_at`, in that order.
 
         They are taken from the iterable one at a time, when due, so a run of a million
-        sessions holds only the ones in progress (and finished ones are let go).
+        sessions holds only the ones in progress (and finished ones are let go). With a
+        `concurrency` limit, an arrival waits for a place and starts when one frees; with
+        `until`, arrivals still waiting at that instant never start.
         """
         self._arrivals = itertools.chain(self._arrivals, players)
+        self._arrivals_until = until
         if self._arriving is None:
+            self._arriving = next(self._arrivals, None)
+
+    @property
+    def waiting(self) -> bool:
+        """True while arrivals remain (due later, or held back by the concurrency limit)."""
+        return self._arriving is not None
+
+    def _admitting(self) -> bool:
+        return self._arriving is not None and (
+            self.concurrency is None or self.active < self.concurrency
+        )
+
+    def _arrival_due(self) -> int | None:
+        """When the next arrival can start: its `start_at`, or now if it has been held back."""
+        if not self._admitting():
+            return None
+        start_at = self._arriving.start_at if self._arriving is not None else None
+        assert start_at is not None, "arrivals come with a start_at"
+        due = max(start_at, self.clock.now())
+        if self._arrivals_until is not None and due > self._arrivals_until:
+            self._arriving = None  # the window closed while it waited for a place
+            self._arrivals = iter(())
+            return None
+        return due
+
+    def _admit(self, now: int) -> None:
+        while self._admitting() and (due := self._arrival_due()) is not None and due <= now:
+            player = self._arriving
+            assert player is not None
+            player.start_at = due  # held back by the limit: it starts now
+            self.add(player)
             self._arriving = next(self._arrivals, None)
 
     @property
@@ -83,9 +133,8 @@ class Engine:
         candidates = []
         if self._heap:
             candidates.append(self._heap[0][0])
-        if self._arriving is not None:
-            assert self._arriving.start_at is not None
-            candidates.append(self._arriving.start_at)
+        if (arrival := self._arrival_due()) is not None:
+            candidates.append(arrival)
         return min(candidates) if candidates else None
 
     # --- moving time ---------------------------------------------------------------------------
@@ -107,15 +156,24 @@ class Engine:
             self._serve_until(wake)
         clock.advance_to(target)
 
-    def run(self, until: str | int | datetime | None = None) -> None:
-        """Serve wake-ups until every player has finished (or until `until`)."""
+    def run(
+        self, until: str | int | datetime | None = None, *, tick: Callable[[], None] | None = None
+    ) -> None:
+        """Serve wake-ups until every player has finished (or until `until`).
+
+        `tick`, if given, is called every few thousand wake-ups (to draw progress, say).
+        """
         clock = self._manual_clock()
         if until is not None:
             self.advance_to(until)
             return
+        served = 0
         while (wake := self.next_wakeup) is not None:
             clock.advance_to(wake)
             self._serve_until(wake)
+            served += 1
+            if tick is not None and not served % _TICK_EVERY:
+                tick()
 
     def _manual_clock(self) -> ManualClock:
         if not isinstance(self.clock, ManualClock):
@@ -135,9 +193,7 @@ class Engine:
             heapq.heappush(self._heap, (wake, next(self._order), player, outbox))
 
     def _serve_until(self, now: int) -> None:
-        while self._arriving is not None and (self._arriving.start_at or 0) <= now:
-            self.add(self._arriving)
-            self._arriving = next(self._arrivals, None)
+        self._admit(now)
         while self._heap and self._heap[0][0] <= now:
             _, _, player, outbox = heapq.heappop(self._heap)
             bodies = player.due(now)
@@ -173,6 +229,13 @@ class Engine:
     def _retire(self, player: Player, outbox: Outbox) -> None:
         self.stats.dropped += outbox.dropped + len(outbox)
         self.stats.outcomes[player.outcome or "unfinished"] += 1
+        if self.follow_up is not None:
+            # When the viewing ended, not when the engine noticed (a late answer, in real time).
+            ended = player.last_event_at
+            after = self.follow_up(player, self.clock.now() if ended is None else ended)
+            if after is not None:
+                self.stats.follow_ups += 1
+                self.add(after)
         if not isinstance(player.behaviour, ViewerBehaviour):
             return  # scripted viewers follow their script, not the profile's distributions
         name = player.profile.name

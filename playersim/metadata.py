@@ -1,21 +1,22 @@
 """Plausible, seeded metadata: the pools a run's sessions draw from, and sessionStart params.
 
-Faker is used once per run and profile, to build pools: the catalogue (`playersim.catalog`),
-the ad creatives, and visitors with their ids and devices. Players then pick from the pools with
-their own session RNG and never call Faker per event: that keeps a session's values consistent
-and a run byte-for-byte reproducible for a seed.
+Faker is used once per run and content, to build pools: the catalogue (`playersim.catalog`) and
+the ad creatives; the people come from the run's audience (`playersim.audience`). Players then
+pick from the pools with their own session RNG and never call Faker per event: that keeps a
+session's values consistent and a run byte-for-byte reproducible for a seed.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from faker import Faker
 
+from playersim.audience import Audience, Visitor, audience
 from playersim.catalog import AdCreative, Title, build_ads, build_titles
-from playersim.devices import DEVICES, Device
 from playersim.profiles import Profile
 from playersim.wire import SESSION_START_KEYS, json_seconds
 
@@ -23,26 +24,20 @@ __all__ = ["MetadataPool", "Visitor", "day_part", "session_params"]
 
 
 @dataclass(frozen=True, slots=True)
-class Visitor:
-    """One viewer on one device, with the ids that stay stable across their sessions."""
-
-    visitor_id: str  # analytics.visitorId
-    ecid: str  # visitor.marketingCloudUserId: 38 digits
-    app_installation_id: str  # appInstallationId: one per app install
-    device: Device
-    customer_id: str | None  # a signed-in account, or None for an anonymous viewer
-
-
-@dataclass(frozen=True, slots=True)
 class MetadataPool:
-    """The titles and visitors one profile draws from during a run."""
+    """The titles, viewers and ads one profile draws from during a run."""
 
     titles: tuple[Title, ...]
-    visitors: tuple[Visitor, ...]
     ads: tuple[AdCreative, ...]
-    # Cumulative popularity of titles: rank r is watched in proportion to 1/(r+1), the
+    audience: Audience
+    # Cumulative popularity of titles: rank r is watched in proportion to 1/(r+1) (Zipf), the
     # long-tailed shape of real catalogues, where a few hits get most of the views.
     _popularity: tuple[float, ...] = field(repr=False)
+    # The people who watch this profile, one entry per (person, device family) they can use it
+    # on, with cumulative weights: their activity times the profile's weight for the device.
+    _viewers: tuple[tuple[int, str], ...] = field(repr=False)
+    _viewer_weights: tuple[float, ...] = field(repr=False)
+    _next: dict[str, Title] = field(repr=False)
 
     @staticmethod
     def build(profile: Profile, seed: int | str) -> MetadataPool:
@@ -60,46 +55,67 @@ class MetadataPool:
         return rng.choices(self.titles, cum_weights=self._popularity)[0]
 
     def pick_visitor(self, rng: random.Random) -> Visitor:
-        return self.visitors[rng.randrange(len(self.visitors))]
+        person, family = rng.choices(self._viewers, cum_weights=self._viewer_weights)[0]
+        return self.audience.visitor(person, family)
 
     def pick_ad(self, rng: random.Random) -> AdCreative:
         return self.ads[rng.randrange(len(self.ads))]
+
+    def next_title(self, title: Title) -> Title | None:
+        """The episode after this one in its show, if any (what autoplay plays next)."""
+        return self._next.get(title.media_id)
 
 
 _POOLS: dict[tuple[str, str], MetadataPool] = {}
 
 
 def _build(profile: Profile, seed: str) -> MetadataPool:
+    # The catalogue depends on the content (and ad breaks) only, not on the profile's name, so
+    # two profiles of the same content in one run watch the same titles under the same ids.
+    content = profile.content.model_dump_json()
     fake = Faker(profile.audience.locale)
-    fake.seed_instance(f"{seed}:{profile.name}:metadata")
+    fake.seed_instance(f"{seed}:catalog:{content}")
     # Numbers that are not Faker's (lengths, chapters, ad lengths) come from their own RNG, so
     # adding a Faker field later does not shift every length of every run.
-    numbers = random.Random(f"{seed}:{profile.name}:numbers")
+    numbers = random.Random(f"{seed}:numbers:{content}")
     titles = build_titles(fake, profile, numbers)
-    ads = build_ads(fake, profile, numbers)
-    cumulative: list[float] = []
-    total = 0.0
-    for rank in range(len(titles)):
-        total += 1 / (rank + 1)
-        cumulative.append(total)
-    devices = [DEVICES[name] for name in profile.audience.devices]
-    weights = list(profile.audience.devices.values())
-    visitors = tuple(
-        _visitor(fake, fake.random.choices(devices, weights=weights)[0])
-        for _ in range(profile.audience.visitors)
+    ads_config = profile.ads.model_dump_json()
+    fake.seed_instance(f"{seed}:ads:{ads_config}")
+    ads = build_ads(fake, profile, random.Random(f"{seed}:ad-numbers:{ads_config}"))
+    cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(titles))))
+    successor = {
+        a.media_id: b
+        for a, b in itertools.pairwise(titles)
+        if "media.show" in a.metadata and a.metadata.get("media.show") == b.metadata["media.show"]
+    }
+    viewers, weights = _viewers(audience(seed), profile)
+    return MetadataPool(
+        tuple(titles), tuple(ads), audience(seed), tuple(cumulative), viewers, weights, successor
     )
-    return MetadataPool(tuple(titles), visitors, tuple(ads), tuple(cumulative))
 
 
-def _visitor(fake: Faker, device: Device) -> Visitor:
-    signed_in = fake.random.random() < 0.6
-    return Visitor(
-        visitor_id=fake.hexify("^" * 16 + "-" + "^" * 16, upper=True),
-        ecid=str(fake.random_int(1, 9)) + fake.numerify("#" * 37),
-        app_installation_id=fake.uuid4(),
-        device=device,
-        customer_id=fake.sha1()[:20] if signed_in else None,
-    )
+def _viewers(
+    people: Audience, profile: Profile
+) -> tuple[tuple[tuple[int, str], ...], tuple[float, ...]]:
+    settings = profile.audience
+    families = {family: w for family, w in settings.devices.items() if w > 0}
+    viewers: list[tuple[int, str]] = []
+    weights: list[float] = []
+    for person in range(settings.visitors):
+        owned = [f for f in families if people.owns(person, f)]
+        if not owned:
+            continue  # watches on devices this service does not serve
+        share = people.activity(person, settings.activity_sigma) / sum(families[f] for f in owned)
+        for family in owned:
+            viewers.append((person, family))
+            weights.append(share * families[family])
+    if not viewers:
+        # Every person owns something, but maybe nothing this profile plays on: then the
+        # first people watch on its likeliest device, rather than nobody at all.
+        family = max(families, key=lambda f: families[f])
+        viewers = [(person, family) for person in range(settings.visitors)]
+        weights = [people.activity(p, settings.activity_sigma) for p in range(settings.visitors)]
+    return tuple(viewers), tuple(itertools.accumulate(weights))
 
 
 def day_part(hour: int) -> str:

@@ -233,6 +233,11 @@ class Player:
             self._due_cache = None
 
     @property
+    def last_event_at(self) -> int | None:
+        """The instant of the last event this viewing sent (None before the first)."""
+        return self._last_at if self.stats.sessions else None
+
+    @property
     def watched_ms(self) -> int:
         """Main content played so far, in milliseconds."""
         if self._playing_since is None:

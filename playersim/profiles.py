@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Self
 from faker.config import AVAILABLE_LOCALES
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from playersim.arrivals import Shape
 from playersim.devices import DEVICES
 from playersim.distributions import Choice, Distribution, Fixed, LogNormal
 from playersim.errors import ProfileError
@@ -26,6 +27,7 @@ __all__ = [
     "LIVE_CONTENT_TYPES",
     "Ads",
     "Analytics",
+    "Arrivals",
     "Audience",
     "Content",
     "PlayerStates",
@@ -295,9 +297,29 @@ class PlayerStates(_Section):
 
 
 class Audience(_Section):
-    """Who watches: the size of the visitor pool and the devices they use."""
+    """Who watches: the visitors, the devices they use, how often they come back, and binges."""
 
-    visitors: int = Field(default=500, ge=1, le=100_000, description="distinct visitors per run")
+    visitors: int = Field(
+        default=500,
+        ge=1,
+        le=200_000,
+        description="distinct people per run; profiles of a run share the first ones",
+    )
+    activity_sigma: float = Field(
+        default=1.0,
+        ge=0,
+        le=4,
+        description="how unequal viewers are: the sigma of a lognormal of each person's activity "
+        "(0: all alike; 1: a fifth of the people make over half the sessions)",
+    )
+    binge_rate: Share = Field(
+        default=0.0,
+        description="share of finished episodes that roll on into the next episode of the show",
+    )
+    next_episode_seconds: Distribution = Field(
+        default_factory=lambda: Fixed(distribution="fixed", value=10.0),
+        description="the autoplay countdown between one episode's end and the next one's start",
+    )
     devices: dict[str, float] = Field(
         default_factory=lambda: {"web": 3.0, "ios": 2.0, "android": 2.0, "roku": 1.0, "tvos": 1.0},
         description="relative weight of each device family (web, ios, android, roku, tvos, firetv)",
@@ -322,6 +344,32 @@ class Audience(_Section):
         return self
 
 
+class Arrivals(_Section):
+    """When this audience arrives: its daily and weekly curve, in its own time zone."""
+
+    hourly: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [1.0] * 24,
+        min_length=24,
+        max_length=24,
+        description="24 multipliers, local midnight first; only their proportions matter",
+    )
+    weekly: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [1.0] * 7,
+        min_length=7,
+        max_length=7,
+        description="7 multipliers, Monday first; only their proportions matter",
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone, e.g. America/New_York")
+
+    @model_validator(mode="after")
+    def _a_shape(self) -> Self:
+        self.shape()  # raises ValueError with the reason
+        return self
+
+    def shape(self) -> Shape:
+        return Shape(hourly=tuple(self.hourly), weekly=tuple(self.weekly), timezone=self.timezone)
+
+
 class Profile(_Section):
     """A whole profile: one kind of content and the audience that watches it."""
 
@@ -334,6 +382,7 @@ class Profile(_Section):
     qoe: Qoe = Field(default_factory=Qoe)
     states: PlayerStates = Field(default_factory=PlayerStates)
     audience: Audience = Field(default_factory=Audience)
+    arrivals: Arrivals = Field(default_factory=Arrivals)
 
     @model_validator(mode="after")
     def _completion_only_on_demand(self) -> Self:

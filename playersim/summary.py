@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from playersim.player import Player
     from playersim.profiles import Profile
 
-__all__ = ["BehaviourStats", "RunStats", "format_summary"]
+__all__ = ["BehaviourStats", "Lateness", "RunStats", "format_summary"]
 
 NO_ANSWER = "no answer"
+# Lateness is counted in whole-millisecond buckets up to a minute; later is "a minute or more".
+_BUCKETS = 60_000
 _MAX_EXAMPLES = 5
 
 
@@ -28,7 +30,8 @@ _MAX_EXAMPLES = 5
 class RunStats:
     """Counters a run keeps as it goes."""
 
-    sessions: int = 0  # players started
+    sessions: int = 0  # players started (arrivals and follow-ups)
+    follow_ups: int = 0  # viewings a viewer went on to (the next episode)
     outcomes: Counter[str] = field(default_factory=Counter)  # completed, left, rejected, ...
     generated: int = 0  # bodies produced by players
     sent: Counter[str] = field(default_factory=Counter)  # by event type
@@ -39,6 +42,20 @@ class RunStats:
     last_ts: int | None = None
     behaviour: dict[str, BehaviourStats] = field(default_factory=dict)  # by profile name
     profiles: dict[str, Profile] = field(default_factory=dict)
+    people: set[int] = field(default_factory=set)  # the audience's people who watched
+    returning: int = 0  # viewings by someone who had already watched in this run
+    starts_by_hour: Counter[int] = field(default_factory=Counter)  # hours since the epoch
+
+    def arrived(self, player: Player) -> None:
+        """Count a viewing as it starts: who, and when."""
+        self.sessions += 1
+        person = player.visitor.person
+        if person in self.people:
+            self.returning += 1
+        else:
+            self.people.add(person)
+        if player.start_at is not None:
+            self.starts_by_hour[player.start_at // 3_600_000] += 1
 
     def record(self, request: Request, response: Response | None, error: str | None = None) -> None:
         self.sent[request.event_type] += 1
@@ -125,59 +142,89 @@ class BehaviourStats:
         self.resumes += stats.resumes
         self.watched_ms += stats.watched_ms
 
-    def lines(self, profile: Profile) -> list[str]:
-        """Observed figures beside the profile's settings ("-" where it sets none)."""
+    def rows(self, profile: Profile) -> list[tuple[str, str]]:
+        """Observed figures with the profile's setting in brackets, by row name."""
         viewing, ads = profile.viewing, profile.ads
         hours = self.watched_ms / 3_600_000
         started = self.sessions - self.start_failed
         rows = [
-            (
-                "start failures",
-                _pct(self.start_failed, self.sessions),
-                _share(viewing.start_failure_rate),
-            )
-        ]
+            ("viewings", _n(self.sessions)),
+            ("hours watched", f"{hours:,.1f}"),
+            ("start failures", _vs(_pct(self.start_failed, self.sessions),
+                                   _share(viewing.start_failure_rate))),
+        ]  # fmt: skip
         if viewing.completion_rate is not None:
             rows.append(
-                (
-                    "completion rate",
-                    _pct(self.completed, self.played),
-                    _share(viewing.completion_rate),
-                )
-            )
+                ("completion rate",
+                 _vs(_pct(self.completed, self.played), _share(viewing.completion_rate)))
+            )  # fmt: skip
         rows += [
-            ("left from a pause", _pct(self.left_paused, self.played - self.completed),
-             _share(viewing.pause_abandon_rate)),
-            ("rebuffered", _pct(self.rebuffered, self.played), _share(viewing.buffering_rate)),
-            ("rebuffers per hour", _rate(self.rebuffers, hours), "-"),
+            ("left from a pause", _vs(_pct(self.left_paused, self.played - self.completed),
+                                      _share(viewing.pause_abandon_rate))),
+            ("rebuffered", _vs(_pct(self.rebuffered, self.played),
+                               _share(viewing.buffering_rate))),
+            ("rebuffers per hour", _rate(self.rebuffers, hours)),
             # The pause a viewer leaves from is their exit, counted above, not a random pause.
-            ("pauses per hour", _rate(self.pauses - self.left_paused, hours),
-             f"{viewing.pauses_per_hour:g}"),
-            ("errors per hour", _rate(self.errors, hours), f"{viewing.errors_per_hour:g}"),
-            ("bitrate changes/h", _rate(self.bitrate_changes, hours),
-             f"{profile.qoe.bitrate_changes_per_hour:g}"),
-            ("state changes/h", _rate(self.state_changes, hours),
-             f"{profile.states.changes_per_hour:g}"),
+            ("pauses per hour", _vs(_rate(self.pauses - self.left_paused, hours),
+                                    f"{viewing.pauses_per_hour:g}")),
+            ("errors per hour", _vs(_rate(self.errors, hours), f"{viewing.errors_per_hour:g}")),
+            ("bitrate changes/h", _vs(_rate(self.bitrate_changes, hours),
+                                      f"{profile.qoe.bitrate_changes_per_hour:g}")),
+            ("state changes/h", _vs(_rate(self.state_changes, hours),
+                                    f"{profile.states.changes_per_hour:g}")),
         ]  # fmt: skip
         if not profile.content.live:
-            rows.append(("seeks per hour", _rate(self.seeks, hours), f"{viewing.seeks_per_hour:g}"))
-        if ads.preroll_rate:
-            rows.append(("had a pre-roll", _pct(self.prerolls, started), _share(ads.preroll_rate)))
             rows.append(
-                ("left in pre-roll", _pct(self.left_in_preroll, self.prerolls), "by length")
+                ("seeks per hour", _vs(_rate(self.seeks, hours), f"{viewing.seeks_per_hour:g}"))
             )
+        if ads.preroll_rate:
+            rows.append(
+                ("had a pre-roll", _vs(_pct(self.prerolls, started), _share(ads.preroll_rate)))
+            )
+            rows.append(("left in pre-roll", _pct(self.left_in_preroll, self.prerolls)))
         if self.ads:
-            rows.append(("ads per viewing", f"{self.ads / max(1, started):.2f}", "-"))
-            rows.append(("ads skipped", _pct(self.ads_skipped, self.ads), "-"))
+            rows.append(("ads per viewing", f"{self.ads / max(1, started):.2f}"))
+            rows.append(("ads skipped", _pct(self.ads_skipped, self.ads)))
         if self.resumes:
-            rows.append(("resumed sessions", _n(self.resumes), "-"))
-        lines = [
-            f"  behaviour      {profile.name}: {_n(self.sessions)} viewings, "
-            f"{hours:,.1f} h watched",
-            f"    {'':<20} {'observed':>8}  profile",
-        ]
-        lines.extend(f"    {name:<20} {seen:>8}  {want}" for name, seen, want in rows)
-        return lines
+            rows.append(("resumed sessions", _n(self.resumes)))
+        return rows
+
+
+_BEHAVIOUR_ROWS = (
+    "viewings", "hours watched", "start failures", "completion rate", "left from a pause",
+    "rebuffered", "rebuffers per hour", "pauses per hour", "seeks per hour", "errors per hour",
+    "bitrate changes/h", "state changes/h", "had a pre-roll", "left in pre-roll",
+    "ads per viewing", "ads skipped", "resumed sessions",
+)  # fmt: skip
+
+
+def behaviour_table(stats: RunStats) -> list[str]:
+    """One column per profile, one row per figure: observed (the profile's setting)."""
+    names = sorted(stats.behaviour)
+    columns = [dict(stats.behaviour[name].rows(stats.profiles[name])) for name in names]
+    order = [row for row in _BEHAVIOUR_ROWS if any(row in column for column in columns)]
+    table = [["behaviour", *names]]
+    table += [[row, *(column.get(row, "") for column in columns)] for row in order]
+    return _table(table, note="observed (the profile's setting)")
+
+
+def _table(rows: list[list[str]], *, note: str = "") -> list[str]:
+    """Rows of cells as aligned text: the first column left, the others right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for number, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  " + "  ".join(cells).rstrip())
+        if number == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    if note:
+        lines.append(f"  ({note})")
+    return lines
+
+
+def _vs(seen: str, want: str) -> str:
+    return f"{seen} ({want})"
 
 
 def _pct(part: int, whole: int) -> str:
@@ -196,36 +243,122 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
-def format_summary(stats: RunStats, *, title: str, conformance: Counter[str] | None = None) -> str:
-    """The end-of-run report, as a small plain-text table."""
-    lines = [title]
+@dataclass
+class Lateness:
+    """How late requests went out, in wall milliseconds, as a histogram (constant memory)."""
+
+    pings: Counter[int] = field(default_factory=Counter)
+    all: Counter[int] = field(default_factory=Counter)
+
+    def add(self, late_ms: float, *, ping: bool) -> None:
+        bucket = min(_BUCKETS, max(0, int(late_ms)))
+        self.all[bucket] += 1
+        if ping:
+            self.pings[bucket] += 1
+
+    @staticmethod
+    def percentile(histogram: Counter[int], share: float) -> int | None:
+        """The smallest lateness (ms) that `share` of the requests did not exceed."""
+        total = sum(histogram.values())
+        if not total:
+            return None
+        wanted = share * total
+        seen = 0
+        for bucket in sorted(histogram):
+            seen += histogram[bucket]
+            if seen >= wanted:
+                return bucket
+        return max(histogram)
+
+    def summary(self) -> dict[str, int | None]:
+        return {
+            "ping_p50_ms": self.percentile(self.pings, 0.5),
+            "ping_p99_ms": self.percentile(self.pings, 0.99),
+            "p50_ms": self.percentile(self.all, 0.5),
+            "p99_ms": self.percentile(self.all, 0.99),
+            "max_ms": max(self.all) if self.all else None,
+        }
+
+
+_LATENESS_ROWS = (
+    ("ping_p50_ms", "ping lateness p50"),
+    ("ping_p99_ms", "ping lateness p99"),
+    ("p99_ms", "lateness p99 (all)"),
+    ("max_ms", "lateness max"),
+)
+_SPARKS = " .:-=+*#%@"  # ASCII: a summary must print on any terminal encoding
+
+
+def _sparkline(counts: Counter[int]) -> str:
+    """Sessions started per hour, as a line of bars from the first hour to the last."""
+    first, last = min(counts), max(counts)
+    peak = max(counts.values())
+    return "".join(
+        _SPARKS[min(8, (8 * counts[hour] + peak - 1) // peak)] for hour in range(first, last + 1)
+    )
+
+
+def format_summary(
+    stats: RunStats,
+    *,
+    title: str,
+    conformance: Counter[str] | None = None,
+    lateness: Lateness | None = None,
+) -> str:
+    """The end-of-run report: a title, then tables."""
+    lines = [title, ""]
+    rows: list[list[str]] = [["run", ""]]
     if stats.first_ts is not None and stats.last_ts is not None:
         span = (stats.last_ts - stats.first_ts) // 1000
-        lines.append(
-            f"  virtual time   {format_instant(stats.first_ts)} .. {format_instant(stats.last_ts)}"
-            f"  ({span // 3600}h{span % 3600 // 60:02d}m{span % 60:02d}s)"
-        )
-    outcomes = ", ".join(f"{name} {_n(count)}" for name, count in sorted(stats.outcomes.items()))
-    lines.append(f"  sessions       {_n(stats.sessions)}" + (f"  ({outcomes})" if outcomes else ""))
-    lines.append(f"  requests       {_n(stats.requests)} sent, {_n(stats.accepted)} accepted")
-    width = max((len(name) for name in stats.sent), default=0)
-    for name, count in sorted(stats.sent.items(), key=lambda item: (-item[1], item[0])):
-        lines.append(f"    {name:<{width}}  {_n(count):>10}")
-    statuses = ", ".join(f"{code}: {_n(count)}" for code, count in sorted(stats.statuses.items()))
-    lines.append(f"  statuses       {statuses or 'none'}")
+        rows.append(["simulated from", format_instant(stats.first_ts)])
+        rows.append(["simulated to", format_instant(stats.last_ts)])
+        rows.append(["simulated span", f"{span // 3600}h{span % 3600 // 60:02d}m{span % 60:02d}s"])
+    rows.append(["viewings", _n(stats.sessions)])
+    for name, count in sorted(stats.outcomes.items()):
+        rows.append([f"  {name}", _n(count)])
+    if stats.follow_ups:
+        rows.append(["  next episode (binge)", _n(stats.follow_ups)])
+    if stats.people:
+        rows.append(["people", _n(len(stats.people))])
+        rows.append(["returning viewings", _pct(stats.returning, stats.sessions)])
+    rows.append(["requests sent", _n(stats.requests)])
+    rows.append(["requests accepted", _n(stats.accepted)])
+    for code, count in sorted(stats.statuses.items()):
+        rows.append([f"  {code}", _n(count)])
     if stats.dropped:
-        lines.append(f"  dropped        {_n(stats.dropped)} events of sessions that were not open")
+        rows.append(["events dropped", _n(stats.dropped)])
+    if conformance is not None:
+        rows.append(["conformance problems", _n(sum(conformance.values()))])
+        for rule, count in sorted(conformance.items()):
+            rows.append([f"  {rule}", _n(count)])
+    if lateness is not None:
+        figures = lateness.summary()
+        for key, label in _LATENESS_ROWS:
+            value = figures[key]
+            rows.append([label, "-" if value is None else f"{value} ms"])
+    lines += _table(rows)
+    if len(stats.starts_by_hour) > 1:
+        first = format_instant(min(stats.starts_by_hour) * 3_600_000)[:13]
+        lines += [
+            "",
+            f"  starts per hour from {first}:00Z",
+            f"  {_sparkline(stats.starts_by_hour)}",
+        ]
+    lines.append("")
+    width = max((len(name) for name in stats.sent), default=0)
+    events = [["requests by event", "sent"]]
+    events += [
+        [name.ljust(width), _n(count)]
+        for name, count in sorted(stats.sent.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    lines += _table(events)
     if stats.failed or stats.dropped:
-        lines.append(f"  errors         {_n(stats.failed)} requests not accepted")
+        lines += ["", f"  errors: {_n(stats.failed)} requests not accepted"]
         lines.extend(f"    {example}" for example in stats.problems)
     else:
-        lines.append("  errors         none")
-    for name, behaviour in sorted(stats.behaviour.items()):
-        lines.extend(behaviour.lines(stats.profiles[name]))
-    if conformance is not None:
-        if conformance:
-            rules = ", ".join(f"{rule}: {_n(count)}" for rule, count in sorted(conformance.items()))
-            lines.append(f"  conformance    {_n(sum(conformance.values()))} problems ({rules})")
-        else:
-            lines.append("  conformance    no problems")
+        lines += ["", "  errors: none"]
+    if stats.behaviour:
+        lines += ["", *behaviour_table(stats)]
+    if conformance is not None and not conformance:
+        lines += ["", "  conformance: no problems"]
     return "\n".join(lines)

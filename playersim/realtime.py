@@ -1,0 +1,207 @@
+"""Real time: the same players and engine, paced to the wall clock on asyncio.
+
+`RealtimeEngine` serves exactly the wake-ups the virtual engine serves, in the same order, with
+the same simulated instants: it only waits, before each, for the wall clock to reach it (a
+`Pacer`, at `speed` simulated seconds per wall second). So a seed gives the same traffic in real
+time as in virtual time, and the timestamps on the wire are the instants events were due, not the
+instants a busy machine got round to them. How late each request went out is measured
+(`lateness`, in wall milliseconds, p50/p99 for pings and for all requests).
+
+With an asyncio transport (HTTP), each session's requests go out from a task of their own, one in
+flight per session, so a slow answer holds back that session only; the scheduler never waits on
+the network. With a synchronous transport (the in-memory collector) requests go out inline,
+which is cheapest and keeps the collector's view identical to a virtual run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import inspect
+from typing import Final
+
+from playersim.clock import ManualClock, Pacer
+from playersim.delivery import Outbox
+from playersim.engine import MAX_CONSECUTIVE_UNANSWERED, Engine, FollowUp
+from playersim.errors import EndpointUnreachableError, TransportError
+from playersim.player import Player
+from playersim.summary import Lateness
+from playersim.transport import AsyncTransport, Request, Response, Transport
+
+__all__ = ["RealtimeEngine"]
+
+# A scheduler that is behind still lets other coroutines (progress, deliveries) run this often.
+_YIELD_EVERY_S: Final = 0.05
+
+
+class _Timed:
+    """Measures each request's lateness as it is handed to a synchronous transport."""
+
+    def __init__(self, inner: Transport, pacer: Pacer, lateness: Lateness) -> None:
+        self.inner = inner
+        self.pacer = pacer
+        self.lateness = lateness
+
+    def send(self, request: Request) -> Response:
+        body = request.body
+        self.lateness.add(
+            self.pacer.late_ms(body["playerTime"]["ts"]), ping=body["eventType"] == "ping"
+        )
+        return self.inner.send(request)
+
+
+class RealtimeEngine(Engine):
+    """An `Engine` whose `run_async()` paces wake-ups to the wall clock.
+
+    The clock it is given is the simulation's (a `VirtualClock`): it is moved to each wake-up
+    as that wake-up is served, so an in-memory collector on the same clock sees what it would
+    in a virtual run.
+    """
+
+    def __init__(
+        self,
+        clock: ManualClock,
+        transport: Transport | AsyncTransport,
+        *,
+        speed: float = 1.0,
+        pacer: Pacer | None = None,
+        concurrency: int | None = None,
+        follow_up: FollowUp | None = None,
+    ) -> None:
+        self.pacer = pacer or Pacer(clock.now(), speed)
+        self.lateness = Lateness()
+        self._async_transport: AsyncTransport | None = None
+        if inspect.iscoroutinefunction(getattr(transport, "send", None)):
+            self._async_transport = transport  # type: ignore[assignment]
+            sync: Transport = _NoSyncSend()
+        else:
+            sync = _Timed(transport, self.pacer, self.lateness)  # type: ignore[arg-type]
+        super().__init__(clock, sync, concurrency=concurrency, follow_up=follow_up)
+        self._wakes: dict[Player, int] = {}  # the one wake-up each player is scheduled for
+        self._draining: dict[Player, asyncio.Task[None]] = {}
+        self._failure: EndpointUnreachableError | None = None
+        self._changed: asyncio.Event | None = None
+
+    async def run_async(self, until: int | None = None) -> None:
+        """Serve wake-ups in wall-clock time until every player is done (or until `until`)."""
+        clock = self._manual_clock()
+        self._changed = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        yielded = loop.time()
+        try:
+            while True:
+                if self._failure is not None:
+                    raise self._failure
+                wake = self.next_wakeup
+                if wake is None or (until is not None and wake > until):
+                    if self._draining and (until is None or wake is None):
+                        await self._wait_for_change(None)
+                        continue
+                    break
+                if self.pacer.late_ms(wake) < 0:
+                    await self._wait_for_change(wake)
+                    continue  # woken: the schedule may have changed; look again
+                if loop.time() - yielded > _YIELD_EVERY_S:
+                    await asyncio.sleep(0)  # behind: still let the others have a turn
+                    yielded = loop.time()
+                clock.advance_to(max(wake, clock.now()))
+                self._serve_until(wake)
+        finally:
+            for task in list(self._draining.values()):
+                task.cancel()
+            if self._draining:
+                await asyncio.gather(*self._draining.values(), return_exceptions=True)
+        if until is not None and until > clock.now():
+            clock.advance_to(until)
+
+    async def _wait_for_change(self, wake: int | None) -> None:
+        assert self._changed is not None
+        self._changed.clear()
+        waiter = asyncio.ensure_future(self._changed.wait())
+        try:
+            timeout = None if wake is None else max(0.0, -self.pacer.late_ms(wake) / 1000)
+            await asyncio.wait([waiter], timeout=timeout)
+        finally:
+            waiter.cancel()
+
+    # --- asyncio transports: one delivery task per busy session ---------------------------------
+
+    def _schedule(self, player: Player, outbox: Outbox) -> None:
+        if self._async_transport is None:
+            super()._schedule(player, outbox)
+            return
+        wake = player.next_wakeup
+        if wake is None:
+            self._wakes.pop(player, None)
+            if player not in self._draining:
+                self._retire(player, outbox)
+            return  # else retired when its last request is answered
+        if self._wakes.get(player) != wake:
+            self._wakes[player] = wake
+            heapq.heappush(self._heap, (wake, next(self._order), player, outbox))
+
+    def _serve_until(self, now: int) -> None:
+        if self._async_transport is None:
+            super()._serve_until(now)
+            return
+        self._admit(now)
+        while self._heap and self._heap[0][0] <= now:
+            wake, _, player, outbox = heapq.heappop(self._heap)
+            if self._wakes.get(player) != wake:
+                continue  # superseded by a later reschedule
+            del self._wakes[player]
+            bodies = player.due(now)
+            self.stats.generated += len(bodies)
+            outbox.push(bodies)
+            if player not in self._draining and len(outbox):
+                task = asyncio.ensure_future(self._drain(player, outbox))
+                self._draining[player] = task
+            self._schedule(player, outbox)
+
+    @property
+    def active(self) -> int:
+        if self._async_transport is None:
+            return super().active
+        # Scheduled players, and finished ones whose last requests are still on their way.
+        return len(self._wakes) + sum(1 for p in self._draining if p not in self._wakes)
+
+    async def _drain(self, player: Player, outbox: Outbox) -> None:
+        transport = self._async_transport
+        assert transport is not None
+        try:
+            while (request := outbox.next_request()) is not None:
+                body = request.body
+                self.lateness.add(
+                    self.pacer.late_ms(body["playerTime"]["ts"]), ping=body["eventType"] == "ping"
+                )
+                try:
+                    response = await transport.send(request)
+                except TransportError as exc:
+                    self._unanswered += 1
+                    outbox.settle(request, None)
+                    self.stats.record(request, None, exc.reason)
+                    player.on_response(request.event_type, None)
+                    if self._unanswered >= MAX_CONSECUTIVE_UNANSWERED and self._failure is None:
+                        self._failure = EndpointUnreachableError(
+                            f"gave up after {self._unanswered} requests in a row got no answer "
+                            f"(last: {exc})"
+                        )
+                    continue
+                self._unanswered = 0
+                outbox.settle(request, response)
+                self.stats.record(request, response)
+                player.on_response(request.event_type, response.status, sid=response.sid)
+        finally:
+            del self._draining[player]
+            # An answer may have changed what the player does next (a 404 re-opens a session,
+            # a refused sessionStart ends the viewing): schedule it afresh.
+            self._schedule(player, outbox)
+            if self._changed is not None:
+                self._changed.set()
+
+
+class _NoSyncSend:
+    """Stands in for the sync transport of an engine that only sends asynchronously."""
+
+    def send(self, request: Request) -> Response:  # pragma: no cover - never called
+        raise AssertionError("an asyncio transport is sent to from delivery tasks only")

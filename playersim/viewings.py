@@ -1,0 +1,221 @@
+"""Viewings: who watches what, and when. A run's workload turned into players.
+
+A `Workload` says which profiles a run plays and in what proportions, how many sessions arrive
+and along which curve (`playersim.arrivals`), and how many may be in progress at once. It hands
+the engine its players lazily, in order of arrival, each with its own seed key (so a session is
+the same whatever else the run holds), and tells it which viewer goes on to the next episode
+when one ends (binge watching). Every choice comes from seeded RNGs: same seed, same viewings.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from playersim.arrivals import Process, Ramp, Shape, closed_loop, poisson, spread, uniform
+from playersim.behaviour import ViewerBehaviour
+from playersim.metadata import MetadataPool
+from playersim.player import Player
+from playersim.profiles import Profile
+
+__all__ = ["DEFAULT_RATE", "Binge", "Workload"]
+
+# Sessions per second when neither a rate nor a window fixes one: a session every 5 s.
+DEFAULT_RATE = 0.2
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a run plays, as the command line's flags describe it.
+
+    - `sessions` alone: that many sessions, arriving at `rate` (default one per 5 s);
+    - `duration` with `sessions`: exactly that many, spread along the curve over the window;
+    - `rate` (with or without `duration`): arrivals at that average rate, stopping at the end
+      of the window or after `sessions`;
+    - `concurrency` alone: a closed workload of that many viewers, each replaced as they finish.
+
+    The curve is each profile's `[arrivals]` shape unless `shape` overrides them all.
+    """
+
+    profiles: Sequence[Profile]
+    start: int
+    weights: Sequence[float] | None = None
+    sessions: int | None = None
+    duration_ms: int | None = None
+    rate: float | None = None
+    process: Process = "poisson"
+    ramp_up_ms: int = 0
+    ramp_down_ms: int = 0
+    concurrency: int | None = None
+    shape: Shape | None = None
+    _shares: tuple[float, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.profiles:
+            raise ValueError("a workload needs at least one profile")
+        weights = list(self.weights) if self.weights is not None else [1.0] * len(self.profiles)
+        if len(weights) != len(self.profiles):
+            raise ValueError("one weight per profile")
+        if any(w < 0 for w in weights) or not any(w > 0 for w in weights):
+            raise ValueError("profile weights must be >= 0 with at least one above 0")
+        names = [profile.name for profile in self.profiles]
+        if len(set(names)) != len(names):
+            twice = next(name for name in names if names.count(name) > 1)
+            raise ValueError(f"profile {twice!r} is given twice: give it once, with a weight")
+        total = sum(weights)
+        object.__setattr__(self, "_shares", tuple(w / total for w in weights))
+        if self.ramp_down_ms and self.duration_ms is None:
+            raise ValueError("a ramp down needs a duration to end at")
+        if self.duration_ms is not None and self.ramp_up_ms + self.ramp_down_ms > self.duration_ms:
+            raise ValueError("the ramps are longer than the duration")
+
+    @property
+    def end(self) -> int | None:
+        """The instant arrivals stop, when the workload has a window."""
+        return None if self.duration_ms is None else self.start + self.duration_ms
+
+    @property
+    def closed(self) -> bool:
+        return self.concurrency is not None and self.rate is None
+
+    @property
+    def count(self) -> int | None:
+        """The number of arrivals, when it is fixed."""
+        if self.sessions is not None:
+            return self.sessions
+        if self.duration_ms is None:
+            return 100  # the default run
+        return None
+
+    def _ramp(self) -> Ramp | None:
+        if not (self.ramp_up_ms or self.ramp_down_ms):
+            return None
+        return Ramp(self.start, self.ramp_up_ms, self.ramp_down_ms, self.end)
+
+    def _shape(self, profile: Profile) -> Shape:
+        if self.shape is not None:
+            return self.shape
+        return profile.arrivals.shape()
+
+    def instants(self, seed: int | str) -> Iterator[tuple[int, int]]:
+        """`(instant, profile index)` of every arrival, in order."""
+        if self.closed:
+            assert self.concurrency is not None
+            chooser = random.Random(f"{seed}:arrivals:profiles")
+            shares = list(itertools.accumulate(self._shares))
+            stream = closed_loop(start=self.start, users=self.concurrency, ramp_ms=self.ramp_up_ms)
+            picks = ((at, _pick(chooser, shares)) for at in stream)
+            return itertools.islice(picks, self.count)
+        streams = [
+            _tagged(self._stream(seed, which, share), which)
+            for which, share in enumerate(self._shares)
+            if share > 0
+        ]
+        merged = heapq.merge(*streams)
+        if self.rate is not None and self.sessions is not None:
+            return itertools.islice(merged, self.sessions)
+        return merged
+
+    def _stream(self, seed: int | str, which: int, share: float) -> Iterator[int]:
+        profile = self.profiles[which]
+        rng = random.Random(f"{seed}:arrivals:{which}:{profile.name}")
+        shape, ramp = self._shape(profile), self._ramp()
+        count = self.count
+        if self.rate is None and count is not None and self.end is not None:
+            return spread(
+                rng,
+                count=_split(count, self._shares)[which],
+                start=self.start,
+                end=self.end,
+                process=self.process,
+                shape=shape,
+                ramp=ramp,
+            )
+        rate = (self.rate if self.rate is not None else DEFAULT_RATE) * share
+        if self.rate is None and count is not None:
+            # A count with no window: arrivals at the default rate until each profile's share
+            # of the count has come.
+            limit = _split(count, self._shares)[which]
+            return itertools.islice(self._open(rng, rate, shape, ramp), limit)
+        return self._open(rng, rate, shape, ramp)
+
+    def _open(
+        self, rng: random.Random, rate: float, shape: Shape, ramp: Ramp | None
+    ) -> Iterator[int]:
+        if self.process == "uniform":
+            return uniform(rate=rate, start=self.start, end=self.end, shape=shape, ramp=ramp)
+        return poisson(rng, rate=rate, start=self.start, end=self.end, shape=shape, ramp=ramp)
+
+    def players(self, seed: int | str) -> Iterator[Player]:
+        """The run's players, built one at a time as the engine takes them."""
+        pools = [MetadataPool.build(profile, seed) for profile in self.profiles]
+        for index, (at, which) in enumerate(self.instants(seed)):
+            yield Player(
+                self.profiles[which], seed=seed, index=index, start_at=at, metadata=pools[which]
+            )
+
+    def follow_up(self, seed: int | str) -> Binge:
+        """What the engine asks when a viewing ends: does the viewer watch the next episode?"""
+        return Binge(seed, {p.name: MetadataPool.build(p, seed) for p in self.profiles})
+
+
+class Binge:
+    """Autoplay: a finished episode rolls on into the next one, for a share of viewers."""
+
+    def __init__(self, seed: int | str, pools: dict[str, MetadataPool]) -> None:
+        self.seed = seed
+        self.pools = pools
+
+    def __call__(self, player: Player, ended_at: int) -> Player | None:
+        profile = player.profile
+        pool = self.pools.get(profile.name)
+        if (
+            pool is None
+            or player.outcome != "completed"
+            or not isinstance(player.behaviour, ViewerBehaviour)
+            or profile.audience.binge_rate == 0
+        ):
+            return None
+        after = pool.next_title(player.title)
+        if after is None:
+            return None
+        # Its own RNG, keyed by the viewing: the decision does not depend on how the
+        # finished session used its own draws.
+        rng = random.Random(f"{self.seed}:{player.index}:next")
+        if rng.random() >= profile.audience.binge_rate:
+            return None
+        countdown = max(0.0, profile.audience.next_episode_seconds.sample(rng))
+        return Player(
+            profile,
+            seed=self.seed,
+            index=f"{player.index}.next",
+            start_at=ended_at + round(countdown * 1000),
+            metadata=pool,
+            title=after,
+            visitor=player.visitor,
+        )
+
+
+def _tagged(instants: Iterator[int], which: int) -> Iterator[tuple[int, int]]:
+    for at in instants:
+        yield at, which
+
+
+def _pick(rng: random.Random, cumulative: list[float]) -> int:
+    """An index drawn with the weights whose running totals are `cumulative`."""
+    drawn = bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
+    return min(drawn, len(cumulative) - 1)
+
+
+def _split(count: int, shares: Sequence[float]) -> list[int]:
+    """`count` split by `shares` with the largest remainders rounded up: exact, and stable."""
+    exact = [count * share for share in shares]
+    counts = [int(x) for x in exact]
+    order = sorted(range(len(shares)), key=lambda i: (counts[i] - exact[i], i))
+    for i in order[: count - sum(counts)]:
+        counts[i] += 1
+    return counts
