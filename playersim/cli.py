@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import math
 import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from typing import NoReturn, TextIO
 
@@ -33,13 +34,19 @@ from playersim.errors import (
     ProfileError,
     ScriptError,
 )
-from playersim.http_transport import DEFAULT_TIMEOUT, HttpTransport, check_base_url
+from playersim.http_transport import (
+    DEFAULT_TIMEOUT,
+    AsyncHttpTransport,
+    HttpTransport,
+    check_base_url,
+)
 from playersim.profiles import Profile, bundled_profiles, load_profile
 from playersim.realtime import RealtimeEngine
 from playersim.recording import Recorder, RecordingTransport
+from playersim.replay import RecordingError, ReplayLine, read_replay, replay
 from playersim.script import Script, ScriptedBehaviour, load_script
 from playersim.spec import STALL_TIMEOUT_MS
-from playersim.summary import RunStats, format_summary
+from playersim.summary import Lateness, RunStats, format_summary
 from playersim.transport import MemoryTransport, Transport
 from playersim.viewings import Workload
 
@@ -308,6 +315,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="show live progress on stderr (default: only when stderr is a terminal)",
     )
 
+    again = commands.add_parser(
+        "replay",
+        help="send a recording to an endpoint again",
+        description="Send the requests of a recording (from `playersim run --record`) to an "
+        "endpoint, with new session ids, with the recording's own pacing (or --speed, --fast). "
+        "Without --to, check it against the built-in collector, as fast as possible.",
+    )
+    again.add_argument("file", metavar="FILE", help="an NDJSON recording")
+    again.add_argument(
+        "--to",
+        type=_url,
+        metavar="URL",
+        help="the MCA endpoint to send to (default: the built-in in-memory collector)",
+    )
+    pacing = again.add_mutually_exclusive_group()
+    pacing.add_argument(
+        "--speed",
+        type=_speed,
+        metavar="X",
+        help="X times the recording's pace (default 1 with --to: as recorded)",
+    )
+    pacing.add_argument("--fast", action="store_true", help="as fast as the endpoint answers")
+    again.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"HTTP timeout per request with --to (default {DEFAULT_TIMEOUT:g})",
+    )
+
     commands.add_parser(
         "profiles", help="list the bundled profiles", description="List the bundled profiles."
     )
@@ -320,6 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "profiles":
             return _list_profiles()
+        if args.command == "replay":
+            return _replay(args)
         return _run(args)
     except KeyboardInterrupt:
         print("playersim: interrupted", file=sys.stderr)
@@ -460,6 +499,8 @@ def _engine(
 
 
 def _drive(engine: Engine, progress: Progress | None) -> None:
+    if progress is not None:
+        progress.draw()  # at once: a long run shows it is alive before the first tick
     if isinstance(engine, RealtimeEngine):
         asyncio.run(_paced(engine, progress))
     else:
@@ -600,6 +641,56 @@ def _transport(
     return transport, collector, where
 
 
+def _replay(args: argparse.Namespace) -> int:
+    prog = "playersim replay"
+    lines = read_replay(args.file)
+    try:
+        first = next(lines, None)
+    except RecordingError as exc:
+        return _fail(prog, str(exc))
+    if first is None:
+        return _fail(prog, f"{args.file}: the recording holds no requests")
+    speed = None if args.fast or (args.to is None and args.speed is None) else (args.speed or 1.0)
+    clock = VirtualClock(start=first.ts)
+    collector: Collector | None = None
+    began = time.perf_counter()
+    try:
+        if args.to:
+            where = f"to {args.to}"
+            stats, lateness = asyncio.run(
+                _replay_http(args, itertools.chain([first], lines), speed)
+            )
+        else:
+            where = "in memory (built-in collector)"
+            collector = Collector(clock, keep_events=False)
+            stats, lateness = asyncio.run(
+                replay(itertools.chain([first], lines), MemoryTransport(collector), speed=speed,
+                       clock=clock)
+            )  # fmt: skip
+    except RecordingError as exc:
+        return _fail(prog, str(exc))
+    except EndpointUnreachableError as exc:
+        return _fail(prog, str(exc), status=1)
+    elapsed = time.perf_counter() - began
+    conformance: Counter[str] | None = None
+    if collector is not None:
+        clock.advance(STALL_TIMEOUT_MS / 1000)
+        collector.expire()
+        conformance = Counter(problem.rule.value for _, problem in collector.problems())
+    pace = "as fast as possible" if speed is None else f"at x{speed:g} the recorded pace"
+    title = f"playersim replay: {args.file}, {where}, {pace}, {elapsed:.2f} s"
+    print(format_summary(stats, title=title, conformance=conformance, lateness=lateness))
+    problems = sum(conformance.values()) if conformance else 0
+    return _status(prog, stats, None, problems)
+
+
+async def _replay_http(
+    args: argparse.Namespace, lines: Iterator[ReplayLine], speed: float | None
+) -> tuple[RunStats, Lateness | None]:
+    async with AsyncHttpTransport(args.to, timeout=args.timeout) as transport:
+        return await replay(lines, transport, speed=speed)
+
+
 class Progress:
     """One line on a terminal, redrawn as the run goes: where it is, and how fast."""
 
@@ -639,6 +730,6 @@ class Progress:
         self.stream.flush()
 
 
-def _fail(prog: str, message: str) -> int:
+def _fail(prog: str, message: str, *, status: int = 2) -> int:
     print(f"{prog}: error: {message}", file=sys.stderr)
-    return 2
+    return status

@@ -144,6 +144,10 @@ class Pacer:
         self.speed = speed
         self._origin_ns = time.monotonic_ns()
 
+    def reset(self) -> None:
+        """Make the present wall instant simulated instant `start` (when a run begins)."""
+        self._origin_ns = time.monotonic_ns()
+
     def now(self) -> int:
         """The simulated instant the wall clock has reached."""
         elapsed_ms = (time.monotonic_ns() - self._origin_ns) / 1_000_000

@@ -81,10 +81,15 @@ class RealtimeEngine(Engine):
         self._draining: dict[Player, asyncio.Task[None]] = {}
         self._failure: EndpointUnreachableError | None = None
         self._changed: asyncio.Event | None = None
+        self._started = False
 
     async def run_async(self, until: int | None = None) -> None:
         """Serve wake-ups in wall-clock time until every player is done (or until `until`)."""
         clock = self._manual_clock()
+        if not self._started:
+            # Wall time starts with the run, not with the engine's construction.
+            self._started = True
+            self.pacer.reset()
         self._changed = asyncio.Event()
         loop = asyncio.get_running_loop()
         yielded = loop.time()
@@ -112,6 +117,7 @@ class RealtimeEngine(Engine):
             if self._draining:
                 await asyncio.gather(*self._draining.values(), return_exceptions=True)
         if until is not None and until > clock.now():
+            await self.pacer.wait_until(until)  # real time passes, whether or not work does
             clock.advance_to(until)
 
     async def _wait_for_change(self, wake: int | None) -> None:

@@ -57,10 +57,15 @@ def _handler(collector: Collector, lock: threading.Lock) -> type[BaseHTTPRequest
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # The stdlib default backlog of 5 resets connections when many sessions connect at once.
+    request_queue_size = 256
+
+
 @contextmanager
 def serve(collector: Collector) -> Iterator[str]:
     """Serve `collector` on 127.0.0.1 on a free port; yield the base URL; stop on exit."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(collector, threading.Lock()))
+    server = _Server(("127.0.0.1", 0), _handler(collector, threading.Lock()))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="mca-test-server", daemon=True)
     thread.start()

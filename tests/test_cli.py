@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,114 @@ def test_a_closed_pipe_is_not_an_error() -> None:
     )
     assert result.stdout.count("\n") == 1
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--duration", "soon"], "argument --duration: 'soon' is not a duration"),
+        (["--duration", "400d"], "must be above 0 and at most 366 days"),
+        (["--rate", "0"], "argument --rate: '0' must be a rate above 0"),
+        (["--rate", "5/week"], "the unit after / must be s, min, h or d"),
+        (["--ramp", "x"], "argument --ramp: 'x' is not a duration"),
+        (["--ramp", "1m:1m"], "--ramp: a ramp down needs a duration to end at"),
+        (["--ramp", "2h", "--duration", "1h"], "the ramps are longer than the duration"),
+        (["--hourly", "1,2,3"], "argument --hourly: needs 24 numbers"),
+        (["--weekly", "0,0,0,0,0,0,0"], "at least one above 0"),
+        (["--timezone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+        (["--speed", "0"], "argument --speed: '0' must be above 0"),
+        (["--concurrency", "-3"], "argument --concurrency: '-3' must be at least 1"),
+        (["--profile", "ugc-clip:-1"], "the weight must be a number >= 0"),
+        (["--profile", "ugc-clip:0"], "every weight is 0"),
+        (["--profile", "ugc-clip", "--profile", "ugc-clip:2"], "'ugc-clip' is given twice"),
+        (["--flat", "--hourly", ",".join(["1"] * 24)], "--flat and --hourly/--weekly"),
+        (["--arrivals", "bursty"], "invalid choice: 'bursty'"),
+        (["--script", "examples/section6.toml", "--duration", "1h"], "--duration does not apply"),
+    ],
+)
+def test_bad_arrival_flags_exit_2_naming_the_flag(
+    args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        status = main(["run", *args])
+    except SystemExit as exit_:  # argparse's own refusals
+        status = exit_.code  # type: ignore[assignment]
+    err = capsys.readouterr().err
+    assert status == 2
+    assert fragment in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_a_day_of_sessions_starts_along_the_daily_curve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--duration 1d --sessions N`: N arrivals in the day, most in the evening hours."""
+    path = tmp_path / "day.ndjson"
+    args = ["run", "--profile", "ugc-clip", "--sessions", "1500", "--duration", "24h",
+            "--start", "2026-01-05T05:00:00Z", "--record", str(path)]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    starts = [
+        line["body"]["playerTime"]["ts"]
+        for line in read_recording(path)
+        if line["body"]["eventType"] == "sessionStart"
+    ]
+    day_start = 1_767_589_200_000  # 2026-01-05T05:00:00Z: midnight in New York
+    assert len(starts) >= 1500
+    assert all(day_start <= ts for ts in starts)
+    in_day = [ts for ts in starts if ts < day_start + 86_400_000]
+    assert len(in_day) >= 1500
+    by_hour = [0] * 24
+    for ts in in_day:
+        by_hour[(ts - day_start) // 3_600_000] += 1
+    # ugc-clip's New York curve: 04:00 is its quietest hour, 20:00-21:00 its busiest.
+    assert by_hour[20] + by_hour[21] > 4 * (by_hour[3] + by_hour[4])
+    assert "starts per hour from 2026-01-05T05:00Z" in out
+
+
+def test_weighted_profiles_share_the_sessions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mix.ndjson"
+    args = ["run", "--profile", "ugc-clip:3", "--profile", "live-news:1", "--sessions", "200",
+            "--duration", "2h", "--record", str(path)]  # fmt: skip
+    assert main(args) == 0
+    capsys.readouterr()
+    kinds = Counter(
+        line["body"]["params"]["media.contentType"]
+        for line in read_recording(path)
+        if line["body"]["eventType"] == "sessionStart"
+    )
+    assert kinds["ugc"] == 150
+    assert kinds["live"] >= 50  # and the sessions it re-opened after 24 h, if any
+
+
+def test_real_time_records_what_virtual_time_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--realtime --speed changes when requests go out, never what they say."""
+    virtual, paced = tmp_path / "virtual.ndjson", tmp_path / "paced.ndjson"
+    common = ["run", "--profile", "ugc-clip", "--sessions", "8", "--rate", "1/s",
+              "--start", "2026-03-01T10:00:00Z"]  # fmt: skip
+    assert main([*common, "--record", str(virtual)]) == 0
+    assert main([*common, "--speed", "500", "--record", str(paced)]) == 0
+    out = capsys.readouterr().out
+    assert "real time x500" in out
+    assert "ping lateness p99" in out
+    assert paced.read_bytes() == virtual.read_bytes()
+
+
+def test_progress_is_drawn_on_request_and_cleared(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--profile", "ugc-clip", "--sessions", "5", "--progress"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" in err
+    assert "requests" in err
+    assert err.endswith("\r\x1b[K")
+
+
+def test_a_closed_workload_runs_its_sessions(capsys: pytest.CaptureFixture[str]) -> None:
+    """--concurrency alone: N viewers at a time, replaced as they finish, --sessions in all."""
+    assert main(["run", "--profile", "ugc-clip", "--concurrency", "4", "--sessions", "20"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^  viewings +20$", out, re.M)

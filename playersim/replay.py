@@ -1,0 +1,239 @@
+"""Replay: send a recording to an endpoint again, with its original pacing or as fast as it goes.
+
+A recording (`playersim.recording`) holds each request's path, session id and exact body. Replay
+sends the same bodies in the same order per session, to a new endpoint that hands out new
+session ids: each recorded sid is mapped to the one the endpoint answers with, and each event
+goes to its session's new events path. Sessions are independent, so each has its own queue and
+one request in flight; a slow session never holds up another.
+
+Pacing follows the bodies' own `ts`: the first request goes out at once and each later one when
+the wall clock has moved as far as its `ts` has (divided by `speed`). With `speed=None`,
+requests go out as fast as the endpoint answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playersim.clock import ManualClock, Pacer
+from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
+from playersim.summary import Lateness, RunStats
+from playersim.transport import (
+    SESSIONS_PATH,
+    AsyncTransport,
+    Request,
+    Response,
+    Transport,
+    events_path,
+    sid_from_events_path,
+)
+from playersim.wire import EventType
+
+__all__ = ["RecordingError", "ReplayLine", "read_replay", "replay"]
+
+_MAX_UNANSWERED = 20
+_SESSION_END = frozenset({EventType.SESSION_END.value, EventType.SESSION_COMPLETE.value})
+
+
+class RecordingError(PlayersimError):
+    """A recording line replay cannot use: names the file, the line and what is wrong."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        self.path, self.line, self.reason = path, line, reason
+        super().__init__(f"{path}:{line}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayLine:
+    """One recorded request: which recorded session it belongs to, and its body."""
+
+    session: str  # the recorded sid (or a stand-in for a sessionStart that got none)
+    start: bool  # a sessionStart (POST /api/v1/sessions)
+    body: dict[str, Any]
+
+    @property
+    def ts(self) -> int:
+        return int(self.body["playerTime"]["ts"])
+
+
+def read_replay(path: str | Path) -> Iterator[ReplayLine]:
+    """The requests of a recording, checked line by line (RecordingError on the first bad one)."""
+    name = str(path)
+    try:
+        stream = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise RecordingError(name, 0, f"cannot read the file: {exc.strerror or exc}") from None
+    with stream:
+        unnamed = 0
+        try:
+            for number, text in enumerate(stream, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    line = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise RecordingError(name, number, f"not JSON: {exc.msg}") from None
+                yield _checked(line, name, number, unnamed)
+                unnamed += 1
+        except UnicodeDecodeError as exc:
+            raise RecordingError(name, 0, f"not UTF-8 text: {exc.reason}") from None
+
+
+def _checked(line: object, name: str, number: int, serial: int) -> ReplayLine:
+    if not isinstance(line, dict):
+        raise RecordingError(name, number, "not a JSON object")
+    request_path, body = line.get("path"), line.get("body")
+    if not isinstance(body, dict):
+        raise RecordingError(name, number, "body: missing or not a JSON object")
+    player_time = body.get("playerTime")
+    ts = player_time.get("ts") if isinstance(player_time, dict) else None
+    if not isinstance(ts, int) or isinstance(ts, bool):
+        raise RecordingError(name, number, f"body.playerTime.ts: not an integer (got {ts!r})")
+    if request_path == SESSIONS_PATH:
+        session = line.get("session")
+        # A sessionStart that got no sid still opens a session of its own on replay.
+        key = session if isinstance(session, str) and session else f"unnamed:{serial}"
+        return ReplayLine(key, True, body)
+    if not isinstance(request_path, str) or (sid := sid_from_events_path(request_path)) is None:
+        raise RecordingError(
+            name, number, f"path: {request_path!r} is neither {SESSIONS_PATH} nor an events path"
+        )
+    return ReplayLine(sid, False, body)
+
+
+@dataclass
+class _Session:
+    queue: deque[ReplayLine] = field(default_factory=deque)
+    sid: str | None = None  # the new sid, once the endpoint has given one
+    lost: bool = False  # its sessionStart was refused on replay: its events cannot go
+    busy: bool = False
+
+
+class _Replayer:
+    def __init__(
+        self,
+        transport: Transport | AsyncTransport,
+        clock: ManualClock | None,
+        pacer: Pacer | None,
+    ) -> None:
+        self.transport = transport
+        self.is_async = inspect.iscoroutinefunction(getattr(transport, "send", None))
+        self.clock = clock
+        self.pacer = pacer
+        self.stats = RunStats()
+        self.lateness = Lateness()
+        self.sessions: dict[str, _Session] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.unanswered = 0
+        self.failure: EndpointUnreachableError | None = None
+
+    async def run(self, lines: Iterator[ReplayLine]) -> None:
+        try:
+            for line in lines:
+                if self.failure is not None:
+                    raise self.failure
+                if self.pacer is not None:
+                    await self.pacer.wait_until(line.ts)
+                if self.clock is not None and line.ts > self.clock.now():
+                    self.clock.advance_to(line.ts)  # an in-memory collector's clock follows
+                session = self.sessions.setdefault(line.session, _Session())
+                session.queue.append(line)
+                self.stats.generated += 1
+                if not session.busy:
+                    session.busy = True
+                    if self.is_async:
+                        task = asyncio.ensure_future(self._drain(session))
+                        self.tasks.add(task)
+                        task.add_done_callback(self.tasks.discard)
+                    else:
+                        await self._drain(session)
+            while self.tasks:
+                await asyncio.wait(list(self.tasks))
+            if self.failure is not None:
+                raise self.failure
+        finally:
+            for task in list(self.tasks):
+                task.cancel()
+
+    async def _drain(self, session: _Session) -> None:
+        try:
+            while session.queue:
+                line = session.queue.popleft()
+                if line.start:
+                    session.sid, session.lost = None, False
+                    request = Request(SESSIONS_PATH, line.body)
+                elif session.sid is None:
+                    self.stats.dropped += 1  # its session did not open on replay
+                    continue
+                else:
+                    request = Request(events_path(session.sid), line.body)
+                response = await self._send(request, line)
+                if line.start:
+                    accepted = response is not None and response.accepted
+                    session.sid = response.sid if accepted and response is not None else None
+                elif response is not None and response.status in (404, 410):
+                    session.sid = None  # the endpoint lost it: the rest cannot be delivered
+                if line.body.get("eventType") in _SESSION_END and not session.queue:
+                    # Over: let it go, so a long recording's replay holds only open sessions.
+                    self.sessions.pop(line.session, None)
+        finally:
+            session.busy = False
+
+    async def _send(self, request: Request, line: ReplayLine) -> Response | None:
+        if self.pacer is not None:
+            self.lateness.add(
+                self.pacer.late_ms(line.ts), ping=line.body.get("eventType") == "ping"
+            )
+        try:
+            if self.is_async:
+                response: Response = await self.transport.send(request)  # type: ignore[misc]
+            else:
+                response = self.transport.send(request)  # type: ignore[assignment]
+        except TransportError as exc:
+            self.unanswered += 1
+            self.stats.record(request, None, exc.reason)
+            if self.unanswered >= _MAX_UNANSWERED and self.failure is None:
+                self.failure = EndpointUnreachableError(
+                    f"gave up after {self.unanswered} requests in a row got no answer (last: {exc})"
+                )
+            return None
+        self.unanswered = 0
+        self.stats.record(request, response)
+        return response
+
+
+async def replay(
+    lines: Iterator[ReplayLine],
+    transport: Transport | AsyncTransport,
+    *,
+    speed: float | None = 1.0,
+    clock: ManualClock | None = None,
+) -> tuple[RunStats, Lateness | None]:
+    """Send recorded requests through `transport`; returns the accounting (and lateness).
+
+    `speed` paces the requests by their `ts` (1: as recorded; None: as fast as possible).
+    `clock`, if given, is moved to each request's `ts` before it is sent: the clock of an
+    in-memory collector, so its timeouts see the recording's own time.
+    """
+    first = next(lines, None)
+    if first is None:
+        return RunStats(), None
+    pacer = Pacer(first.ts, speed) if speed is not None else None
+    if clock is not None and first.ts > clock.now():
+        clock.advance_to(first.ts)
+    replayer = _Replayer(transport, clock, pacer)
+
+    def chained() -> Iterator[ReplayLine]:
+        yield first
+        yield from lines
+
+    await replayer.run(chained())
+    replayer.stats.sessions = replayer.stats.sent[EventType.SESSION_START.value]
+    return replayer.stats, (replayer.lateness if pacer is not None else None)

@@ -1,0 +1,214 @@
+"""The audience and catalogue of a run: stable people, returning viewers, binges, one catalogue."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from playersim import Collector, Engine, MemoryTransport, Player, VirtualClock, load_profile
+from playersim.audience import Audience
+from playersim.clock import parse_instant
+from playersim.metadata import MetadataPool
+from playersim.profiles import profile_from_dict
+from playersim.viewings import Workload
+
+START = parse_instant("2026-01-05T00:00:00Z")
+
+
+def run(workload: Workload, seed: int | str = 1) -> tuple[Engine, Collector]:
+    clock = VirtualClock(workload.start)
+    collector = Collector(clock)
+    engine = Engine(
+        clock,
+        MemoryTransport(collector),
+        concurrency=workload.concurrency,
+        follow_up=workload.follow_up(seed),
+    )
+    engine.add_arrivals(workload.players(seed), until=workload.end)
+    engine.run()
+    return engine, collector
+
+
+def starts(collector: Collector) -> list[dict[str, Any]]:
+    return [session.events[0].params for session in collector.sessions]
+
+
+def test_a_person_keeps_their_ids_and_signs_in_on_every_device() -> None:
+    audience = Audience(seed=9)
+    phone, browser = audience.visitor(3, "ios"), audience.visitor(3, "web")
+    assert phone == Audience(seed=9).visitor(3, "ios")
+    # A device has its own cookie, ECID and install; the account is the person's.
+    assert phone.visitor_id != browser.visitor_id
+    assert phone.ecid != browser.ecid
+    assert phone.app_installation_id != browser.app_installation_id
+    assert phone.customer_id == browser.customer_id
+    assert len(phone.ecid) == 38
+    assert Audience(seed=10).visitor(3, "ios") != phone
+
+
+def test_everyone_owns_a_device() -> None:
+    audience = Audience(seed=1)
+    families = ("web", "ios", "android", "roku", "tvos", "firetv")
+    assert all(any(audience.owns(person, f) for f in families) for person in range(2000))
+
+
+def test_profiles_of_a_run_share_their_people() -> None:
+    """The first people of a 400-visitor profile are the same people in a 600-visitor one."""
+    movie, episode = load_profile("vod-movie"), load_profile("vod-episode")
+    a, b = MetadataPool.build(movie, 4), MetadataPool.build(episode, 4)
+    assert a.audience is b.audience
+    assert a.audience.visitor(5, "web") == b.audience.visitor(5, "web")
+
+
+def test_a_few_people_watch_most_and_many_come_back() -> None:
+    """Activity is skewed: the busiest fifth of viewers make about half the viewings."""
+    pool = MetadataPool.build(load_profile("ugc-clip"), 1)
+    rng = random.Random(5)
+    by_person = Counter(pool.pick_visitor(rng).person for _ in range(20_000))
+    counts = sorted(by_person.values(), reverse=True)
+    assert sum(counts[: len(counts) // 5]) / sum(counts) > 0.45
+    workload = Workload([load_profile("ugc-clip")], start=START, sessions=400, rate=1.0)
+    engine, _ = run(workload)
+    assert engine.stats.returning > 0.2 * engine.stats.sessions
+    assert len(engine.stats.people) + engine.stats.returning == engine.stats.sessions
+
+
+def test_every_media_id_has_one_name_length_and_show_in_a_run() -> None:
+    workload = Workload(
+        [load_profile("vod-episode"), load_profile("podcast-audio")],
+        start=START,
+        sessions=400,
+        rate=0.5,
+    )
+    _, collector = run(workload)
+    seen: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+    keys = ("media.name", "media.length", "media.show", "media.genre", "media.rating")
+    for params in starts(collector):
+        seen[params["media.id"]].add(tuple(params.get(key) for key in keys))
+    assert len(seen) > 20
+    assert all(len(variants) == 1 for variants in seen.values())
+
+
+def test_popular_titles_get_most_views() -> None:
+    """Zipf-like popularity: the top tenth of titles get far more than a tenth of the views."""
+    profile = load_profile("vod-movie")
+    pool = MetadataPool.build(profile, 1)
+    rng = random.Random(6)
+    views = sorted(Counter(pool.pick_title(rng).media_id for _ in range(20_000)).values())[::-1]
+    assert sum(views[: profile.content.titles // 10]) / sum(views) > 0.35
+
+
+def test_two_profiles_of_the_same_content_watch_the_same_catalogue() -> None:
+    base = load_profile("vod-movie").model_dump(mode="json")
+    mobile = profile_from_dict(
+        base | {"name": "vod-movie-mobile", "audience": base["audience"] | {"devices": {"ios": 1}}}
+    )
+    assert MetadataPool.build(load_profile("vod-movie"), 1).titles == (
+        MetadataPool.build(mobile, 1).titles
+    )
+
+
+def test_binge_watchers_roll_on_into_the_next_episode() -> None:
+    """A finished episode is followed, for some viewers, by the next one: same person, device."""
+    workload = Workload([load_profile("vod-episode")], start=START, sessions=200, rate=0.2)
+    binge = workload.follow_up(1)
+    pairs: list[tuple[Player, Player]] = []
+
+    def watching(player: Player, ended_at: int) -> Player | None:
+        after = binge(player, ended_at)
+        if after is not None:
+            pairs.append((player, after))
+        return after
+
+    clock = VirtualClock(START)
+    collector = Collector(clock)
+    engine = Engine(clock, MemoryTransport(collector), follow_up=watching)
+    engine.add_arrivals(workload.players(1))
+    engine.run()
+    assert len(pairs) == engine.stats.follow_ups > 5
+    assert engine.stats.sessions == 200 + len(pairs)
+    pool = MetadataPool.build(load_profile("vod-episode"), 1)
+    opened = {(s.events[0].ts, s.events[0].params["media.id"]) for s in collector.sessions}
+    for before, after in pairs:
+        assert before.outcome == "completed"
+        assert after.title == pool.next_title(before.title)
+        assert after.title.metadata["media.show"] == before.title.metadata["media.show"]
+        assert after.visitor == before.visitor
+        assert before.last_event_at is not None
+        assert after.start_at is not None
+        assert 5_000 <= after.start_at - before.last_event_at <= 15_000  # autoplay countdown
+        assert (after.start_at, after.title.media_id) in opened
+
+
+def test_films_are_not_binged() -> None:
+    workload = Workload([load_profile("vod-movie")], start=START, sessions=200, rate=0.2)
+    engine, _ = run(workload)
+    assert engine.stats.follow_ups == 0
+
+
+def test_a_concurrency_limit_holds_and_arrivals_wait_for_a_place() -> None:
+    workload = Workload(
+        [load_profile("ugc-clip")], start=START, sessions=200, concurrency=7, ramp_up_ms=7000
+    )
+    clock = VirtualClock(START)
+    engine = Engine(clock, MemoryTransport(Collector(clock)), concurrency=7)
+    engine.add_arrivals(workload.players(1))
+    most = 0
+    while (wake := engine.next_wakeup) is not None:
+        engine.advance_to(wake)
+        most = max(most, engine.active)
+    assert most == 7
+    assert engine.stats.sessions == 200
+
+
+def test_no_session_starts_after_the_window() -> None:
+    workload = Workload(
+        [load_profile("live-news")], start=START, duration_ms=3_600_000, rate=0.5, concurrency=3
+    )
+    engine, collector = run(workload)
+    assert all(session.events[0].ts < START + 3_600_000 for session in collector.sessions)
+    assert engine.stats.sessions >= 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"weights": [0.0]}, "at least one above 0"),
+        ({"ramp_down_ms": 1000}, "needs a duration"),
+        ({"duration_ms": 1000, "ramp_up_ms": 2000}, "longer than the duration"),
+    ],
+)
+def test_a_bad_workload_says_why(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Workload([load_profile("ugc-clip")], start=START, **kwargs)
+
+
+def test_a_profile_given_twice_is_refused() -> None:
+    clip = load_profile("ugc-clip")
+    with pytest.raises(ValueError, match="given twice"):
+        Workload([clip, clip], start=START)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), weights=st.lists(st.integers(0, 5), min_size=3, max_size=3))
+def test_a_mix_gets_its_sessions_in_proportion(seed: int, weights: list[int]) -> None:
+    """With a count and a window, each profile gets its exact share of the count."""
+    if not any(weights):
+        weights[0] = 1
+    names = ("ugc-clip", "live-news", "vod-movie")
+    workload = Workload(
+        [load_profile(n) for n in names],
+        start=START,
+        weights=[float(w) for w in weights],
+        sessions=90,
+        duration_ms=86_400_000,
+    )
+    got = Counter(player.profile.name for player in workload.players(seed))
+    total = sum(weights)
+    for name, weight in zip(names, weights, strict=True):
+        assert abs(got[name] - 90 * weight / total) < 1

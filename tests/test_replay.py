@@ -1,0 +1,126 @@
+"""`playersim replay`: a recording sent again, with new sids, in order, paced or fast."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from playersim import Collector, SystemClock
+from playersim.cli import main
+from playersim.recording import read_recording
+
+from .mca_server import serve
+
+
+def record(path: Path, *args: str) -> list[dict[str, Any]]:
+    assert main(["run", "--record", str(path), *args]) == 0
+    return list(read_recording(path))
+
+
+def bodies_by_session(collector: Collector) -> list[list[dict[str, Any]]]:
+    sessions = [
+        [event.body.model_dump(by_alias=True, exclude_none=True) for event in session.events]
+        for session in collector.sessions
+    ]
+    return sorted(sessions, key=_first_key)
+
+
+def recorded_by_session(lines: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    sessions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        sessions[line["session"]].append(line["body"])
+    return sorted(sessions.values(), key=_first_key)
+
+
+def _first_key(bodies: list[dict[str, Any]]) -> str:
+    return json.dumps(bodies[0], sort_keys=True)
+
+
+def test_replay_in_memory_checks_a_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "run.ndjson"
+    lines = record(path, "--sessions", "25", "--profile", "ugc-clip", "--profile", "live-news")
+    capsys.readouterr()
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "in memory" in out
+    assert "as fast as possible" in out
+    assert f"requests accepted  {len(lines):>9,}".replace(" ", "") in out.replace(" ", "")
+    assert "conformance: no problems" in out
+
+
+def test_replay_to_a_server_sends_every_body_in_order_with_new_sids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each recorded session arrives whole and in order, under the sid the server gave it."""
+    path = tmp_path / "run.ndjson"
+    lines = record(path, "--sessions", "12", "--profile", "ugc-clip", "--seed", "4")
+    capsys.readouterr()
+    collector = Collector(SystemClock(), seed="another server")
+    with serve(collector) as url:
+        assert main(["replay", str(path), "--to", url, "--fast"]) == 0
+    out = capsys.readouterr().out
+    assert f"to {url}" in out
+    assert bodies_by_session(collector) == recorded_by_session(lines)
+    recorded_sids = {line["session"] for line in lines}
+    assert not recorded_sids & {session.sid for session in collector.sessions}
+
+
+def test_replay_keeps_the_recorded_pace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """At --speed X a recording spanning T simulated seconds takes at least T/X seconds."""
+    path = tmp_path / "run.ndjson"
+    lines = record(path, "--sessions", "2", "--profile", "ugc-clip")
+    capsys.readouterr()
+    stamps = [line["body"]["playerTime"]["ts"] for line in lines]
+    span_s = (max(stamps) - min(stamps)) / 1000
+    speed = span_s / 1.0  # one second of wall time
+    collector = Collector(SystemClock())
+    with serve(collector) as url:
+        began = time.perf_counter()
+        assert main(["replay", str(path), "--to", url, "--speed", f"{speed:.3f}"]) == 0
+        took = time.perf_counter() - began
+    assert took >= 0.95
+    assert "ping lateness p99" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("not json\n", ":1: not JSON"),
+        ('{"path": "/api/v1/sessions", "body": {"playerTime": {"ts": "x"}}}\n', "ts: not an int"),
+        ('{"path": "/elsewhere", "body": {"playerTime": {"ts": 1}}}\n', "path: '/elsewhere'"),
+        ("[1, 2]\n", "not a JSON object"),
+        ('{"path": "/api/v1/sessions"}\n', "body: missing"),
+        ("", "holds no requests"),
+    ],
+)
+def test_a_bad_recording_exits_2_naming_file_and_line(
+    tmp_path: Path, content: str, fragment: str
+) -> None:
+    path = tmp_path / "bad.ndjson"
+    path.write_text(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "playersim", "replay", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert str(path) in result.stderr
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_missing_recording_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(tmp_path / "nowhere.ndjson")]) == 2
+    assert "cannot read the file" in capsys.readouterr().err
