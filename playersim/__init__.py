@@ -14,6 +14,8 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
+from playersim.arrivals import Ramp, Shape, parse_duration, parse_rate
+from playersim.audience import Audience
 from playersim.behaviour import (
     Action,
     AdPlay,
@@ -37,6 +39,7 @@ from playersim.catalog import AdCreative, Chapter, Title
 from playersim.clock import (
     Clock,
     ManualClock,
+    Pacer,
     SystemClock,
     VirtualClock,
     format_instant,
@@ -45,7 +48,7 @@ from playersim.clock import (
 from playersim.collector import CollectedEvent, CollectedSession, Collector
 from playersim.conformance import Problem, Rule, check_session
 from playersim.delivery import Outbox
-from playersim.engine import Engine
+from playersim.engine import Engine, FollowUp
 from playersim.errors import (
     EndpointUnreachableError,
     PlayerProtocolError,
@@ -59,10 +62,17 @@ from playersim.http_transport import AsyncHttpTransport, HttpTransport
 from playersim.metadata import MetadataPool, Visitor
 from playersim.player import Player, SessionStats
 from playersim.profiles import Profile, bundled_profiles, load_profile, profile_from_dict
-from playersim.recording import Recorder, RecordingTransport, read_recording
+from playersim.realtime import RealtimeEngine
+from playersim.recording import (
+    AsyncRecordingTransport,
+    Recorder,
+    RecordingTransport,
+    read_recording,
+)
+from playersim.replay import RecordingError, ReplayLine, read_replay, replay
 from playersim.script import Script, ScriptedBehaviour, load_script, script_from_dict
 from playersim.states import AdPhase, SessionState, State
-from playersim.summary import BehaviourStats, RunStats
+from playersim.summary import BehaviourStats, Lateness, RunStats
 from playersim.transport import (
     AsyncMemoryTransport,
     AsyncTransport,
@@ -71,6 +81,7 @@ from playersim.transport import (
     Response,
     Transport,
 )
+from playersim.viewings import Binge, Workload
 from playersim.wire import (
     BodyModel,
     EventType,
@@ -88,9 +99,12 @@ __all__ = [
     "AdPlay",
     "AsyncHttpTransport",
     "AsyncMemoryTransport",
+    "AsyncRecordingTransport",
     "AsyncTransport",
+    "Audience",
     "Behaviour",
     "BehaviourStats",
+    "Binge",
     "BitrateChange",
     "BodyModel",
     "Buffer",
@@ -105,12 +119,15 @@ __all__ = [
     "Engine",
     "EventType",
     "FailStart",
+    "FollowUp",
     "HttpTransport",
+    "Lateness",
     "Leave",
     "ManualClock",
     "MemoryTransport",
     "MetadataPool",
     "Outbox",
+    "Pacer",
     "Pause",
     "Play",
     "Player",
@@ -120,8 +137,12 @@ __all__ = [
     "Problem",
     "Profile",
     "ProfileError",
+    "Ramp",
+    "RealtimeEngine",
     "Recorder",
+    "RecordingError",
     "RecordingTransport",
+    "ReplayLine",
     "Request",
     "Response",
     "Rule",
@@ -133,6 +154,7 @@ __all__ = [
     "SessionState",
     "SessionStats",
     "SessionView",
+    "Shape",
     "StartAdBreak",
     "State",
     "StateChange",
@@ -145,6 +167,7 @@ __all__ = [
     "Visitor",
     "WireBody",
     "WireError",
+    "Workload",
     "__version__",
     "bundled_profiles",
     "check_session",
@@ -153,9 +176,13 @@ __all__ = [
     "load_script",
     "make_body",
     "parse_body",
+    "parse_duration",
     "parse_instant",
+    "parse_rate",
     "profile_from_dict",
     "read_recording",
+    "read_replay",
+    "replay",
     "script_from_dict",
     "to_wire",
     "validate_body",

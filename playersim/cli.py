@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, cast
 
 from playersim import __version__
 from playersim.arrivals import FLAT, Shape, parse_duration, parse_rate
@@ -42,12 +42,12 @@ from playersim.http_transport import (
 )
 from playersim.profiles import Profile, bundled_profiles, load_profile
 from playersim.realtime import RealtimeEngine
-from playersim.recording import Recorder, RecordingTransport
+from playersim.recording import AsyncRecordingTransport, Recorder, RecordingTransport
 from playersim.replay import RecordingError, ReplayLine, read_replay, replay
 from playersim.script import Script, ScriptedBehaviour, load_script
 from playersim.spec import STALL_TIMEOUT_MS
 from playersim.summary import Lateness, RunStats, format_summary
-from playersim.transport import MemoryTransport, Transport
+from playersim.transport import AsyncTransport, MemoryTransport, Transport
 from playersim.viewings import Workload
 
 __all__ = ["main"]
@@ -394,7 +394,7 @@ def _run(args: argparse.Namespace) -> int:
         workload = None if script is not None else _arrivals(args, profiles, weights, start)
         clock = VirtualClock(start=start)
         with ExitStack() as stack:
-            transport, collector, where = _transport(args, clock, stack)
+            transport, collector, where = _transport(args, clock, stack, realtime=realtime)
             engine = _engine(args, clock, transport, workload, realtime=realtime)
             scripted: list[ScriptedBehaviour] = []
             if script is not None:
@@ -481,7 +481,7 @@ def _report(
 def _engine(
     args: argparse.Namespace,
     clock: VirtualClock,
-    transport: Transport,
+    transport: Transport | AsyncTransport,
     workload: Workload | None,
     *,
     realtime: bool,
@@ -495,7 +495,9 @@ def _engine(
             concurrency=args.concurrency,
             follow_up=follow_up,
         )
-    return Engine(clock, transport, concurrency=args.concurrency, follow_up=follow_up)
+    # Virtual time sends inline: `_transport` gives an asyncio transport to real time only.
+    sync = cast("Transport", transport)
+    return Engine(clock, sync, concurrency=args.concurrency, follow_up=follow_up)
 
 
 def _drive(engine: Engine, progress: Progress | None) -> None:
@@ -509,13 +511,17 @@ def _drive(engine: Engine, progress: Progress | None) -> None:
 
 async def _paced(engine: RealtimeEngine, progress: Progress | None) -> None:
     if progress is None:
-        await engine.run_async()
+        try:
+            await engine.run_async()
+        finally:
+            await engine.aclose()
         return
     ticker = asyncio.ensure_future(progress.every(PROGRESS_EVERY_S))
     try:
         await engine.run_async()
     finally:
         ticker.cancel()
+        await engine.aclose()
 
 
 def _arrivals(
@@ -616,11 +622,26 @@ def _weighted(given: str) -> tuple[str, float]:
 
 
 def _transport(
-    args: argparse.Namespace, clock: VirtualClock, stack: ExitStack
-) -> tuple[Transport, Collector | None, str]:
+    args: argparse.Namespace, clock: VirtualClock, stack: ExitStack, *, realtime: bool
+) -> tuple[Transport | AsyncTransport, Collector | None, str]:
     """Where the traffic goes (in memory or --to), recorded with --record."""
-    transport: Transport
     collector: Collector | None = None
+    recorder: Recorder | None = None
+    if args.record:
+        try:
+            recorder = Recorder(args.record)
+        except OSError as exc:
+            message = f"--record: cannot write {args.record!r}: {exc.strerror or exc}"
+            raise _BadInputError(message) from None
+        stack.enter_context(recorder)
+    if args.to and realtime:
+        # Real time over HTTP: each session sends from its own task, so one slow answer holds
+        # back that session only.
+        sending = AsyncHttpTransport(args.to, timeout=args.timeout)
+        if recorder is not None:
+            return AsyncRecordingTransport(sending, recorder), None, f"to {args.to}"
+        return sending, None, f"to {args.to}"
+    transport: Transport
     if args.to:
         http = HttpTransport(args.to, timeout=args.timeout)
         stack.callback(http.close)
@@ -630,13 +651,7 @@ def _transport(
         # holds memory flat however long the run.
         collector = Collector(clock, seed=args.seed, keep_events=False)
         transport, where = MemoryTransport(collector), "in memory (built-in collector)"
-    if args.record:
-        try:
-            recorder = Recorder(args.record)
-        except OSError as exc:
-            message = f"--record: cannot write {args.record!r}: {exc.strerror or exc}"
-            raise _BadInputError(message) from None
-        stack.enter_context(recorder)
+    if recorder is not None:
         transport = RecordingTransport(transport, recorder)
     return transport, collector, where
 

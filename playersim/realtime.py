@@ -120,6 +120,12 @@ class RealtimeEngine(Engine):
             await self.pacer.wait_until(until)  # real time passes, whether or not work does
             clock.advance_to(until)
 
+    async def aclose(self) -> None:
+        """Close the asyncio transport, if it has anything to close (an HTTP client's pool)."""
+        close = getattr(self._async_transport, "aclose", None)
+        if close is not None:
+            await close()
+
     async def _wait_for_change(self, wake: int | None) -> None:
         assert self._changed is not None
         self._changed.clear()
