@@ -37,7 +37,8 @@ OWNERSHIP: Final[dict[str, float]] = {
     "tvos": 0.15,
     "firetv": 0.2,
 }
-SIGNED_IN_SHARE: Final = 0.6  # people with an account they sign in with
+SIGNED_IN_SHARE: Final = 0.6
+_MAX_CACHED_PEOPLE: Final = 200_000  # people with an account they sign in with
 _NORMAL: Final = NormalDist()
 
 
@@ -65,6 +66,7 @@ class Audience:
 
     def __init__(self, seed: int | str) -> None:
         self.seed = str(seed)
+        self._people: dict[int, tuple[float, frozenset[str]]] = {}
 
     def _digest(self, *parts: object) -> bytes:
         material = ":".join(["playersim", self.seed, *map(str, parts)])
@@ -75,23 +77,36 @@ class Audience:
         value = int.from_bytes(self._digest(*parts)[:7])
         return (value + 0.5) / 2**56
 
+    def _person(self, person: int) -> tuple[float, frozenset[str]]:
+        """Person `n`'s activity draw (a uniform number) and the device families they own.
+
+        One digest per person gives both (its bytes sliced into uniform numbers), so building
+        the pool of a profile with tens of thousands of people stays cheap.
+        """
+        cached = self._people.get(person)
+        if cached is not None:
+            return cached
+        digest = self._digest("person", person)
+        units = [(int.from_bytes(digest[i : i + 4]) + 0.5) / 2**32 for i in range(0, 28, 4)]
+        owned = {f for f, u in zip(OWNERSHIP, units[1:], strict=True) if u < OWNERSHIP[f]}
+        if not owned:
+            # Everyone owns something: the family they came closest to owning.
+            ratios = {f: u / OWNERSHIP[f] for f, u in zip(OWNERSHIP, units[1:], strict=True)}
+            owned = {min(ratios, key=ratios.__getitem__)}
+        result = (units[0], frozenset(owned))
+        if len(self._people) < _MAX_CACHED_PEOPLE:
+            self._people[person] = result
+        return result
+
     def activity(self, person: int, sigma: float) -> float:
         """How much person `n` watches, relative to others: lognormal, median 1."""
         if sigma == 0:
             return 1.0
-        z = _NORMAL.inv_cdf(self._unit("activity", person))
-        return math.exp(sigma * z)
+        return math.exp(sigma * _NORMAL.inv_cdf(self._person(person)[0]))
 
     def owns(self, person: int, family: str) -> bool:
         """Whether person `n` watches on this device family."""
-        if self._unit("owns", person, family) < OWNERSHIP.get(family, 0.3):
-            return True
-        # Everyone owns something: the family they are likeliest to own otherwise.
-        owned = [f for f in OWNERSHIP if self._unit("owns", person, f) < OWNERSHIP[f]]
-        if owned:
-            return False
-        fallback = min(OWNERSHIP, key=lambda f: self._unit("owns", person, f) / OWNERSHIP[f])
-        return family == fallback
+        return family in self._person(person)[1]
 
     def customer_id(self, person: int) -> str | None:
         if self._unit("signed-in", person) >= SIGNED_IN_SHARE:

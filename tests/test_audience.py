@@ -14,7 +14,7 @@ from playersim import Collector, Engine, MemoryTransport, Player, VirtualClock, 
 from playersim.audience import Audience
 from playersim.clock import parse_instant
 from playersim.metadata import MetadataPool
-from playersim.profiles import profile_from_dict
+from playersim.profiles import Profile, profile_from_dict
 from playersim.viewings import Workload
 
 START = parse_instant("2026-01-05T00:00:00Z")
@@ -65,14 +65,21 @@ def test_profiles_of_a_run_share_their_people() -> None:
     assert a.audience.visitor(5, "web") == b.audience.visitor(5, "web")
 
 
+def small_audience(visitors: int) -> Profile:
+    clip = load_profile("ugc-clip").model_dump(mode="json")
+    clip["audience"]["visitors"] = visitors
+    return profile_from_dict(clip | {"name": f"clips-for-{visitors}"})
+
+
 def test_a_few_people_watch_most_and_many_come_back() -> None:
     """Activity is skewed: the busiest fifth of viewers make about half the viewings."""
-    pool = MetadataPool.build(load_profile("ugc-clip"), 1)
+    profile = small_audience(500)
+    pool = MetadataPool.build(profile, 1)
     rng = random.Random(5)
     by_person = Counter(pool.pick_visitor(rng).person for _ in range(20_000))
     counts = sorted(by_person.values(), reverse=True)
     assert sum(counts[: len(counts) // 5]) / sum(counts) > 0.45
-    workload = Workload([load_profile("ugc-clip")], start=START, sessions=400, rate=1.0)
+    workload = Workload([profile], start=START, sessions=400, rate=1.0)
     engine, _ = run(workload)
     assert engine.stats.returning > 0.2 * engine.stats.sessions
     assert len(engine.stats.people) + engine.stats.returning == engine.stats.sessions
