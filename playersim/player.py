@@ -67,6 +67,7 @@ __all__ = ["Player", "SessionStats"]
 
 _MAX_EVENTS_AT_ONE_INSTANT: Final = 200
 E = EventType
+_COMPLETE: Final = State.COMPLETE
 
 
 @dataclass
@@ -164,6 +165,8 @@ class Player:
         self._due_cache: tuple[tuple[int, Callable[[int, list[WireBody]], None]] | None] | None = (
             None
         )
+        # The earliest mechanic other than the ping, as `_find_next` last found it.
+        self._other_due: tuple[int, Callable[[int, list[WireBody]], None]] | None = None
 
     # --- what the engine asks ---------------------------------------------------------------
 
@@ -252,6 +255,18 @@ class Player:
         return self._due_cache[0]
 
     def _find_next(self) -> tuple[int, Callable[[int, list[WireBody]], None]] | None:
+        other = self._find_other()
+        self._other_due = other
+        state = self.state
+        if state.open and state.playback is not _COMPLETE:
+            # The ping comes last among the mechanics: it wins only when strictly earliest.
+            ping = max(self._ping_at(), self._last_at)
+            if other is None or ping < other[0]:
+                return (ping, self._do_ping)
+        return other
+
+    def _find_other(self) -> tuple[int, Callable[[int, list[WireBody]], None]] | None:
+        """The earliest mechanic other than the ping (kept by `_do_ping` for its fast path)."""
         candidates: list[tuple[int | None, Callable[[int, list[WireBody]], None]]] = []
         session_open = self.state.open
         if self._reopen:
@@ -273,8 +288,6 @@ class Player:
             candidates.append((self._next.at, self._do_decision))
         if session_open and self._chapter_wanted() is not None:
             candidates.append((self._last_at, self._do_chapter_start))
-        if session_open and self.state.playback is not State.COMPLETE:
-            candidates.append((self._ping_at(), self._do_ping))
         best: tuple[int, Callable[[int, list[WireBody]], None]] | None = None
         for wanted, handler in candidates:
             if wanted is None:
@@ -441,7 +454,29 @@ class Player:
         self._ask()
 
     def _do_ping(self, at: int, out: list[WireBody]) -> None:
+        playing_since = self._playing_since
         self._emit(E.PING, at, out)
+        # Fast path: most events are pings, and a ping changes only the time (`_last_at`) and
+        # when the playhead last moved. Every other mechanic's instant is unchanged:
+        # - the ad end, the restart, the decision, live chapter ends and live cues are fixed
+        #   instants (a live cue is the first grid instant >= `_last_at`; the ping came before
+        #   it, so it is still the first);
+        # - on-demand "when the content reaches X" is `since + X - held` until it is reached,
+        #   and X was not reached by the ping (the ping came strictly first); the next cue is
+        #   the same cue for the same reason;
+        # - nothing was overdue: an overdue mechanic is due at `_last_at` and beats the ping.
+        # Three things do move, so they take the full recomputation: the stall deadline (a
+        # moving playhead pushes it later; a cached stall would fire too early), a chapter start
+        # (the playhead may have entered a chapter), and the playhead starting or stopping.
+        other = self._other_due
+        if (
+            other is not None
+            and other[1] != self._do_stall
+            and self._playing_since == playing_since
+            and self._chapter_wanted() is None
+        ):
+            ping = self._ping_at()  # always after `_last_at`: the next instant on the grid
+            self._due_cache = ((ping, self._do_ping) if ping < other[0] else other,)
 
     def _do_decision(self, at: int, out: list[WireBody]) -> None:
         decision = self._next
