@@ -137,6 +137,21 @@ RULES: Final[Mapping[str, Rule]] = MappingProxyType(
 
 def advance(state: SessionState, event_type: str) -> SessionState:
     """The state after sending `event_type`, or `PlayerProtocolError` if it is not allowed."""
+    # The answer depends only on the three parts and the event type, so each allowed transition
+    # is worked out once and remembered (there are at most 42 states times 20 event types).
+    # Refused transitions are not remembered: they raise every time. This runs for every event
+    # sent and every event the collector checks.
+    key = (state.playback, state.ad, state.chapter, event_type)
+    known = _TRANSITIONS.get(key)
+    if known is None:
+        known = _TRANSITIONS[key] = _advance(state, event_type)
+    return known
+
+
+_TRANSITIONS: Final[dict[tuple[State, AdPhase, bool, str], SessionState]] = {}
+
+
+def _advance(state: SessionState, event_type: str) -> SessionState:
     rule = RULES.get(event_type)
     if rule is None:
         raise PlayerProtocolError(event_type, str(state), "not an MCA event type")
