@@ -68,6 +68,9 @@ __all__ = ["Player", "SessionStats"]
 _MAX_EVENTS_AT_ONE_INSTANT: Final = 200
 E = EventType
 _COMPLETE: Final = State.COMPLETE
+_PLAYING: Final = State.PLAYING
+# eventType as the plain str sent on the wire (an enum's `.value` is a slow descriptor).
+_WIRE_NAME: Final[dict[str, str]] = {event: event.value for event in EventType}
 
 
 @dataclass
@@ -178,7 +181,7 @@ class Player:
     @property
     def next_wakeup(self) -> int | None:
         """The instant this player next has something to send; None if finished or unscheduled."""
-        if self.finished:
+        if self.outcome is not None:  # finished
             return None
         if self.state.playback is State.NEW and not self.stats.sessions:
             return self.start_at
@@ -199,8 +202,9 @@ class Player:
             self._open(self.start_at, out, resume=False)
             self._ask()
         same_instant = 0
-        while not self.finished:
-            due = self._next_due()
+        while self.outcome is None:  # not finished
+            cached = self._due_cache
+            due = cached[0] if cached is not None else self._next_due()
             if due is None or due[0] > now:
                 break
             at, handler = due
@@ -751,12 +755,13 @@ class Player:
         if event_type is E.PLAY:
             self._sync_playhead(at)  # a live `play` resumes at the current second of the day
         # Same-instant events are spread 1 ms apart; the playhead is that of the instant itself.
-        ts = max(at, self._last_ts + 1)
+        ts = at if at > self._last_ts else self._last_ts + 1
         self._last_ts = ts
         self._last_at = at
-        self._last_event = event_type.value
+        name = _WIRE_NAME[event_type]
+        self._last_event = name
         playhead = self._playhead.at(at)
-        out.append(make_body(event_type, playhead, ts, params=params, qoe=qoe))
+        out.append(make_body(name, playhead, ts, params=params, qoe=qoe))
         if playhead != self._last_playhead:
             self._last_playhead = playhead
             self._playhead_moved_at = at
@@ -764,7 +769,7 @@ class Player:
 
     def _sync_playhead(self, at: int) -> None:
         """Run the playhead exactly while main content plays with no ad running."""
-        if self.state.playhead_advances and self._viewer is State.PLAYING:
+        if self._viewer is _PLAYING and self.state.playhead_advances:
             if self._playing_since is None:
                 self._playing_since = at
                 self._playhead.resume(at)
