@@ -67,6 +67,13 @@ class AdPhase(StrEnum):
     AD = "ad"  # an ad is playing
 
 
+# Module constants for the properties below, which run several times per event.
+_NEW: Final = State.NEW
+_ENDED: Final = State.ENDED
+_PLAYING: Final = State.PLAYING
+_AD_NONE: Final = AdPhase.NONE
+
+
 @dataclass(frozen=True, slots=True)
 class SessionState:
     """The whole state of one session, as the back end would reconstruct it."""
@@ -77,12 +84,12 @@ class SessionState:
 
     @property
     def open(self) -> bool:
-        return self.playback not in (State.NEW, State.ENDED)
+        return self.playback not in (_NEW, _ENDED)
 
     @property
     def playhead_advances(self) -> bool:
         """Main content plays: the only state in which the playhead moves (section 4)."""
-        return self.playback is State.PLAYING and self.ad is AdPhase.NONE
+        return self.playback is _PLAYING and self.ad is _AD_NONE
 
     def __str__(self) -> str:
         parts = [self.playback.value]
