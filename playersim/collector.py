@@ -112,7 +112,7 @@ class CollectedSession:
         return list(self._checker.problems)
 
     def _accept(self, body: BodyModel, now: int) -> None:
-        if isinstance(body, SessionStart) and self._start is None:
+        if self._start is None and isinstance(body, SessionStart):
             self._start = body
         if self._keep:
             self.events.append(CollectedEvent(body, now))
