@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from playersim.clock import Clock
 from playersim.conformance import Problem, SessionChecker
@@ -37,6 +37,12 @@ from playersim.wire import (
 )
 
 __all__ = ["CollectedEvent", "CollectedSession", "Collector"]
+
+_SESSION_START: Final = EventType.SESSION_START.value
+_SESSION_COMPLETE: Final = EventType.SESSION_COMPLETE.value
+_SESSION_END: Final = EventType.SESSION_END.value
+# Responses are immutable, and nearly every answer is this one.
+_NO_CONTENT: Final = Response(204)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +112,12 @@ class CollectedSession:
         return list(self._checker.problems)
 
     def _accept(self, body: BodyModel, now: int) -> None:
-        if isinstance(body, SessionStart) and self._start is None:
+        if self._start is None and isinstance(body, SessionStart):
             self._start = body
         if self._keep:
             self.events.append(CollectedEvent(body, now))
         self.event_count += 1
-        self.completed = self.completed or body.event_type == EventType.SESSION_COMPLETE.value
+        self.completed = self.completed or body.event_type == _SESSION_COMPLETE
         self._checker.feed(body)
         self._last_event_at = now
         playhead = body.player_time.playhead
@@ -156,6 +162,9 @@ class Collector:
         # conformance report only, so its memory does not grow with every request.
         self.keep_events = keep_events
         self._sessions: dict[str, CollectedSession] = {}
+        # The events path of each session opened, taken apart once: every event of a session is
+        # posted to the same path. Only paths naming a session of ours are kept.
+        self._sid_by_path: dict[str, str] = {}
         self.statuses: Counter[int] = Counter()
         self.requests_by_event: Counter[str] = Counter()
 
@@ -189,6 +198,9 @@ class Collector:
         return response
 
     def _answer(self, method: str, path: str, raw: object) -> Response:
+        sid = self._sid_by_path.get(path)
+        if sid is not None and method == "POST":
+            return self._event(sid, raw)
         bare = path.split("?", 1)[0]
         if bare.rstrip("/") == SESSIONS_PATH:
             if method != "POST":
@@ -199,6 +211,8 @@ class Collector:
             return _error(404, f"no such endpoint: {bare}")
         if method != "POST":
             return _error(405, f"{method} is not allowed on {bare}: use POST")
+        if sid in self._sessions:
+            self._sid_by_path[path] = sid
         return self._event(sid, raw)
 
     def _start(self, raw: object) -> Response:
@@ -225,20 +239,21 @@ class Collector:
         if session is None:
             return _error(404, f"unknown session id {sid!r}")
         now = self.clock.now()
-        session._expire(now)
-        if not session.open:
+        session._expire(now)  # one instant for the whole request: the timeouts, then `now`
+        if session.closed_at is not None:
             return _error(410, f"session {sid} is closed ({session.close_reason})")
         try:
             body = _decode(raw)
         except WireError as exc:
             return _error(400, exc.message)
-        self.requests_by_event[body.event_type] += 1
-        if isinstance(body, SessionStart):
+        event_type = body.event_type
+        self.requests_by_event[event_type] += 1
+        if event_type == _SESSION_START:
             return _error(400, f"sessionStart opens a session: POST it to {SESSIONS_PATH}")
         session._accept(body, now)
-        if body.event_type == EventType.SESSION_END.value:
+        if event_type == _SESSION_END:
             session._close(now, "sessionEnd")
-        return Response(204)
+        return _NO_CONTENT
 
     def _new_sid(self, body: SessionStart) -> str:
         # Derived from the collector's seed and the sessionStart itself, not random and not a
@@ -252,6 +267,8 @@ class Collector:
 
 
 def _decode(raw: object) -> BodyModel:
+    if type(raw) is dict:  # the in-memory transport's case: no JSON to parse
+        return validate_body(raw)
     if isinstance(raw, bytes | bytearray | str):
         return parse_body(raw)
     return validate_body(raw)

@@ -17,7 +17,7 @@ from typing import Any, Final
 from playersim.errors import PlayerProtocolError
 from playersim.profiles import LIVE_CONTENT_TYPES
 from playersim.spec import DAY_MS, MAX_STATES, PING_MS
-from playersim.states import AdPhase, SessionState, advance
+from playersim.states import AdPhase, SessionState, State, advance
 from playersim.wire import CUSTOM_METADATA_EVENTS, BodyModel, EventType, SessionStart, params_of
 
 __all__ = ["Problem", "Rule", "SessionChecker", "check_session"]
@@ -27,6 +27,10 @@ _DAY_SECONDS: Final = DAY_MS // 1000
 # same-instant events are spread, and for rounding of float playheads.
 _TOLERANCE_S: Final = 0.1
 E = EventType
+# Module constants rather than enum attribute lookups on the per-event path.
+_PLAY: Final = E.PLAY.value
+_COMPLETE: Final = State.COMPLETE
+_NO_AD: Final = AdPhase.NONE
 
 
 # The events whose params the rules below look at.
@@ -96,30 +100,31 @@ class SessionChecker:
         self._count = 0
 
     def feed(self, body: BodyModel) -> None:
-        index = self._count
         self._count += 1
-
-        def flag(rule: Rule, message: str) -> None:
-            self.problems.append(Problem(rule, index, message))
-
         if self._replay is None:
             self._replay = _start(body)
         replay = self._replay
+        flag = self._flag
         _check_event(replay, self._previous, body, flag)
+        event = body.event_type
         try:
-            replay.state = advance(replay.state, body.event_type)
+            replay.state = advance(replay.state, event)
         except PlayerProtocolError as exc:
             flag(Rule.ORDER, str(exc))
-        if str(body.event_type) == E.PLAY and replay.state.ad is AdPhase.NONE:
+        if event == _PLAY and replay.state.ad is _NO_AD:
             replay.played = True
         self._previous = body
+
+    def _flag(self, rule: Rule, message: str) -> None:
+        """One problem at the event being fed."""
+        self.problems.append(Problem(rule, self._count - 1, message))
 
     def close(self, reason: str) -> None:
         """The session was closed (by sessionEnd, or by a back-end timeout named `reason`)."""
         if self._replay is None or reason == "sessionEnd":
             return
         state = self._replay.state
-        if state.playback.value != "complete":
+        if state.playback is not _COMPLETE:
             self.problems.append(
                 Problem(
                     Rule.UNTERMINATED,
@@ -157,8 +162,9 @@ def _check_event(
     flag: Callable[[Rule, str], None],
 ) -> None:
     event: str = body.event_type
-    ts = body.player_time.ts
-    playhead = float(body.player_time.playhead)
+    player_time = body.player_time
+    ts = player_time.ts
+    playhead = float(player_time.playhead)
     state = replay.state  # before this event
 
     if body.custom_metadata:
@@ -178,7 +184,7 @@ def _check_event(
         prev_ts = previous.player_time.ts
         if ts <= prev_ts:
             flag(Rule.TS_ORDER, f"ts {ts} is not after the previous event's {prev_ts}")
-        elif ts - prev_ts > PING_MS and state.playback.value != "complete":
+        elif ts - prev_ts > PING_MS and state.playback is not _COMPLETE:
             flag(
                 Rule.GAP,
                 f"{(ts - prev_ts) / 1000:g} s without an event while {state} "
@@ -188,8 +194,7 @@ def _check_event(
 
     # Live content plays at the current second of the day, and resumes there after a pause or
     # an ad break, never at the position where it stopped (MCA-SPEC.md section 4).
-    resumes = event == E.PLAY and state.ad is AdPhase.NONE
-    if replay.live and (state.playhead_advances or resumes):
+    if replay.live and (state.playhead_advances or (event == _PLAY and state.ad is _NO_AD)):
         expected = ts // 1000 % _DAY_SECONDS
         diff = (playhead - expected) % _DAY_SECONDS
         if 1 < diff < _DAY_SECONDS - 1:  # ts may have crossed into the next second
@@ -198,7 +203,8 @@ def _check_event(
                 f"live playhead {playhead:g}, expected {expected} (second of the UTC day)",
             )
 
-    _check_qoe(replay, body, flag)
+    if body.qoe_data is not None:
+        _check_qoe(replay, body, flag)
     if event not in _PARAM_RULES:
         return
     params = params_of(body)
@@ -306,7 +312,7 @@ def _check_motion(
         # Stopped (waiting, paused, buffering, in an ad): only a `play` may move it: the start
         # position, a seek (after pauseStart), or live content resuming at the current second.
         # A rebuffer ends where it began.
-        resumes = str(body.event_type) == E.PLAY and state.ad is AdPhase.NONE
-        seek = resumes and (replay.live or state.playback.value in ("paused", "waiting"))
+        resumes = body.event_type == _PLAY and state.ad is _NO_AD
+        seek = resumes and (replay.live or state.playback in (State.PAUSED, State.WAITING))
         if abs(moved) > _TOLERANCE_S and not seek:
             flag(Rule.PLAYHEAD_MOTION, f"playhead moved {moved:g} s while {state}")

@@ -10,23 +10,27 @@ the next request, send it however they send, and report the answer back.
 from __future__ import annotations
 
 from collections import deque
+from typing import Final
 
 from playersim.transport import GONE_STATUSES, SESSIONS_PATH, Request, Response, events_path
 from playersim.wire import EventType, WireBody
 
 __all__ = ["Outbox"]
 
+_SESSION_START: Final = EventType.SESSION_START.value
+
 
 class Outbox:
     """The ordered queue of one session's requests."""
 
-    __slots__ = ("_in_flight", "_queue", "dropped", "sid")
+    __slots__ = ("_events_path", "_in_flight", "_queue", "dropped", "sid")
 
     def __init__(self) -> None:
         self.sid: str | None = None
         self._queue: deque[WireBody] = deque()
         self._in_flight: Request | None = None
         self.dropped = 0  # bodies that could never be sent: their session did not open, or closed
+        self._events_path: tuple[str, str] | None = None  # (sid, its events path), built once
 
     def push(self, bodies: list[WireBody]) -> None:
         self._queue.extend(bodies)
@@ -39,14 +43,23 @@ class Outbox:
         if self._in_flight is not None or not self._queue:
             return None
         body = self._queue[0]
-        if body["eventType"] == EventType.SESSION_START:
-            request = Request(SESSIONS_PATH, body)
+        event_type = str(body["eventType"])  # what `Request` itself would make of it
+        if event_type == _SESSION_START:
+            request = Request(SESSIONS_PATH, body, event_type)
         elif self.sid is None:
             return None  # waiting for the sessionStart's 201
         else:
-            request = Request(events_path(self.sid), body)
+            request = Request(self._path_of(self.sid), body, event_type)
         self._in_flight = request
         return request
+
+    def _path_of(self, sid: str) -> str:
+        # Every event of a session goes to the same path: build it once per sid (`sid` is a
+        # public attribute, so the cache is keyed by it rather than trusted blindly).
+        cached = self._events_path
+        if cached is None or cached[0] != sid:
+            cached = self._events_path = (sid, events_path(sid))
+        return cached[1]
 
     def settle(self, request: Request, response: Response | None) -> None:
         """Record the answer to the request in flight (None: it got no answer)."""
@@ -54,7 +67,7 @@ class Outbox:
         self._in_flight = None
         self._queue.popleft()
         status = response.status if response is not None else None
-        if request.event_type == EventType.SESSION_START:
+        if request.event_type == _SESSION_START:
             self.sid = response.sid if response is not None and status == 201 else None
             if self.sid is None:
                 self._drop_until_next_start()
@@ -65,6 +78,6 @@ class Outbox:
     def _drop_until_next_start(self) -> None:
         # Events of a session that does not exist can never be delivered; a later sessionStart
         # (a resumed session) starts a fresh run of the queue.
-        while self._queue and self._queue[0]["eventType"] != EventType.SESSION_START:
+        while self._queue and self._queue[0]["eventType"] != _SESSION_START:
             self._queue.popleft()
             self.dropped += 1

@@ -207,9 +207,10 @@ class Engine:
             self._schedule(player, outbox)
 
     def _deliver(self, player: Player, outbox: Outbox) -> None:
+        send = self.transport.send  # looked up once: this loop runs for every request
         while (request := outbox.next_request()) is not None:
             try:
-                response = self.transport.send(request)
+                response = send(request)
             except TransportError as exc:
                 self._unanswered += 1
                 outbox.settle(request, None)

@@ -67,6 +67,10 @@ __all__ = ["Player", "SessionStats"]
 
 _MAX_EVENTS_AT_ONE_INSTANT: Final = 200
 E = EventType
+_COMPLETE: Final = State.COMPLETE
+_PLAYING: Final = State.PLAYING
+# eventType as the plain str sent on the wire (an enum's `.value` is a slow descriptor).
+_WIRE_NAME: Final[dict[str, str]] = {event: event.value for event in EventType}
 
 
 @dataclass
@@ -164,6 +168,8 @@ class Player:
         self._due_cache: tuple[tuple[int, Callable[[int, list[WireBody]], None]] | None] | None = (
             None
         )
+        # The earliest mechanic other than the ping, as `_find_next` last found it.
+        self._other_due: tuple[int, Callable[[int, list[WireBody]], None]] | None = None
 
     # --- what the engine asks ---------------------------------------------------------------
 
@@ -175,7 +181,7 @@ class Player:
     @property
     def next_wakeup(self) -> int | None:
         """The instant this player next has something to send; None if finished or unscheduled."""
-        if self.finished:
+        if self.outcome is not None:  # finished
             return None
         if self.state.playback is State.NEW and not self.stats.sessions:
             return self.start_at
@@ -196,8 +202,9 @@ class Player:
             self._open(self.start_at, out, resume=False)
             self._ask()
         same_instant = 0
-        while not self.finished:
-            due = self._next_due()
+        while self.outcome is None:  # not finished
+            cached = self._due_cache
+            due = cached[0] if cached is not None else self._next_due()
             if due is None or due[0] > now:
                 break
             at, handler = due
@@ -257,6 +264,18 @@ class Player:
         return self._due_cache[0]
 
     def _find_next(self) -> tuple[int, Callable[[int, list[WireBody]], None]] | None:
+        other = self._find_other()
+        self._other_due = other
+        state = self.state
+        if state.open and state.playback is not _COMPLETE:
+            # The ping comes last among the mechanics: it wins only when strictly earliest.
+            ping = max(self._ping_at(), self._last_at)
+            if other is None or ping < other[0]:
+                return (ping, self._do_ping)
+        return other
+
+    def _find_other(self) -> tuple[int, Callable[[int, list[WireBody]], None]] | None:
+        """The earliest mechanic other than the ping (kept by `_do_ping` for its fast path)."""
         candidates: list[tuple[int | None, Callable[[int, list[WireBody]], None]]] = []
         session_open = self.state.open
         if self._reopen:
@@ -278,8 +297,6 @@ class Player:
             candidates.append((self._next.at, self._do_decision))
         if session_open and self._chapter_wanted() is not None:
             candidates.append((self._last_at, self._do_chapter_start))
-        if session_open and self.state.playback is not State.COMPLETE:
-            candidates.append((self._ping_at(), self._do_ping))
         best: tuple[int, Callable[[int, list[WireBody]], None]] | None = None
         for wanted, handler in candidates:
             if wanted is None:
@@ -446,7 +463,29 @@ class Player:
         self._ask()
 
     def _do_ping(self, at: int, out: list[WireBody]) -> None:
+        playing_since = self._playing_since
         self._emit(E.PING, at, out)
+        # Fast path: most events are pings, and a ping changes only the time (`_last_at`) and
+        # when the playhead last moved. Every other mechanic's instant is unchanged:
+        # - the ad end, the restart, the decision, live chapter ends and live cues are fixed
+        #   instants (a live cue is the first grid instant >= `_last_at`; the ping came before
+        #   it, so it is still the first);
+        # - on-demand "when the content reaches X" is `since + X - held` until it is reached,
+        #   and X was not reached by the ping (the ping came strictly first); the next cue is
+        #   the same cue for the same reason;
+        # - nothing was overdue: an overdue mechanic is due at `_last_at` and beats the ping.
+        # Three things do move, so they take the full recomputation: the stall deadline (a
+        # moving playhead pushes it later; a cached stall would fire too early), a chapter start
+        # (the playhead may have entered a chapter), and the playhead starting or stopping.
+        other = self._other_due
+        if (
+            other is not None
+            and other[1] != self._do_stall
+            and self._playing_since == playing_since
+            and self._chapter_wanted() is None
+        ):
+            ping = self._ping_at()  # always after `_last_at`: the next instant on the grid
+            self._due_cache = ((ping, self._do_ping) if ping < other[0] else other,)
 
     def _do_decision(self, at: int, out: list[WireBody]) -> None:
         decision = self._next
@@ -721,12 +760,13 @@ class Player:
         if event_type is E.PLAY:
             self._sync_playhead(at)  # a live `play` resumes at the current second of the day
         # Same-instant events are spread 1 ms apart; the playhead is that of the instant itself.
-        ts = max(at, self._last_ts + 1)
+        ts = at if at > self._last_ts else self._last_ts + 1
         self._last_ts = ts
         self._last_at = at
-        self._last_event = event_type.value
+        name = _WIRE_NAME[event_type]
+        self._last_event = name
         playhead = self._playhead.at(at)
-        out.append(make_body(event_type, playhead, ts, params=params, qoe=qoe))
+        out.append(make_body(name, playhead, ts, params=params, qoe=qoe))
         if playhead != self._last_playhead:
             self._last_playhead = playhead
             self._playhead_moved_at = at
@@ -734,7 +774,7 @@ class Player:
 
     def _sync_playhead(self, at: int) -> None:
         """Run the playhead exactly while main content plays with no ad running."""
-        if self.state.playhead_advances and self._viewer is State.PLAYING:
+        if self._viewer is _PLAYING and self.state.playhead_advances:
             if self._playing_since is None:
                 self._playing_since = at
                 self._playhead.resume(at)

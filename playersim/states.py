@@ -67,6 +67,13 @@ class AdPhase(StrEnum):
     AD = "ad"  # an ad is playing
 
 
+# Module constants for the properties below, which run several times per event.
+_NEW: Final = State.NEW
+_ENDED: Final = State.ENDED
+_PLAYING: Final = State.PLAYING
+_AD_NONE: Final = AdPhase.NONE
+
+
 @dataclass(frozen=True, slots=True)
 class SessionState:
     """The whole state of one session, as the back end would reconstruct it."""
@@ -77,12 +84,12 @@ class SessionState:
 
     @property
     def open(self) -> bool:
-        return self.playback not in (State.NEW, State.ENDED)
+        return self.playback not in (_NEW, _ENDED)
 
     @property
     def playhead_advances(self) -> bool:
         """Main content plays: the only state in which the playhead moves (section 4)."""
-        return self.playback is State.PLAYING and self.ad is AdPhase.NONE
+        return self.playback is _PLAYING and self.ad is _AD_NONE
 
     def __str__(self) -> str:
         parts = [self.playback.value]
@@ -137,6 +144,21 @@ RULES: Final[Mapping[str, Rule]] = MappingProxyType(
 
 def advance(state: SessionState, event_type: str) -> SessionState:
     """The state after sending `event_type`, or `PlayerProtocolError` if it is not allowed."""
+    # The answer depends only on the three parts and the event type, so each allowed transition
+    # is worked out once and remembered (there are at most 42 states times 20 event types).
+    # Refused transitions are not remembered: they raise every time. This runs for every event
+    # sent and every event the collector checks.
+    key = (state.playback, state.ad, state.chapter, event_type)
+    known = _TRANSITIONS.get(key)
+    if known is None:
+        known = _TRANSITIONS[key] = _advance(state, event_type)
+    return known
+
+
+_TRANSITIONS: Final[dict[tuple[State, AdPhase, bool, str], SessionState]] = {}
+
+
+def _advance(state: SessionState, event_type: str) -> SessionState:
     rule = RULES.get(event_type)
     if rule is None:
         raise PlayerProtocolError(event_type, str(state), "not an MCA event type")

@@ -58,7 +58,8 @@ class RunStats:
             self.starts_by_hour[player.start_at // 3_600_000] += 1
 
     def record(self, request: Request, response: Response | None, error: str | None = None) -> None:
-        self.sent[request.event_type] += 1
+        event_type = request.event_type
+        self.sent[event_type] += 1
         ts = request.body["playerTime"]["ts"]
         if self.first_ts is None or ts < self.first_ts:
             self.first_ts = ts
@@ -66,17 +67,19 @@ class RunStats:
             self.last_ts = ts
         if response is None:
             self.statuses[NO_ANSWER] += 1
-            self._example(f"{request.event_type}: no answer: {error}")
-        elif response.status == 201 and not response.accepted:
+            self._example(f"{event_type}: no answer: {error}")
+            return
+        status = response.status
+        if status == 204:  # nearly every answer, and accepted by definition
+            self.statuses["204"] += 1
+        elif status == 201 and not response.accepted:
             # Without a session id nothing else of the session can be sent: not accepted.
             self.statuses["201 without a session id"] += 1
             self._example(f"sessionStart: 201 without a usable Location ({response.location!r})")
         else:
-            self.statuses[str(response.status)] += 1
+            self.statuses[str(status)] += 1
             if not response.accepted:
-                self._example(
-                    f"{request.event_type}: {response.status} {response.message or ''}".rstrip()
-                )
+                self._example(f"{event_type}: {status} {response.message or ''}".rstrip())
 
     def _example(self, text: str) -> None:
         if len(self.problems) < _MAX_EXAMPLES and text not in self.problems:

@@ -13,7 +13,7 @@ Implementations: `MemoryTransport` (a `Collector` in-process, no sockets), `Http
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Protocol
 from urllib.parse import urlsplit
 
@@ -69,14 +69,20 @@ def sid_from_location(location: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One MCA call: `POST path` with a JSON body."""
+    """One MCA call: `POST path` with a JSON body.
+
+    `event_type` is the body's `eventType` (or ""). It is worked out once, here, because the
+    engine, the outbox and the run's counters each ask for it on every request; a caller that
+    already knows it (the outbox) may pass it.
+    """
 
     path: str
     body: WireBody
+    event_type: str = field(default="", compare=False, repr=False)
 
-    @property
-    def event_type(self) -> str:
-        return str(self.body.get("eventType", ""))
+    def __post_init__(self) -> None:
+        if not self.event_type:
+            object.__setattr__(self, "event_type", str(self.body.get("eventType", "")))
 
     @property
     def sid(self) -> str | None:
@@ -94,7 +100,8 @@ class Response:
 
     @property
     def sid(self) -> str | None:
-        return sid_from_location(self.location)
+        # Asked after every answer; most (the 204s) have no Location to parse.
+        return None if self.location is None else sid_from_location(self.location)
 
     @property
     def accepted(self) -> bool:

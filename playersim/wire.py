@@ -104,6 +104,8 @@ def _number_check(minimum: float | None) -> Any:
     """
 
     def check(value: object) -> int | float:
+        if type(value) is int and (minimum is None or value >= minimum):
+            return value  # the common case (a whole-second playhead), decided at once
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"must be a number, not {_json_type(value)}")
         if isinstance(value, float) and not math.isfinite(value):
@@ -582,8 +584,9 @@ def make_body(
     Players call this on their hot path, so it builds the dict directly; every body it makes is
     one the models above accept (the property tests and the collector both check that).
     """
+    seconds, rest = divmod(playhead_ms, 1000)  # json_seconds, inline: this runs per event
     body: WireBody = {
-        "playerTime": {"playhead": json_seconds(playhead_ms), "ts": ts},
+        "playerTime": {"playhead": seconds if rest == 0 else playhead_ms / 1000, "ts": ts},
         "eventType": str(event_type),  # a plain str on the wire, even when given an EventType
     }
     if params:
