@@ -130,12 +130,10 @@ class Engine:
     @property
     def next_wakeup(self) -> int | None:
         """The next instant anything is due: a player's wake-up or an arrival."""
-        candidates = []
-        if self._heap:
-            candidates.append(self._heap[0][0])
-        if (arrival := self._arrival_due()) is not None:
-            candidates.append(arrival)
-        return min(candidates) if candidates else None
+        wake = self._heap[0][0] if self._heap else None
+        if self._arriving is not None and (arrival := self._arrival_due()) is not None:
+            return arrival if wake is None or arrival < wake else wake
+        return wake
 
     # --- moving time ---------------------------------------------------------------------------
 
@@ -208,6 +206,7 @@ class Engine:
 
     def _deliver(self, player: Player, outbox: Outbox) -> None:
         send = self.transport.send  # looked up once: this loop runs for every request
+        record = self.stats.record
         while (request := outbox.next_request()) is not None:
             try:
                 response = send(request)
@@ -224,8 +223,9 @@ class Engine:
                 continue
             self._unanswered = 0
             outbox.settle(request, response)
-            self.stats.record(request, response)
-            player.on_response(request.event_type, response.status, sid=response.sid)
+            record(request, response)
+            if response.status != 204:  # a 204 changes nothing for the player: spare the call
+                player.on_response(request.event_type, response.status, sid=response.sid)
 
     def _retire(self, player: Player, outbox: Outbox) -> None:
         self.stats.dropped += outbox.dropped + len(outbox)
