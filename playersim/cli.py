@@ -42,7 +42,7 @@ from playersim.http_transport import (
 )
 from playersim.profiles import Profile, bundled_profiles, load_profile
 from playersim.realtime import RealtimeEngine
-from playersim.recording import AsyncRecordingTransport, Recorder, RecordingTransport
+from playersim.recording import Recorder, RecordingTransport
 from playersim.replay import RecordingError, ReplayLine, read_replay, replay
 from playersim.script import Script, ScriptedBehaviour, load_script
 from playersim.spec import STALL_TIMEOUT_MS
@@ -394,8 +394,10 @@ def _run(args: argparse.Namespace) -> int:
         workload = None if script is not None else _arrivals(args, profiles, weights, start)
         clock = VirtualClock(start=start)
         with ExitStack() as stack:
-            transport, collector, where = _transport(args, clock, stack, realtime=realtime)
-            engine = _engine(args, clock, transport, workload, realtime=realtime)
+            transport, collector, where, recorder = _transport(
+                args, clock, stack, realtime=realtime
+            )
+            engine = _engine(args, clock, transport, workload, realtime=realtime, recorder=recorder)
             scripted: list[ScriptedBehaviour] = []
             if script is not None:
                 for index in range(args.sessions or 1):
@@ -485,6 +487,7 @@ def _engine(
     workload: Workload | None,
     *,
     realtime: bool,
+    recorder: Recorder | None,
 ) -> Engine:
     follow_up = workload.follow_up(args.seed) if workload is not None else None
     if realtime:
@@ -494,6 +497,7 @@ def _engine(
             speed=args.speed or 1.0,
             concurrency=args.concurrency,
             follow_up=follow_up,
+            recorder=recorder,
         )
     # Virtual time sends inline: `_transport` gives an asyncio transport to real time only.
     sync = cast("Transport", transport)
@@ -623,8 +627,12 @@ def _weighted(given: str) -> tuple[str, float]:
 
 def _transport(
     args: argparse.Namespace, clock: VirtualClock, stack: ExitStack, *, realtime: bool
-) -> tuple[Transport | AsyncTransport, Collector | None, str]:
-    """Where the traffic goes (in memory or --to), recorded with --record."""
+) -> tuple[Transport | AsyncTransport, Collector | None, str, Recorder | None]:
+    """Where the traffic goes (in memory or --to), recorded with --record.
+
+    The recorder comes back on its own when the engine must do the recording (real time over
+    HTTP, where answers come back in any order); otherwise the transport records.
+    """
     collector: Collector | None = None
     recorder: Recorder | None = None
     if args.record:
@@ -636,11 +644,8 @@ def _transport(
         stack.enter_context(recorder)
     if args.to and realtime:
         # Real time over HTTP: each session sends from its own task, so one slow answer holds
-        # back that session only.
-        sending = AsyncHttpTransport(args.to, timeout=args.timeout)
-        if recorder is not None:
-            return AsyncRecordingTransport(sending, recorder), None, f"to {args.to}"
-        return sending, None, f"to {args.to}"
+        # back that session only; the engine records in the order requests were generated.
+        return AsyncHttpTransport(args.to, timeout=args.timeout), None, f"to {args.to}", recorder
     transport: Transport
     if args.to:
         http = HttpTransport(args.to, timeout=args.timeout)
@@ -653,7 +658,7 @@ def _transport(
         transport, where = MemoryTransport(collector), "in memory (built-in collector)"
     if recorder is not None:
         transport = RecordingTransport(transport, recorder)
-    return transport, collector, where
+    return transport, collector, where, None
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -38,6 +38,10 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._queue)
 
+    def peek(self) -> WireBody | None:
+        """The body at the head of the queue (in flight, or next to go), if any."""
+        return self._queue[0] if self._queue else None
+
     def next_request(self) -> Request | None:
         """The next request to send, or None if nothing may go out now."""
         if self._in_flight is not None or not self._queue:

@@ -227,16 +227,22 @@ class Engine:
             if response.status != 204:  # a 204 changes nothing for the player: spare the call
                 player.on_response(request.event_type, response.status, sid=response.sid)
 
-    def _retire(self, player: Player, outbox: Outbox) -> None:
+    def _follow(self, player: Player) -> None:
+        """Start the viewing this one leads to (the next episode), if any."""
+        if self.follow_up is None:
+            return
+        # When the viewing ended, not when the engine noticed (a late answer, in real time).
+        ended = player.last_event_at
+        after = self.follow_up(player, self.clock.now() if ended is None else ended)
+        if after is not None:
+            self.stats.follow_ups += 1
+            self.add(after)
+
+    def _retire(self, player: Player, outbox: Outbox, *, follow: bool = True) -> None:
         self.stats.dropped += outbox.dropped + len(outbox)
         self.stats.outcomes[player.outcome or "unfinished"] += 1
-        if self.follow_up is not None:
-            # When the viewing ended, not when the engine noticed (a late answer, in real time).
-            ended = player.last_event_at
-            after = self.follow_up(player, self.clock.now() if ended is None else ended)
-            if after is not None:
-                self.stats.follow_ups += 1
-                self.add(after)
+        if follow:
+            self._follow(player)
         if not isinstance(player.behaviour, ViewerBehaviour):
             return  # scripted viewers follow their script, not the profile's distributions
         name = player.profile.name

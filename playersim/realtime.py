@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import inspect
+import itertools
+from collections import deque
 from typing import Final
 
 from playersim.clock import ManualClock, Pacer
@@ -25,8 +27,10 @@ from playersim.delivery import Outbox
 from playersim.engine import MAX_CONSECUTIVE_UNANSWERED, Engine, FollowUp
 from playersim.errors import EndpointUnreachableError, TransportError
 from playersim.player import Player
+from playersim.recording import Recorder
 from playersim.summary import Lateness
 from playersim.transport import AsyncTransport, Request, Response, Transport
+from playersim.wire import WireBody
 
 __all__ = ["RealtimeEngine"]
 
@@ -67,6 +71,7 @@ class RealtimeEngine(Engine):
         pacer: Pacer | None = None,
         concurrency: int | None = None,
         follow_up: FollowUp | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.pacer = pacer or Pacer(clock.now(), speed)
         self.lateness = Lateness()
@@ -79,6 +84,13 @@ class RealtimeEngine(Engine):
         super().__init__(clock, sync, concurrency=concurrency, follow_up=follow_up)
         self._wakes: dict[Player, int] = {}  # the one wake-up each player is scheduled for
         self._draining: dict[Player, asyncio.Task[None]] = {}
+        self._finishing: set[Player] = set()  # done, but with requests still on their way
+        self._followed: set[Player] = set()  # finished players whose next viewing is arranged
+        # Recording an asyncio transport: lines are written in the order requests were
+        # generated (as a virtual run writes them), whatever order the answers come in.
+        self._in_order = _InOrder(recorder) if recorder is not None else None
+        self._numbers = itertools.count()
+        self._numbered: dict[Player, deque[tuple[int, WireBody]]] = {}
         self._failure: EndpointUnreachableError | None = None
         self._changed: asyncio.Event | None = None
         self._started = False
@@ -116,6 +128,8 @@ class RealtimeEngine(Engine):
                 task.cancel()
             if self._draining:
                 await asyncio.gather(*self._draining.values(), return_exceptions=True)
+            if self._in_order is not None:
+                self._in_order.flush()  # whatever was answered is written, even on the way out
         if until is not None and until > clock.now():
             await self.pacer.wait_until(until)  # real time passes, whether or not work does
             clock.advance_to(until)
@@ -145,9 +159,19 @@ class RealtimeEngine(Engine):
         wake = player.next_wakeup
         if wake is None:
             self._wakes.pop(player, None)
-            if player not in self._draining:
-                self._retire(player, outbox)
-            return  # else retired when its last request is answered
+            if player not in self._followed and player.outcome == "completed":
+                # Its next viewing starts from when it ended, as in virtual time, not from
+                # when its last answer came back (a completed viewing's outcome is final).
+                self._followed.add(player)
+                self._follow(player)
+            if player in self._draining:
+                self._finishing.add(player)  # retired when its last request is answered
+                return
+            self._finishing.discard(player)
+            self._forget(player)
+            self._retire(player, outbox, follow=player not in self._followed)
+            self._followed.discard(player)
+            return
         if self._wakes.get(player) != wake:
             self._wakes[player] = wake
             heapq.heappush(self._heap, (wake, next(self._order), player, outbox))
@@ -165,6 +189,9 @@ class RealtimeEngine(Engine):
             bodies = player.due(now)
             self.stats.generated += len(bodies)
             outbox.push(bodies)
+            if self._in_order is not None and bodies:
+                numbered = self._numbered.setdefault(player, deque())
+                numbered.extend((next(self._numbers), body) for body in bodies)
             if player not in self._draining and len(outbox):
                 task = asyncio.ensure_future(self._drain(player, outbox))
                 self._draining[player] = task
@@ -175,7 +202,7 @@ class RealtimeEngine(Engine):
         if self._async_transport is None:
             return super().active
         # Scheduled players, and finished ones whose last requests are still on their way.
-        return len(self._wakes) + sum(1 for p in self._draining if p not in self._wakes)
+        return len(self._wakes) + len(self._finishing)
 
     async def _drain(self, player: Player, outbox: Outbox) -> None:
         transport = self._async_transport
@@ -191,6 +218,7 @@ class RealtimeEngine(Engine):
                 except TransportError as exc:
                     self._unanswered += 1
                     outbox.settle(request, None)
+                    self._written(player, outbox, request, None, exc.reason)
                     self.stats.record(request, None, exc.reason)
                     player.on_response(request.event_type, None)
                     if self._unanswered >= MAX_CONSECUTIVE_UNANSWERED and self._failure is None:
@@ -201,6 +229,7 @@ class RealtimeEngine(Engine):
                     continue
                 self._unanswered = 0
                 outbox.settle(request, response)
+                self._written(player, outbox, request, response, None)
                 self.stats.record(request, response)
                 player.on_response(request.event_type, response.status, sid=response.sid)
         finally:
@@ -210,6 +239,62 @@ class RealtimeEngine(Engine):
             self._schedule(player, outbox)
             if self._changed is not None:
                 self._changed.set()
+
+    def _written(
+        self,
+        player: Player,
+        outbox: Outbox,
+        request: Request,
+        response: Response | None,
+        error: str | None,
+    ) -> None:
+        """Hand an answered request to the in-order recording, and what settling it dropped."""
+        if self._in_order is None:
+            return
+        numbered = self._numbered[player]
+        number, body = numbered.popleft()
+        assert body is request.body, "one request in flight per session, in order"
+        sid = request.sid or (response.sid if response is not None else None)
+        self._in_order.done(number, (request, response, sid, error))
+        # Bodies the outbox let go (their session was refused or lost) are never sent: they
+        # are everything before the new head of its queue.
+        head = outbox.peek()
+        while numbered and numbered[0][1] is not head:
+            self._in_order.done(numbered.popleft()[0], None)
+
+    def _forget(self, player: Player) -> None:
+        """A retired player's unsent bodies will never be recorded: let the order move on."""
+        if self._in_order is not None:
+            for number, _ in self._numbered.pop(player, ()):
+                self._in_order.done(number, None)
+
+
+_Line = tuple[Request, Response | None, str | None, str | None]
+
+
+class _InOrder:
+    """Writes recording lines in a fixed order (numbers from 0), as each one becomes known."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self._next = 0
+        self._known: dict[int, _Line | None] = {}  # None: a number that will have no line
+
+    def done(self, number: int, line: _Line | None) -> None:
+        self._known[number] = line
+        while self._next in self._known:
+            self._write(self._known.pop(self._next))
+            self._next += 1
+
+    def flush(self) -> None:
+        """Write every known line, in order, even past numbers that never came (a cut run)."""
+        for number in sorted(self._known):
+            self._write(self._known.pop(number))
+
+    def _write(self, line: _Line | None) -> None:
+        if line is not None:
+            request, response, sid, error = line
+            self.recorder.write(request, response, sid=sid, error=error)
 
 
 class _NoSyncSend:

@@ -184,3 +184,33 @@ def test_a_client_of_ones_own_posts_to_the_base_url(server: tuple[str, Collector
         transport = HttpTransport(url, client=client)
         assert transport.send(Request("/api/v1/sessions", session_bodies()[0])).status == 201
     assert len(collector.sessions) == 1
+
+
+def test_real_time_over_http_records_what_virtual_time_records(
+    server: tuple[str, Collector], tmp_path: Path
+) -> None:
+    """Sessions send concurrently from their own tasks; the recording keeps the virtual order."""
+    url, collector = server
+    over_http, in_memory = tmp_path / "http.ndjson", tmp_path / "memory.ndjson"
+    base = [sys.executable, "-m", "playersim", "run", "--sessions", "12", "--seed", "1",
+            "--profile", "ugc-clip", "--rate", "5/s",
+            "--start", "2026-01-01T12:00:00Z"]  # fmt: skip
+    sent = subprocess.run(
+        [*base, "--speed", "100", "--to", url, "--record", str(over_http)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert "real time x100" in sent.stdout
+    local = subprocess.run(
+        [*base, "--record", str(in_memory)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert local.returncode == 0, local.stderr
+    assert over_http.read_bytes() == in_memory.read_bytes()
+    assert all(session.problems == [] for session in collector.sessions)
