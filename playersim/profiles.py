@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from faker.config import AVAILABLE_LOCALES
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from playersim.arrivals import Shape
 from playersim.devices import DEVICES
@@ -360,6 +367,12 @@ class Arrivals(_Section):
         description="7 multipliers, Monday first; only their proportions matter",
     )
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. America/New_York")
+
+    @field_validator("timezone")
+    @classmethod
+    def _a_zone(cls, value: str) -> str:
+        Shape(timezone=value)  # raises ValueError naming the zone
+        return value
 
     @model_validator(mode="after")
     def _a_shape(self) -> Self:

@@ -195,3 +195,34 @@ def test_settings_that_would_crash_or_spin_are_refused(
     with pytest.raises(ProfileError) as caught:
         load_profile(write(tmp_path, GOOD + extra))
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ('[arrivals]\ntimezone = "Mars/Olympus"\n', "arrivals.timezone: unknown time zone"),
+        ("[arrivals]\nhourly = [1, 2]\n", "arrivals.hourly: List should have at least 24 items"),
+        ("[arrivals]\nweekly = [0, 0, 0, 0, 0, 0, 0]\n", "weekly multipliers cannot all be 0"),
+        ("[arrivals]\nweekly = [1, 1, 1, 1, 1, 1, -1]\n", "arrivals.weekly.6: Input should be"),
+        ("[audience]\nbinge_rate = 2\n", "audience.binge_rate: Input should be less than"),
+        ("[audience]\nactivity_sigma = -1\n", "audience.activity_sigma: Input should be greater"),
+    ],
+)
+def test_a_broken_audience_or_curve_names_the_field(
+    tmp_path: Path, section: str, expected: str
+) -> None:
+    path = write(tmp_path, GOOD + "\n" + section)
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert expected in str(caught.value)
+
+
+def test_a_profile_carries_its_audience_curve(tmp_path: Path) -> None:
+    curve = (
+        '[arrivals]\ntimezone = "Europe/Berlin"\nhourly = [' + ", ".join(["1"] * 23 + ["5"]) + "]\n"
+    )
+    shape = load_profile(write(tmp_path, GOOD + "\n" + curve)).arrivals.shape()
+    assert shape.timezone == "Europe/Berlin"
+    assert not shape.flat
+    assert load_profile(write(tmp_path, GOOD, "flat.toml")).arrivals.shape().flat
