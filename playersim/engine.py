@@ -207,7 +207,8 @@ class Engine:
     def _deliver(self, player: Player, outbox: Outbox) -> None:
         send = self.transport.send  # looked up once: this loop runs for every request
         record = self.stats.record
-        while (request := outbox.next_request()) is not None:
+        next_request = outbox.next_request
+        while (request := next_request()) is not None:
             try:
                 response = send(request)
             except TransportError as exc:

@@ -482,6 +482,9 @@ Body = Annotated[BodyModel, Field(discriminator="event_type")]
 """A validated request body: one model per event type, chosen by `eventType`."""
 
 body_adapter: TypeAdapter[BodyModel] = TypeAdapter(Body)
+# The adapter's compiled validator, called directly: the collector validates every request, and
+# the adapter's Python wrapper around this call was a measurable share of a run.
+_validate_python = body_adapter.validator.validate_python
 
 
 # --- validation with messages a person can act on ---------------------------------------------
@@ -492,7 +495,7 @@ def validate_body(data: object) -> BodyModel:
     if not isinstance(data, dict):
         raise WireError(f"the body must be a JSON object, got {_json_type(data)}")
     try:
-        return body_adapter.validate_python(data)
+        return _validate_python(data)  # type: ignore[no-any-return]
     except ValidationError as exc:
         raise WireError(_describe(exc, data)) from None
     except RecursionError:
