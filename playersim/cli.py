@@ -58,6 +58,9 @@ DEFAULT_START = "2026-01-01T12:00:00Z"
 MAX_TIMEOUT_S = 3600
 MAX_DURATION_MS = 366 * 86_400_000
 MAX_SPEED = 1_000_000.0
+# A run's collector forgets sessions closed this long ago (their problems stay in the report),
+# so a day of a million sessions holds only those open or lately closed.
+RETENTION_S = 3600.0
 # How often a run on a terminal redraws its progress line, in wall seconds.
 PROGRESS_EVERY_S = 0.5
 EARLIEST_START = 0  # 1970-01-01
@@ -654,7 +657,7 @@ def _transport(
     else:
         # The summary needs counters and the conformance report, not every body: keeping none
         # holds memory flat however long the run.
-        collector = Collector(clock, seed=args.seed, keep_events=False)
+        collector = Collector(clock, seed=args.seed, keep_events=False, retention_s=RETENTION_S)
         transport, where = MemoryTransport(collector), "in memory (built-in collector)"
     if recorder is not None:
         transport = RecordingTransport(transport, recorder)
@@ -682,7 +685,7 @@ def _replay(args: argparse.Namespace) -> int:
             )
         else:
             where = "in memory (built-in collector)"
-            collector = Collector(clock, keep_events=False)
+            collector = Collector(clock, keep_events=False, retention_s=RETENTION_S)
             stats, lateness = asyncio.run(
                 replay(itertools.chain([first], lines), MemoryTransport(collector), speed=speed,
                        clock=clock)

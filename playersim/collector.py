@@ -26,7 +26,7 @@ from playersim.clock import Clock
 from playersim.conformance import Problem, SessionChecker
 from playersim.errors import WireError
 from playersim.spec import IDLE_TIMEOUT_MS, STALL_TIMEOUT_MS
-from playersim.transport import SESSIONS_PATH, Response, sid_from_events_path
+from playersim.transport import SESSIONS_PATH, Response, events_path, sid_from_events_path
 from playersim.wire import (
     BodyModel,
     EventType,
@@ -37,6 +37,9 @@ from playersim.wire import (
 )
 
 __all__ = ["CollectedEvent", "CollectedSession", "Collector"]
+
+# How often a collector with a retention looks for sessions to forget, in its clock's ms.
+_SWEEP_MS = 60_000
 
 _SESSION_START: Final = EventType.SESSION_START.value
 _SESSION_COMPLETE: Final = EventType.SESSION_COMPLETE.value
@@ -155,12 +158,26 @@ class Collector:
     400
     """
 
-    def __init__(self, clock: Clock, *, seed: int | str = 0, keep_events: bool = True) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        seed: int | str = 0,
+        keep_events: bool = True,
+        retention_s: float | None = None,
+    ) -> None:
         self.clock = clock
         self._seed = str(seed)
         # Keeping every event is what a test wants; a long run wants counters and the
         # conformance report only, so its memory does not grow with every request.
         self.keep_events = keep_events
+        # With a retention, a session closed that long ago (collector clock) is forgotten: its
+        # problems stay in the report, the session itself goes, and a late event for it gets a
+        # 404. A day of a million sessions then holds only those open or lately closed.
+        self.retention_ms = None if retention_s is None else round(retention_s * 1000)
+        self.forgotten = 0  # sessions let go after the retention
+        self._forgotten_problems: list[tuple[str, Problem]] = []
+        self._swept_at: int | None = None
         self._sessions: dict[str, CollectedSession] = {}
         # The events path of each session opened, taken apart once: every event of a session is
         # posted to the same path. Only paths naming a session of ours are kept.
@@ -172,8 +189,13 @@ class Collector:
 
     @property
     def sessions(self) -> list[CollectedSession]:
-        """Every session opened so far, in the order they were opened."""
+        """Every session opened so far (and not yet forgotten), in the order they were opened."""
         return list(self._sessions.values())
+
+    @property
+    def opened(self) -> int:
+        """How many sessions the collector has opened, forgotten ones included."""
+        return len(self._sessions) + self.forgotten
 
     def session(self, sid: str) -> CollectedSession:
         """The session with this id (KeyError if the collector never opened it)."""
@@ -186,8 +208,26 @@ class Collector:
             session._expire(now)
 
     def problems(self) -> list[tuple[str, Problem]]:
-        """Every conformance problem of every session, with its sid."""
-        return [(s.sid, p) for s in self._sessions.values() for p in s.problems]
+        """Every conformance problem of every session (forgotten ones too), with its sid."""
+        kept = [(s.sid, p) for s in self._sessions.values() for p in s.problems]
+        return self._forgotten_problems + kept
+
+    def _sweep(self, now: int) -> None:
+        """Forget sessions closed more than the retention ago (at most once a simulated minute)."""
+        retention = self.retention_ms
+        if retention is None or (self._swept_at is not None and now - self._swept_at < _SWEEP_MS):
+            return
+        self._swept_at = now
+        gone = []
+        for sid, session in self._sessions.items():
+            session._expire(now)
+            if session.closed_at is not None and now - session.closed_at >= retention:
+                gone.append(sid)
+        for sid in gone:
+            session = self._sessions.pop(sid)
+            self._forgotten_problems.extend((sid, problem) for problem in session.problems)
+            self._sid_by_path.pop(events_path(sid), None)
+            self.forgotten += 1
 
     # --- the API -------------------------------------------------------------------------------
 
@@ -195,6 +235,8 @@ class Collector:
         """Answer one request as the MCA would. `body` is raw JSON or an already decoded value."""
         response = self._answer(method, path, body)
         self.statuses[response.status] += 1
+        if self.retention_ms is not None:
+            self._sweep(self.clock.now())
         return response
 
     def _answer(self, method: str, path: str, raw: object) -> Response:

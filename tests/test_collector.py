@@ -743,3 +743,34 @@ def test_custom_metadata_keys_starting_with_media_are_flagged(
     [problem] = viewer.session.problems
     assert problem.rule is Rule.CUSTOM_METADATA
     assert "starts with 'media.'" in problem.message
+
+
+def test_a_retention_forgets_closed_sessions_but_not_their_problems(clock: VirtualClock) -> None:
+    """A long run's collector holds open and lately closed sessions only; the report is whole."""
+    collector = Collector(clock, keep_events=False, retention_s=600)
+    done = Viewer(collector, clock)
+    done.send(1, "play", 0)
+    done.send(2, "sessionEnd", 1)
+    quiet = Viewer(collector, clock, at=3)  # never sends again: the idle timeout, a problem
+    busy = Viewer(collector, clock, at=4, length=3600)
+    for second in range(10, 1300, 10):
+        assert busy.send(second, "ping" if second > 10 else "play", second - 10).status == 204
+    # 20 minutes on, the ended and the idle sessions are gone, the busy one is kept.
+    assert [s.sid for s in collector.sessions] == [busy.sid]
+    assert collector.forgotten == 2
+    assert collector.opened == 3
+    # The idle session's problem is still in the report, under its sid.
+    assert [(sid, p.rule.value) for sid, p in collector.problems()] == [(quiet.sid, "unterminated")]
+    assert collector.handle("POST", events_path(done.sid), session_start()).status == 404
+    assert quiet.sid not in {s.sid for s in collector.sessions}
+
+
+def test_without_a_retention_every_session_is_kept(
+    collector: Collector, clock: VirtualClock
+) -> None:
+    first = Viewer(collector, clock)
+    first.send(1, "sessionEnd", 0)
+    clock.advance(86_400)
+    Viewer(collector, clock, at=86_401)
+    assert len(collector.sessions) == 2
+    assert collector.forgotten == 0
