@@ -38,6 +38,7 @@ __all__ = [
     "poisson",
     "spread",
     "uniform",
+    "window_intensity",
 ]
 
 Process = Literal["poisson", "uniform"]
@@ -86,13 +87,11 @@ class Shape:
 
     @cached_property
     def _hours(self) -> tuple[float, ...]:
-        mean = sum(self.hourly) / _HOURS
-        return tuple(v / mean for v in self.hourly)
+        return _normalised(self.hourly)
 
     @cached_property
     def _days(self) -> tuple[float, ...]:
-        mean = sum(self.weekly) / _DAYS
-        return tuple(v / mean for v in self.weekly)
+        return _normalised(self.weekly)
 
     @property
     def flat(self) -> bool:
@@ -110,6 +109,14 @@ class Shape:
         hours = self._hours
         hourly = hours[below % _HOURS] * (1 - fraction) + hours[(below + 1) % _HOURS] * fraction
         return hourly * self._days[local.weekday()]
+
+
+def _normalised(values: Sequence[float]) -> tuple[float, ...]:
+    """Scaled to a mean of 1 (scaled to a top of 1 first: huge values must not overflow)."""
+    top = max(values)
+    scaled = [v / top for v in values]
+    mean = sum(scaled) / len(scaled)
+    return tuple(v / mean for v in scaled)
 
 
 FLAT: Final = Shape()
@@ -139,9 +146,16 @@ class _Intensity:
     def __init__(self, start: int, rate_at: Callable[[int], float], end: int | None) -> None:
         self._rate_at = rate_at
         self._end = end
+        self.end = end
         self._step_start = start
         self._done = 0.0  # expected arrivals before the current step
-        self._rate = rate_at(start + STEP_MS // 2)
+        self._horizon = start + _HORIZON_MS  # an unbounded window still ends somewhere
+        self._rate = self._rate_here()
+
+    def _rate_here(self) -> float:
+        # The rate at the middle of the current step (of a last, shorter step too), as `total`
+        # measures it, so that the two sums agree.
+        return self._rate_at(self._step_start + max(1, self._step_length()) // 2)
 
     def _step_mass(self) -> float:
         return self._rate * self._step_length() / 1000
@@ -179,11 +193,15 @@ class _Intensity:
                 return None  # a ramp or shape that never rises: nothing will ever arrive
             self._done += mass
             self._step_start += STEP_MS
-            self._rate = self._rate_at(self._step_start + STEP_MS // 2)
+            if self._step_start >= self._horizon:
+                return None  # a rate so low that nothing more arrives in any useful time
+            self._rate = self._rate_here()
         offset = (target - self._done) / self._rate * 1000
         return self._step_start + min(int(offset), self._step_length() - 1)
 
 
+# Arrivals are looked for at most this far after the start (the command line's longest window).
+_HORIZON_MS: Final = 366 * 86_400_000
 # An unbounded window whose intensity stays 0 for eight days has nothing to give: a shape is
 # non-zero somewhere in every week, so only a degenerate input gets here.
 _MAX_SILENT_STEPS: Final = 8 * 86_400_000 // STEP_MS
@@ -245,23 +263,40 @@ def spread(
 ) -> Iterator[int]:
     """Exactly `count` arrivals between `start` and `end`, placed along the intensity.
 
+    Raises ValueError at once (not at the first arrival) if the window has no intensity at all.
+
     Poisson arrivals conditioned on their number are independent draws from the intensity; they
     are generated here already in order (ascending uniform order statistics, one at a time), so
     a million of them need no sort and no list.
     """
     rate_at = _rate_function(1.0, shape, ramp)
-    total = _Intensity(start, rate_at, end).total()
-    if total <= 0:
-        raise ValueError("the arrival shape and ramp leave no time in the window for sessions")
-    intensity = _Intensity(start, rate_at, end)
+    total = window_intensity(start=start, end=end, shape=shape, ramp=ramp)
+    if not total > 0:
+        raise ValueError("the arrival curve and ramp leave no time in the window for sessions")
+    return _spread(rng, count, _Intensity(start, rate_at, end), total, uniform=process == "uniform")
+
+
+def window_intensity(
+    *, start: int, end: int, shape: Shape = FLAT, ramp: Ramp | None = None
+) -> float:
+    """The expected arrivals over a window at a rate of 1 per second (0: none can arrive)."""
+    return _Intensity(start, _rate_function(1.0, shape, ramp), end).total()
+
+
+def _spread(
+    rng: random.Random, count: int, intensity: _Intensity, total: float, *, uniform: bool
+) -> Iterator[int]:
+    end = intensity.end
+    assert end is not None, "a spread has a window"
     position = 0.0  # in [0, 1): the fraction of the window's intensity already passed
     for index in range(count):
-        if process == "uniform":
+        if uniform:
             position = (index + 0.5) / count
         else:
             left = count - index
             position += (1.0 - position) * (1.0 - rng.random() ** (1.0 / left))
         instant = intensity.instant(min(position, 1.0) * total)
+        # The very last arrival may round past the window's last step: it is at its end.
         yield end - 1 if instant is None else instant
 
 

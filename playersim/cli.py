@@ -58,6 +58,7 @@ DEFAULT_START = "2026-01-01T12:00:00Z"
 MAX_TIMEOUT_S = 3600
 MAX_DURATION_MS = 366 * 86_400_000
 MAX_SPEED = 1_000_000.0
+MIN_RATE = 1 / (366 * 86_400)  # per second: one session a year
 # A run's collector forgets sessions closed this long ago (their problems stay in the report),
 # so a day of a million sessions holds only those open or lately closed.
 RETENTION_S = 3600.0
@@ -124,17 +125,23 @@ def _duration(text: str) -> int:
 
 def _rate(text: str) -> float:
     try:
-        return parse_rate(text)
+        rate = parse_rate(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if rate < MIN_RATE:
+        raise argparse.ArgumentTypeError(f"{text!r} is less than one session a year")
+    return rate
 
 
 def _ramp(text: str) -> tuple[int, int]:
     up, _, down = text.partition(":")
     try:
-        return parse_duration(up or "0"), parse_duration(down or "0")
+        ramps = parse_duration(up or "0"), parse_duration(down or "0")
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{exc} (e.g. 10m, or 10m:5m to ramp down too)") from None
+    if max(ramps) > MAX_DURATION_MS:
+        raise argparse.ArgumentTypeError(f"{text!r}: a ramp is at most 366 days")
+    return ramps
 
 
 def _speed(text: str) -> float:
@@ -535,17 +542,21 @@ def _arrivals(
     args: argparse.Namespace, profiles: list[Profile], weights: list[float], start: int
 ) -> Workload:
     """The run's workload from the arrival flags, or a clear complaint about them."""
-    shape: Shape | None = None
+    shapes: list[Shape] | None = None
     if args.flat:
-        if args.hourly or args.weekly:
-            raise _BadInputError("--flat and --hourly/--weekly do not go together")
-        shape = FLAT
+        if args.hourly or args.weekly or args.timezone:
+            raise _BadInputError("--flat and --hourly/--weekly/--timezone do not go together")
+        shapes = [FLAT] * len(profiles)
     elif args.hourly or args.weekly or args.timezone:
-        shape = Shape(
-            hourly=args.hourly or (1.0,) * 24,
-            weekly=args.weekly or (1.0,) * 7,
-            timezone=args.timezone or "UTC",
-        )
+        # Each given override replaces that part of every profile's curve; the rest stays.
+        shapes = [
+            Shape(
+                hourly=args.hourly or tuple(p.arrivals.hourly),
+                weekly=args.weekly or tuple(p.arrivals.weekly),
+                timezone=args.timezone or p.arrivals.timezone,
+            )
+            for p in profiles
+        ]
     up, down = args.ramp
     try:
         return Workload(
@@ -559,11 +570,16 @@ def _arrivals(
             ramp_up_ms=up,
             ramp_down_ms=down,
             concurrency=args.concurrency,
-            shape=shape,
+            shapes=shapes,
         )
     except ValueError as exc:
-        flag = "--ramp" if "ramp" in str(exc) else "--profile"
-        raise _BadInputError(f"{flag}: {exc}") from None
+        message = str(exc)
+        flag = "--profile"
+        if "curve" in message:
+            flag = "--duration"
+        elif "ramp" in message:
+            flag = "--ramp"
+        raise _BadInputError(f"{flag}: {message}") from None
 
 
 def _status(prog: str, stats: RunStats, aborted: str | None, problems: int) -> int:
@@ -571,6 +587,8 @@ def _status(prog: str, stats: RunStats, aborted: str | None, problems: int) -> i
     reasons = []
     if aborted:
         reasons.append(aborted)
+    if not stats.sessions:
+        reasons.append("no session arrived (a rate too low for the window?)")
     if stats.failed:
         reasons.append(f"{stats.failed:,} requests were not accepted")
     if stats.dropped:
@@ -590,9 +608,12 @@ def _workload(args: argparse.Namespace) -> tuple[Script | None, list[Profile], l
             raise _BadInputError(
                 "--script and --profile do not go together: a script names its profile"
             )
-        for flag in ("duration", "rate", "concurrency", "hourly", "weekly", "timezone"):
-            if getattr(args, flag) is not None:
-                raise _BadInputError(f"--script plays its own timeline: --{flag} does not apply")
+        given = [flag for flag in ("duration", "rate", "concurrency", "hourly", "weekly",
+                                   "timezone") if getattr(args, flag) is not None]  # fmt: skip
+        given += [f for f, on in (("ramp", args.ramp != (0, 0)), ("flat", args.flat),
+                                  ("arrivals", args.arrivals != "poisson")) if on]  # fmt: skip
+        if given:
+            raise _BadInputError(f"--script plays its own timeline: --{given[0]} does not apply")
         try:
             script = load_script(args.script)
             return script, [script.profile()], [1.0]

@@ -229,16 +229,18 @@ class Player:
 
         `status` is the HTTP status, or None when the request got no answer at all.
         """
-        if self.finished:
-            return
         if event_type == E.SESSION_START:
             if status == 201 and sid:
                 self.sid = sid
             else:
-                # Without a session id nothing else can be sent: the viewing is lost.
+                # Without a session id nothing else can be sent: the viewing is lost, even if
+                # (its answers coming late, in real time) it has already played to its end.
                 self.outcome = "rejected" if status is not None else "unreachable"
                 self._due_cache = None
-        elif status in GONE_STATUSES and self.state.open:
+            return
+        if self.finished:
+            return
+        if status in GONE_STATUSES and self.state.open:
             # The back end no longer knows this session: continue in a new one (section 5).
             self._reopen = True
             self._due_cache = None

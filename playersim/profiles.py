@@ -333,6 +333,13 @@ class Audience(_Section):
     )
     locale: str = Field(default="en_US", description="Faker locale for names and titles")
 
+    @field_validator("next_episode_seconds")
+    @classmethod
+    def _a_countdown(cls, value: Distribution) -> Distribution:
+        if isinstance(value, Fixed) and not 0 <= value.value <= 86_400:
+            raise ValueError(f"must be from 0 to 86400 seconds (got {value.value:g})")
+        return value
+
     @model_validator(mode="after")
     def _known_devices(self) -> Self:
         if self.locale not in AVAILABLE_LOCALES:

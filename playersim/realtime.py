@@ -84,7 +84,6 @@ class RealtimeEngine(Engine):
         super().__init__(clock, sync, concurrency=concurrency, follow_up=follow_up)
         self._wakes: dict[Player, int] = {}  # the one wake-up each player is scheduled for
         self._draining: dict[Player, asyncio.Task[None]] = {}
-        self._finishing: set[Player] = set()  # done, but with requests still on their way
         self._followed: set[Player] = set()  # finished players whose next viewing is arranged
         # Recording an asyncio transport: lines are written in the order requests were
         # generated (as a virtual run writes them), whatever order the answers come in.
@@ -160,14 +159,13 @@ class RealtimeEngine(Engine):
         if wake is None:
             self._wakes.pop(player, None)
             if player not in self._followed and player.outcome == "completed":
-                # Its next viewing starts from when it ended, as in virtual time, not from
-                # when its last answer came back (a completed viewing's outcome is final).
+                # Its next viewing is arranged when it ends, as in virtual time, not when its
+                # last answer comes back: so it starts at the same instant and takes its place
+                # under a concurrency limit at the same moment, whatever the network's timing.
                 self._followed.add(player)
                 self._follow(player)
             if player in self._draining:
-                self._finishing.add(player)  # retired when its last request is answered
-                return
-            self._finishing.discard(player)
+                return  # retired when its last request is answered
             self._forget(player)
             self._retire(player, outbox, follow=player not in self._followed)
             self._followed.discard(player)
@@ -201,8 +199,10 @@ class RealtimeEngine(Engine):
     def active(self) -> int:
         if self._async_transport is None:
             return super().active
-        # Scheduled players, and finished ones whose last requests are still on their way.
-        return len(self._wakes) + len(self._finishing)
+        # Scheduled players. A finished one whose last requests are still on their way holds
+        # no place: it freed it when it sent its last event, as in virtual time, so a
+        # concurrency limit admits the next viewer at the same simulated instant.
+        return len(self._wakes)
 
     async def _drain(self, player: Player, outbox: Outbox) -> None:
         transport = self._async_transport

@@ -39,6 +39,7 @@ from playersim.wire import EventType
 __all__ = ["RecordingError", "ReplayLine", "read_replay", "replay"]
 
 _MAX_UNANSWERED = 20
+LATEST_TS = 221_845_392_000_000  # 9000-01-01T00:00:00Z, as for `playersim run --start`
 _SESSION_END = frozenset({EventType.SESSION_END.value, EventType.SESSION_COMPLETE.value})
 
 
@@ -67,23 +68,27 @@ def read_replay(path: str | Path) -> Iterator[ReplayLine]:
     """The requests of a recording, checked line by line (RecordingError on the first bad one)."""
     name = str(path)
     try:
-        stream = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the with below
+        stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         raise RecordingError(name, 0, f"cannot read the file: {exc.strerror or exc}") from None
     with stream:
         unnamed = 0
-        try:
-            for number, text in enumerate(stream, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    line = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise RecordingError(name, number, f"not JSON: {exc.msg}") from None
-                yield _checked(line, name, number, unnamed)
-                unnamed += 1
-        except UnicodeDecodeError as exc:
-            raise RecordingError(name, 0, f"not UTF-8 text: {exc.reason}") from None
+        # Read as bytes and decoded line by line, so a bad byte is reported at its own line.
+        for number, raw in enumerate(stream, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise RecordingError(name, number, f"not UTF-8 text: {exc.reason}") from None
+            if not text.strip():
+                continue
+            try:
+                line = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise RecordingError(name, number, f"not JSON: {exc.msg}") from None
+            except RecursionError:
+                raise RecordingError(name, number, "nested too deeply") from None
+            yield _checked(line, name, number, unnamed)
+            unnamed += 1
 
 
 def _checked(line: object, name: str, number: int, serial: int) -> ReplayLine:
@@ -96,8 +101,14 @@ def _checked(line: object, name: str, number: int, serial: int) -> ReplayLine:
     ts = player_time.get("ts") if isinstance(player_time, dict) else None
     if not isinstance(ts, int) or isinstance(ts, bool):
         raise RecordingError(name, number, f"body.playerTime.ts: not an integer (got {ts!r})")
+    if not 0 <= ts <= LATEST_TS:
+        raise RecordingError(
+            name, number, f"body.playerTime.ts: {ts} is not an instant before the year 9000"
+        )
+    session = line.get("session")
+    if session is not None and not isinstance(session, str):
+        raise RecordingError(name, number, f"session: not a string or null (got {session!r})")
     if request_path == SESSIONS_PATH:
-        session = line.get("session")
         # A sessionStart that got no sid still opens a session of its own on replay.
         key = session if isinstance(session, str) and session else f"unnamed:{serial}"
         return ReplayLine(key, True, body)

@@ -12,11 +12,21 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from playersim.arrivals import Process, Ramp, Shape, closed_loop, poisson, spread, uniform
+from playersim.arrivals import (
+    Process,
+    Ramp,
+    Shape,
+    closed_loop,
+    poisson,
+    spread,
+    uniform,
+    window_intensity,
+)
 from playersim.behaviour import ViewerBehaviour
 from playersim.metadata import MetadataPool
 from playersim.player import Player
@@ -26,6 +36,8 @@ __all__ = ["DEFAULT_RATE", "Binge", "Workload"]
 
 # Sessions per second when neither a rate nor a window fixes one: a session every 5 s.
 DEFAULT_RATE = 0.2
+# The longest autoplay countdown between two episodes, in seconds.
+MAX_COUNTDOWN_S = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,9 @@ class Workload:
       of the window or after `sessions`;
     - `concurrency` alone: a closed workload of that many viewers, each replaced as they finish.
 
-    The curve is each profile's `[arrivals]` shape unless `shape` overrides them all.
+    The curve is each profile's `[arrivals]` shape unless `shape` overrides them all, or
+    `shapes` gives one per profile. Bad numbers, and a window the curve leaves no room in, are
+    refused with ValueError as the workload is made, not when the first arrival is due.
     """
 
     profiles: Sequence[Profile]
@@ -52,6 +66,7 @@ class Workload:
     ramp_down_ms: int = 0
     concurrency: int | None = None
     shape: Shape | None = None
+    shapes: Sequence[Shape] | None = None
     _shares: tuple[float, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -60,18 +75,50 @@ class Workload:
         weights = list(self.weights) if self.weights is not None else [1.0] * len(self.profiles)
         if len(weights) != len(self.profiles):
             raise ValueError("one weight per profile")
-        if any(w < 0 for w in weights) or not any(w > 0 for w in weights):
-            raise ValueError("profile weights must be >= 0 with at least one above 0")
+        if not all(math.isfinite(w) and w >= 0 for w in weights) or not any(weights):
+            raise ValueError("profile weights must be finite, >= 0, with at least one above 0")
+        if self.shapes is not None and len(self.shapes) != len(self.profiles):
+            raise ValueError("one shape per profile")
         names = [profile.name for profile in self.profiles]
         if len(set(names)) != len(names):
             twice = next(name for name in names if names.count(name) > 1)
             raise ValueError(f"profile {twice!r} is given twice: give it once, with a weight")
-        total = sum(weights)
-        object.__setattr__(self, "_shares", tuple(w / total for w in weights))
+        top = max(weights)  # scaled first, so that huge weights cannot overflow their sum
+        scaled = [w / top for w in weights]
+        object.__setattr__(self, "_shares", tuple(w / sum(scaled) for w in scaled))
+        self._check_numbers()
+        if self.duration_ms is not None and not self.closed:
+            self._check_window()
+
+    def _check_numbers(self) -> None:
+        if self.rate is not None and not (math.isfinite(self.rate) and self.rate > 0):
+            raise ValueError(f"the rate must be a number above 0, got {self.rate}")
+        for name in ("sessions", "concurrency", "duration_ms"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
+        if self.ramp_up_ms < 0 or self.ramp_down_ms < 0:
+            raise ValueError("ramps cannot be negative")
         if self.ramp_down_ms and self.duration_ms is None:
             raise ValueError("a ramp down needs a duration to end at")
+        if self.ramp_down_ms and self.closed:
+            raise ValueError("a closed workload (a concurrency and no rate) only ramps up")
         if self.duration_ms is not None and self.ramp_up_ms + self.ramp_down_ms > self.duration_ms:
             raise ValueError("the ramps are longer than the duration")
+
+    def _check_window(self) -> None:
+        """Every profile that takes part must be able to get arrivals in the window."""
+        assert self.end is not None
+        for which, share in enumerate(self._shares):
+            profile = self.profiles[which]
+            if share and not window_intensity(
+                start=self.start, end=self.end, shape=self._shape(which), ramp=self._ramp()
+            ):
+                ramped = " with the ramp" if self._ramp() is not None else ""
+                raise ValueError(
+                    f"the arrival curve of {profile.name!r}{ramped} leaves no time in the "
+                    "window for sessions: every hour in it has a multiplier of 0"
+                )
 
     @property
     def end(self) -> int | None:
@@ -96,10 +143,12 @@ class Workload:
             return None
         return Ramp(self.start, self.ramp_up_ms, self.ramp_down_ms, self.end)
 
-    def _shape(self, profile: Profile) -> Shape:
+    def _shape(self, which: int) -> Shape:
+        if self.shapes is not None:
+            return self.shapes[which]
         if self.shape is not None:
             return self.shape
-        return profile.arrivals.shape()
+        return self.profiles[which].arrivals.shape()
 
     def instants(self, seed: int | str) -> Iterator[tuple[int, int]]:
         """`(instant, profile index)` of every arrival, in order."""
@@ -116,14 +165,13 @@ class Workload:
             if share > 0
         ]
         merged = heapq.merge(*streams)
-        if self.rate is not None and self.sessions is not None:
-            return itertools.islice(merged, self.sessions)
-        return merged
+        count = self.count
+        return merged if count is None else itertools.islice(merged, count)
 
     def _stream(self, seed: int | str, which: int, share: float) -> Iterator[int]:
         profile = self.profiles[which]
         rng = random.Random(f"{seed}:arrivals:{which}:{profile.name}")
-        shape, ramp = self._shape(profile), self._ramp()
+        shape, ramp = self._shape(which), self._ramp()
         count = self.count
         if self.rate is None and count is not None and self.end is not None:
             return spread(
@@ -188,7 +236,10 @@ class Binge:
         rng = random.Random(f"{self.seed}:{player.index}:next")
         if rng.random() >= profile.audience.binge_rate:
             return None
-        countdown = max(0.0, profile.audience.next_episode_seconds.sample(rng))
+        # Clamped to 0 .. a day: a countdown is seconds, and the profile checks fixed values.
+        countdown = min(
+            MAX_COUNTDOWN_S, max(0.0, profile.audience.next_episode_seconds.sample(rng))
+        )
         return Player(
             profile,
             seed=self.seed,

@@ -219,3 +219,28 @@ def test_a_mix_gets_its_sessions_in_proportion(seed: int, weights: list[int]) ->
     total = sum(weights)
     for name, weight in zip(names, weights, strict=True):
         assert abs(got[name] - 90 * weight / total) < 1
+
+
+def test_huge_weights_still_share_the_sessions() -> None:
+    clip, news = load_profile("ugc-clip"), load_profile("live-news")
+    workload = Workload([clip, news], start=START, weights=[1e308, 1e308], sessions=10,
+                        duration_ms=3_600_000)  # fmt: skip
+    assert Counter(p.profile.name for p in workload.players(1)) == {"ugc-clip": 5, "live-news": 5}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"weights": [float("nan")]}, "finite"), ({"rate": -1.0}, "rate must be a number above 0"),
+     ({"rate": float("inf")}, "above 0"), ({"sessions": 0}, "sessions must be at least 1"),
+     ({"concurrency": 0}, "concurrency must be at least 1")],
+)  # fmt: skip
+def test_bad_numbers_are_refused_when_the_workload_is_made(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        Workload([load_profile("ugc-clip")], start=START, **kwargs)
+
+
+def test_a_tiny_rate_ends_instead_of_searching_for_ever() -> None:
+    workload = Workload([load_profile("ugc-clip")], start=START, rate=1e-300, sessions=2)
+    assert list(workload.instants(1)) == []

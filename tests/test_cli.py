@@ -242,6 +242,26 @@ def test_a_closed_pipe_is_not_an_error() -> None:
         (["--flat", "--hourly", ",".join(["1"] * 24)], "--flat and --hourly/--weekly"),
         (["--arrivals", "bursty"], "invalid choice: 'bursty'"),
         (["--script", "examples/section6.toml", "--duration", "1h"], "--duration does not apply"),
+        (["--script", "examples/section6.toml", "--ramp", "1m"], "--ramp does not apply"),
+        (["--ramp", "400d"], "a ramp is at most 366 days"),
+        (["--rate", "1e-300"], "is less than one session a year"),
+        (["--flat", "--timezone", "UTC"], "--flat and --hourly/--weekly/--timezone"),
+        (["--concurrency", "3", "--duration", "1h", "--ramp", "1m:1m"], "only ramps up"),
+        (
+            [
+                "--hourly",
+                ",".join(["0"] * 23 + ["1"]),
+                "--timezone",
+                "UTC",
+                "--duration",
+                "30m",
+                "--sessions",
+                "3",
+                "--start",
+                "2026-01-01T12:00:00Z",
+            ],
+            "--duration: the arrival curve of",
+        ),
     ],
 )
 def test_bad_arrival_flags_exit_2_naming_the_flag(
@@ -330,3 +350,28 @@ def test_a_closed_workload_runs_its_sessions(capsys: pytest.CaptureFixture[str])
     assert main(["run", "--profile", "ugc-clip", "--concurrency", "4", "--sessions", "20"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"^  viewings +20$", out, re.M)
+
+
+def test_a_rate_alone_stops_after_the_default_hundred(capsys: pytest.CaptureFixture[str]) -> None:
+    """No --sessions and no --duration: 100 arrivals, whatever the rate."""
+    assert main(["run", "--profile", "ugc-clip", "--rate", "10/s"]) == 0
+    out = capsys.readouterr().out
+    assert "100 sessions of ugc-clip" in out
+
+
+def test_a_time_zone_alone_moves_the_profiles_curves(capsys: pytest.CaptureFixture[str]) -> None:
+    """--timezone keeps each profile's hourly curve, read in another zone; --flat drops it."""
+    common = ["run", "--profile", "ugc-clip", "--sessions", "400", "--duration", "24h",
+              "--start", "2026-01-05T00:00:00Z"]  # fmt: skip
+    lines = {}
+    for extra in (["--timezone", "Asia/Tokyo"], ["--flat"], []):
+        assert main([*common, *extra]) == 0
+        out = capsys.readouterr().out
+        lines[" ".join(extra)] = out.split("starts per hour from")[1].splitlines()[1]
+    assert len(set(lines.values())) == 3
+
+
+def test_a_run_with_no_session_is_not_a_success(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["run", "--profile", "ugc-clip", "--rate", "1/d", "--duration", "1m", "--flat"]
+    assert main(args) == 1
+    assert "no session arrived" in capsys.readouterr().err

@@ -206,6 +206,10 @@ def test_settings_that_would_crash_or_spin_are_refused(
         ("[arrivals]\nweekly = [1, 1, 1, 1, 1, 1, -1]\n", "arrivals.weekly.6: Input should be"),
         ("[audience]\nbinge_rate = 2\n", "audience.binge_rate: Input should be less than"),
         ("[audience]\nactivity_sigma = -1\n", "audience.activity_sigma: Input should be greater"),
+        (
+            '[audience]\nnext_episode_seconds = { distribution = "fixed", value = 1e12 }\n',
+            "audience.next_episode_seconds: must be from 0 to 86400 seconds",
+        ),
     ],
 )
 def test_a_broken_audience_or_curve_names_the_field(

@@ -100,6 +100,15 @@ def test_replay_keeps_the_recorded_pace(tmp_path: Path, capsys: pytest.CaptureFi
         ("[1, 2]\n", "not a JSON object"),
         ('{"path": "/api/v1/sessions"}\n', "body: missing"),
         ("", "holds no requests"),
+        (
+            '{"path": "/api/v1/sessions", "body": {"playerTime": {"ts": 1' + "0" * 30 + "}}}\n",
+            "is not an instant before the year 9000",
+        ),
+        ("[" * 100_000 + "\n", ":1: nested too deeply"),
+        (
+            '{"session": 5, "path": "/api/v1/sessions", "body": {"playerTime": {"ts": 1}}}\n',
+            "session: not a string or null",
+        ),
     ],
 )
 def test_a_bad_recording_exits_2_naming_file_and_line(
@@ -124,3 +133,18 @@ def test_a_bad_recording_exits_2_naming_file_and_line(
 def test_a_missing_recording_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(tmp_path / "nowhere.ndjson")]) == 2
     assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_a_recording_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin.ndjson"
+    good = '{"path": "/api/v1/sessions", "session": null, "body": {"playerTime": {"ts": 1}}}\n'
+    path.write_bytes(good.encode() + b"\xff\xfe\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "playersim", "replay", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"{path}:2: not UTF-8 text" in result.stderr
