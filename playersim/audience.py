@@ -19,7 +19,7 @@ import hashlib
 import math
 import uuid
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from statistics import NormalDist
 from typing import Final
 
@@ -38,7 +38,7 @@ OWNERSHIP: Final[dict[str, float]] = {
     "firetv": 0.2,
 }
 SIGNED_IN_SHARE: Final = 0.6
-_MAX_CACHED_PEOPLE: Final = 200_000  # people with an account they sign in with
+_MAX_CACHED_PEOPLE: Final = 200_000  # people whose activity and devices an audience remembers
 _NORMAL: Final = NormalDist()
 
 
@@ -129,7 +129,7 @@ class Audience:
         )
 
 
-@cache
+@lru_cache(maxsize=8)  # a process runs a few seeds at most; older audiences go
 def audience(seed: str) -> Audience:
     """The audience of a run with this seed (shared by every profile of the run)."""
     return Audience(seed)

@@ -200,7 +200,10 @@ class Workload:
 
     def players(self, seed: int | str) -> Iterator[Player]:
         """The run's players, built one at a time as the engine takes them."""
-        pools = [MetadataPool.build(profile, seed) for profile in self.profiles]
+        pools = [
+            MetadataPool.build(profile, seed) if share else None
+            for profile, share in zip(self.profiles, self._shares, strict=True)
+        ]  # a profile of weight 0 never plays: no catalogue to build
         for index, (at, which) in enumerate(self.instants(seed)):
             yield Player(
                 self.profiles[which], seed=seed, index=index, start_at=at, metadata=pools[which]
@@ -208,7 +211,8 @@ class Workload:
 
     def follow_up(self, seed: int | str) -> Binge:
         """What the engine asks when a viewing ends: does the viewer watch the next episode?"""
-        return Binge(seed, {p.name: MetadataPool.build(p, seed) for p in self.profiles})
+        playing = [p for p, share in zip(self.profiles, self._shares, strict=True) if share]
+        return Binge(seed, {p.name: MetadataPool.build(p, seed) for p in playing})
 
 
 class Binge:
