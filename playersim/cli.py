@@ -557,6 +557,11 @@ def _arrivals(
             )
             for p in profiles
         ]
+    if args.concurrency and args.rate is None and not (args.sessions or args.duration):
+        raise _BadInputError(
+            "--concurrency without --rate keeps viewers coming: give --sessions or --duration "
+            "to say when to stop"
+        )
     up, down = args.ramp
     try:
         return Workload(

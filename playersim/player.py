@@ -66,6 +66,7 @@ from playersim.wire import EventType, WireBody, json_seconds, make_body
 __all__ = ["Player", "SessionStats"]
 
 _MAX_EVENTS_AT_ONE_INSTANT: Final = 200
+_MAX_LIVE_DELAY_MS: Final = 600_000  # a viewer further behind the live edge is watching DVR
 E = EventType
 _COMPLETE: Final = State.COMPLETE
 _PLAYING: Final = State.PLAYING
@@ -154,6 +155,15 @@ class Player:
         self._next_mid_pod = 1
         self._cues_done: set[int] = set()
         self._live_break_after = 0  # live mid-rolls: the last UTC grid instant already served
+        # Live viewers watch some seconds behind the live edge, each their own: the UTC grid of
+        # breaks and programmes reaches each one that much later. Drawn from an RNG of its own,
+        # so it shifts none of the session's other draws.
+        self._live_delay_ms = 0
+        if self._live:
+            latency = profile.content.live_latency_seconds.sample(
+                random.Random(f"{seed}:{index}:live-latency")
+            )
+            self._live_delay_ms = max(0, min(round(latency * 1000), _MAX_LIVE_DELAY_MS))
         # Time.
         self._session_start = 0  # the current MCA session's sessionStart instant
         self._last_at = 0  # the instant of the last event sent
@@ -333,12 +343,14 @@ class Player:
             if minutes is None:
                 return None
             slot_ms = minutes * 60_000
-            slot_start = at // slot_ms * slot_ms
+            delay = self._live_delay_ms
+            slot_start = (at - delay) // slot_ms * slot_ms  # on the grid, at the live edge
             slot = slot_start % DAY_MS // slot_ms
             names = self.title.programmes or (self.title.name,)
             name = names[(slot_start // slot_ms) % len(names)]
-            # Live chapters are programmes on a UTC grid: offset is the second of the day.
-            return Chapter(slot + 1, slot_start, slot_ms, name)
+            # Live chapters are programmes on a UTC grid, reaching this viewer `delay` later:
+            # the offset is the second of the day at which it starts for them (their playhead).
+            return Chapter(slot + 1, slot_start + delay, slot_ms, name)
         position = self._playhead.position(at)
         for chapter in self.title.chapters:
             if chapter.offset_ms <= position < chapter.end_ms:
@@ -367,10 +379,12 @@ class Player:
         if self._live:
             if interval <= 0:
                 return None
-            # The next instant on the UTC grid: now included, the last break served excluded.
+            # The next instant on the UTC grid (as it reaches this viewer): now included, the
+            # last break served excluded.
             step = round(interval * 1000)
-            earliest = max(self._last_at, self._live_break_after + 1)
-            return -(-earliest // step) * step
+            delay = self._live_delay_ms
+            earliest = max(self._last_at, self._live_break_after + 1) - delay
+            return -(-earliest // step) * step + delay
         here = self._playhead.position(self._last_at)
         for cue in self.title.cue_points_ms:
             # `>=`: a cue on a chapter boundary is reached in the same instant the chapter ends.

@@ -27,7 +27,7 @@ from pydantic import (
 
 from playersim.arrivals import Shape
 from playersim.devices import DEVICES
-from playersim.distributions import Choice, Distribution, Fixed, LogNormal
+from playersim.distributions import Choice, Distribution, Fixed, LogNormal, Uniform
 from playersim.errors import ProfileError
 
 __all__ = [
@@ -108,6 +108,11 @@ class Content(_Section):
         ge=1,
         le=1440,
         description="live: each programme on this UTC grid is a chapter (none when omitted)",
+    )
+    live_latency_seconds: Distribution = Field(
+        default_factory=lambda: Uniform(distribution="uniform", low=3, high=30),
+        description="live: how far behind the live edge each viewer watches (HLS and DASH "
+        "players sit 3-30 s behind), so breaks and programme changes reach viewers spread out",
     )
 
     @property

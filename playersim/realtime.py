@@ -16,6 +16,7 @@ which is cheapest and keeps the collector's view identical to a virtual run.
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import inspect
 import itertools
@@ -34,6 +35,8 @@ from playersim.wire import WireBody
 
 __all__ = ["RealtimeEngine"]
 
+# A generation-2 threshold no run reaches: full collections wait until the run is over.
+_NO_FULL_COLLECTIONS: Final = 1 << 30
 # A scheduler that is behind still lets other coroutines (progress, deliveries) run this often.
 _YIELD_EVERY_S: Final = 0.05
 
@@ -72,8 +75,10 @@ class RealtimeEngine(Engine):
         concurrency: int | None = None,
         follow_up: FollowUp | None = None,
         recorder: Recorder | None = None,
+        full_collections: bool = False,
     ) -> None:
         self.pacer = pacer or Pacer(clock.now(), speed)
+        self.full_collections = full_collections
         self.lateness = Lateness()
         self._async_transport: AsyncTransport | None = None
         if inspect.iscoroutinefunction(getattr(transport, "send", None)):
@@ -104,6 +109,14 @@ class RealtimeEngine(Engine):
         self._changed = asyncio.Event()
         loop = asyncio.get_running_loop()
         yielded = loop.time()
+        thresholds = gc.get_threshold()
+        if not self.full_collections:
+            # Python's full (generation 2) collections scan every live object: with thousands
+            # of sessions in progress one stops the event loop for hundreds of milliseconds,
+            # and every request due meanwhile goes out that late. They are held off while the
+            # run is paced (young objects are still collected as usual, and finished players
+            # hold no reference cycles, so little garbage waits), and allowed again after it.
+            gc.set_threshold(thresholds[0], thresholds[1], _NO_FULL_COLLECTIONS)
         try:
             while True:
                 if self._failure is not None:
@@ -129,6 +142,7 @@ class RealtimeEngine(Engine):
                 await asyncio.gather(*self._draining.values(), return_exceptions=True)
             if self._in_order is not None:
                 self._in_order.flush()  # whatever was answered is written, even on the way out
+            gc.set_threshold(*thresholds)
         if until is not None and until > clock.now():
             await self.pacer.wait_until(until)  # real time passes, whether or not work does
             clock.advance_to(until)

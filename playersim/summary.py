@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["BehaviourStats", "Lateness", "RunStats", "format_summary"]
 
 NO_ANSWER = "no answer"
-# Lateness is counted in whole-millisecond buckets up to a minute; later is "a minute or more".
-_BUCKETS = 60_000
+# Lateness is counted in 0.1 ms buckets up to a minute; later is "a minute or more".
+_BUCKETS = 600_000
 _MAX_EXAMPLES = 5
 
 
@@ -248,19 +248,25 @@ def _n(value: int) -> str:
 
 @dataclass
 class Lateness:
-    """How late requests went out, in wall milliseconds, as a histogram (constant memory)."""
+    """How late requests went out, in wall milliseconds: a histogram in 0.1 ms steps up to a
+    minute (constant memory, however long the run)."""
 
     pings: Counter[int] = field(default_factory=Counter)
     all: Counter[int] = field(default_factory=Counter)
 
     def add(self, late_ms: float, *, ping: bool) -> None:
-        bucket = min(_BUCKETS, max(0, int(late_ms)))
+        bucket = min(_BUCKETS, max(0, int(late_ms * 10)))
         self.all[bucket] += 1
         if ping:
             self.pings[bucket] += 1
 
+    def reset(self) -> None:
+        """Forget what was measured so far (to measure a window of a run)."""
+        self.pings.clear()
+        self.all.clear()
+
     @staticmethod
-    def percentile(histogram: Counter[int], share: float) -> int | None:
+    def percentile(histogram: Counter[int], share: float) -> float | None:
         """The smallest lateness (ms) that `share` of the requests did not exceed."""
         total = sum(histogram.values())
         if not total:
@@ -270,16 +276,16 @@ class Lateness:
         for bucket in sorted(histogram):
             seen += histogram[bucket]
             if seen >= wanted:
-                return bucket
-        return max(histogram)
+                return bucket / 10
+        return max(histogram) / 10
 
-    def summary(self) -> dict[str, int | None]:
+    def summary(self) -> dict[str, float | None]:
         return {
             "ping_p50_ms": self.percentile(self.pings, 0.5),
             "ping_p99_ms": self.percentile(self.pings, 0.99),
             "p50_ms": self.percentile(self.all, 0.5),
             "p99_ms": self.percentile(self.all, 0.99),
-            "max_ms": max(self.all) if self.all else None,
+            "max_ms": max(self.all) / 10 if self.all else None,
         }
 
 
@@ -338,7 +344,7 @@ def format_summary(
         figures = lateness.summary()
         for key, label in _LATENESS_ROWS:
             value = figures[key]
-            rows.append([label, "-" if value is None else f"{value} ms"])
+            rows.append([label, "-" if value is None else f"{value:,.1f} ms"])
     lines += _table(rows)
     if len(stats.starts_by_hour) > 1:
         first = format_instant(min(stats.starts_by_hour) * 3_600_000)[:13]

@@ -182,6 +182,7 @@ def test_live_ad_breaks_and_programmes_follow_the_utc_schedule() -> None:
                 "content_type": "live",
                 "channel": "news",
                 "program_minutes": 30,
+                "live_latency_seconds": {"distribution": "fixed", "value": 0},  # at the edge
             },
             "viewing": {
                 "startup_seconds": {"distribution": "fixed", "value": 1},
@@ -205,6 +206,20 @@ def test_live_ad_breaks_and_programmes_follow_the_utc_schedule() -> None:
         chapters = [e.params for e in session.events if e.event_type == "chapterStart"]
         assert [c["media.chapter.offset"] for c in chapters[:2]] == [43200, 45000]
         assert {c["media.chapter.length"] for c in chapters} == {1800}
+
+
+def test_live_viewers_sit_behind_the_live_edge_each_their_own_way() -> None:
+    """A break on the UTC grid reaches each viewer 3-30 s late: not all in one millisecond."""
+    sessions = simulate(load_profile("live-news"), sessions=40, gap_ms=7_000)
+    interval_s = load_profile("live-news").ads.midroll_interval_seconds
+    lags = set()
+    for session in sessions:
+        for event in session.events:
+            if event.event_type == "adBreakStart" and event.params["media.ad.podIndex"] > 0:
+                lag = event.ts / 1000 % interval_s
+                assert 3 <= lag <= 30.001
+                lags.add(round(lag))
+    assert len(lags) > 5
 
 
 def test_an_audio_podcast_is_audio_without_frames() -> None:

@@ -244,6 +244,7 @@ def test_a_closed_pipe_is_not_an_error() -> None:
         (["--script", "examples/section6.toml", "--duration", "1h"], "--duration does not apply"),
         (["--script", "examples/section6.toml", "--ramp", "1m"], "--ramp does not apply"),
         (["--ramp", "400d"], "a ramp is at most 366 days"),
+        (["--concurrency", "50"], "give --sessions or --duration to say when to stop"),
         (["--rate", "1e-300"], "is less than one session a year"),
         (["--flat", "--timezone", "UTC"], "--flat and --hourly/--weekly/--timezone"),
         (["--concurrency", "3", "--duration", "1h", "--ramp", "1m:1m"], "only ramps up"),

@@ -131,6 +131,10 @@ def test_lateness_percentiles() -> None:
     assert figures["max_ms"] == 99
     assert figures["ping_p99_ms"] == 98
     assert Lateness().summary()["p99_ms"] is None
+    lateness.add(0.26, ping=True)  # tenths of a millisecond are kept
+    assert 2 in lateness.pings
+    lateness.reset()
+    assert lateness.summary()["max_ms"] is None
 
 
 def test_a_pacer_maps_simulated_time_to_the_wall_clock() -> None:
