@@ -376,3 +376,10 @@ def test_a_run_with_no_session_is_not_a_success(capsys: pytest.CaptureFixture[st
     args = ["run", "--profile", "ugc-clip", "--rate", "1/d", "--duration", "1m", "--flat"]
     assert main(args) == 1
     assert "no session arrived" in capsys.readouterr().err
+
+
+def test_no_conformance_skips_the_report(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--profile", "ugc-clip", "--sessions", "5", "--no-conformance"]) == 0
+    out = capsys.readouterr().out
+    assert "conformance" not in out
+    assert "requests accepted" in out

@@ -774,3 +774,12 @@ def test_without_a_retention_every_session_is_kept(
     Viewer(collector, clock, at=86_401)
     assert len(collector.sessions) == 2
     assert collector.forgotten == 0
+
+
+def test_without_conformance_every_body_is_still_validated(clock: VirtualClock) -> None:
+    collector = Collector(clock, conformance=False)
+    viewer = Viewer(collector, clock)
+    assert viewer.send(1, "play", 0).status == 204
+    assert viewer.send(2, "adStart", 1).status == 400  # no params: refused as the API does
+    assert viewer.send(3, "pauseStart", 50).status == 204  # a playhead jump: no report kept
+    assert collector.problems() == []
