@@ -85,16 +85,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= MAX_TIMEOUT_S:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} must be more than 0 and at most {MAX_TIMEOUT_S}"
-        )
-    return value
+def _above_zero(most: float) -> Callable[[str], float]:
+    """A flag's number: above 0 and at most `most` (inf and nan are neither)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not 0 < value <= most:
+            raise argparse.ArgumentTypeError(f"{text!r} must be above 0 and at most {most:g}")
+        return value
+
+    return parse
+
+
+_timeout = _above_zero(MAX_TIMEOUT_S)
+_speed = _above_zero(MAX_SPEED)
 
 
 def _instant(text: str) -> int:
@@ -142,16 +149,6 @@ def _ramp(text: str) -> tuple[int, int]:
     if max(ramps) > MAX_DURATION_MS:
         raise argparse.ArgumentTypeError(f"{text!r}: a ramp is at most 366 days")
     return ramps
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= MAX_SPEED:
-        raise argparse.ArgumentTypeError(f"{text!r} must be above 0 and at most {MAX_SPEED:g}")
-    return value
 
 
 def _multipliers(size: int) -> Callable[[str], tuple[float, ...]]:

@@ -175,7 +175,7 @@ def test_the_console_script_is_installed() -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["run", "--timeout", "inf"], "argument --timeout: 'inf' must be more than 0"),
+        (["run", "--timeout", "inf"], "argument --timeout: 'inf' must be above 0 and at most 3600"),
         (
             ["run", "--start", "9999-12-31T23:00:00Z"],
             "argument --start: '9999-12-31T23:00:00Z' is outside",
