@@ -198,8 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="simulate viewing sessions and send their traffic",
-        description="Simulate viewing sessions on a virtual clock and send their MCA traffic to "
-        "the built-in in-memory collector, or to an HTTP endpoint with --to.",
+        description="Simulate viewing sessions, on a virtual clock (as fast as possible) or in "
+        "real time, and send their MCA traffic to the built-in in-memory collector, or to an "
+        "HTTP endpoint with --to.",
     )
     what = run.add_argument_group("what is watched")
     what.add_argument(
@@ -252,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency",
         type=_positive_int,
         metavar="N",
-        help="at most N sessions at once; alone (no --rate), N viewers each replaced when done",
+        help="at most N sessions at once; with no --rate, N viewers each replaced when done, "
+        "until --sessions or --duration",
     )
     when.add_argument(
         "--hourly",
@@ -270,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--timezone",
         type=_timezone,
         metavar="TZ",
-        help="the audience's time zone for --hourly/--weekly, e.g. Europe/Berlin (default UTC)",
+        help="the audience's time zone for every profile's curve, e.g. Europe/Berlin "
+        "(default: each profile's own)",
     )
     when.add_argument(
         "--flat",
