@@ -144,8 +144,9 @@ def _ramp(text: str) -> tuple[int, int]:
     up, _, down = text.partition(":")
     try:
         ramps = parse_duration(up or "0"), parse_duration(down or "0")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{exc} (e.g. 10m, or 10m:5m to ramp down too)") from None
+    except ValueError:
+        message = f"{text!r} is not a ramp (e.g. 10m, or 10m:5m to ramp down too)"
+        raise argparse.ArgumentTypeError(message) from None
     if max(ramps) > MAX_DURATION_MS:
         raise argparse.ArgumentTypeError(f"{text!r}: a ramp is at most 366 days")
     return ramps
@@ -253,8 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency",
         type=_positive_int,
         metavar="N",
-        help="at most N sessions at once; with no --rate, N viewers each replaced when done, "
-        "until --sessions or --duration",
+        help="at most N sessions at once (with --rate, an arrival that finds none free is "
+        "turned away); with no --rate, N viewers each replaced when done, until --sessions or "
+        "--duration",
     )
     when.add_argument(
         "--hourly",
@@ -507,6 +509,9 @@ def _engine(
     recorder: Recorder | None,
 ) -> Engine:
     follow_up = workload.follow_up(args.seed) if workload is not None else None
+    # An open workload (a rate) over a concurrency limit turns away who finds no place; a
+    # closed one's viewers wait for a place, which is what makes them a closed workload.
+    turn_away = workload is not None and not workload.closed
     if realtime:
         return RealtimeEngine(
             clock,
@@ -515,10 +520,13 @@ def _engine(
             concurrency=args.concurrency,
             follow_up=follow_up,
             recorder=recorder,
+            turn_away=turn_away,
         )
     # Virtual time sends inline: `_transport` gives an asyncio transport to real time only.
     sync = cast("Transport", transport)
-    return Engine(clock, sync, concurrency=args.concurrency, follow_up=follow_up)
+    return Engine(
+        clock, sync, concurrency=args.concurrency, follow_up=follow_up, turn_away=turn_away
+    )
 
 
 def _drive(engine: Engine, progress: Progress | None) -> None:
@@ -655,7 +663,9 @@ def _weighted(given: str) -> tuple[str, float]:
     try:
         weight = float(tail)
     except ValueError:
-        return given, 1.0  # not a weight: part of the path
+        if any(mark in tail for mark in "/\\.") or not name:
+            return given, 1.0  # not a weight: part of the path (`C:\\x.toml`, `a:b.toml`)
+        raise _BadInputError(f"--profile {given!r}: the weight {tail!r} is not a number") from None
     if not math.isfinite(weight) or weight < 0:
         raise _BadInputError(f"--profile {given!r}: the weight must be a number >= 0")
     return name, weight

@@ -55,12 +55,15 @@ class Engine:
         *,
         concurrency: int | None = None,
         follow_up: FollowUp | None = None,
+        turn_away: bool = False,
     ) -> None:
         self.clock = clock
         self.transport = transport
         self.stats = RunStats()
         # At most this many sessions at once: an arrival beyond it waits for a place to free.
         self.concurrency = concurrency
+        # With the limit reached: an arrival waits for a place (False), or is turned away.
+        self.turn_away = turn_away
         # Asked as each viewing ends: the viewer's next one (the next episode), or None.
         self.follow_up = follow_up
         self._heap: list[tuple[int, int, Player, Outbox]] = []
@@ -115,6 +118,16 @@ class Engine:
         return due
 
     def _admit(self, now: int) -> None:
+        if self.turn_away:
+            # An arrival that came while every place was taken is turned away, not kept
+            # waiting: a full service loses viewers, and the backlog cannot grow without end.
+            while (
+                self._arriving is not None
+                and (self._arriving.start_at or 0) <= now
+                and not self._admitting()
+            ):
+                self.stats.turned_away += 1
+                self._arriving = next(self._arrivals, None)
         while self._admitting() and (due := self._arrival_due()) is not None and due <= now:
             player = self._arriving
             assert player is not None

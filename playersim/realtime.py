@@ -76,6 +76,7 @@ class RealtimeEngine(Engine):
         follow_up: FollowUp | None = None,
         recorder: Recorder | None = None,
         full_collections: bool = False,
+        turn_away: bool = False,
     ) -> None:
         self.pacer = pacer or Pacer(clock.now(), speed)
         self.full_collections = full_collections
@@ -86,7 +87,9 @@ class RealtimeEngine(Engine):
             sync: Transport = _NoSyncSend()
         else:
             sync = _Timed(transport, self.pacer, self.lateness)  # type: ignore[arg-type]
-        super().__init__(clock, sync, concurrency=concurrency, follow_up=follow_up)
+        super().__init__(
+            clock, sync, concurrency=concurrency, follow_up=follow_up, turn_away=turn_away
+        )
         self._wakes: dict[Player, int] = {}  # the one wake-up each player is scheduled for
         self._draining: dict[Player, asyncio.Task[None]] = {}
         self._followed: set[Player] = set()  # finished players whose next viewing is arranged

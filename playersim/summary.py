@@ -32,6 +32,7 @@ class RunStats:
 
     sessions: int = 0  # players started (arrivals and follow-ups)
     follow_ups: int = 0  # viewings a viewer went on to (the next episode)
+    turned_away: int = 0  # arrivals that found every place taken (a concurrency limit)
     outcomes: Counter[str] = field(default_factory=Counter)  # completed, left, rejected, ...
     generated: int = 0  # bodies produced by players
     sent: Counter[str] = field(default_factory=Counter)  # by event type
@@ -327,6 +328,8 @@ def format_summary(
         rows.append([f"  {name}", _n(count)])
     if stats.follow_ups:
         rows.append(["  next episode (binge)", _n(stats.follow_ups)])
+    if stats.turned_away:
+        rows.append(["arrivals turned away", _n(stats.turned_away)])
     if stats.people:
         rows.append(["people", _n(len(stats.people))])
         rows.append(["returning viewings", _pct(stats.returning, stats.sessions)])

@@ -228,7 +228,7 @@ def test_a_closed_pipe_is_not_an_error() -> None:
         (["--duration", "400d"], "must be above 0 and at most 366 days"),
         (["--rate", "0"], "argument --rate: '0' must be a rate above 0"),
         (["--rate", "5/week"], "the unit after / must be s, min, h or d"),
-        (["--ramp", "x"], "argument --ramp: 'x' is not a duration"),
+        (["--ramp", "x"], "argument --ramp: 'x' is not a ramp (e.g. 10m"),
         (["--ramp", "1m:1m"], "--ramp: a ramp down needs a duration to end at"),
         (["--ramp", "2h", "--duration", "1h"], "the ramps are longer than the duration"),
         (["--hourly", "1,2,3"], "argument --hourly: needs 24 numbers"),
@@ -238,6 +238,7 @@ def test_a_closed_pipe_is_not_an_error() -> None:
         (["--concurrency", "-3"], "argument --concurrency: '-3' must be at least 1"),
         (["--profile", "ugc-clip:-1"], "the weight must be a number >= 0"),
         (["--profile", "ugc-clip:0"], "every weight is 0"),
+        (["--profile", "ugc-clip:abc"], "the weight 'abc' is not a number"),
         (["--profile", "ugc-clip", "--profile", "ugc-clip:2"], "'ugc-clip' is given twice"),
         (["--flat", "--hourly", ",".join(["1"] * 24)], "--flat and --hourly/--weekly"),
         (["--arrivals", "bursty"], "invalid choice: 'bursty'"),
@@ -383,3 +384,22 @@ def test_no_conformance_skips_the_report(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "conformance" not in out
     assert "requests accepted" in out
+
+
+def test_a_full_service_turns_arrivals_away_and_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--rate with --concurrency: who finds every place taken is counted, not lost in silence."""
+
+    def figure(out: str, label: str) -> int:
+        found = re.search(rf"^  {label} +([\d,]+)$", out, re.M)
+        return int(found[1].replace(",", "")) if found else 0
+
+    common = ["run", "--profile", "ugc-clip", "--rate", "1", "--duration", "10m", "--flat"]
+    assert main(common) == 0
+    everyone = figure(capsys.readouterr().out, "viewings")
+    assert main([*common, "--concurrency", "5"]) == 0
+    out = capsys.readouterr().out
+    assert figure(out, "arrivals turned away") > 100
+    binges = figure(out, "  next episode \\(binge\\)")
+    assert figure(out, "viewings") - binges + figure(out, "arrivals turned away") == everyone
