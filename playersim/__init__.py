@@ -64,7 +64,6 @@ from playersim.player import Player, SessionStats
 from playersim.profiles import Profile, bundled_profiles, load_profile, profile_from_dict
 from playersim.realtime import RealtimeEngine
 from playersim.recording import (
-    AsyncRecordingTransport,
     Recorder,
     RecordingTransport,
     read_recording,
@@ -99,7 +98,6 @@ __all__ = [
     "AdPlay",
     "AsyncHttpTransport",
     "AsyncMemoryTransport",
-    "AsyncRecordingTransport",
     "AsyncTransport",
     "Audience",
     "Behaviour",

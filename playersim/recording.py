@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from playersim.errors import TransportError
-from playersim.transport import AsyncTransport, Request, Response, Transport
+from playersim.transport import Request, Response, Transport
 
-__all__ = ["AsyncRecordingTransport", "Recorder", "RecordingTransport", "read_recording"]
+__all__ = ["Recorder", "RecordingTransport", "read_recording"]
 
 
 class Recorder:
@@ -85,33 +85,6 @@ class RecordingTransport:
             raise
         self.recorder.write(request, response, sid=request.sid or response.sid)
         return response
-
-
-class AsyncRecordingTransport:
-    """`RecordingTransport` for an asyncio transport: each line is written as its answer comes.
-
-    Sessions sent concurrently are answered in whatever order the endpoint answers them, so
-    lines of different sessions may interleave differently from run to run; each session's own
-    lines are always complete and in order.
-    """
-
-    def __init__(self, inner: AsyncTransport, recorder: Recorder) -> None:
-        self.inner = inner
-        self.recorder = recorder
-
-    async def send(self, request: Request) -> Response:
-        try:
-            response = await self.inner.send(request)
-        except TransportError as exc:
-            self.recorder.write(request, None, sid=request.sid, error=exc.reason)
-            raise
-        self.recorder.write(request, response, sid=request.sid or response.sid)
-        return response
-
-    async def aclose(self) -> None:
-        close = getattr(self.inner, "aclose", None)
-        if close is not None:
-            await close()
 
 
 def read_recording(path: str | Path) -> Iterator[dict[str, Any]]:

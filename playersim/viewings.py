@@ -48,7 +48,8 @@ class Workload:
     - `duration` with `sessions`: exactly that many, spread along the curve over the window;
     - `rate` (with or without `duration`): arrivals at that average rate, stopping at the end
       of the window or after `sessions`;
-    - `concurrency` alone: a closed workload of that many viewers, each replaced as they finish.
+    - `concurrency` with no `rate`: a closed workload of that many viewers, each replaced as
+      they finish, until `sessions` have come or the window ends (100 sessions with neither).
 
     The curve is each profile's `[arrivals]` shape unless `shape` overrides them all, or
     `shapes` gives one per profile. Bad numbers, and a window the curve leaves no room in, are
