@@ -86,18 +86,14 @@ class Engine:
 
         They are taken from the iterable one at a time, when due, so a run of a million
         sessions holds only the ones in progress (and finished ones are let go). With a
-        `concurrency` limit, an arrival waits for a place and starts when one frees; with
-        `until`, arrivals still waiting at that instant never start.
+        `concurrency` limit, an arrival waits for a place and starts when one frees (or, with
+        `turn_away`, is counted and dropped); with `until`, arrivals still waiting at that
+        instant never start.
         """
         self._arrivals = itertools.chain(self._arrivals, players)
         self._arrivals_until = until
         if self._arriving is None:
             self._arriving = next(self._arrivals, None)
-
-    @property
-    def waiting(self) -> bool:
-        """True while arrivals remain (due later, or held back by the concurrency limit)."""
-        return self._arriving is not None
 
     def _admitting(self) -> bool:
         return self._arriving is not None and (
