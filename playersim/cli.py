@@ -185,6 +185,16 @@ def _url(text: str) -> str:
     return text
 
 
+def _add_timeout(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"HTTP timeout per request with --to (default {DEFAULT_TIMEOUT:g})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="playersim",
@@ -312,13 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="send to this MCA endpoint (e.g. http://127.0.0.1:8080) instead of in memory",
     )
-    out.add_argument(
-        "--timeout",
-        type=_timeout,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"HTTP timeout per request with --to (default {DEFAULT_TIMEOUT:g})",
-    )
+    _add_timeout(out)
     out.add_argument("--record", metavar="FILE", help="write every request as NDJSON to FILE")
     out.add_argument(
         "--no-conformance",
@@ -356,13 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="X times the recording's pace (default 1 with --to: as recorded)",
     )
     pacing.add_argument("--fast", action="store_true", help="as fast as the endpoint answers")
-    again.add_argument(
-        "--timeout",
-        type=_timeout,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"HTTP timeout per request with --to (default {DEFAULT_TIMEOUT:g})",
-    )
+    _add_timeout(again)
 
     commands.add_parser(
         "profiles", help="list the bundled profiles", description="List the bundled profiles."
