@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import math
 import os
+import socket
 import sys
 import time
 from collections import Counter
@@ -362,6 +363,25 @@ def build_parser() -> argparse.ArgumentParser:
     pacing.add_argument("--fast", action="store_true", help="as fast as the endpoint answers")
     _add_timeout(again)
 
+    serve = commands.add_parser(
+        "serve",
+        help="run the built-in collector as an HTTP server",
+        description="Serve the built-in collector over HTTP: the MCA API (validation, sids, "
+        "201/204/400/404/410, timeouts on the system clock), CORS, JSON Schemas of the "
+        "bodies at /api/v1/schemas/{eventType}, and live figures at / and /stats. Needs the "
+        "server extra: pip install 'playersim[server]'.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument(
+        "--port", type=_port, default=8080, help="port to listen on (default 8080; 0: any free)"
+    )
+    serve.add_argument(
+        "--record", metavar="FILE", help="write each request as NDJSON to FILE as it is answered"
+    )
+    serve.add_argument(
+        "--seed", default="1", metavar="SEED", help="seed of the session ids (default 1)"
+    )
+
     commands.add_parser(
         "profiles", help="list the bundled profiles", description="List the bundled profiles."
     )
@@ -376,6 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_profiles()
         if args.command == "replay":
             return _replay(args)
+        if args.command == "serve":
+            return _serve(args)
         return _run(args)
     except KeyboardInterrupt:
         print("playersim: interrupted", file=sys.stderr)
@@ -709,6 +731,47 @@ def _transport(
     if recorder is not None:
         transport = RecordingTransport(transport, recorder)
     return transport, collector, where, None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    prog = "playersim serve"
+    try:
+        import uvicorn  # noqa: PLC0415 - the server extra is only needed here
+
+        from playersim.server import create_app  # noqa: PLC0415
+    except ImportError:
+        return _fail(prog, "needs the server extra: pip install 'playersim[server]'")
+    try:
+        listener = socket.create_server((args.host, args.port))
+    except OSError as exc:
+        return _fail(prog, f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    with ExitStack() as stack:
+        stack.callback(listener.close)
+        recorder = None
+        if args.record:
+            try:
+                recorder = stack.enter_context(Recorder(args.record, flush_each=True))
+            except OSError as exc:
+                return _fail(prog, f"--record: cannot write {args.record!r}: {exc.strerror or exc}")
+        collector = Collector(
+            SystemClock(), seed=args.seed, keep_events=False, retention_s=RETENTION_S
+        )
+        app = create_app(collector, recorder=recorder)
+        host, port = listener.getsockname()[:2]
+        print(f"playersim serve: listening on http://{host}:{port}", flush=True)
+        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[listener])
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return value
 
 
 def _replay(args: argparse.Namespace) -> int:

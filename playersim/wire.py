@@ -17,7 +17,7 @@ import json
 import math
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Final, Literal, Self, TypeAlias
+from typing import Annotated, Any, Final, Literal, Self, TypeAlias, get_args
 
 from pydantic import (
     AfterValidator,
@@ -47,6 +47,7 @@ __all__ = [
     "EventType",
     "WireBody",
     "body_adapter",
+    "json_schema",
     "json_seconds",
     "make_body",
     "params_of",
@@ -482,6 +483,17 @@ Body = Annotated[BodyModel, Field(discriminator="event_type")]
 """A validated request body: one model per event type, chosen by `eventType`."""
 
 body_adapter: TypeAdapter[BodyModel] = TypeAdapter(Body)
+
+
+def json_schema(event_type: str) -> dict[str, Any] | None:
+    """The JSON Schema of one event type's body, from its model (None for an unknown type)."""
+    model = _MODELS.get(event_type)
+    return None if model is None else model.model_json_schema(by_alias=True)
+
+
+_MODELS: Final[dict[str, type[_Body]]] = {
+    get_args(model.model_fields["event_type"].annotation)[0]: model for model in get_args(BodyModel)
+}
 # The adapter's compiled validator, called directly: the collector validates every request, and
 # the adapter's Python wrapper around this call was a measurable share of a run.
 _validate_python = body_adapter.validator.validate_python

@@ -1,0 +1,196 @@
+"""`playersim serve`: the built-in collector behind a real HTTP server.
+
+The same `Collector` the in-memory transport uses (the same validation, sids, 201/204/400/404/
+405/410 and timeouts, here on the system clock) is served by Starlette on uvicorn (the `server`
+extra). Around it, the server does what only a server must:
+
+- bodies are read as a stream and refused with 413 past `max_body` bytes, before they are held;
+- a POST must say `Content-Type: application/json` (415 otherwise); JSON the collector cannot
+  parse, or nests too deeply, is a 400 with a message, never a 500;
+- every answer carries CORS headers, and `OPTIONS` preflights are answered, so a browser
+  player can post straight to it;
+- `GET /api/v1/schemas/{eventType}` gives the JSON Schema of that event's body, from the wire
+  model; `GET /` and `GET /stats` show sessions, requests by event type and status, conformance
+  problems by rule and the request rate (HTML for a person, JSON for `Accept: application/json`
+  or `?format=json`);
+- with a recorder, each request is written as it is answered, flushed, so a crash or a kill
+  loses at most the request in progress.
+
+The collector is single-threaded: the handlers are coroutines on one event loop and call it
+directly, so no request ever sees another half-done.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from typing import Any, Final
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from playersim.collector import Collector
+from playersim.recording import Recorder
+from playersim.transport import Request as McaRequest
+from playersim.transport import Response as McaResponse
+from playersim.transport import sid_from_events_path
+from playersim.wire import json_schema
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+# MCA bodies are small (a sessionStart with rich metadata is a few kB); anything far larger is a
+# mistake or an attack, refused before it is read whole.
+MAX_BODY_BYTES: Final = 64 * 1024
+_CORS: Final = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Expose-Headers": "Location",
+    "Access-Control-Max-Age": "600",
+}
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+def create_app(
+    collector: Collector, *, recorder: Recorder | None = None, max_body: int = MAX_BODY_BYTES
+) -> Starlette:
+    """The ASGI app serving `collector` (run it with uvicorn, or any ASGI server)."""
+    started = time.monotonic()
+
+    async def api(request: Request) -> Response:
+        path = request.url.path
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=_CORS)
+        if request.method == "GET" and path.startswith("/api/v1/schemas/"):
+            return _schema(path.removeprefix("/api/v1/schemas/"))
+        if request.method != "POST":
+            return _answer(collector.handle(request.method, path, b""))
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            shown = media_type or "none"
+            return _error(415, f"send the body as Content-Type: application/json (got {shown})")
+        try:
+            raw = await _read(request, max_body)
+        except _TooLargeError:
+            return _error(413, f"the body is larger than {max_body:,} bytes")
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
+        answer = collector.handle("POST", path, raw)
+        if recorder is not None:
+            _record(recorder, path, raw, answer)
+        return _answer(answer)
+
+    async def stats(request: Request) -> Response:
+        figures = _stats(collector, time.monotonic() - started)
+        wants_json = "application/json" in request.headers.get("accept", "")
+        if wants_json or request.query_params.get("format") == "json":
+            return JSONResponse(figures, headers=_CORS)
+        return HTMLResponse(_page(figures), headers=_CORS)
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+    return Starlette(
+        routes=[
+            Route("/", stats, methods=["GET"]),
+            Route("/stats", stats, methods=["GET"]),
+            Route("/{path:path}", api, methods=methods),
+        ]
+    )
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLargeError
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _TooLargeError
+    return bytes(body)
+
+
+def _answer(answer: McaResponse) -> Response:
+    headers = dict(_CORS)
+    if answer.location is not None:
+        headers["Location"] = answer.location
+    if answer.message is not None:
+        return JSONResponse({"message": answer.message}, answer.status, headers=headers)
+    return Response(status_code=answer.status, headers=headers)
+
+
+def _error(status: int, message: str) -> Response:
+    return JSONResponse({"message": message}, status, headers=_CORS)
+
+
+def _schema(event_type: str) -> Response:
+    schema = json_schema(event_type)
+    if schema is None:
+        return _error(404, f"no event type {event_type!r}")
+    return JSONResponse(schema, headers=_CORS)
+
+
+def _record(recorder: Recorder, path: str, raw: bytes, answer: McaResponse) -> None:
+    # The recording holds JSON bodies; a body that is not a JSON object was refused and has
+    # nothing to replay, so it is counted by the collector and not written.
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return
+    if isinstance(body, dict):
+        sid = sid_from_events_path(path) or answer.sid
+        recorder.write(McaRequest(path, body), answer, sid=sid)
+
+
+def _stats(collector: Collector, uptime_s: float) -> dict[str, Any]:
+    sessions = collector.sessions
+    open_now = sum(1 for session in sessions if session.open)
+    problems: dict[str, int] = {}
+    for _, problem in collector.problems():
+        problems[problem.rule.value] = problems.get(problem.rule.value, 0) + 1
+    requests = sum(collector.statuses.values())
+    return {
+        "sessions": {
+            "opened": collector.opened,
+            "open": open_now,
+            "closed": collector.opened - open_now,
+        },
+        "requests": requests,
+        "requests_per_second": round(requests / uptime_s, 2) if uptime_s > 0 else 0.0,
+        "by_event_type": dict(sorted(collector.requests_by_event.items())),
+        "by_status": {str(code): n for code, n in sorted(collector.statuses.items())},
+        "conformance_problems": dict(sorted(problems.items())),
+        "uptime_seconds": round(uptime_s, 1),
+    }
+
+
+def _page(figures: dict[str, Any]) -> str:
+    def table(title: str, rows: dict[str, Any]) -> str:
+        cells = "".join(
+            f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+            for k, v in rows.items()
+        )
+        return f"<h2>{title}</h2><table>{cells or '<tr><td>none</td></tr>'}</table>"
+
+    summary = {
+        **figures["sessions"],
+        "requests": figures["requests"],
+        "requests per second": figures["requests_per_second"],
+        "uptime (s)": figures["uptime_seconds"],
+    }
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<meta http-equiv='refresh' content='5'><title>playersim collector</title>"
+        "<style>body{font-family:sans-serif}td{padding:2px 12px}</style></head><body>"
+        "<h1>playersim collector</h1>"
+        + table("Sessions and requests", summary)
+        + table("Requests by event type", figures["by_event_type"])
+        + table("Requests by status", figures["by_status"])
+        + table("Conformance problems by rule", figures["conformance_problems"])
+        + "<p>JSON: <a href='/stats?format=json'>/stats?format=json</a></p></body></html>"
+    )

@@ -1,0 +1,172 @@
+"""`playersim serve`: the collector behind uvicorn on 127.0.0.1, and what it answers to anyone."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from playersim import Collector, SystemClock
+from playersim.cli import main
+from playersim.recording import Recorder, read_recording
+from playersim.server import MAX_BODY_BYTES, create_app
+from playersim.wire import EventType
+
+JSON = {"Content-Type": "application/json"}
+
+
+class Served:
+    def __init__(self, url: str, collector: Collector) -> None:
+        self.url = url
+        self.collector = collector
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """The app on uvicorn, on a free loopback port, in a thread; stopped afterwards."""
+    collector = Collector(SystemClock(), seed="1", keep_events=False)
+    recorder = Recorder(tmp_path / "served.ndjson", flush_each=True)
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(collector, recorder=recorder), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    host, port = listener.getsockname()[:2]
+    try:
+        yield Served(f"http://{host}:{port}", collector)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+        recorder.close()
+
+
+def test_a_run_through_the_server_records_what_an_in_memory_run_records(
+    served: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    over_http, in_memory = tmp_path / "http.ndjson", tmp_path / "memory.ndjson"
+    args = ["run", "--sessions", "15", "--seed", "1", "--profile", "ugc-clip", "--profile",
+            "vod-episode"]  # fmt: skip
+    assert main([*args, "--to", served.url, "--record", str(over_http)]) == 0
+    assert main([*args, "--record", str(in_memory)]) == 0
+    capsys.readouterr()
+    assert over_http.read_bytes() == in_memory.read_bytes()
+    # The server's own recording, written as requests arrived, holds the same requests.
+    served_lines = list(read_recording(tmp_path / "served.ndjson"))
+    assert served_lines == list(read_recording(in_memory))
+
+
+@pytest.mark.parametrize("event_type", [event.value for event in EventType])
+def test_every_event_type_has_its_schema(served: Served, event_type: str) -> None:
+    answer = httpx.get(f"{served.url}/api/v1/schemas/{event_type}")
+    assert answer.status_code == 200
+    schema = answer.json()
+    assert schema["properties"]["eventType"]["const"] == event_type
+    assert {"eventType", "playerTime"} <= set(schema["required"])
+    assert answer.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status", "fragment"),
+    [
+        (b"{bad", JSON, 400, "not valid JSON"),
+        (b"[" * 50_000, JSON, 400, ""),
+        (b"{}", {"Content-Type": "text/plain"}, 415, "application/json"),
+        (b"{}", {}, 415, "got none"),
+        (b"x" * (MAX_BODY_BYTES + 1), JSON, 413, "larger than"),
+        (b'{"eventType": "ping"}', JSON, 400, "playerTime: required"),
+    ],
+)
+def test_hostile_bodies_get_a_4xx_and_a_message(
+    served: Served, content: bytes, headers: dict[str, str], status: int, fragment: str
+) -> None:
+    answer = httpx.post(f"{served.url}/api/v1/sessions", content=content, headers=headers)
+    assert answer.status_code == status
+    assert fragment in answer.json()["message"]
+    assert answer.headers["access-control-allow-origin"] == "*"
+
+
+def test_unknown_paths_methods_and_preflights(served: Served) -> None:
+    assert httpx.post(f"{served.url}/nowhere", content=b"{}", headers=JSON).status_code == 404
+    assert httpx.get(f"{served.url}/api/v1/schemas/nothing").status_code == 404
+    assert httpx.delete(f"{served.url}/api/v1/sessions").status_code == 405
+    preflight = httpx.options(f"{served.url}/api/v1/sessions")
+    assert preflight.status_code == 204
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert preflight.headers["access-control-expose-headers"] == "Location"
+
+
+def test_stats_for_people_and_machines(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--sessions", "3", "--profile", "ugc-clip", "--to", served.url]) == 0
+    capsys.readouterr()
+    figures = httpx.get(f"{served.url}/stats?format=json").json()
+    assert figures["sessions"]["opened"] == 3
+    assert figures["by_status"]["201"] == 3
+    assert figures["by_event_type"]["sessionStart"] == 3
+    assert figures["conformance_problems"] == {}
+    assert httpx.get(served.url, headers={"Accept": "application/json"}).json()["requests"] > 3
+    page = httpx.get(f"{served.url}/")
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Requests by event type" in page.text
+
+
+def test_playersim_serve_listens_records_and_stops_on_sigterm(tmp_path: Path) -> None:
+    record = tmp_path / "serve.ndjson"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playersim", "serve", "--port", "0", "--record", str(record)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("playersim serve: listening on http://127.0.0.1:")
+        url = line.rsplit(" ", 1)[1].strip()
+        start = {"eventType": "sessionStart", "playerTime": {"playhead": 0, "ts": 1}}
+        answer = httpx.post(f"{url}/api/v1/sessions", content=json.dumps(start), headers=JSON)
+        assert answer.status_code == 400  # no params: the message says which are missing
+        # Written and flushed as it was answered, while the server still runs.
+        assert json.loads(record.read_text())["status"] == 400
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=15)
+    # A graceful shutdown, then the signal's own status (143 in a shell), as uvicorn does.
+    assert process.returncode in (0, -signal.SIGTERM), err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [(["--port", "70000"], "is not a port"), (["--port", "x"], "is not a port number")],
+)
+def test_bad_serve_flags_exit_2(args: list[str], fragment: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "playersim", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert fragment in result.stderr
+
+
+def test_a_port_in_use_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
