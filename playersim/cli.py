@@ -60,6 +60,7 @@ MAX_TIMEOUT_S = 3600
 MAX_DURATION_MS = 366 * 86_400_000
 MAX_SPEED = 1_000_000.0
 MIN_RATE = 1 / (366 * 86_400)  # per second: one session a year
+MAX_LATENCY_MS = 60_000
 # A run's collector forgets sessions closed this long ago (their problems stay in the report),
 # so a day of a million sessions holds only those open or lately closed.
 RETENTION_S = 3600.0
@@ -379,7 +380,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--record", metavar="FILE", help="write each request as NDJSON to FILE as it is answered"
     )
     serve.add_argument(
-        "--seed", default="1", metavar="SEED", help="seed of the session ids (default 1)"
+        "--seed", default="1", metavar="SEED", help="seed of the session ids and faults (1)"
+    )
+    faults = serve.add_argument_group("faults to inject, for testing clients")
+    faults.add_argument(
+        "--fail-rate", type=_share, default=0.0, metavar="R", help="answer 500 to a share R"
+    )
+    faults.add_argument(
+        "--drop", type=_share, default=0.0, metavar="R", help="cut the connection for a share R"
+    )
+    faults.add_argument(
+        "--latency",
+        type=_latency,
+        default=(0, 0),
+        metavar="LOW[:HIGH]",
+        help="wait before each answer, e.g. 50ms, or 20ms:200ms for a uniform draw",
     )
 
     commands.add_parser(
@@ -738,7 +753,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn  # noqa: PLC0415 - the server extra is only needed here
 
-        from playersim.server import create_app  # noqa: PLC0415
+        from playersim.server import Faults, create_app  # noqa: PLC0415
     except ImportError:
         return _fail(prog, "needs the server extra: pip install 'playersim[server]'")
     try:
@@ -756,12 +771,38 @@ def _serve(args: argparse.Namespace) -> int:
         collector = Collector(
             SystemClock(), seed=args.seed, keep_events=False, retention_s=RETENTION_S
         )
-        app = create_app(collector, recorder=recorder)
+        faults = None
+        if args.fail_rate or args.drop or args.latency[1]:
+            faults = Faults(args.fail_rate, args.drop, args.latency, seed=f"{args.seed}:faults")
+        app = create_app(collector, recorder=recorder, faults=faults)
         host, port = listener.getsockname()[:2]
         print(f"playersim serve: listening on http://{host}:{port}", flush=True)
         config = uvicorn.Config(app, log_level="warning", access_log=False)
         uvicorn.Server(config).run(sockets=[listener])
     return 0
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be from 0 to 1")
+    return value
+
+
+def _latency(text: str) -> tuple[int, int]:
+    low, _, high = text.partition(":")
+    try:
+        bounds = parse_duration(low), parse_duration(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a latency (e.g. 50ms, 20ms:200ms)"
+        ) from None
+    if bounds[0] > bounds[1] or bounds[1] > MAX_LATENCY_MS:
+        raise argparse.ArgumentTypeError(f"{text!r}: LOW <= HIGH, at most 60 s")
+    return bounds
 
 
 def _port(text: str) -> int:

@@ -22,15 +22,20 @@ directly, so no request ever sees another half-done.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
+import logging
+import random
 import time
+from dataclasses import dataclass
 from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from playersim.collector import Collector
 from playersim.recording import Recorder
@@ -39,7 +44,7 @@ from playersim.transport import Response as McaResponse
 from playersim.transport import sid_from_events_path
 from playersim.wire import json_schema
 
-__all__ = ["MAX_BODY_BYTES", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "Faults", "create_app"]
 
 # MCA bodies are small (a sessionStart with rich metadata is a few kB); anything far larger is a
 # mistake or an attack, refused before it is read whole.
@@ -57,11 +62,63 @@ class _TooLargeError(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Faults:
+    """Faults to inject into the API's answers, for users testing their own clients.
+
+    Each POST to the API first waits a latency drawn between `latency_ms` (low, high); then,
+    with probability `drop_rate`, the connection is cut in the middle of the answer (the client
+    sees no answer), or with probability `fail_rate` it gets a 500; otherwise the collector
+    answers. Draws come from an RNG seeded by `seed`, so a fault sequence can be repeated.
+    """
+
+    fail_rate: float = 0.0
+    drop_rate: float = 0.0
+    latency_ms: tuple[int, int] = (0, 0)
+    seed: str = "faults"
+
+    def __post_init__(self) -> None:
+        for name in ("fail_rate", "drop_rate"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be from 0 to 1, got {value}")
+        low, high = self.latency_ms
+        if not 0 <= low <= high:
+            raise ValueError(f"latency must be 0 <= low <= high, got {low}:{high}")
+
+
+class _CutError(ConnectionAbortedError):
+    """Raised mid-answer to cut the connection: the client gets no complete answer."""
+
+
+class _Cut(Response):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = {"type": "http.response.start", "status": 200,
+                 "headers": [(b"content-length", b"64")]}  # fmt: skip
+        await send(start)
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+        raise _CutError("connection cut on purpose (playersim serve --drop)")
+
+
+class _QuietCuts(logging.Filter):
+    # A cut is what was asked for: no error and no traceback in the server's log for it.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], _CutError))
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietCuts())
+
+
 def create_app(
-    collector: Collector, *, recorder: Recorder | None = None, max_body: int = MAX_BODY_BYTES
+    collector: Collector,
+    *,
+    recorder: Recorder | None = None,
+    max_body: int = MAX_BODY_BYTES,
+    faults: Faults | None = None,
 ) -> Starlette:
     """The ASGI app serving `collector` (run it with uvicorn, or any ASGI server)."""
     started = time.monotonic()
+    fault_rng = random.Random(faults.seed) if faults is not None else None
 
     async def api(request: Request) -> Response:
         path = request.url.path
@@ -81,6 +138,15 @@ def create_app(
             return _error(413, f"the body is larger than {max_body:,} bytes")
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
+        if faults is not None and fault_rng is not None:
+            low, high = faults.latency_ms
+            if high:
+                await asyncio.sleep(fault_rng.uniform(low, high) / 1000)
+            draw = fault_rng.random()
+            if draw < faults.drop_rate:
+                return _Cut()
+            if draw < faults.drop_rate + faults.fail_rate:
+                return _error(500, "an injected fault (playersim serve --fail-rate)")
         answer = collector.handle("POST", path, raw)
         if recorder is not None:
             _record(recorder, path, raw, answer)

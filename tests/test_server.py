@@ -19,7 +19,7 @@ import uvicorn
 from playersim import Collector, SystemClock
 from playersim.cli import main
 from playersim.recording import Recorder, read_recording
-from playersim.server import MAX_BODY_BYTES, create_app
+from playersim.server import MAX_BODY_BYTES, Faults, create_app
 from playersim.wire import EventType
 
 JSON = {"Content-Type": "application/json"}
@@ -170,3 +170,88 @@ def test_a_port_in_use_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         port = taken.getsockname()[1]
         assert main(["serve", "--port", str(port)]) == 2
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def served_with(faults: Faults) -> Iterator[str]:
+    collector = Collector(SystemClock(), keep_events=False)
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(collector, faults=faults), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    host, port = listener.getsockname()[:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+
+
+def test_injected_failures_answer_500() -> None:
+    for url in served_with(Faults(fail_rate=1.0)):
+        answer = httpx.post(f"{url}/api/v1/sessions", content=b"{}", headers=JSON)
+        assert answer.status_code == 500
+        assert "injected" in answer.json()["message"]
+        # Only the API is faulty: schemas and stats still answer.
+        assert httpx.get(f"{url}/stats?format=json").status_code == 200
+
+
+def test_injected_drops_cut_the_connection() -> None:
+    for url in served_with(Faults(drop_rate=1.0)):
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.post(f"{url}/api/v1/sessions", content=b"{}", headers=JSON)
+
+
+def test_injected_latency_delays_each_answer() -> None:
+    for url in served_with(Faults(latency_ms=(300, 300))):
+        began = time.perf_counter()
+        assert httpx.post(f"{url}/api/v1/sessions", content=b"{}", headers=JSON).status_code == 400
+        assert time.perf_counter() - began >= 0.3
+
+
+def test_a_share_of_faults_is_about_that_share(capsys: pytest.CaptureFixture[str]) -> None:
+    for url in served_with(Faults(fail_rate=0.3, seed="x")):
+        statuses = [
+            httpx.post(f"{url}/api/v1/sessions", content=b"{}", headers=JSON).status_code
+            for _ in range(200)
+        ]
+        assert 40 <= statuses.count(500) <= 80
+        assert set(statuses) == {400, 500}
+
+
+def test_serve_drops_without_a_traceback(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playersim", "serve", "--port", "0", "--drop", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        for _ in range(3):
+            with pytest.raises(httpx.RemoteProtocolError):
+                httpx.post(f"{url}/api/v1/sessions", content=b"{}", headers=JSON)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=15)
+    assert "Traceback" not in err
+    assert "Exception" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [(["--fail-rate", "2"], "must be from 0 to 1"), (["--drop", "x"], "is not a number"),
+     (["--latency", "fast"], "is not a latency"), (["--latency", "2s:1s"], "LOW <= HIGH")],
+)  # fmt: skip
+def test_bad_fault_flags_exit_2(
+    args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", *args])
+    assert exit_.value.code == 2
+    assert fragment in capsys.readouterr().err
