@@ -40,6 +40,7 @@ from playersim.clock import (
     Clock,
     ManualClock,
     Pacer,
+    SleepingClock,
     SystemClock,
     VirtualClock,
     format_instant,
@@ -58,7 +59,7 @@ from playersim.errors import (
     TransportError,
     WireError,
 )
-from playersim.http_transport import AsyncHttpTransport, HttpTransport
+from playersim.http_transport import AsyncHttpTransport, HttpTransport, Retries
 from playersim.metadata import MetadataPool, Visitor
 from playersim.player import Player, SessionStats
 from playersim.profiles import Profile, bundled_profiles, load_profile, profile_from_dict
@@ -143,6 +144,7 @@ __all__ = [
     "ReplayLine",
     "Request",
     "Response",
+    "Retries",
     "Rule",
     "RunStats",
     "Script",
@@ -153,6 +155,7 @@ __all__ = [
     "SessionStats",
     "SessionView",
     "Shape",
+    "SleepingClock",
     "StartAdBreak",
     "State",
     "StateChange",

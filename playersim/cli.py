@@ -22,13 +22,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from typing import NoReturn, TextIO, cast
+from typing import Any, NoReturn, TextIO, cast
 
 from playersim import __version__
 from playersim.arrivals import FLAT, Shape, parse_duration, parse_rate
 from playersim.clock import SystemClock, VirtualClock, format_instant, parse_instant
 from playersim.collector import Collector
-from playersim.engine import Engine
+from playersim.engine import MAX_CONSECUTIVE_UNANSWERED, Engine
 from playersim.errors import (
     EndpointUnreachableError,
     PlayerProtocolError,
@@ -39,6 +39,7 @@ from playersim.http_transport import (
     DEFAULT_TIMEOUT,
     AsyncHttpTransport,
     HttpTransport,
+    Retries,
     check_base_url,
 )
 from playersim.profiles import Profile, bundled_profiles, load_profile
@@ -61,6 +62,8 @@ MAX_DURATION_MS = 366 * 86_400_000
 MAX_SPEED = 1_000_000.0
 MIN_RATE = 1 / (366 * 86_400)  # per second: one session a year
 MAX_LATENCY_MS = 60_000
+DEFAULT_RETRIES = 3
+MAX_RETRIES = 10
 # A run's collector forgets sessions closed this long ago (their problems stay in the report),
 # so a day of a million sessions holds only those open or lately closed.
 RETENTION_S = 3600.0
@@ -195,6 +198,29 @@ def _add_timeout(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
         metavar="SECONDS",
         help=f"HTTP timeout per request with --to (default {DEFAULT_TIMEOUT:g})",
     )
+    parser.add_argument(
+        "--retries",
+        type=_retries,
+        default=DEFAULT_RETRIES,
+        metavar="N",
+        help="with --to, send a request again up to N times after a connection error, a "
+        f"timeout, 429 or 5xx, with exponential back-off and jitter (default {DEFAULT_RETRIES})",
+    )
+
+
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_RETRIES:
+        raise argparse.ArgumentTypeError(f"{text!r} must be from 0 to {MAX_RETRIES}")
+    return value
+
+
+def _http_options(args: argparse.Namespace) -> dict[str, Any]:
+    seed = getattr(args, "seed", "replay")
+    return {"timeout": args.timeout, "retries": Retries(attempts=args.retries, seed=seed)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -528,6 +554,7 @@ def _report(
         f"playersim run: {sessions:,} session{'s' if sessions != 1 else ''} of {what}, "
         f"seed {args.seed}, {where}, {pace}, {elapsed:.2f} s"
     )
+    engine.stats.retried = getattr(getattr(args, "http_transport", None), "retried", 0)
     print(format_summary(engine.stats, title=title, conformance=conformance, lateness=lateness))
     if args.record:
         print(f"  recording: {args.record}")
@@ -547,6 +574,9 @@ def _engine(
     # An open workload (a rate) over a concurrency limit turns away who finds no place; a
     # closed one's viewers wait for a place, which is what makes them a closed workload.
     turn_away = workload is not None and not workload.closed
+    # Each unanswered request was already tried 1 + retries times: give up after as many tries
+    # in all as without retries, so a dead endpoint still ends a run in seconds.
+    give_up_after = max(2, MAX_CONSECUTIVE_UNANSWERED // (args.retries + 1))
     if realtime:
         return RealtimeEngine(
             clock,
@@ -556,11 +586,17 @@ def _engine(
             follow_up=follow_up,
             recorder=recorder,
             turn_away=turn_away,
+            give_up_after=give_up_after,
         )
     # Virtual time sends inline: `_transport` gives an asyncio transport to real time only.
     sync = cast("Transport", transport)
     return Engine(
-        clock, sync, concurrency=args.concurrency, follow_up=follow_up, turn_away=turn_away
+        clock,
+        sync,
+        concurrency=args.concurrency,
+        follow_up=follow_up,
+        turn_away=turn_away,
+        give_up_after=give_up_after,
     )
 
 
@@ -726,10 +762,13 @@ def _transport(
     if args.to and realtime:
         # Real time over HTTP: each session sends from its own task, so one slow answer holds
         # back that session only; the engine records in the order requests were generated.
-        return AsyncHttpTransport(args.to, timeout=args.timeout), None, f"to {args.to}", recorder
+        http_async = AsyncHttpTransport(args.to, **_http_options(args))
+        args.http_transport = http_async
+        return http_async, None, f"to {args.to}", recorder
     transport: Transport
     if args.to:
-        http = HttpTransport(args.to, timeout=args.timeout)
+        http = HttpTransport(args.to, **_http_options(args))
+        args.http_transport = http
         stack.callback(http.close)
         transport, where = http, f"to {args.to}"
     else:
@@ -861,8 +900,10 @@ def _replay(args: argparse.Namespace) -> int:
 async def _replay_http(
     args: argparse.Namespace, lines: Iterator[ReplayLine], speed: float | None
 ) -> tuple[RunStats, Lateness | None]:
-    async with AsyncHttpTransport(args.to, timeout=args.timeout) as transport:
-        return await replay(lines, transport, speed=speed)
+    async with AsyncHttpTransport(args.to, **_http_options(args)) as transport:
+        stats, lateness = await replay(lines, transport, speed=speed)
+        stats.retried = transport.retried
+        return stats, lateness
 
 
 class Progress:

@@ -17,6 +17,7 @@ __all__ = [
     "Clock",
     "ManualClock",
     "Pacer",
+    "SleepingClock",
     "SystemClock",
     "VirtualClock",
     "format_instant",
@@ -117,8 +118,25 @@ class SystemClock:
     def now(self) -> int:
         return time.time_ns() // 1_000_000
 
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of wall time (a retry's back-off, say)."""
+        time.sleep(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        """Wait `seconds` of wall time without blocking the event loop."""
+        await asyncio.sleep(seconds)
+
     def __repr__(self) -> str:
         return "SystemClock()"
+
+
+@runtime_checkable
+class SleepingClock(Clock, Protocol):
+    """A clock that can also wait: what HTTP transports back off on between retries."""
+
+    def sleep(self, seconds: float) -> None: ...
+
+    async def asleep(self, seconds: float) -> None: ...
 
 
 @runtime_checkable

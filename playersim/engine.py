@@ -56,8 +56,11 @@ class Engine:
         concurrency: int | None = None,
         follow_up: FollowUp | None = None,
         turn_away: bool = False,
+        give_up_after: int = MAX_CONSECUTIVE_UNANSWERED,
     ) -> None:
         self.clock = clock
+        # Requests in a row with no answer at all before the run gives up on the endpoint.
+        self.give_up_after = give_up_after
         self.transport = transport
         self.stats = RunStats()
         # At most this many sessions at once: an arrival beyond it waits for a place to free.
@@ -225,7 +228,7 @@ class Engine:
                 outbox.settle(request, None)
                 self.stats.record(request, None, exc.reason)
                 player.on_response(request.event_type, None)
-                if self._unanswered >= MAX_CONSECUTIVE_UNANSWERED:
+                if self._unanswered >= self.give_up_after:
                     raise EndpointUnreachableError(
                         f"gave up after {self._unanswered} requests in a row got no answer "
                         f"(last: {exc})"

@@ -9,16 +9,45 @@ reset, DNS failure, timeout) raises `TransportError` naming the URL and the reas
 from __future__ import annotations
 
 import json
+import random
+from dataclasses import dataclass
 from typing import Final
 
 import httpx
 
+from playersim.clock import SleepingClock, SystemClock
 from playersim.errors import TransportError
 from playersim.transport import Request, Response
 
-__all__ = ["AsyncHttpTransport", "HttpTransport", "check_base_url"]
+__all__ = ["AsyncHttpTransport", "HttpTransport", "Retries", "check_base_url"]
 
 DEFAULT_TIMEOUT: Final = 10.0
+# Answers worth asking again: too many requests, and the server's own failures. Any other 4xx
+# says the request itself is wrong: sending it again would get the same answer.
+RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Retries:
+    """How a transport retries: `attempts` more tries after the first, with exponential
+    back-off and full jitter (a wait drawn between 0 and `base_s` x 2^try, at most `cap_s`),
+    on the transport's clock, for connection errors, timeouts and `RETRY_STATUSES`."""
+
+    attempts: int = 3
+    base_s: float = 0.1
+    cap_s: float = 5.0
+    seed: str = "retries"
+
+    def __post_init__(self) -> None:
+        if self.attempts < 0 or self.base_s < 0 or self.cap_s < 0:
+            raise ValueError("retries, base and cap must be >= 0")
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """The wait before retry number `attempt` (from 0)."""
+        return rng.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
+
+
+NO_RETRIES: Final = Retries(attempts=0)
 _HEADERS: Final = {"Content-Type": "application/json"}
 
 
@@ -76,19 +105,35 @@ class HttpTransport:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         client: httpx.Client | None = None,
+        retries: Retries = NO_RETRIES,
+        clock: SleepingClock | None = None,
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.timeout = timeout
         self._client = client or httpx.Client(base_url=self.base_url, timeout=timeout)
+        self.retries = retries
+        self.clock: SleepingClock = clock or SystemClock()
+        self.retried = 0  # requests sent again, in all
+        self._rng = random.Random(retries.seed)
 
     def send(self, request: Request) -> Response:
-        try:
-            answer = self._client.post(
-                _url(self.base_url, request), content=_encode(request), headers=_HEADERS
-            )
-        except httpx.TransportError as exc:
-            raise _no_answer(request, self.base_url, exc, self.timeout) from exc
-        return _response(answer)
+        attempt = 0
+        while True:
+            try:
+                answer = _response(
+                    self._client.post(
+                        _url(self.base_url, request), content=_encode(request), headers=_HEADERS
+                    )
+                )
+            except httpx.TransportError as exc:
+                if attempt >= self.retries.attempts:
+                    raise _no_answer(request, self.base_url, exc, self.timeout) from exc
+            else:
+                if answer.status not in RETRY_STATUSES or attempt >= self.retries.attempts:
+                    return answer
+            self.clock.sleep(self.retries.delay(attempt, self._rng))
+            attempt += 1
+            self.retried += 1
 
     def close(self) -> None:
         self._client.close()
@@ -109,19 +154,35 @@ class AsyncHttpTransport:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         client: httpx.AsyncClient | None = None,
+        retries: Retries = NO_RETRIES,
+        clock: SleepingClock | None = None,
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.timeout = timeout
         self._client = client or httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        self.retries = retries
+        self.clock: SleepingClock = clock or SystemClock()
+        self.retried = 0  # requests sent again, in all
+        self._rng = random.Random(retries.seed)
 
     async def send(self, request: Request) -> Response:
-        try:
-            answer = await self._client.post(
-                request.path, content=_encode(request), headers=_HEADERS
-            )
-        except httpx.TransportError as exc:
-            raise _no_answer(request, self.base_url, exc, self.timeout) from exc
-        return _response(answer)
+        attempt = 0
+        while True:
+            try:
+                answer = _response(
+                    await self._client.post(
+                        request.path, content=_encode(request), headers=_HEADERS
+                    )
+                )
+            except httpx.TransportError as exc:
+                if attempt >= self.retries.attempts:
+                    raise _no_answer(request, self.base_url, exc, self.timeout) from exc
+            else:
+                if answer.status not in RETRY_STATUSES or attempt >= self.retries.attempts:
+                    return answer
+            await self.clock.asleep(self.retries.delay(attempt, self._rng))
+            attempt += 1
+            self.retried += 1
 
     async def aclose(self) -> None:
         await self._client.aclose()

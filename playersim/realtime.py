@@ -77,6 +77,7 @@ class RealtimeEngine(Engine):
         recorder: Recorder | None = None,
         full_collections: bool = False,
         turn_away: bool = False,
+        give_up_after: int = MAX_CONSECUTIVE_UNANSWERED,
     ) -> None:
         self.pacer = pacer or Pacer(clock.now(), speed)
         self.full_collections = full_collections
@@ -88,7 +89,12 @@ class RealtimeEngine(Engine):
         else:
             sync = _Timed(transport, self.pacer, self.lateness)  # type: ignore[arg-type]
         super().__init__(
-            clock, sync, concurrency=concurrency, follow_up=follow_up, turn_away=turn_away
+            clock,
+            sync,
+            concurrency=concurrency,
+            follow_up=follow_up,
+            turn_away=turn_away,
+            give_up_after=give_up_after,
         )
         self._wakes: dict[Player, int] = {}  # the one wake-up each player is scheduled for
         self._draining: dict[Player, asyncio.Task[None]] = {}
@@ -238,7 +244,7 @@ class RealtimeEngine(Engine):
                     self._written(player, outbox, request, None, exc.reason)
                     self.stats.record(request, None, exc.reason)
                     player.on_response(request.event_type, None)
-                    if self._unanswered >= MAX_CONSECUTIVE_UNANSWERED and self._failure is None:
+                    if self._unanswered >= self.give_up_after and self._failure is None:
                         self._failure = EndpointUnreachableError(
                             f"gave up after {self._unanswered} requests in a row got no answer "
                             f"(last: {exc})"

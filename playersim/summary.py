@@ -33,6 +33,7 @@ class RunStats:
     sessions: int = 0  # players started (arrivals and follow-ups)
     follow_ups: int = 0  # viewings a viewer went on to (the next episode)
     turned_away: int = 0  # arrivals that found every place taken (a concurrency limit)
+    retried: int = 0  # requests an HTTP transport sent again (connection errors, 429, 5xx)
     outcomes: Counter[str] = field(default_factory=Counter)  # completed, left, rejected, ...
     generated: int = 0  # bodies produced by players
     sent: Counter[str] = field(default_factory=Counter)  # by event type
@@ -335,6 +336,8 @@ def format_summary(
         rows.append(["returning viewings", _pct(stats.returning, stats.sessions)])
     rows.append(["requests sent", _n(stats.requests)])
     rows.append(["requests accepted", _n(stats.accepted)])
+    if stats.retried:
+        rows.append(["requests sent again", _n(stats.retried)])
     for code, count in sorted(stats.statuses.items()):
         rows.append([f"  {code}", _n(count)])
     if stats.dropped:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
 import re
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from playersim import (
     load_profile,
     parse_instant,
 )
+from playersim.http_transport import Retries
 from playersim.recording import read_recording
 from playersim.wire import make_body
 from tests.mca_server import serve
@@ -155,9 +158,105 @@ def test_run_to_a_dead_endpoint_fails_fast_with_a_clear_message() -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert "gave up after 20 requests in a row got no answer" in result.stderr
+    # Each request was tried 1 + 3 times (the default --retries): 5 in a row is 20 tries.
+    assert "gave up after 5 requests in a row got no answer" in result.stderr
     assert "Traceback" not in result.stderr
-    assert re.search(r"^    no answer +20$", result.stdout, re.M), result.stdout
+    assert re.search(r"^    no answer +5$", result.stdout, re.M), result.stdout
+    assert re.search(r"^  requests sent again +15$", result.stdout, re.M), result.stdout
+
+
+class FakeSleep:
+    """A clock for back-off that records the waits instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def now(self) -> int:
+        return 0
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def flaky_server(statuses: list[int]) -> tuple[Iterator[str], list[int]]:
+    """A loopback server answering the given statuses in turn (then 201), counting requests."""
+    seen: list[int] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            status = statuses[len(seen)] if len(seen) < len(statuses) else 201
+            seen.append(status)
+            self.send_response(status)
+            if status == 201:
+                self.send_header("Location", "/api/v1/sessions/" + "ab" * 32)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    def serving() -> Iterator[str]:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    return serving(), seen
+
+
+START = make_body("sessionStart", 0, 1, params={})
+
+
+@pytest.mark.parametrize(
+    ("statuses", "final", "tries"),
+    [([503, 500, 429], 201, 4), ([502, 504, 503, 500], 500, 4), ([400], 400, 1), ([404], 404, 1)],
+)
+def test_retries_back_off_on_5xx_and_429_only(statuses: list[int], final: int, tries: int) -> None:
+    """Server trouble is asked again (3 times, with growing jittered waits); a 4xx is not."""
+    serving, seen = flaky_server(statuses)
+    sleeper = FakeSleep()
+    for url in serving:
+        transport = HttpTransport(url, retries=Retries(attempts=3, base_s=0.1), clock=sleeper)
+        assert transport.send(Request("/api/v1/sessions", START)).status == final
+        transport.close()
+    assert len(seen) == tries
+    assert transport.retried == tries - 1
+    assert len(sleeper.waits) == tries - 1
+    for attempt, wait in enumerate(sleeper.waits):
+        assert 0 <= wait <= 0.1 * 2**attempt
+
+
+def test_async_retries_back_off_too() -> None:
+    serving, seen = flaky_server([503, 503])
+    sleeper = FakeSleep()
+
+    async def go(url: str) -> int:
+        async with AsyncHttpTransport(url, retries=Retries(attempts=3), clock=sleeper) as http:
+            return (await http.send(Request("/api/v1/sessions", START))).status
+
+    for url in serving:
+        assert asyncio.run(go(url)) == 201
+    assert len(seen) == 3
+    assert len(sleeper.waits) == 2
+
+
+def test_retries_on_a_dead_endpoint_end_in_no_answer() -> None:
+    sleeper = FakeSleep()
+    transport = HttpTransport(
+        f"http://127.0.0.1:{free_port()}", retries=Retries(attempts=2), clock=sleeper
+    )
+    with pytest.raises(TransportError):
+        transport.send(Request("/api/v1/sessions", START))
+    assert transport.retried == 2
+    transport.close()
 
 
 @pytest.mark.parametrize(
