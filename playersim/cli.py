@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import math
 import os
+import signal
 import socket
 import sys
 import time
@@ -478,25 +480,14 @@ def _run(args: argparse.Namespace) -> int:
                 args, clock, stack, realtime=realtime
             )
             engine = _engine(args, clock, transport, workload, realtime=realtime, recorder=recorder)
-            scripted: list[ScriptedBehaviour] = []
-            if script is not None:
-                for index in range(args.sessions or 1):
-                    try:
-                        player = script.player(seed=args.seed, index=index, start_at=start)
-                    except ScriptError as exc:
-                        raise _BadInputError(f"--script: {exc}") from None
-                    assert isinstance(player.behaviour, ScriptedBehaviour)
-                    scripted.append(player.behaviour)
-                    engine.add(player)
-            else:
-                assert workload is not None
-                engine.add_arrivals(workload.players(args.seed), until=workload.end)
+            scripted = _add_viewers(args, engine, script, workload, start)
             show = args.progress if args.progress is not None else sys.stderr.isatty()
             progress = Progress(engine, sys.stderr) if show else None
             began = time.perf_counter()
             aborted: str | None = None
+            interrupted: int | None = None
             try:
-                _drive(engine, progress)
+                interrupted = _drive(engine, progress)
             except EndpointUnreachableError as exc:
                 aborted = str(exc)
             except ScriptError as exc:
@@ -520,8 +511,39 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(prog, str(exc))
 
     what = f"script {args.script}" if script else ", ".join(p.name for p in profiles)
-    return _report(args, engine, collector, clock, what=what, where=where, elapsed=elapsed,
-                   aborted=aborted)  # fmt: skip
+    status = _report(args, engine, collector, clock, what=what, where=where, elapsed=elapsed,
+                     aborted=aborted)  # fmt: skip
+    return _interrupted(prog, interrupted) if interrupted is not None else status
+
+
+def _add_viewers(
+    args: argparse.Namespace,
+    engine: Engine,
+    script: Script | None,
+    workload: Workload | None,
+    start: int,
+) -> list[ScriptedBehaviour]:
+    """The run's players: the script's sessions, or the workload's arrivals."""
+    scripted: list[ScriptedBehaviour] = []
+    if script is not None:
+        for index in range(args.sessions or 1):
+            try:
+                player = script.player(seed=args.seed, index=index, start_at=start)
+            except ScriptError as exc:
+                raise _BadInputError(f"--script: {exc}") from None
+            assert isinstance(player.behaviour, ScriptedBehaviour)
+            scripted.append(player.behaviour)
+            engine.add(player)
+    else:
+        assert workload is not None
+        engine.add_arrivals(workload.players(args.seed), until=workload.end)
+    return scripted
+
+
+def _interrupted(prog: str, status: int) -> int:
+    name = "SIGTERM" if status == 143 else "Ctrl-C"
+    print(f"{prog}: interrupted ({name}): the open sessions were ended", file=sys.stderr)
+    return status
 
 
 def _report(
@@ -600,27 +622,69 @@ def _engine(
     )
 
 
-def _drive(engine: Engine, progress: Progress | None) -> None:
+class _TerminatedError(Exception):
+    """SIGTERM arrived during real time: the run winds down like on Ctrl-C, status 143."""
+
+
+def _drive(engine: Engine, progress: Progress | None) -> int | None:
+    """Run the engine; on Ctrl-C or SIGTERM end the open sessions and say which (130, 143)."""
     if progress is not None:
         progress.draw()  # at once: a long run shows it is alive before the first tick
     if isinstance(engine, RealtimeEngine):
-        asyncio.run(_paced(engine, progress))
-    else:
+        try:
+            asyncio.run(_paced(engine, progress))
+        except KeyboardInterrupt:
+            return 130
+        except _TerminatedError:
+            return 143
+        return None
+    # Virtual time: a signal only asks the engine to stop between two wake-ups, where every
+    # player is in a state to send its sessionEnd.
+    received: list[int] = []
+
+    def ask_to_stop(signum: int, frame: object) -> None:
+        received.append(signum)
+        engine.stopping = True
+
+    previous = {sig: signal.signal(sig, ask_to_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
         engine.run(tick=progress.tick if progress else None)
+        if received:
+            engine.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not received:
+        return None
+    return 143 if received[0] == signal.SIGTERM else 130
 
 
 async def _paced(engine: RealtimeEngine, progress: Progress | None) -> None:
-    if progress is None:
-        try:
-            await engine.run_async()
-        finally:
-            await engine.aclose()
-        return
-    ticker = asyncio.ensure_future(progress.every(PROGRESS_EVERY_S))
+    main_task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    terminated: list[bool] = []
+
+    def on_sigterm() -> None:
+        terminated.append(True)
+        if main_task is not None:
+            main_task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    ticker = asyncio.ensure_future(progress.every(PROGRESS_EVERY_S)) if progress else None
     try:
         await engine.run_async()
+    except asyncio.CancelledError:
+        # Ctrl-C (asyncio cancels the run) or SIGTERM: end the open sessions, then go.
+        engine.stop()
+        if terminated:
+            raise _TerminatedError from None
+        raise
     finally:
-        ticker.cancel()
+        if ticker is not None:
+            ticker.cancel()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
         await engine.aclose()
 
 

@@ -61,6 +61,9 @@ class Engine:
         self.clock = clock
         # Requests in a row with no answer at all before the run gives up on the endpoint.
         self.give_up_after = give_up_after
+        # Set (by a signal handler, say) to make `run()` return after the wake-up in hand:
+        # between two wake-ups every player and outbox is in a consistent state to stop.
+        self.stopping = False
         self.transport = transport
         self.stats = RunStats()
         # At most this many sessions at once: an arrival beyond it waits for a place to free.
@@ -178,12 +181,31 @@ class Engine:
             self.advance_to(until)
             return
         served = 0
-        while (wake := self.next_wakeup) is not None:
+        while (wake := self.next_wakeup) is not None and not self.stopping:
             clock.advance_to(wake)
             self._serve_until(wake)
             served += 1
             if tick is not None and not served % _TICK_EVERY:
                 tick()
+
+    def stop(self) -> None:
+        """End every session in progress now, with a `sessionEnd` each, delivered, and start
+        no more arrivals: a run interrupted by Ctrl-C or SIGTERM winds down this way."""
+        self._arriving = None
+        self._arrivals = iter(())
+        now = self.clock.now()
+        entries, self._heap = sorted(self._heap, key=lambda entry: entry[:2]), []
+        reachable = True
+        for _, _, player, outbox in entries:
+            bodies = player.stop(now)
+            self.stats.generated += len(bodies)
+            outbox.push(bodies)
+            if reachable:
+                try:
+                    self._deliver(player, outbox)
+                except EndpointUnreachableError:
+                    reachable = False  # the rest are counted as dropped, not sent into the void
+            self._retire(player, outbox, follow=False)
 
     def _manual_clock(self) -> ManualClock:
         if not isinstance(self.clock, ManualClock):

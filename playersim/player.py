@@ -255,6 +255,22 @@ class Player:
             self._reopen = True
             self._due_cache = None
 
+    def stop(self, at: int) -> list[WireBody]:
+        """End the viewing at instant `at`, as a player being shut down: a `sessionEnd` if a
+        session is open, so the back end closes it instead of timing it out.
+
+        For a run that is interrupted (Ctrl-C, SIGTERM). `at` is taken no earlier than the last
+        event sent, so the session's events stay in order.
+        """
+        out: list[WireBody] = []
+        if self.finished:
+            return out
+        if self.stats.sessions and self.state.open:
+            self._emit(E.SESSION_END, max(at, self._last_at), out)
+        self.outcome = "stopped"
+        self._due_cache = self._other_due = None
+        return out
+
     @property
     def last_event_at(self) -> int | None:
         """The instant of the last event this viewing sent (None before the first)."""

@@ -156,6 +156,30 @@ class RealtimeEngine(Engine):
             await self.pacer.wait_until(until)  # real time passes, whether or not work does
             clock.advance_to(until)
 
+    def stop(self) -> None:
+        """End every session in progress now (see `Engine.stop`).
+
+        Over an asyncio transport, once the run's loop is interrupted there is no loop left to
+        send on: the sessions are ended in the players and their unsent requests are counted
+        as dropped (the back end times them out).
+        """
+        if self._async_transport is None:
+            super().stop()
+            return
+        self._arriving = None
+        self._arrivals = iter(())
+        now = self.clock.now()
+        entries, self._heap = sorted(self._heap, key=lambda entry: entry[:2]), []
+        seen: set[Player] = set()
+        for _, _, player, outbox in entries:
+            if player in seen or player.finished:
+                continue
+            seen.add(player)
+            outbox.push(player.stop(now))
+            self._forget(player)
+            self._retire(player, outbox, follow=False)
+        self._wakes.clear()
+
     async def aclose(self) -> None:
         """Close the asyncio transport, if it has anything to close (an HTTP client's pool)."""
         close = getattr(self._async_transport, "aclose", None)

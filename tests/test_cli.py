@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -403,3 +405,39 @@ def test_a_full_service_turns_arrivals_away_and_says_so(
     assert figure(out, "arrivals turned away") > 100
     binges = figure(out, "  next episode \\(binge\\)")
     assert figure(out, "viewings") - binges + figure(out, "arrivals turned away") == everyone
+
+
+@pytest.mark.parametrize(
+    ("sig", "status", "name", "mode"),
+    [
+        (signal.SIGINT, 130, "Ctrl-C", ["--speed", "60"]),
+        (signal.SIGTERM, 143, "SIGTERM", ["--speed", "60"]),
+        (signal.SIGTERM, 143, "SIGTERM", ["--sessions", "200000"]),
+    ],
+)
+def test_an_interrupted_run_ends_its_sessions_and_still_reports(
+    tmp_path: Path, sig: signal.Signals, status: int, name: str, mode: list[str]
+) -> None:
+    """Ctrl-C or SIGTERM: every open session gets its sessionEnd, the summary is printed, and
+    the exit status says which (130, 143); in real time and in a long virtual run."""
+    record = tmp_path / "cut.ndjson"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playersim", "run", "--profile", "live-news", "--flat",
+         "--start", "2026-01-01T12:00:00Z", "--record", str(record), *mode],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(3)
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == status, err
+    assert f"interrupted ({name}): the open sessions were ended" in err
+    assert "Traceback" not in err
+    assert "requests sent" in out
+    lines = list(read_recording(record))
+    assert lines
+    last: dict[str, str] = {}
+    for line in lines:
+        if line["status"] in (201, 204):
+            last[line["session"]] = line["body"]["eventType"]
+    assert last
+    assert set(last.values()) <= {"sessionEnd", "sessionComplete"}
