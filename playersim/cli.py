@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import json
 import math
 import os
 import signal
@@ -50,7 +51,7 @@ from playersim.recording import Recorder, RecordingTransport
 from playersim.replay import RecordingError, ReplayLine, read_replay, replay
 from playersim.script import Script, ScriptedBehaviour, load_script
 from playersim.spec import STALL_TIMEOUT_MS
-from playersim.summary import Lateness, RunStats, format_summary
+from playersim.summary import Lateness, RunStats, format_summary, summary_json
 from playersim.transport import AsyncTransport, MemoryTransport, Transport
 from playersim.viewings import Workload
 
@@ -355,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_timeout(out)
     out.add_argument("--record", metavar="FILE", help="write every request as NDJSON to FILE")
     out.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as JSON (one object, for machines) instead of tables",
+    )
+    out.add_argument(
         "--no-conformance",
         dest="conformance",
         action="store_false",
@@ -577,6 +583,10 @@ def _report(
         f"seed {args.seed}, {where}, {pace}, {elapsed:.2f} s"
     )
     engine.stats.retried = getattr(getattr(args, "http_transport", None), "retried", 0)
+    if args.json:
+        report = summary_json(engine.stats, conformance=conformance, lateness=lateness)
+        print(json.dumps({"title": title, "record": args.record, **report}, indent=2))
+        return _status("playersim run", engine.stats, aborted, problems)
     print(format_summary(engine.stats, title=title, conformance=conformance, lateness=lateness))
     if args.record:
         print(f"  recording: {args.record}")

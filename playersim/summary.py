@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from playersim.clock import format_instant
 from playersim.transport import Request, Response
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from playersim.player import Player
     from playersim.profiles import Profile
 
-__all__ = ["BehaviourStats", "Lateness", "RunStats", "format_summary"]
+__all__ = ["BehaviourStats", "Lateness", "RunStats", "format_summary", "summary_json"]
 
 NO_ANSWER = "no answer"
 # Lateness is counted in 0.1 ms buckets up to a minute; later is "a minute or more".
@@ -99,6 +99,23 @@ class RunStats:
     def failed(self) -> int:
         """Requests not accepted: rejected with a status, or never answered."""
         return self.requests - self.accepted
+
+    def accounting(self) -> dict[str, Any]:
+        """Where every generated request went, as numbers that add up:
+        `generated == accepted + sum(rejected) + unanswered + dropped`."""
+        rejected = {
+            code: n
+            for code, n in sorted(self.statuses.items())
+            if code not in ("201", "204", NO_ANSWER)
+        }
+        return {
+            "generated": self.generated,
+            "accepted": self.accepted,
+            "rejected": rejected,
+            "unanswered": self.statuses[NO_ANSWER],
+            "dropped": self.dropped,
+            "retried": self.retried,
+        }
 
 
 @dataclass
@@ -307,6 +324,34 @@ def _sparkline(counts: Counter[int]) -> str:
     return "".join(
         _SPARKS[min(8, (8 * counts[hour] + peak - 1) // peak)] for hour in range(first, last + 1)
     )
+
+
+def summary_json(
+    stats: RunStats,
+    *,
+    conformance: Counter[str] | None = None,
+    lateness: Lateness | None = None,
+) -> dict[str, Any]:
+    """The end-of-run report for machines (`playersim run --json`)."""
+    return {
+        "viewings": stats.sessions,
+        "arrivals": stats.sessions - stats.follow_ups,
+        "next_episode": stats.follow_ups,
+        "turned_away": stats.turned_away,
+        "outcomes": dict(sorted(stats.outcomes.items())),
+        "people": len(stats.people),
+        "returning_viewings": stats.returning,
+        "requests": stats.accounting(),
+        "by_event_type": dict(sorted(stats.sent.items())),
+        "first_ts": stats.first_ts,
+        "last_ts": stats.last_ts,
+        "starts_by_hour": {
+            format_instant(hour * 3_600_000)[:13] + ":00Z": n
+            for hour, n in sorted(stats.starts_by_hour.items())
+        },
+        "conformance_problems": None if conformance is None else dict(sorted(conformance.items())),
+        "lateness_ms": None if lateness is None else lateness.summary(),
+    }
 
 
 def format_summary(

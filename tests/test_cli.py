@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -441,3 +442,15 @@ def test_an_interrupted_run_ends_its_sessions_and_still_reports(
             last[line["session"]] = line["body"]["eventType"]
     assert last
     assert set(last.values()) <= {"sessionEnd", "sessionComplete"}
+
+
+def test_a_json_summary_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--profile", "vod-episode", "--sessions", "30", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["arrivals"] == 30
+    assert report["viewings"] == 30 + report["next_episode"]
+    counts = report["requests"]
+    assert counts["generated"] == counts["accepted"] > 0
+    assert sum(report["by_event_type"].values()) == counts["accepted"]
+    assert report["conformance_problems"] == {}
+    assert sum(report["outcomes"].values()) == report["viewings"]

@@ -255,3 +255,25 @@ def test_bad_fault_flags_exit_2(
         main(["serve", *args])
     assert exit_.value.code == 2
     assert fragment in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("retries", ["0", "3"])
+def test_accounting_adds_up_under_faults(retries: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every generated request is accepted, rejected with its status, unanswered or dropped."""
+    for url in served_with(Faults(fail_rate=0.1, drop_rate=0.03, seed="acct")):
+        args = ["run", "--profile", "ugc-clip", "--sessions", "20", "--to", url, "--json",
+                "--retries", retries]  # fmt: skip
+        status = main(args)
+        report = json.loads(capsys.readouterr().out)
+    counts = report["requests"]
+    assert counts["generated"] == (
+        counts["accepted"] + sum(counts["rejected"].values()) + counts["unanswered"]
+        + counts["dropped"]
+    )  # fmt: skip
+    if retries == "0":
+        assert status == 1  # not everything was accepted, and the exit status says so
+        assert counts["rejected"].get("500", 0) > 0
+        assert counts["retried"] == 0
+    else:
+        assert counts["retried"] > 0
+        assert counts["rejected"].get("500", 0) < counts["retried"]
