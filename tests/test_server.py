@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 
 from playersim import Collector, SystemClock
 from playersim.cli import main
@@ -31,27 +32,29 @@ class Served:
         self.collector = collector
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    """The app on uvicorn, on a free loopback port, in a thread; stopped afterwards."""
-    collector = Collector(SystemClock(), seed="1", keep_events=False)
-    recorder = Recorder(tmp_path / "served.ndjson", flush_each=True)
+def running(app: Starlette) -> Iterator[str]:
+    """`app` on uvicorn, on a free loopback port, in a thread: yields its URL, then stops it."""
     listener = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(collector, recorder=recorder), log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.01)
     host, port = listener.getsockname()[:2]
     try:
-        yield Served(f"http://{host}:{port}", collector)
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         listener.close()
-        recorder.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    collector = Collector(SystemClock(), seed="1", keep_events=False)
+    with Recorder(tmp_path / "served.ndjson", flush_each=True) as recorder:
+        for url in running(create_app(collector, recorder=recorder)):
+            yield Served(url, collector)
 
 
 def test_a_run_through_the_server_records_what_an_in_memory_run_records(
@@ -173,22 +176,7 @@ def test_a_port_in_use_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def served_with(faults: Faults) -> Iterator[str]:
-    collector = Collector(SystemClock(), keep_events=False)
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(collector, faults=faults), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    host, port = listener.getsockname()[:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
+    return running(create_app(Collector(SystemClock(), keep_events=False), faults=faults))
 
 
 def test_injected_failures_answer_500() -> None:
