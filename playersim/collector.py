@@ -40,6 +40,7 @@ __all__ = ["CollectedEvent", "CollectedSession", "Collector"]
 
 # How often a collector with a retention looks for sessions to forget, in its clock's ms.
 _SWEEP_MS = 60_000
+_NEVER = 1 << 62
 
 _SESSION_START: Final = EventType.SESSION_START.value
 _SESSION_COMPLETE: Final = EventType.SESSION_COMPLETE.value
@@ -185,7 +186,9 @@ class Collector:
         self.retention_ms = None if retention_s is None else round(retention_s * 1000)
         self.forgotten = 0  # sessions let go after the retention
         self._forgotten_problems: list[tuple[str, Problem]] = []
-        self._swept_at: int | None = None
+        # The next instant a sweep for sessions to forget is due: one comparison per request,
+        # and never without a retention.
+        self._next_sweep = _NEVER if self.retention_ms is None else 0
         self._sessions: dict[str, CollectedSession] = {}
         # The events path of each session opened, taken apart once: every event of a session is
         # posted to the same path. Only paths naming a session of ours are kept.
@@ -223,9 +226,8 @@ class Collector:
     def _sweep(self, now: int) -> None:
         """Forget sessions closed more than the retention ago (at most once a simulated minute)."""
         retention = self.retention_ms
-        if retention is None or (self._swept_at is not None and now - self._swept_at < _SWEEP_MS):
-            return
-        self._swept_at = now
+        assert retention is not None, "only a collector with a retention sweeps"
+        self._next_sweep = now + _SWEEP_MS
         gone = []
         for sid, session in self._sessions.items():
             session._expire(now)
@@ -243,8 +245,6 @@ class Collector:
         """Answer one request as the MCA would. `body` is raw JSON or an already decoded value."""
         response = self._answer(method, path, body)
         self.statuses[response.status] += 1
-        if self.retention_ms is not None:
-            self._sweep(self.clock.now())
         return response
 
     def _answer(self, method: str, path: str, raw: object) -> Response:
@@ -278,6 +278,8 @@ class Collector:
                 f"not {body.event_type}; send other events to {SESSIONS_PATH}/<sid>/events",
             )
         now = self.clock.now()
+        if now >= self._next_sweep:
+            self._sweep(now)
         sid = self._new_sid(body)
         session = CollectedSession(
             sid, self.clock, now, keep_events=self.keep_events, check=self.conformance
@@ -287,10 +289,12 @@ class Collector:
         return Response(201, location=f"{SESSIONS_PATH}/{sid}")
 
     def _event(self, sid: str, raw: object) -> Response:
+        now = self.clock.now()  # one instant for the whole request
+        if now >= self._next_sweep:
+            self._sweep(now)
         session = self._sessions.get(sid)
         if session is None:
             return _error(404, f"unknown session id {sid!r}")
-        now = self.clock.now()
         session._expire(now)  # one instant for the whole request: the timeouts, then `now`
         if session.closed_at is not None:
             return _error(410, f"session {sid} is closed ({session.close_reason})")

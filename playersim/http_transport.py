@@ -42,6 +42,12 @@ class Retries:
         if self.attempts < 0 or self.base_s < 0 or self.cap_s < 0:
             raise ValueError("retries, base and cap must be >= 0")
 
+    def done(self, answer: Response | None, attempt: int) -> bool:
+        """Whether try number `attempt` (from 0), answered `answer` (None: no answer), is the
+        last: a final answer, or no tries left."""
+        final = answer is not None and answer.status not in RETRY_STATUSES
+        return final or attempt >= self.attempts
+
     def delay(self, attempt: int, rng: random.Random) -> float:
         """The wait before retry number `attempt` (from 0)."""
         return rng.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
@@ -119,6 +125,7 @@ class HttpTransport:
     def send(self, request: Request) -> Response:
         attempt = 0
         while True:
+            answer: Response | None = None
             try:
                 answer = _response(
                     self._client.post(
@@ -126,11 +133,10 @@ class HttpTransport:
                     )
                 )
             except httpx.TransportError as exc:
-                if attempt >= self.retries.attempts:
+                if self.retries.done(None, attempt):
                     raise _no_answer(request, self.base_url, exc, self.timeout) from exc
-            else:
-                if answer.status not in RETRY_STATUSES or attempt >= self.retries.attempts:
-                    return answer
+            if answer is not None and self.retries.done(answer, attempt):
+                return answer
             self.clock.sleep(self.retries.delay(attempt, self._rng))
             attempt += 1
             self.retried += 1
@@ -168,6 +174,7 @@ class AsyncHttpTransport:
     async def send(self, request: Request) -> Response:
         attempt = 0
         while True:
+            answer: Response | None = None
             try:
                 answer = _response(
                     await self._client.post(
@@ -175,11 +182,10 @@ class AsyncHttpTransport:
                     )
                 )
             except httpx.TransportError as exc:
-                if attempt >= self.retries.attempts:
+                if self.retries.done(None, attempt):
                     raise _no_answer(request, self.base_url, exc, self.timeout) from exc
-            else:
-                if answer.status not in RETRY_STATUSES or attempt >= self.retries.attempts:
-                    return answer
+            if answer is not None and self.retries.done(answer, attempt):
+                return answer
             await self.clock.asleep(self.retries.delay(attempt, self._rng))
             attempt += 1
             self.retried += 1

@@ -50,10 +50,7 @@ class _Timed:
         self.lateness = lateness
 
     def send(self, request: Request) -> Response:
-        body = request.body
-        self.lateness.add(
-            self.pacer.late_ms(body["playerTime"]["ts"]), ping=body["eventType"] == "ping"
-        )
+        self.lateness.sent(self.pacer, request.body)
         return self.inner.send(request)
 
 
@@ -256,10 +253,7 @@ class RealtimeEngine(Engine):
         assert transport is not None
         try:
             while (request := outbox.next_request()) is not None:
-                body = request.body
-                self.lateness.add(
-                    self.pacer.late_ms(body["playerTime"]["ts"]), ping=body["eventType"] == "ping"
-                )
+                self.lateness.sent(self.pacer, request.body)
                 try:
                     response = await transport.send(request)
                 except TransportError as exc:

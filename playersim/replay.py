@@ -199,9 +199,7 @@ class _Replayer:
 
     async def _send(self, request: Request, line: ReplayLine) -> Response | None:
         if self.pacer is not None:
-            self.lateness.add(
-                self.pacer.late_ms(line.ts), ping=line.body.get("eventType") == "ping"
-            )
+            self.lateness.sent(self.pacer, line.body)
         try:
             if self.is_async:
                 response: Response = await self.transport.send(request)  # type: ignore[misc]

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from playersim.clock import format_instant
 from playersim.transport import Request, Response
+from playersim.wire import WireBody
 
 if TYPE_CHECKING:
+    from playersim.clock import Pacer
     from playersim.player import Player
     from playersim.profiles import Profile
 
@@ -278,6 +280,11 @@ class Lateness:
         self.all[bucket] += 1
         if ping:
             self.pings[bucket] += 1
+
+    def sent(self, pacer: Pacer, body: WireBody) -> None:
+        """Count a request going out now: how late it is against its own `ts`."""
+        late = pacer.late_ms(body["playerTime"]["ts"])
+        self.add(late, ping=body.get("eventType") == "ping")
 
     def reset(self) -> None:
         """Forget what was measured so far (to measure a window of a run)."""

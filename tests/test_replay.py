@@ -91,6 +91,17 @@ def test_replay_keeps_the_recorded_pace(tmp_path: Path, capsys: pytest.CaptureFi
     assert "ping lateness p99" in capsys.readouterr().out
 
 
+def replay_cli(path: Path) -> subprocess.CompletedProcess[str]:
+    """`playersim replay PATH` in a process of its own, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "playersim", "replay", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
@@ -116,13 +127,7 @@ def test_a_bad_recording_exits_2_naming_file_and_line(
 ) -> None:
     path = tmp_path / "bad.ndjson"
     path.write_text(content)
-    result = subprocess.run(
-        [sys.executable, "-m", "playersim", "replay", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = replay_cli(path)
     assert result.returncode == 2
     assert str(path) in result.stderr
     assert fragment in result.stderr
@@ -139,12 +144,6 @@ def test_a_recording_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "latin.ndjson"
     good = '{"path": "/api/v1/sessions", "session": null, "body": {"playerTime": {"ts": 1}}}\n'
     path.write_bytes(good.encode() + b"\xff\xfe\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "playersim", "replay", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = replay_cli(path)
     assert result.returncode == 2
     assert f"{path}:2: not UTF-8 text" in result.stderr
