@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from typing import Any, NoReturn, TextIO, cast
+from typing import NoReturn, TextIO, cast
 
 from playersim import __version__
 from playersim.arrivals import FLAT, Shape, parse_duration, parse_rate
@@ -39,10 +39,12 @@ from playersim.errors import (
     ScriptError,
 )
 from playersim.http_transport import (
+    CLIENTS,
     DEFAULT_TIMEOUT,
-    AsyncHttpTransport,
-    HttpTransport,
     Retries,
+    RetryingAsyncTransport,
+    aiohttp_installed,
+    async_http_transport,
     check_base_url,
 )
 from playersim.profiles import Profile, bundled_profiles, load_profile
@@ -67,6 +69,10 @@ MIN_RATE = 1 / (366 * 86_400)  # per second: one session a year
 MAX_LATENCY_MS = 60_000
 DEFAULT_RETRIES = 3
 MAX_RETRIES = 10
+# Requests out at once with --to: enough to keep a loopback or LAN collector busy, few enough
+# not to look like an attack to a shared one.
+DEFAULT_IN_FLIGHT = 100
+MAX_IN_FLIGHT = 10_000
 # A run's collector forgets sessions closed this long ago (their problems stay in the report),
 # so a day of a million sessions holds only those open or lately closed.
 RETENTION_S = 3600.0
@@ -193,7 +199,7 @@ def _url(text: str) -> str:
     return text
 
 
-def _add_timeout(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+def _add_http_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument(
         "--timeout",
         type=_timeout,
@@ -210,20 +216,54 @@ def _add_timeout(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
         f"timeout, 429 or 5xx, with exponential back-off and jitter (default {DEFAULT_RETRIES})",
     )
 
+    parser.add_argument(
+        "--in-flight",
+        type=_in_flight,
+        default=DEFAULT_IN_FLIGHT,
+        metavar="N",
+        help="with --to, at most N requests out at once, each from a different session, over "
+        f"at most N connections (default {DEFAULT_IN_FLIGHT})",
+    )
+    parser.add_argument(
+        "--http-client",
+        choices=CLIENTS,
+        default="auto",
+        help="with --to, the HTTP client: aiohttp (fast; the aiohttp extra), httpx, or auto: "
+        "aiohttp when installed (default)",
+    )
 
-def _retries(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value <= MAX_RETRIES:
-        raise argparse.ArgumentTypeError(f"{text!r} must be from 0 to {MAX_RETRIES}")
-    return value
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} must be from {low} to {high}")
+        return value
+
+    return parse
 
 
-def _http_options(args: argparse.Namespace) -> dict[str, Any]:
+_retries = _whole(0, MAX_RETRIES)
+_in_flight = _whole(1, MAX_IN_FLIGHT)
+
+
+def _http_transport(args: argparse.Namespace) -> RetryingAsyncTransport:
+    """The asyncio HTTP transport the HTTP flags ask for."""
     seed = getattr(args, "seed", "replay")
-    return {"timeout": args.timeout, "retries": Retries(attempts=args.retries, seed=seed)}
+    if args.http_client == "aiohttp" and not aiohttp_installed():
+        raise _BadInputError(
+            "--http-client aiohttp: aiohttp is not installed: pip install 'playersim[aiohttp]'"
+        )
+    return async_http_transport(
+        args.to,
+        client=args.http_client,
+        timeout=args.timeout,
+        retries=Retries(attempts=args.retries, seed=seed),
+        connections=args.in_flight,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -353,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="send to this MCA endpoint (e.g. http://127.0.0.1:8080) instead of in memory",
     )
-    _add_timeout(out)
+    _add_http_options(out)
     out.add_argument("--record", metavar="FILE", help="write every request as NDJSON to FILE")
     out.add_argument(
         "--json",
@@ -396,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="X times the recording's pace (default 1 with --to: as recorded)",
     )
     pacing.add_argument("--fast", action="store_true", help="as fast as the endpoint answers")
-    _add_timeout(again)
+    _add_http_options(again)
 
     serve = commands.add_parser(
         "serve",
@@ -482,9 +522,7 @@ def _run(args: argparse.Namespace) -> int:
         workload = None if script is not None else _arrivals(args, profiles, weights, start)
         clock = VirtualClock(start=start)
         with ExitStack() as stack:
-            transport, collector, where, recorder = _transport(
-                args, clock, stack, realtime=realtime
-            )
+            transport, collector, where, recorder = _transport(args, clock, stack)
             engine = _engine(args, clock, transport, workload, realtime=realtime, recorder=recorder)
             scripted = _add_viewers(args, engine, script, workload, start)
             show = args.progress if args.progress is not None else sys.stderr.isatty()
@@ -574,7 +612,7 @@ def _report(
         problems = sum(conformance.values())
     pace = "virtual time"
     lateness = None
-    if isinstance(engine, RealtimeEngine):
+    if isinstance(engine, RealtimeEngine) and engine.paced:
         pace = "real time" if engine.pacer.speed == 1 else f"real time x{engine.pacer.speed:g}"
         lateness = engine.lateness
     sessions = engine.stats.sessions - engine.stats.follow_ups  # arrivals; binges are extra
@@ -609,18 +647,20 @@ def _engine(
     # Each unanswered request was already tried 1 + retries times: give up after as many tries
     # in all as without retries, so a dead endpoint still ends a run in seconds.
     give_up_after = max(2, MAX_CONSECUTIVE_UNANSWERED // (args.retries + 1))
-    if realtime:
+    if realtime or args.to:
+        # Over HTTP in virtual time: not paced, as many sessions sending at once as --in-flight.
         return RealtimeEngine(
             clock,
             transport,
-            speed=args.speed or 1.0,
+            speed=(args.speed or 1.0) if realtime else math.inf,
             concurrency=args.concurrency,
             follow_up=follow_up,
             recorder=recorder,
             turn_away=turn_away,
             give_up_after=give_up_after,
+            in_flight=None if realtime else args.in_flight,
         )
-    # Virtual time sends inline: `_transport` gives an asyncio transport to real time only.
+    # Virtual time in memory sends inline: `_transport` gives it a synchronous transport.
     sync = cast("Transport", transport)
     return Engine(
         clock,
@@ -817,12 +857,12 @@ def _weighted(given: str) -> tuple[str, float]:
 
 
 def _transport(
-    args: argparse.Namespace, clock: VirtualClock, stack: ExitStack, *, realtime: bool
+    args: argparse.Namespace, clock: VirtualClock, stack: ExitStack
 ) -> tuple[Transport | AsyncTransport, Collector | None, str, Recorder | None]:
     """Where the traffic goes (in memory or --to), recorded with --record.
 
-    The recorder comes back on its own when the engine must do the recording (real time over
-    HTTP, where answers come back in any order); otherwise the transport records.
+    The recorder comes back on its own when the engine must do the recording (over HTTP, where
+    answers come back in any order); otherwise the transport records.
     """
     collector: Collector | None = None
     recorder: Recorder | None = None
@@ -833,29 +873,23 @@ def _transport(
             message = f"--record: cannot write {args.record!r}: {exc.strerror or exc}"
             raise _BadInputError(message) from None
         stack.enter_context(recorder)
-    if args.to and realtime:
-        # Real time over HTTP: each session sends from its own task, so one slow answer holds
-        # back that session only; the engine records in the order requests were generated.
-        http_async = AsyncHttpTransport(args.to, **_http_options(args))
-        args.http_transport = http_async
-        return http_async, None, f"to {args.to}", recorder
-    transport: Transport
     if args.to:
-        http = HttpTransport(args.to, **_http_options(args))
+        # Over HTTP each session sends from its own task, so one slow answer holds back that
+        # session only; the engine records in the order requests were generated.
+        http = _http_transport(args)
         args.http_transport = http
-        stack.callback(http.close)
-        transport, where = http, f"to {args.to}"
-    else:
-        # The summary needs counters and the conformance report, not every body: keeping none
-        # holds memory flat however long the run.
-        collector = Collector(
-            clock,
-            seed=args.seed,
-            keep_events=False,
-            retention_s=RETENTION_S,
-            conformance=args.conformance,
-        )
-        transport, where = MemoryTransport(collector), "in memory (built-in collector)"
+        return http, None, f"to {args.to}", recorder
+    # The summary needs counters and the conformance report, not every body: keeping none
+    # holds memory flat however long the run.
+    collector = Collector(
+        clock,
+        seed=args.seed,
+        keep_events=False,
+        retention_s=RETENTION_S,
+        conformance=args.conformance,
+    )
+    transport: Transport = MemoryTransport(collector)
+    where = "in memory (built-in collector)"
     if recorder is not None:
         transport = RecordingTransport(transport, recorder)
     return transport, collector, where, None
@@ -954,7 +988,7 @@ def _replay(args: argparse.Namespace) -> int:
                 replay(itertools.chain([first], lines), MemoryTransport(collector), speed=speed,
                        clock=clock)
             )  # fmt: skip
-    except RecordingError as exc:
+    except (RecordingError, _BadInputError) as exc:
         return _fail(prog, str(exc))
     except EndpointUnreachableError as exc:
         return _fail(prog, str(exc), status=1)
@@ -974,10 +1008,13 @@ def _replay(args: argparse.Namespace) -> int:
 async def _replay_http(
     args: argparse.Namespace, lines: Iterator[ReplayLine], speed: float | None
 ) -> tuple[RunStats, Lateness | None]:
-    async with AsyncHttpTransport(args.to, **_http_options(args)) as transport:
-        stats, lateness = await replay(lines, transport, speed=speed)
-        stats.retried = transport.retried
-        return stats, lateness
+    transport = _http_transport(args)
+    try:
+        stats, lateness = await replay(lines, transport, speed=speed, in_flight=args.in_flight)
+    finally:
+        await transport.aclose()
+    stats.retried = transport.retried
+    return stats, lateness
 
 
 class Progress:

@@ -9,6 +9,7 @@ Instants are integer milliseconds since the Unix epoch, UTC: the unit of the MCA
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -167,7 +168,10 @@ class Pacer:
         self._origin_ns = time.monotonic_ns()
 
     def now(self) -> int:
-        """The simulated instant the wall clock has reached."""
+        """The simulated instant the wall clock has reached (at infinite speed, `start`: an
+        unpaced run has no wall-clock instant, only the instants it serves)."""
+        if math.isinf(self.speed):
+            return self.start
         elapsed_ms = (time.monotonic_ns() - self._origin_ns) / 1_000_000
         return self.start + int(elapsed_ms * self.speed)
 

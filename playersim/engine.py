@@ -191,6 +191,7 @@ class Engine:
     def stop(self) -> None:
         """End every session in progress now, with a `sessionEnd` each, delivered, and start
         no more arrivals: a run interrupted by Ctrl-C or SIGTERM winds down this way."""
+        self.stopping = True
         self._arriving = None
         self._arrivals = iter(())
         now = self.clock.now()
@@ -264,8 +265,8 @@ class Engine:
 
     def _follow(self, player: Player) -> None:
         """Start the viewing this one leads to (the next episode), if any."""
-        if self.follow_up is None:
-            return
+        if self.follow_up is None or self.stopping:
+            return  # a run winding down starts nothing new
         # When the viewing ended, not when the engine noticed (a late answer, in real time).
         ended = player.last_event_at
         after = self.follow_up(player, self.clock.now() if ended is None else ended)

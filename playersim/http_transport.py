@@ -8,10 +8,12 @@ reset, DNS failure, timeout) raises `TransportError` naming the URL and the reas
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import json
 import random
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 import httpx
 
@@ -19,7 +21,15 @@ from playersim.clock import SleepingClock, SystemClock
 from playersim.errors import TransportError
 from playersim.transport import Request, Response
 
-__all__ = ["AsyncHttpTransport", "HttpTransport", "Retries", "check_base_url"]
+__all__ = [
+    "CLIENTS",
+    "AsyncHttpTransport",
+    "HttpTransport",
+    "Retries",
+    "RetryingAsyncTransport",
+    "async_http_transport",
+    "check_base_url",
+]
 
 DEFAULT_TIMEOUT: Final = 10.0
 # Answers worth asking again: too many requests, and the server's own failures. Any other 4xx
@@ -55,6 +65,9 @@ class Retries:
 
 NO_RETRIES: Final = Retries(attempts=0)
 _HEADERS: Final = {"Content-Type": "application/json"}
+# httpx's pool does a scan of its connections for every request: past about ten requests in
+# flight on one client it costs more than the request (bench/http_client.py).
+CONNECTIONS_PER_CLIENT: Final = 10
 
 
 def check_base_url(base_url: str) -> httpx.URL:
@@ -73,22 +86,30 @@ def _url(base_url: httpx.URL, request: Request) -> str:
     return str(base_url).rstrip("/") + request.path
 
 
-def _encode(request: Request) -> bytes:
+def body_bytes(request: Request) -> bytes:
+    """The body as sent on the wire: compact JSON, UTF-8."""
     return json.dumps(request.body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _response(answer: httpx.Response) -> Response:
+def answer_of(status: int, location: str | None, text: str, reason: str) -> Response:
+    """The `Response` for an HTTP answer, whichever client got it: a 4xx or 5xx carries the
+    `message` of its JSON error body (or the start of its text, or the reason phrase)."""
     message = None
-    if answer.status_code >= 400:
+    if status >= 400:
         try:
-            payload = answer.json()
+            payload = json.loads(text) if text else None
         except ValueError:
             payload = None
         if isinstance(payload, dict) and isinstance(payload.get("message"), str):
             message = payload["message"]
         else:
-            message = answer.text.strip()[:200] or answer.reason_phrase
-    return Response(answer.status_code, location=answer.headers.get("location"), message=message)
+            message = text.strip()[:200] or reason
+    return Response(status, location=location, message=message)
+
+
+def _response(answer: httpx.Response) -> Response:
+    text = answer.text if answer.status_code >= 400 else ""
+    return answer_of(answer.status_code, answer.headers.get("location"), text, answer.reason_phrase)
 
 
 def _no_answer(
@@ -100,6 +121,41 @@ def _no_answer(
     else:
         reason = str(exc) or type(exc).__name__
     return TransportError("POST", target, reason)
+
+
+class RetryingAsyncTransport:
+    """The retry loop every asyncio HTTP transport shares: `post` one try, `send` until done.
+
+    A subclass's `_post` returns the `Response` of one try, or raises `TransportError` when
+    that try got no answer; `send` asks again on `retries`' terms, backing off on `clock`.
+    """
+
+    def __init__(self, retries: Retries, clock: SleepingClock | None) -> None:
+        self.retries = retries
+        self.clock: SleepingClock = clock or SystemClock()
+        self.retried = 0  # requests sent again, in all
+        self._rng = random.Random(retries.seed)
+
+    async def _post(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def send(self, request: Request) -> Response:
+        attempt = 0
+        while True:
+            answer: Response | None = None
+            try:
+                answer = await self._post(request)
+            except TransportError:
+                if self.retries.done(None, attempt):
+                    raise
+            if answer is not None and self.retries.done(answer, attempt):
+                return answer
+            await self.clock.asleep(self.retries.delay(attempt, self._rng))
+            attempt += 1
+            self.retried += 1
 
 
 class HttpTransport:
@@ -129,7 +185,7 @@ class HttpTransport:
             try:
                 answer = _response(
                     self._client.post(
-                        _url(self.base_url, request), content=_encode(request), headers=_HEADERS
+                        _url(self.base_url, request), content=body_bytes(request), headers=_HEADERS
                     )
                 )
             except httpx.TransportError as exc:
@@ -151,8 +207,16 @@ class HttpTransport:
         self.close()
 
 
-class AsyncHttpTransport:
-    """`HttpTransport` for asyncio: the same requests and answers over `httpx.AsyncClient`."""
+class AsyncHttpTransport(RetryingAsyncTransport):
+    """`HttpTransport` for asyncio: the same requests and answers over `httpx.AsyncClient`.
+
+    httpx is the default because it is the client most users already configure (proxies,
+    certificates, event hooks: pass your own `client`). Its connection pool slows down with
+    many requests in flight on one client, so without a client of your own, `connections`
+    are spread over clients of at most `CONNECTIONS_PER_CLIENT` each, taken in turn. For many
+    sessions in flight at once, `playersim.aiohttp_transport.AiohttpTransport` (the `aiohttp`
+    extra) is several times faster again, with the same behaviour: see `bench/http_client.py`.
+    """
 
     def __init__(
         self,
@@ -160,41 +224,90 @@ class AsyncHttpTransport:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         client: httpx.AsyncClient | None = None,
+        connections: int = 100,
         retries: Retries = NO_RETRIES,
         clock: SleepingClock | None = None,
     ) -> None:
+        super().__init__(retries, clock)
+        if connections < 1:
+            raise ValueError(f"connections must be at least 1, got {connections}")
         self.base_url = check_base_url(base_url)
         self.timeout = timeout
-        self._client = client or httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
-        self.retries = retries
-        self.clock: SleepingClock = clock or SystemClock()
-        self.retried = 0  # requests sent again, in all
-        self._rng = random.Random(retries.seed)
+        if client is not None:
+            self._clients = [client]
+        else:
+            shards = -(-connections // CONNECTIONS_PER_CLIENT)
+            limits = httpx.Limits(max_connections=-(-connections // shards))
+            self._clients = [
+                httpx.AsyncClient(timeout=timeout, limits=limits) for _ in range(shards)
+            ]
+        # Any client may carry any request: a session's order is kept by its one request in
+        # flight (`Outbox`), not by the connection it goes over.
+        self._turns = itertools.cycle(self._clients)
 
-    async def send(self, request: Request) -> Response:
-        attempt = 0
-        while True:
-            answer: Response | None = None
-            try:
-                answer = _response(
-                    await self._client.post(
-                        request.path, content=_encode(request), headers=_HEADERS
-                    )
-                )
-            except httpx.TransportError as exc:
-                if self.retries.done(None, attempt):
-                    raise _no_answer(request, self.base_url, exc, self.timeout) from exc
-            if answer is not None and self.retries.done(answer, attempt):
-                return answer
-            await self.clock.asleep(self.retries.delay(attempt, self._rng))
-            attempt += 1
-            self.retried += 1
+    async def _post(self, request: Request) -> Response:
+        try:
+            answer = await next(self._turns).post(
+                _url(self.base_url, request), content=body_bytes(request), headers=_HEADERS
+            )
+        except httpx.TransportError as exc:
+            raise _no_answer(request, self.base_url, exc, self.timeout) from exc
+        return _response(answer)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()
 
     async def __aenter__(self) -> AsyncHttpTransport:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+Client = Literal["auto", "aiohttp", "httpx"]
+CLIENTS: Final[tuple[Client, ...]] = ("auto", "aiohttp", "httpx")
+
+
+def aiohttp_installed() -> bool:
+    """Whether the `aiohttp` extra is installed."""
+    return importlib.util.find_spec("aiohttp") is not None
+
+
+def async_http_transport(
+    base_url: str,
+    *,
+    client: Client = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
+    retries: Retries = NO_RETRIES,
+    clock: SleepingClock | None = None,
+    connections: int | None = None,
+) -> RetryingAsyncTransport:
+    """An asyncio HTTP transport on the client asked for: "aiohttp" (the fast one, the
+    `aiohttp` extra), "httpx", or "auto": aiohttp when it is installed, httpx otherwise.
+
+    Both send the same bytes and give the same answers; only the speed differs. `connections`
+    caps the sockets held open (default: each client's own, 100 for both).
+    """
+    if client == "auto":
+        client = "aiohttp" if aiohttp_installed() else "httpx"
+    if client == "aiohttp":
+        if not aiohttp_installed():
+            raise ValueError(
+                "the aiohttp client needs the aiohttp extra: pip install 'playersim[aiohttp]'"
+            )
+        from playersim.aiohttp_transport import (  # noqa: PLC0415 - an optional extra
+            DEFAULT_CONNECTIONS,
+            AiohttpTransport,
+        )
+
+        return AiohttpTransport(
+            base_url,
+            timeout=timeout,
+            retries=retries,
+            clock=clock,
+            connections=connections or DEFAULT_CONNECTIONS,
+        )
+    return AsyncHttpTransport(
+        base_url, timeout=timeout, retries=retries, clock=clock, connections=connections or 100
+    )

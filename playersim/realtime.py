@@ -11,6 +11,14 @@ With an asyncio transport (HTTP), each session's requests go out from a task of 
 flight per session, so a slow answer holds back that session only; the scheduler never waits on
 the network. With a synchronous transport (the in-memory collector) requests go out inline,
 which is cheapest and keeps the collector's view identical to a virtual run.
+
+At `speed=math.inf` nothing is paced: this is virtual time over an asyncio transport, as fast as
+the endpoint answers, with up to `in_flight` requests out at once (each from a different
+session). A player still hears the answers to its requests before its next wake-up is served,
+as in a virtual run, so the traffic and the accounting are a virtual run's.
+
+Cancelled (Ctrl-C, SIGTERM), `run_async` ends every open session: each gets its `sessionEnd`,
+queued behind what it has in flight, and the run waits up to `WIND_DOWN_S` for the answers.
 """
 
 from __future__ import annotations
@@ -20,8 +28,10 @@ import gc
 import heapq
 import inspect
 import itertools
+import math
 from collections import deque
-from typing import Final
+from collections.abc import Coroutine
+from typing import Any, Final
 
 from playersim.clock import ManualClock, Pacer
 from playersim.delivery import Outbox
@@ -37,6 +47,14 @@ __all__ = ["RealtimeEngine"]
 
 # A generation-2 threshold no run reaches: full collections wait until the run is over.
 _NO_FULL_COLLECTIONS: Final = 1 << 30
+# Requests out at once when not paced, unless told (`in_flight`).
+DEFAULT_IN_FLIGHT: Final = 100
+# How long a run that is interrupted waits for its sessions' last requests to be answered.
+WIND_DOWN_S: Final = 10.0
+# Why a request in flight when a run ended has no answer.
+ABANDONED: Final = "no answer before the run ended"
+# Requests one session may have waiting behind a slow answer before an unpaced run waits.
+_MAX_QUEUED: Final = 64
 # A scheduler that is behind still lets other coroutines (progress, deliveries) run this often.
 _YIELD_EVERY_S: Final = 0.05
 
@@ -75,16 +93,24 @@ class RealtimeEngine(Engine):
         full_collections: bool = False,
         turn_away: bool = False,
         give_up_after: int = MAX_CONSECUTIVE_UNANSWERED,
+        in_flight: int | None = None,
     ) -> None:
+        if in_flight is not None and in_flight < 1:
+            raise ValueError(f"in_flight must be at least 1, got {in_flight}")
         self.pacer = pacer or Pacer(clock.now(), speed)
+        # speed=inf: not paced at all; simulated time runs as fast as the answers come back.
+        self.paced = math.isfinite(self.pacer.speed)
+        self.in_flight = in_flight
         self.full_collections = full_collections
         self.lateness = Lateness()
         self._async_transport: AsyncTransport | None = None
         if inspect.iscoroutinefunction(getattr(transport, "send", None)):
             self._async_transport = transport  # type: ignore[assignment]
             sync: Transport = _NoSyncSend()
-        else:
+        elif self.paced:
             sync = _Timed(transport, self.pacer, self.lateness)  # type: ignore[arg-type]
+        else:
+            sync = transport  # type: ignore[assignment]
         super().__init__(
             clock,
             sync,
@@ -94,7 +120,12 @@ class RealtimeEngine(Engine):
             give_up_after=give_up_after,
         )
         self._wakes: dict[Player, int] = {}  # the one wake-up each player is scheduled for
-        self._draining: dict[Player, asyncio.Task[None]] = {}
+        # Players with requests queued or in flight, and the tasks that send them: a task per
+        # busy player when paced; when not, `in_flight` workers taking busy players in turn.
+        self._draining: dict[Player, Outbox] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ready: deque[tuple[Player, Outbox]] = deque()  # busy players no worker has yet
+        self._idle: deque[asyncio.Future[None]] = deque()  # workers waiting for one
         self._followed: set[Player] = set()  # finished players whose next viewing is arranged
         # Recording an asyncio transport: lines are written in the order requests were
         # generated (as a virtual run writes them), whatever order the answers come in.
@@ -102,7 +133,7 @@ class RealtimeEngine(Engine):
         self._numbers = itertools.count()
         self._numbered: dict[Player, deque[tuple[int, WireBody]]] = {}
         self._failure: EndpointUnreachableError | None = None
-        self._changed: asyncio.Event | None = None
+        self._changed: asyncio.Future[None] | None = None  # what the scheduler waits on
         self._started = False
 
     async def run_async(self, until: int | None = None) -> None:
@@ -112,9 +143,6 @@ class RealtimeEngine(Engine):
             # Wall time starts with the run, not with the engine's construction.
             self._started = True
             self.pacer.reset()
-        self._changed = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        yielded = loop.time()
         thresholds = gc.get_threshold()
         if not self.full_collections:
             # Python's full (generation 2) collections scan every live object: with thousands
@@ -123,29 +151,25 @@ class RealtimeEngine(Engine):
             # run is paced (young objects are still collected as usual, and finished players
             # hold no reference cycles, so little garbage waits), and allowed again after it.
             gc.set_threshold(thresholds[0], thresholds[1], _NO_FULL_COLLECTIONS)
+        if self._async_transport is not None and not self.paced:
+            for _ in range(self.in_flight or DEFAULT_IN_FLIGHT):
+                self._start(self._worker())
         try:
-            while True:
-                if self._failure is not None:
-                    raise self._failure
-                wake = self.next_wakeup
-                if wake is None or (until is not None and wake > until):
-                    if self._draining and (until is None or wake is None):
-                        await self._wait_for_change(None)
-                        continue
-                    break
-                if self.pacer.late_ms(wake) < 0:
-                    await self._wait_for_change(wake)
-                    continue  # woken: the schedule may have changed; look again
-                if loop.time() - yielded > _YIELD_EVERY_S:
-                    await asyncio.sleep(0)  # behind: still let the others have a turn
-                    yielded = loop.time()
-                clock.advance_to(max(wake, clock.now()))
-                self._serve_until(wake)
+            await self._serve_wakeups(until)
+        except asyncio.CancelledError:
+            if self._async_transport is not None and not self.stopping:
+                # Ctrl-C or SIGTERM: every open session gets its sessionEnd, sent behind what
+                # it has in flight, before the run goes.
+                self.stop()
+                await self.wind_down()
+            raise
+        except EndpointUnreachableError:
+            self.stopping = True
+            await self._cancel_drains()
+            self._abandon()
+            raise
         finally:
-            for task in list(self._draining.values()):
-                task.cancel()
-            if self._draining:
-                await asyncio.gather(*self._draining.values(), return_exceptions=True)
+            await self._cancel_drains()
             if self._in_order is not None:
                 self._in_order.flush()  # whatever was answered is written, even on the way out
             gc.set_threshold(*thresholds)
@@ -153,29 +177,95 @@ class RealtimeEngine(Engine):
             await self.pacer.wait_until(until)  # real time passes, whether or not work does
             clock.advance_to(until)
 
+    async def _serve_wakeups(self, until: int | None) -> None:
+        clock = self._manual_clock()
+        loop = asyncio.get_running_loop()
+        yielded = loop.time()
+        while True:
+            if self._failure is not None:
+                raise self._failure
+            wake = self.next_wakeup
+            if wake is None or (until is not None and wake > until):
+                if self._draining:  # what is due is sent before the run returns
+                    await self._wait_for_change(None)
+                    continue
+                return
+            if self.paced and (early_ms := -self.pacer.late_ms(wake)) > 0:
+                await self._wait_for_change(early_ms / 1000)
+                continue  # woken: the schedule may have changed; look again
+            if not self.paced and self._must_wait(wake):
+                await self._wait_for_change(None)
+                continue
+            if loop.time() - yielded > _YIELD_EVERY_S:
+                await asyncio.sleep(0)  # behind: still let the others have a turn
+                yielded = loop.time()
+            clock.advance_to(max(wake, clock.now()))
+            self._serve_until(wake)
+
     def stop(self) -> None:
         """End every session in progress now (see `Engine.stop`).
 
-        Over an asyncio transport, once the run's loop is interrupted there is no loop left to
-        send on: the sessions are ended in the players and their unsent requests are counted
-        as dropped (the back end times them out).
+        Over an asyncio transport the `sessionEnd`s are queued behind what each session has in
+        flight, and sent by its delivery task: call it from the run's loop and then await
+        `wind_down()` (`run_async` does both when it is cancelled, as by Ctrl-C).
         """
         if self._async_transport is None:
             super().stop()
             return
+        self.stopping = True
         self._arriving = None
         self._arrivals = iter(())
         now = self.clock.now()
         entries, self._heap = sorted(self._heap, key=lambda entry: entry[:2]), []
+        self._wakes.clear()
         seen: set[Player] = set()
         for _, _, player, outbox in entries:
             if player in seen or player.finished:
                 continue
             seen.add(player)
-            outbox.push(player.stop(now))
-            self._forget(player)
-            self._retire(player, outbox, follow=False)
-        self._wakes.clear()
+            self._queue(player, outbox, player.stop(now))
+            if player not in self._draining:
+                self._forget(player)
+                self._retire(player, outbox, follow=False)
+
+    async def wind_down(self, grace_s: float = WIND_DOWN_S) -> None:
+        """Wait, at most `grace_s`, for the requests in flight and queued to be answered, then
+        give up on the rest (counted as dropped) and write what the recording has."""
+        deadline = asyncio.get_running_loop().time() + grace_s
+        while self._draining and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            await self._wait_for_change(left)
+        await self._cancel_drains()
+
+    def _abandon(self) -> None:
+        """The run is over before its end (the endpoint is gone): retire every player, its
+        unsent requests counted as dropped, so the accounting still adds up."""
+        self._arriving = None
+        self._arrivals = iter(())
+        entries, self._heap = self._heap, []
+        wakes, self._wakes = self._wakes, {}
+        for wake, _, player, outbox in entries:
+            if wakes.get(player) == wake:  # its live entry (the others were superseded)
+                del wakes[player]
+                self._forget(player)
+                self._retire(player, outbox, follow=False)
+
+    async def _cancel_drains(self) -> None:
+        """Stop every delivery task; the requests they had out are counted as unanswered, and
+        the players they were sending for are scheduled afresh (or retired)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._ready.clear()
+        self._idle.clear()
+        for player, outbox in list(self._draining.items()):  # queued, never taken
+            self._finished(player, outbox)
+
+    def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def aclose(self) -> None:
         """Close the asyncio transport, if it has anything to close (an HTTP client's pool)."""
@@ -183,17 +273,54 @@ class RealtimeEngine(Engine):
         if close is not None:
             await close()
 
-    async def _wait_for_change(self, wake: int | None) -> None:
-        assert self._changed is not None
-        self._changed.clear()
-        waiter = asyncio.ensure_future(self._changed.wait())
+    async def _wait_for_change(self, timeout_s: float | None) -> None:
+        """Wait until a busy player's requests are all answered, or `timeout_s` has passed."""
+        changed = self._changed = asyncio.get_running_loop().create_future()
+        if timeout_s is None:
+            await changed  # the unpaced run's every wait: a bare future is the cheapest
+            return
+        waiting = asyncio.get_running_loop().call_later(timeout_s, _settle, changed)
         try:
-            timeout = None if wake is None else max(0.0, -self.pacer.late_ms(wake) / 1000)
-            await asyncio.wait([waiter], timeout=timeout)
+            await changed
         finally:
-            waiter.cancel()
+            waiting.cancel()
 
-    # --- asyncio transports: one delivery task per busy session ---------------------------------
+    def _must_wait(self, wake: int) -> bool:
+        """Unpaced: whether serving `wake` must wait for answers first. It must when
+        `in_flight` requests are out; and when the player due then is still waiting for the
+        answer to its sessionStart (a refused start ends the viewing there, as in a virtual
+        run, instead of hours of unsendable events later), or has `_MAX_QUEUED` requests
+        waiting behind one slow answer (so a slow endpoint cannot make memory grow)."""
+        if not self._draining:
+            return False
+        if self.in_flight is not None and len(self._draining) >= self.in_flight:
+            return True
+        heap = self._heap
+        while heap and self._wakes.get(heap[0][2]) != heap[0][0]:
+            heapq.heappop(heap)  # superseded by a later reschedule
+        if not heap or heap[0][0] > wake or heap[0][2] not in self._draining:
+            return False
+        outbox = heap[0][3]
+        return outbox.sid is None or len(outbox) >= _MAX_QUEUED
+
+    def _queue(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
+        """Queue a player's new bodies for its delivery task (started if it has none)."""
+        self.stats.generated += len(bodies)
+        outbox.push(bodies)
+        if self._in_order is not None and bodies:
+            numbered = self._numbered.setdefault(player, deque())
+            numbered.extend((next(self._numbers), body) for body in bodies)
+        if player not in self._draining and len(outbox):
+            self._draining[player] = outbox
+            if self.paced:
+                self._start(self._drain(player, outbox))
+            else:
+                self._ready.append((player, outbox))
+                while self._idle:  # hand it to a waiting worker, if there is one
+                    idle = self._idle.popleft()
+                    if not idle.done():
+                        idle.set_result(None)
+                        break
 
     def _schedule(self, player: Player, outbox: Outbox) -> None:
         if self._async_transport is None:
@@ -228,15 +355,7 @@ class RealtimeEngine(Engine):
             if self._wakes.get(player) != wake:
                 continue  # superseded by a later reschedule
             del self._wakes[player]
-            bodies = player.due(now)
-            self.stats.generated += len(bodies)
-            outbox.push(bodies)
-            if self._in_order is not None and bodies:
-                numbered = self._numbered.setdefault(player, deque())
-                numbered.extend((next(self._numbers), body) for body in bodies)
-            if player not in self._draining and len(outbox):
-                task = asyncio.ensure_future(self._drain(player, outbox))
-                self._draining[player] = task
+            self._queue(player, outbox, player.due(now))
             self._schedule(player, outbox)
 
     @property
@@ -249,37 +368,68 @@ class RealtimeEngine(Engine):
         return len(self._wakes)
 
     async def _drain(self, player: Player, outbox: Outbox) -> None:
+        """Paced: one busy player's own task, sending until its queue is empty."""
+        try:
+            await self._send_queue(player, outbox)
+        finally:
+            self._finished(player, outbox)
+
+    async def _worker(self) -> None:
+        """Unpaced: takes busy players in turn and sends each one's queue, as a plain client
+        loop would; no task is made per request."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._ready:
+                idle: asyncio.Future[None] = loop.create_future()
+                self._idle.append(idle)
+                await idle
+                continue
+            player, outbox = self._ready.popleft()
+            try:
+                await self._send_queue(player, outbox)
+            finally:
+                self._finished(player, outbox)
+
+    def _finished(self, player: Player, outbox: Outbox) -> None:
+        """A player's queue is sent (or given up): it is no longer busy."""
+        del self._draining[player]
+        # An answer may have changed what the player does next (a 404 re-opens a session,
+        # a refused sessionStart ends the viewing): schedule it afresh.
+        self._schedule(player, outbox)
+        if self._changed is not None:
+            _settle(self._changed)
+
+    async def _send_queue(self, player: Player, outbox: Outbox) -> None:
         transport = self._async_transport
         assert transport is not None
-        try:
-            while (request := outbox.next_request()) is not None:
+        while (request := outbox.next_request()) is not None:
+            if self.paced:
                 self.lateness.sent(self.pacer, request.body)
-                try:
-                    response = await transport.send(request)
-                except TransportError as exc:
-                    self._unanswered += 1
-                    outbox.settle(request, None)
-                    self._written(player, outbox, request, None, exc.reason)
-                    self.stats.record(request, None, exc.reason)
-                    player.on_response(request.event_type, None)
-                    if self._unanswered >= self.give_up_after and self._failure is None:
-                        self._failure = EndpointUnreachableError(
-                            f"gave up after {self._unanswered} requests in a row got no answer "
-                            f"(last: {exc})"
-                        )
-                    continue
-                self._unanswered = 0
-                outbox.settle(request, response)
-                self._written(player, outbox, request, response, None)
-                self.stats.record(request, response)
-                player.on_response(request.event_type, response.status, sid=response.sid)
-        finally:
-            del self._draining[player]
-            # An answer may have changed what the player does next (a 404 re-opens a session,
-            # a refused sessionStart ends the viewing): schedule it afresh.
-            self._schedule(player, outbox)
-            if self._changed is not None:
-                self._changed.set()
+            try:
+                response = await transport.send(request)
+            except asyncio.CancelledError:
+                # The run ends with this request unanswered: it is counted as such.
+                outbox.settle(request, None)
+                self._written(player, outbox, request, None, ABANDONED)
+                self.stats.record(request, None, ABANDONED)
+                raise
+            except TransportError as exc:
+                self._unanswered += 1
+                outbox.settle(request, None)
+                self._written(player, outbox, request, None, exc.reason)
+                self.stats.record(request, None, exc.reason)
+                player.on_response(request.event_type, None)
+                if self._unanswered >= self.give_up_after and self._failure is None:
+                    self._failure = EndpointUnreachableError(
+                        f"gave up after {self._unanswered} requests in a row got no answer "
+                        f"(last: {exc})"
+                    )
+                continue
+            self._unanswered = 0
+            outbox.settle(request, response)
+            self._written(player, outbox, request, response, None)
+            self.stats.record(request, response)
+            player.on_response(request.event_type, response.status, sid=response.sid)
 
     def _written(
         self,
@@ -308,6 +458,11 @@ class RealtimeEngine(Engine):
         if self._in_order is not None:
             for number, _ in self._numbered.pop(player, ()):
                 self._in_order.done(number, None)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 _Line = tuple[Request, Response | None, str | None, str | None]

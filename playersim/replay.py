@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from playersim.clock import ManualClock, Pacer
 from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
@@ -127,14 +127,20 @@ class _Session:
     busy: bool = False
 
 
+# Requests one session may have waiting behind a slow answer before reading stops.
+_MAX_QUEUED: Final = 64
+
+
 class _Replayer:
     def __init__(
         self,
         transport: Transport | AsyncTransport,
         clock: ManualClock | None,
         pacer: Pacer | None,
+        in_flight: int | None = None,
     ) -> None:
         self.transport = transport
+        self.in_flight = in_flight
         self.is_async = inspect.iscoroutinefunction(getattr(transport, "send", None))
         self.clock = clock
         self.pacer = pacer
@@ -144,6 +150,7 @@ class _Replayer:
         self.tasks: set[asyncio.Task[None]] = set()
         self.unanswered = 0
         self.failure: EndpointUnreachableError | None = None
+        self.freed: asyncio.Future[None] | None = None  # settled as a session's task ends
 
     async def run(self, lines: Iterator[ReplayLine]) -> None:
         try:
@@ -155,6 +162,11 @@ class _Replayer:
                 if self.clock is not None and line.ts > self.clock.now():
                     self.clock.advance_to(line.ts)  # an in-memory collector's clock follows
                 session = self.sessions.setdefault(line.session, _Session())
+                while self.tasks and self._full(session):
+                    # As many sessions sending as allowed, or this one far behind: wait for
+                    # answers rather than read the recording ahead into memory.
+                    self.freed = asyncio.get_running_loop().create_future()
+                    await self.freed
                 session.queue.append(line)
                 self.stats.generated += 1
                 if not session.busy:
@@ -162,7 +174,7 @@ class _Replayer:
                     if self.is_async:
                         task = asyncio.ensure_future(self._drain(session))
                         self.tasks.add(task)
-                        task.add_done_callback(self.tasks.discard)
+                        task.add_done_callback(self._ended)
                     else:
                         await self._drain(session)
             while self.tasks:
@@ -172,6 +184,16 @@ class _Replayer:
         finally:
             for task in list(self.tasks):
                 task.cancel()
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if self.freed is not None and not self.freed.done():
+            self.freed.set_result(None)
+
+    def _full(self, session: _Session) -> bool:
+        if session.busy:
+            return len(session.queue) >= _MAX_QUEUED
+        return self.in_flight is not None and len(self.tasks) >= self.in_flight
 
     async def _drain(self, session: _Session) -> None:
         try:
@@ -224,10 +246,14 @@ async def replay(
     *,
     speed: float | None = 1.0,
     clock: ManualClock | None = None,
+    in_flight: int | None = None,
 ) -> tuple[RunStats, Lateness | None]:
     """Send recorded requests through `transport`; returns the accounting (and lateness).
 
     `speed` paces the requests by their `ts` (1: as recorded; None: as fast as possible).
+    Over an asyncio transport each session sends from a task of its own, in order; at most
+    `in_flight` sessions send at once (None: no limit but the pacing), and the recording is
+    read no further ahead than that.
     `clock`, if given, is moved to each request's `ts` before it is sent: the clock of an
     in-memory collector, so its timeouts see the recording's own time.
     """
@@ -237,7 +263,7 @@ async def replay(
     pacer = Pacer(first.ts, speed) if speed is not None else None
     if clock is not None and first.ts > clock.now():
         clock.advance_to(first.ts)
-    replayer = _Replayer(transport, clock, pacer)
+    replayer = _Replayer(transport, clock, pacer, in_flight)
 
     def chained() -> Iterator[ReplayLine]:
         yield first

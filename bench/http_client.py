@@ -1,0 +1,232 @@
+"""HTTP throughput: `playersim run --to` against a plain aiohttp client loop, same server, same run.
+
+Run: `python bench/http_client.py [--sessions N] [--in-flight C] [--repeat R]` (needs the `test`
+extra, which brings the `aiohttp` and `server` extras)
+
+The server is `bench/mca_stub.py` in a process of its own (on the other core): it answers like
+the MCA and checks nothing, so what is measured is the client. The baseline is the least a client
+of this traffic must do: the same requests (built once, before timing, from an in-memory run of
+the same workload), sent by a plain aiohttp loop with C sessions sending at once, each session's
+requests in order, the sid taken from each 201's Location. playersim is timed two ways:
+
+- `playersim replay FILE --to URL --fast --in-flight C`: the HTTP path alone, sending the same
+  requests from their recording, each session in order, at most C at once;
+- `playersim run --to URL --in-flight C`: everything a run does, simulating the players as it
+  goes (about a seventh of the time), with each player hearing the answer to its sessionStart
+  before it moves on.
+
+Each side is timed `--repeat` times, alternating, and the best kept.
+
+Printed: requests/s for the baseline and for playersim (over aiohttp, the default when the extra
+is installed, and over httpx, the fallback), and their ratios to the baseline. Then the same against
+`playersim serve`, where the server is the bottleneck, to show what a real collector allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import aiohttp
+
+from playersim import (
+    Collector,
+    Engine,
+    MemoryTransport,
+    RealtimeEngine,
+    Recorder,
+    RecordingTransport,
+    Request,
+    Response,
+    VirtualClock,
+    load_profile,
+    parse_instant,
+    read_replay,
+    replay,
+)
+from playersim.http_transport import Client, async_http_transport
+from playersim.transport import SESSIONS_PATH, events_path
+from playersim.viewings import Workload
+from playersim.wire import WireBody
+
+START: Final = parse_instant("2026-01-01T20:00:00Z")
+PROFILES: Final = ("live-news", "vod-episode", "ugc-clip", "podcast-audio")
+SEED: Final = "1"
+HEADERS: Final = {"Content-Type": "application/json"}
+
+
+def workload(sessions: int) -> Workload:
+    profiles = [load_profile(name) for name in PROFILES]
+    # Ten minutes: every session is under way at once, as under a peak's load.
+    return Workload(profiles, start=START, sessions=sessions, duration_ms=600_000)
+
+
+class _Capture:
+    """Keeps each session's bodies, in order, as an in-memory run sends them."""
+
+    def __init__(self, inner: MemoryTransport) -> None:
+        self.inner = inner
+        self.sessions: dict[str, list[WireBody]] = {}
+        self._pending: list[WireBody] = []
+
+    def send(self, request: Request) -> Response:
+        response = self.inner.send(request)
+        if request.path == SESSIONS_PATH:
+            if response.sid is not None:
+                self.sessions[response.sid] = [request.body]
+        elif (sid := request.sid) in self.sessions:
+            self.sessions[sid].append(request.body)
+        return response
+
+
+def the_requests(sessions: int, record: Path) -> list[list[WireBody]]:
+    """Each session's bodies, from an in-memory run of the workload, recorded to `record`."""
+    clock = VirtualClock(start=START)
+    capture = _Capture(MemoryTransport(Collector(clock, keep_events=False, conformance=False)))
+    load = workload(sessions)
+    with Recorder(record) as recorder:
+        engine = Engine(
+            clock, RecordingTransport(capture, recorder), follow_up=load.follow_up(SEED)
+        )
+        engine.add_arrivals(load.players(SEED), until=load.end)
+        engine.run()
+    return list(capture.sessions.values())
+
+
+async def plain_aiohttp(url: str, sessions: list[list[WireBody]], in_flight: int) -> int:
+    """The baseline: C workers, each sending whole sessions in order. Returns requests sent."""
+    todo = iter(sessions)
+    sent = 0
+
+    async def worker(http: aiohttp.ClientSession) -> None:
+        nonlocal sent
+        for bodies in todo:
+            data = json.dumps(bodies[0], ensure_ascii=False, separators=(",", ":")).encode()
+            async with http.post(url + SESSIONS_PATH, data=data, headers=HEADERS) as answer:
+                await answer.read()
+                sid = answer.headers["Location"].rsplit("/", 1)[1]
+            target = url + events_path(sid)
+            for body in bodies[1:]:
+                data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+                async with http.post(target, data=data, headers=HEADERS) as answer:
+                    await answer.read()
+            sent += len(bodies)
+
+    connector = aiohttp.TCPConnector(limit=in_flight)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        await asyncio.gather(*(worker(http) for _ in range(in_flight)))
+    return sent
+
+
+async def playersim_run(url: str, sessions: int, in_flight: int, client: Client) -> int:
+    """What `playersim run --to URL --in-flight C` does, players included. Returns requests."""
+    load = workload(sessions)
+    transport = async_http_transport(url, client=client, connections=in_flight)
+    engine = RealtimeEngine(
+        VirtualClock(start=START),
+        transport,
+        speed=math.inf,
+        in_flight=in_flight,
+        follow_up=load.follow_up(SEED),
+    )
+    engine.add_arrivals(load.players(SEED), until=load.end)
+    try:
+        await engine.run_async()
+    finally:
+        await transport.aclose()
+    assert engine.stats.failed == 0, "every request must be accepted"
+    return engine.stats.accepted
+
+
+async def playersim_replay(url: str, record: Path, in_flight: int) -> int:
+    """What `playersim replay FILE --to URL --fast --in-flight C` does. Returns requests."""
+    transport = async_http_transport(url, client="aiohttp", connections=in_flight)
+    try:
+        stats, _ = await replay(read_replay(record), transport, speed=None, in_flight=in_flight)
+    finally:
+        await transport.aclose()
+    assert stats.failed == 0, "every request must be accepted"
+    return stats.accepted
+
+
+def timed(run: Coroutine[Any, Any, int]) -> tuple[int, float]:
+    began = time.perf_counter()
+    requests = asyncio.run(run)
+    return requests, time.perf_counter() - began
+
+
+@contextmanager
+def server(*command: str) -> Iterator[str]:
+    """A server in a process of its own; yields its URL from the line it prints."""
+    process = subprocess.Popen(
+        [sys.executable, *command], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        yield "http://" + line.rsplit("http://", 1)[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def compare(
+    url: str, sessions: int, in_flight: int, repeat: int, client: Client, *, replaying: bool
+) -> None:
+    """Time the baseline and playersim over `client`, alternating, `repeat` times each."""
+    with tempfile.TemporaryDirectory() as scratch:
+        record = Path(scratch) / "run.ndjson"
+        requests = the_requests(sessions, record)
+        total = sum(len(bodies) for bodies in requests)
+        best: dict[str, float] = {}
+
+        def note(name: str, run: Coroutine[Any, Any, int]) -> None:
+            sent, seconds = timed(run)
+            assert sent == total, f"{name} sent {sent:,} requests, not {total:,}"
+            best[name] = max(best.get(name, 0.0), sent / seconds)
+
+        for _ in range(repeat):
+            note("baseline", plain_aiohttp(url, requests, in_flight))
+            note("run", playersim_run(url, sessions, in_flight, client))
+            if replaying:
+                note("replay", playersim_replay(url, record, in_flight))
+    base = best["baseline"]
+    default = " (default)" if client == "aiohttp" else ""
+    print(f"  {total:,} requests in {len(requests):,} sessions, {in_flight} in flight")
+    print(f"    plain aiohttp loop (baseline)           {base:>9,.0f} req/s")
+    for name, label in (("run", f"run --to, over {client}{default}"), ("replay", "replay --fast")):
+        if name in best:
+            rate = best[name]
+            print(f"    playersim {label:<29} {rate:>9,.0f} req/s   ratio {rate / base:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sessions", type=int, default=800)
+    parser.add_argument("--in-flight", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    here = Path(__file__).parent
+    print("Against bench/mca_stub.py (answers, checks nothing: the client is measured)")
+    with server(str(here / "mca_stub.py"), "0") as url:
+        compare(url, args.sessions, args.in_flight, args.repeat, "aiohttp", replaying=True)
+        # httpx is several times slower: a quarter of the sessions tells the same story.
+        compare(url, args.sessions // 4, args.in_flight, 1, "httpx", replaying=False)
+    print("Against playersim serve (validates and checks every request: the server is measured)")
+    serve = ("-m", "playersim", "serve", "--port", "0", "--seed", SEED)
+    with server(*serve) as url:
+        compare(url, args.sessions // 4, args.in_flight, 1, "aiohttp", replaying=True)
+
+
+if __name__ == "__main__":
+    main()

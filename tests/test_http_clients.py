@@ -1,0 +1,292 @@
+"""Both asyncio HTTP clients (httpx, and aiohttp from the `aiohttp` extra) behave as one, and
+runs over HTTP send many sessions at once without changing what a virtual run sends."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from playersim import Collector, Outbox, Request, SystemClock, TransportError
+from playersim.aiohttp_transport import AiohttpTransport
+from playersim.cli import main
+from playersim.http_transport import (
+    Client,
+    Retries,
+    RetryingAsyncTransport,
+    async_http_transport,
+)
+from playersim.recording import read_recording
+from playersim.wire import make_body
+from tests.mca_server import serve
+from tests.test_http import FakeSleep, flaky_server, free_port, session_bodies
+
+CLIENTS: list[Client] = ["httpx", "aiohttp"]
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Collector]]:
+    collector = Collector(clock=SystemClock(), seed="1")
+    with serve(collector) as url:
+        yield url, collector
+
+
+def send_all(transport: RetryingAsyncTransport, requests: list[Request]) -> list[object]:
+    """Each request's Response, or the TransportError it raised."""
+
+    async def go() -> list[object]:
+        answers: list[object] = []
+        try:
+            for request in requests:
+                try:
+                    answers.append(await transport.send(request))
+                except TransportError as exc:
+                    answers.append(exc)
+        finally:
+            await transport.aclose()
+        return answers
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_each_client_delivers_a_session_in_order(
+    server: tuple[str, Collector], client: Client
+) -> None:
+    url, collector = server
+    bodies = session_bodies(60)
+
+    async def deliver() -> None:
+        outbox = Outbox()
+        outbox.push(bodies)
+        transport = async_http_transport(url, client=client)
+        try:
+            while (request := outbox.next_request()) is not None:
+                outbox.settle(request, await transport.send(request))
+        finally:
+            await transport.aclose()
+
+    asyncio.run(deliver())
+    assert collector.sessions[0].event_types == [b["eventType"] for b in bodies]
+    assert collector.sessions[0].problems == []
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_each_client_gives_4xx_as_results_with_the_message(
+    server: tuple[str, Collector], client: Client
+) -> None:
+    url, _ = server
+    unknown = "/api/v1/sessions/" + "0" * 64 + "/events"
+    bad, gone = send_all(
+        async_http_transport(url, client=client),
+        [
+            Request("/api/v1/sessions", {"eventType": "sessionStart"}),
+            Request(unknown, make_body("ping", 0, 1)),
+        ],
+    )
+    assert getattr(bad, "status", None) == 400
+    assert "playerTime: required" in str(getattr(bad, "message", ""))
+    assert getattr(gone, "status", None) == 404
+    assert getattr(gone, "message", None)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_no_answer_is_a_transport_error_naming_the_url(client: Client) -> None:
+    port = free_port()
+    (refused,) = send_all(
+        async_http_transport(f"http://127.0.0.1:{port}", client=client, timeout=2),
+        [Request("/api/v1/sessions", session_bodies()[0])],
+    )
+    assert isinstance(refused, TransportError)
+    assert str(refused).startswith(f"POST http://127.0.0.1:{port}/api/v1/sessions: ")
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_silent_server_times_out(client: Client) -> None:
+    """Connected, but never answered: a TransportError after the timeout, not a hang."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        began = time.monotonic()
+        (timed_out,) = send_all(
+            async_http_transport(f"http://127.0.0.1:{port}", client=client, timeout=0.5),
+            [Request("/api/v1/sessions", session_bodies()[0])],
+        )
+    assert isinstance(timed_out, TransportError)
+    assert "no answer within 0.5 s" in str(timed_out)
+    assert time.monotonic() - began < 10
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_each_client_retries_5xx_but_not_4xx(client: Client) -> None:
+    serving, seen = flaky_server([503, 500, 400])
+    sleeper = FakeSleep()
+    for url in serving:
+        transport = async_http_transport(
+            url, client=client, retries=Retries(attempts=5), clock=sleeper
+        )
+        (answer,) = send_all(transport, [Request("/api/v1/sessions", START)])
+    assert getattr(answer, "status", None) == 400
+    assert seen == [503, 500, 400]
+    assert transport.retried == 2
+    assert len(sleeper.waits) == 2
+
+
+START = make_body("sessionStart", 0, 1, params={"media.id": "é"})
+
+
+def test_both_clients_send_the_same_bytes() -> None:
+    """The body on the wire is the same compact UTF-8 JSON, whichever client sends it."""
+    bodies: list[bytes] = []
+    types: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["content-length"])))
+            types.append(self.headers["content-type"])
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        for client in CLIENTS:
+            send_all(async_http_transport(url, client=client), [Request("/api/v1/sessions", START)])
+    finally:
+        server.shutdown()
+        server.server_close()
+    wire = json.dumps(START, ensure_ascii=False, separators=(",", ":")).encode()
+    assert bodies[0] == bodies[1] == wire
+    assert types == ["application/json", "application/json"]
+
+
+def test_auto_picks_aiohttp_when_installed() -> None:
+    transport = async_http_transport("http://127.0.0.1:1")
+    assert isinstance(transport, AiohttpTransport)
+    asyncio.run(transport.aclose())
+
+
+@pytest.mark.parametrize("client", ["httpx", "aiohttp"])
+def test_a_run_over_http_records_what_a_run_in_memory_records(
+    server: tuple[str, Collector],
+    tmp_path: Path,
+    client: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Many sessions at once (--in-flight 8), either client: the same bytes as in memory."""
+    url, collector = server
+    over_http, in_memory = tmp_path / "http.ndjson", tmp_path / "memory.ndjson"
+    args = ["run", "--sessions", "30", "--seed", "1", "--profile", "ugc-clip", "--profile",
+            "live-news", "--duration", "20m"]  # fmt: skip
+    http = ["--to", url, "--http-client", client, "--in-flight", "8"]
+    assert main([*args, *http, "--record", str(over_http)]) == 0
+    assert main([*args, "--record", str(in_memory)]) == 0
+    capsys.readouterr()
+    assert over_http.read_bytes() == in_memory.read_bytes()
+    assert all(session.problems == [] for session in collector.sessions)
+
+
+def test_a_refused_session_start_ends_the_viewing_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A player hears each answer before it moves on, as in virtual time: a sessionStart
+    refused with 400 ends that viewing, rather than hours of events generated to be dropped."""
+    serving, seen = flaky_server([400] * 1000)
+    for url in serving:
+        status = main(["run", "--sessions", "10", "--profile", "vod-movie", "--to", url,
+                       "--retries", "0", "--json"])  # fmt: skip
+    assert status == 1
+    report = json.loads(capsys.readouterr().out)
+    counts = report["requests"]
+    assert counts["rejected"] == {"400": len(seen)}
+    assert counts["dropped"] == 0
+    assert counts["generated"] == len(seen)
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--in-flight", "0"], "--in-flight: '0' must be from 1 to 10000"),
+        (["--in-flight", "many"], "--in-flight: 'many' is not a whole number"),
+        (["--http-client", "curl"], "--http-client: invalid choice: 'curl'"),
+    ],
+)
+def test_bad_http_flags_exit_2(
+    flags: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--to", "http://127.0.0.1:1", *flags])
+    assert exit_info.value.code == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_asking_for_aiohttp_without_the_extra_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("playersim.cli.aiohttp_installed", lambda: False)
+    status = main(["run", "--to", "http://127.0.0.1:1", "--http-client", "aiohttp"])
+    assert status == 2
+    assert "pip install 'playersim[aiohttp]'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("sig", "status", "mode"),
+    [
+        (signal.SIGTERM, 143, ["--speed", "60", "--profile", "live-news", "--flat"]),
+        (signal.SIGINT, 130, ["--sessions", "100000", "--profile", "live-news", "--flat"]),
+    ],
+)
+def test_an_interrupted_run_over_http_ends_every_session_it_opened(
+    server: tuple[str, Collector],
+    tmp_path: Path,
+    sig: signal.Signals,
+    status: int,
+    mode: list[str],
+) -> None:
+    """Ctrl-C or SIGTERM over HTTP, in real time or virtual: each session the collector saw
+    open gets its sessionEnd, the recording says so, and nothing is unaccounted for."""
+    url, collector = server
+    record = tmp_path / "cut.ndjson"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playersim", "run", "--to", url, "--json", "--record",
+         str(record), "--start", "2026-01-01T12:00:00Z", *mode],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(4)
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == status, err
+    assert "Traceback" not in err
+    assert "the open sessions were ended" in err
+    report = json.loads(out)
+    counts = report["requests"]
+    rejected = sum(counts["rejected"].values())
+    total = counts["accepted"] + rejected + counts["unanswered"] + counts["dropped"]
+    assert counts["generated"] == total > 0
+    assert collector.sessions
+    for session in collector.sessions:
+        assert session.event_types[-1] in ("sessionEnd", "sessionComplete"), session.sid
+    recorded = [line for line in read_recording(record) if line["status"] in (201, 204)]
+    assert len(recorded) == counts["accepted"]
+
+
+def test_run_and_replay_name_the_client_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("run", "replay"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert re.search(r"--http-client \{auto,aiohttp,httpx\}", capsys.readouterr().out)
