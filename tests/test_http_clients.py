@@ -290,3 +290,62 @@ def test_run_and_replay_name_the_client_in_help(capsys: pytest.CaptureFixture[st
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert re.search(r"--http-client \{auto,aiohttp,httpx\}", capsys.readouterr().out)
+
+
+def start_serve(port: int, record: Path) -> subprocess.Popen[str]:
+    """`playersim serve` on `port`, once it listens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playersim", "serve", "--port", str(port), "--record",
+         str(record), "--seed", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert "listening on" in process.stdout.readline()
+    return process
+
+
+def test_a_server_killed_and_restarted_mid_run_loses_nothing_from_the_accounting(
+    tmp_path: Path,
+) -> None:
+    """The collector dies (SIGKILL) and comes back on the same port: requests meanwhile are
+    sent again until it answers; sessions it no longer knows get a 404 and go on in a new
+    session with media.resume; every request generated is accounted for."""
+    port = free_port()
+    before, after = tmp_path / "before.ndjson", tmp_path / "after.ndjson"
+    server = start_serve(port, before)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "playersim", "run", "--to", f"http://127.0.0.1:{port}",
+         "--profile", "live-news", "--flat", "--sessions", "30", "--duration", "20m",
+         "--speed", "300", "--retries", "10", "--json", "--start", "2026-01-01T12:00:00Z"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(1.5)
+        server.kill()
+        server.communicate(timeout=10)  # and its pipes closed
+        time.sleep(0.5)
+        server = start_serve(port, after)
+        out, err = run.communicate(timeout=120)
+    finally:
+        run.kill()
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=15)
+    assert "Traceback" not in err
+    report = json.loads(out)
+    counts = report["requests"]
+    rejected = sum(counts["rejected"].values())
+    assert counts["generated"] == (
+        counts["accepted"] + rejected + counts["unanswered"] + counts["dropped"]
+    )
+    assert counts["retried"] > 0  # sent again while nobody listened
+    assert counts["unanswered"] == 0  # ... until the new server answered
+    assert set(counts["rejected"]) <= {"404"}  # the sessions the new server never knew
+    resumed = [
+        line
+        for line in read_recording(after)
+        if line["body"]["eventType"] == "sessionStart"
+        and line["body"]["params"].get("media.resume") is True
+    ]
+    assert resumed, "the lost sessions went on in new ones, with media.resume: true"
+    assert all(line["status"] == 201 for line in resumed)
+    assert list(read_recording(before)) and list(read_recording(after))
