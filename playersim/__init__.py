@@ -59,7 +59,13 @@ from playersim.errors import (
     TransportError,
     WireError,
 )
-from playersim.http_transport import AsyncHttpTransport, HttpTransport, Retries
+from playersim.http_transport import (
+    AsyncHttpTransport,
+    HttpTransport,
+    Retries,
+    RetryingAsyncTransport,
+    async_http_transport,
+)
 from playersim.metadata import MetadataPool, Visitor
 from playersim.player import Player, SessionStats
 from playersim.profiles import Profile, bundled_profiles, load_profile, profile_from_dict
@@ -145,6 +151,7 @@ __all__ = [
     "Request",
     "Response",
     "Retries",
+    "RetryingAsyncTransport",
     "Rule",
     "RunStats",
     "Script",
@@ -170,6 +177,7 @@ __all__ = [
     "WireError",
     "Workload",
     "__version__",
+    "async_http_transport",
     "bundled_profiles",
     "check_session",
     "format_instant",
