@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import signal
 import socket
@@ -23,7 +24,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from playersim import Collector, SystemClock
-from playersim.cli import main
+from playersim.cli import build_parser, main
 from playersim.limits import DEFAULT_LIMITS
 from playersim.recording import Recorder, read_recording
 from playersim.server import MAX_BODY_BYTES, Faults, Limits, create_app, uvicorn_config
@@ -481,3 +482,50 @@ def test_a_flood_of_connections_is_turned_away_and_those_served_stay_served() ->
         while httpx.get(f"{url}/stats").status_code == 503:
             assert time.monotonic() < deadline
             time.sleep(0.05)
+
+
+def test_playersim_serve_takes_its_limits_from_flags() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playersim", "serve", "--port", "0",
+         "--header-timeout", "0.5", "--max-connections", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        with connect(url) as idle:
+            answer = httpx.get(f"{url}/stats")
+            assert answer.status_code == 503
+            assert "--max-connections 1" in answer.json()["message"]
+            assert until_closed(idle) == b""
+        assert httpx.get(f"{url}/stats").status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=15)
+    assert "Traceback" not in err
+
+
+def test_serve_flags_default_to_the_librarys_limits() -> None:
+    args = build_parser().parse_args(["serve"])
+    for field in dataclasses.fields(Limits):
+        assert getattr(args, field.name) == getattr(DEFAULT_LIMITS, field.name), field.name
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "fragment"),
+    [("--header-timeout", "0", "must be above 0"), ("--body-timeout", "soon", "is not a number"),
+     ("--send-timeout", "-1", "must be above 0"), ("--keep-alive", "nan", "must be above 0"),
+     ("--header-timeout", "1e9", "at most 3600"), ("--max-connections", "0", "at least 1"),
+     ("--max-connections", "1.5", "is not a whole number")],
+)  # fmt: skip
+def test_bad_limit_flags_exit_2_naming_the_flag_and_value(
+    flag: str, value: str, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", flag, value])
+    assert exit_.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert f"argument {flag}: {value!r} " in line
+    assert fragment in line
