@@ -120,6 +120,16 @@ def test_unknown_paths_methods_and_preflights(served: Served) -> None:
     assert preflight.headers["access-control-expose-headers"] == "Location"
 
 
+def test_answers_on_a_kept_alive_connection_are_not_held_back(served: Served) -> None:
+    """Nagle's algorithm held each answer's body for the client's delayed ACK, some 40 ms."""
+    with httpx.Client(base_url=served.url) as client:
+        client.get("/stats?format=json")
+        began = time.perf_counter()
+        for _ in range(100):
+            client.get("/stats?format=json")
+        assert time.perf_counter() - began < 2.0  # ~4 s with the delay, ~0.1 s without
+
+
 def test_stats_for_people_and_machines(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--sessions", "3", "--profile", "ugc-clip", "--to", served.url]) == 0
     capsys.readouterr()
