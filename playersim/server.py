@@ -36,6 +36,7 @@ from typing import Any, Final, cast
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -186,7 +187,8 @@ def create_app(
             Route("/", stats, methods=["GET"]),
             Route("/stats", stats, methods=["GET"]),
             Route("/{path:path}", api, methods=methods),
-        ]
+        ],
+        exception_handlers={HTTPException: _refused_by_starlette},
     )
 
 
@@ -235,6 +237,18 @@ def _answer(answer: McaResponse) -> Response:
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse({"message": message}, status, headers={**_CORS, **(headers or {})})
+
+
+def _refused_by_starlette(request: Request, exc: Exception) -> Response:
+    # What Starlette refuses before the app sees it (a method no route takes, such as TRACE)
+    # is answered like every other refusal here: JSON with a message, and CORS.
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    message = exc.detail
+    if exc.status_code == 405:
+        allowed = headers.get("Allow", "")
+        message = f"{request.method} is not allowed on {request.url.path} (allowed: {allowed})"
+    return _error(exc.status_code, message, headers=headers)
 
 
 def _schema(event_type: str) -> Response:
