@@ -64,6 +64,20 @@ _CORS: Final = {
 }
 
 
+class _Json(JSONResponse):
+    """Starlette's JSON answer, but one that can quote a lone surrogate back to its sender.
+
+    A client may send one in a JSON string (the escape "\\ud800"), and a 400's message quotes
+    the value it refuses; UTF-8 has no bytes for it, so Starlette's render raised (a 500).
+    Surrogates only occur inside JSON strings, where backslashreplace writes each as the JSON
+    escape of the very same value.
+    """
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
+
+
 class _TooLargeError(Exception):
     pass
 
@@ -178,7 +192,7 @@ def create_app(
         figures = _stats(collector, time.monotonic() - started)
         wants_json = "application/json" in request.headers.get("accept", "")
         if wants_json or request.query_params.get("format") == "json":
-            return JSONResponse(figures, headers=_CORS)
+            return _Json(figures, headers=_CORS)
         return HTMLResponse(_page(figures), headers=_CORS)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
@@ -231,12 +245,12 @@ def _answer(answer: McaResponse) -> Response:
     if answer.location is not None:
         headers["Location"] = answer.location
     if answer.message is not None:
-        return JSONResponse({"message": answer.message}, answer.status, headers=headers)
+        return _Json({"message": answer.message}, answer.status, headers=headers)
     return Response(status_code=answer.status, headers=headers)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"message": message}, status, headers={**_CORS, **(headers or {})})
+    return _Json({"message": message}, status, headers={**_CORS, **(headers or {})})
 
 
 def _refused_by_starlette(request: Request, exc: Exception) -> Response:
@@ -255,7 +269,7 @@ def _schema(event_type: str) -> Response:
     schema = json_schema(event_type)
     if schema is None:
         return _error(404, f"no event type {event_type!r}")
-    return JSONResponse(schema, headers=_CORS)
+    return _Json(schema, headers=_CORS)
 
 
 def _record(recorder: Recorder, path: str, raw: bytes, answer: McaResponse) -> None:

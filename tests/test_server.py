@@ -126,6 +126,18 @@ def test_unknown_paths_methods_and_preflights(served: Served) -> None:
     assert preflight.headers["access-control-expose-headers"] == "Location"
 
 
+def test_a_lone_surrogate_is_quoted_back_in_a_400_and_recorded(
+    served: Served, tmp_path: Path
+) -> None:
+    """JSON can escape half a UTF-16 pair, which UTF-8 cannot write: it was a 500 (fuzzing)."""
+    sent = b'{"eventType": "ping", "playerTime": "\\ud800"}'
+    answer = httpx.post(f"{served.url}/api/v1/sessions", content=sent, headers=JSON)
+    assert answer.status_code == 400
+    assert "\ud800" in answer.json()["message"]
+    [line] = read_recording(tmp_path / "served.ndjson")
+    assert line["body"]["playerTime"] == "\ud800"
+
+
 def test_answers_on_a_kept_alive_connection_are_not_held_back(served: Served) -> None:
     """Nagle's algorithm held each answer's body for the client's delayed ACK, some 40 ms."""
     with httpx.Client(base_url=served.url) as client:
