@@ -43,12 +43,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from playersim.collector import Collector
+from playersim.errors import WireError
 from playersim.limits import DEFAULT_LIMITS, Limits, protocol
 from playersim.recording import Recorder
 from playersim.transport import Request as McaRequest
 from playersim.transport import Response as McaResponse
 from playersim.transport import sid_from_events_path
-from playersim.wire import json_schema
+from playersim.wire import decode_json, json_schema
 
 __all__ = ["MAX_BODY_BYTES", "Faults", "Limits", "create_app", "uvicorn_config"]
 
@@ -273,11 +274,12 @@ def _schema(event_type: str) -> Response:
 
 
 def _record(recorder: Recorder, path: str, raw: bytes, answer: McaResponse) -> None:
-    # The recording holds JSON bodies; a body that is not a JSON object was refused and has
-    # nothing to replay, so it is counted by the collector and not written.
+    # The recording holds JSON bodies; a body that is not a JSON object (or nests too deeply
+    # to write again) was refused and has nothing to replay, so it is counted by the collector
+    # and not written.
     try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
+        body = decode_json(raw)
+    except WireError:
         return
     if isinstance(body, dict):
         sid = sid_from_events_path(path) or answer.sid

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -136,6 +136,25 @@ def test_a_lone_surrogate_is_quoted_back_in_a_400_and_recorded(
     assert "\ud800" in answer.json()["message"]
     [line] = read_recording(tmp_path / "served.ndjson")
     assert line["body"]["playerTime"] == "\ud800"
+
+
+def test_bodies_nested_as_deep_as_the_stack_allows_get_a_400(served: Served) -> None:
+    """Near the recursion limit json.loads just copes, and quoting the value in the message or
+    recording it did not: some depths gave a 500 (fuzzing). All are refused alike now."""
+    shapes: list[Callable[[int], str]] = [
+        lambda n: '{"k":' * n + "1" + "}" * n,  # a deep object, which the recorder would write
+        # a deep value in a ping, which the message would quote
+        lambda n: (
+            '{"eventType":"ping","playerTime":{"playhead":0,"ts":1},"customMetadata":'
+            '{"k":' + "[" * n + "]" * n + "}}"
+        ),
+    ]
+    with httpx.Client(base_url=served.url, headers=JSON) as client:
+        for depth in range(sys.getrecursionlimit() - 300, sys.getrecursionlimit() + 10):
+            for shape in shapes:
+                answer = client.post("/api/v1/sessions", content=shape(depth))
+                assert answer.status_code == 400, depth
+                assert "nested too deeply" in answer.json()["message"]
 
 
 def test_answers_on_a_kept_alive_connection_are_not_held_back(served: Served) -> None:
