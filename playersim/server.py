@@ -197,7 +197,7 @@ def create_app(
         return HTMLResponse(_page(figures), headers=_CORS)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", stats, methods=["GET"]),
             Route("/stats", stats, methods=["GET"]),
@@ -205,6 +205,11 @@ def create_app(
         ],
         exception_handlers={HTTPException: _refused_by_starlette},
     )
+    # Starlette would answer a path no route matches (one with a line break in it: a route's
+    # pattern stops at one) by redirecting it without its trailing slash, if that matches: an
+    # API does not redirect, it says what is wrong.
+    app.router.redirect_slashes = False
+    return app
 
 
 def uvicorn_config(app: ASGIApp, limits: Limits = DEFAULT_LIMITS, **options: Any) -> uvicorn.Config:
@@ -255,12 +260,15 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 def _refused_by_starlette(request: Request, exc: Exception) -> Response:
-    # What Starlette refuses before the app sees it (a method no route takes, such as TRACE)
-    # is answered like every other refusal here: JSON with a message, and CORS.
+    # What Starlette refuses before the app sees it (a method no route takes, such as TRACE,
+    # or a path none matches) is answered like every other refusal here: JSON with a message,
+    # and CORS.
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers or {})
     message = exc.detail
-    if exc.status_code == 405:
+    if exc.status_code == 404:
+        message = f"no such endpoint: {request.url.path}"
+    elif exc.status_code == 405:
         allowed = headers.get("Allow", "")
         message = f"{request.method} is not allowed on {request.url.path} (allowed: {allowed})"
     return _error(exc.status_code, message, headers=headers)

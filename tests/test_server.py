@@ -114,12 +114,17 @@ def test_unknown_paths_methods_and_preflights(served: Served) -> None:
     assert httpx.post(f"{served.url}/nowhere", content=b"{}", headers=JSON).status_code == 404
     assert httpx.get(f"{served.url}/api/v1/schemas/nothing").status_code == 404
     assert httpx.delete(f"{served.url}/api/v1/sessions").status_code == 405
-    # A method no route takes gets JSON too, not Starlette's plain text (found by fuzzing).
+    # What Starlette refuses itself gets JSON and CORS too (found by fuzzing): a method no
+    # route takes (it said so in plain text), a path no route matches (it redirected).
     for method in ("TRACE", "BREW"):
         answer = httpx.request(method, f"{served.url}/api/v1/sessions")
         assert answer.status_code == 405
         assert answer.json()["message"].startswith(f"{method} is not allowed on /api/v1/")
         assert answer.headers["access-control-allow-origin"] == "*"
+    answer = httpx.post(f"{served.url}/api/v1/%0A/", content=b"{}", headers=JSON)
+    assert answer.status_code == 404
+    assert answer.json()["message"].startswith("no such endpoint: /api/v1/")
+    assert answer.headers["access-control-allow-origin"] == "*"
     preflight = httpx.options(f"{served.url}/api/v1/sessions")
     assert preflight.status_code == 204
     assert "POST" in preflight.headers["access-control-allow-methods"]
