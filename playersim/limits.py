@@ -24,8 +24,9 @@ connection opened past them gets 503 with `Retry-After` once its head arrives, a
 past twice `max_connections` a new connection is closed at once, unread, so a flood costs a
 socket for an instant. A connection served is never refused because others came later.
 
-It must never change what a client within the limits sees. Every answer it writes itself (408,
-503, and the 400 for a request that is not HTTP) is JSON with a `message`, like the app's.
+It must never cut off or refuse a client that keeps within the limits. Every answer it writes
+itself (408, 503, and the 400 for a request that is not HTTP) is JSON with a `message`, like the
+app's.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ from uvicorn.server import ServerState
 __all__ = ["DEFAULT_LIMITS", "Limits", "protocol"]
 
 _Header = tuple[bytes, bytes]
-# What a connection is waiting for from its client, with a deadline (None: nothing of ours).
-_Wait = Literal["head", "rest of body"]
+# What a connection is waiting for from its client (None: nothing; the app is at work).
+_Wait = Literal["head", "rest of body", "next request"]
 
 
 @dataclass(frozen=True)
@@ -182,13 +183,7 @@ class _LimitedH11Protocol(H11Protocol):
         if client is h11.IDLE:
             if self._waiting_for == "head" or self._fresh or self.conn.trailing_data[0]:
                 return "head"
-            # Between two requests: uvicorn's keep-alive, which it forgets to arm again when a
-            # body finished arriving after its answer.
-            if self.timeout_keep_alive_task is None:
-                self.timeout_keep_alive_task = self.loop.call_later(
-                    self.timeout_keep_alive, self.timeout_keep_alive_handler
-                )
-            return None
+            return "next request"
         self._fresh = False
         if client is h11.SEND_BODY and self.cycle is not None and self.cycle.response_complete:
             # Answered early (413, 415, a GET with a body): uvicorn reads the rest and drops it.
@@ -207,6 +202,12 @@ class _LimitedH11Protocol(H11Protocol):
             self._deadline = self.loop.call_later(self.limits.header_timeout, self._head_late)
         elif what == "rest of body":
             self._deadline = self.loop.call_later(self.limits.body_timeout, self.transport.close)
+        elif what == "next request" and self.timeout_keep_alive_task is None:
+            # uvicorn's keep-alive, which it forgets to arm again when the body of an early
+            # answer finished arriving after it.
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
 
     def _head_late(self) -> None:
         self._deadline = None
