@@ -456,6 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--seed", default="1", metavar="SEED", help="seed of the session ids and faults (1)"
     )
+    _add_limits(serve)
     faults = serve.add_argument_group("faults to inject, for testing clients")
     faults.add_argument(
         "--fail-rate", type=_share, default=0.0, metavar="R", help="answer 500 to a share R"
@@ -895,12 +896,56 @@ def _transport(
     return transport, collector, where, None
 
 
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    """`playersim serve`'s limits on slow, idle and many clients (`playersim.limits.Limits`)."""
+    limits = parser.add_argument_group("limits on slow, idle and many clients")
+    limits.add_argument(
+        "--header-timeout",
+        type=_timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help="time a client has to send a request's line and headers, from connecting or from "
+        "its first byte (default %(default)g); past it, 408, or the connection is closed if "
+        "nothing came",
+    )
+    limits.add_argument(
+        "--body-timeout",
+        type=_timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help="time a client has to send a request's body once its headers are in (default "
+        "%(default)g); past it, 408 and the connection is closed",
+    )
+    limits.add_argument(
+        "--send-timeout",
+        type=_timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help="cut off a client that stops reading its answer for SECONDS (default %(default)g)",
+    )
+    limits.add_argument(
+        "--keep-alive",
+        type=_timeout,
+        default=5.0,
+        metavar="SECONDS",
+        help="close a connection idle this long between two requests (default %(default)g)",
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=1000,
+        metavar="N",
+        help="serve N connections at once (default %(default)d); one opened past N gets 503 "
+        "with Retry-After to its request, one past twice N is closed at once",
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     prog = "playersim serve"
     try:
         import uvicorn  # noqa: PLC0415 - the server extra is only needed here
 
-        from playersim.server import Faults, create_app  # noqa: PLC0415
+        from playersim.server import Faults, Limits, create_app, uvicorn_config  # noqa: PLC0415
     except ImportError:
         return _fail(prog, "needs the server extra: pip install 'playersim[server]'")
     try:
@@ -921,10 +966,17 @@ def _serve(args: argparse.Namespace) -> int:
         faults = None
         if args.fail_rate or args.drop or args.latency[1]:
             faults = Faults(args.fail_rate, args.drop, args.latency, seed=f"{args.seed}:faults")
-        app = create_app(collector, recorder=recorder, faults=faults)
+        limits = Limits(
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            send_timeout=args.send_timeout,
+            keep_alive=args.keep_alive,
+            max_connections=args.max_connections,
+        )
+        app = create_app(collector, recorder=recorder, faults=faults, limits=limits)
         host, port = listener.getsockname()[:2]
         print(f"playersim serve: listening on http://{host}:{port}", flush=True)
-        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        config = uvicorn_config(app, limits, log_level="warning", access_log=False)
         uvicorn.Server(config).run(sockets=[listener])
     return 0
 

@@ -261,7 +261,9 @@ class Collector:
             return _error(404, f"no such endpoint: {bare}")
         if method != "POST":
             return _error(405, f"{method} is not allowed on {bare}: use POST")
-        if sid in self._sessions:
+        if sid in self._sessions and path == events_path(sid):
+            # Only the path players use: every other spelling of it (a trailing slash, a query)
+            # would be one more entry, and the retention sweep forgets this one only.
             self._sid_by_path[path] = sid
         return self._event(sid, raw)
 

@@ -26,7 +26,11 @@ class Recorder:
 
     def __init__(self, target: str | Path | IO[str], *, flush_each: bool = False) -> None:
         if isinstance(target, str | Path):
-            self._stream: IO[str] = open(target, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            # A body may hold a lone surrogate (sent as the JSON escape "\ud800"): UTF-8 has no
+            # bytes for it, and backslashreplace writes it back as that same escape.
+            self._stream: IO[str] = open(  # noqa: SIM115
+                target, "w", encoding="utf-8", newline="\n", errors="backslashreplace"
+            )
             self._owned = True
         else:
             self._stream = target

@@ -4,7 +4,8 @@ The same `Collector` the in-memory transport uses (the same validation, sids, 20
 405/410 and timeouts, here on the system clock) is served by Starlette on uvicorn (the `server`
 extra). Around it, the server does what only a server must:
 
-- bodies are read as a stream and refused with 413 past `max_body` bytes, before they are held;
+- bodies are read as a stream and refused with 413 past `max_body` bytes, before they are held,
+  and with 408 if they take longer than `limits.body_timeout` to arrive;
 - a POST must say `Content-Type: application/json` (415 otherwise); JSON the collector cannot
   parse, or nests too deeply, is a 400 with a message, never a 500;
 - every answer carries CORS headers, and `OPTIONS` preflights are answered, so a browser
@@ -14,7 +15,9 @@ extra). Around it, the server does what only a server must:
   problems by rule and the request rate (HTML for a person, JSON for `Accept: application/json`
   or `?format=json`);
 - with a recorder, each request is written as it is answered, flushed, so a crash or a kill
-  loses at most the request in progress.
+  loses at most the request in progress;
+- `uvicorn_config` runs it under `playersim.limits`: deadlines on slow and idle clients and a
+  cap on connections, which uvicorn does not have on its own.
 
 The collector is single-threaded: the handlers are coroutines on one event loop and call it
 directly, so no request ever sees another half-done.
@@ -29,22 +32,26 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
+import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from playersim.collector import Collector
+from playersim.errors import WireError
+from playersim.limits import DEFAULT_LIMITS, Limits, protocol
 from playersim.recording import Recorder
 from playersim.transport import Request as McaRequest
 from playersim.transport import Response as McaResponse
 from playersim.transport import sid_from_events_path
-from playersim.wire import json_schema
+from playersim.wire import decode_json, json_schema
 
-__all__ = ["MAX_BODY_BYTES", "Faults", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "Faults", "Limits", "create_app", "uvicorn_config"]
 
 # MCA bodies are small (a sessionStart with rich metadata is a few kB); anything far larger is a
 # mistake or an attack, refused before it is read whole.
@@ -58,7 +65,25 @@ _CORS: Final = {
 }
 
 
+class _Json(JSONResponse):
+    """Starlette's JSON answer, but one that can quote a lone surrogate back to its sender.
+
+    A client may send one in a JSON string (the escape "\\ud800"), and a 400's message quotes
+    the value it refuses; UTF-8 has no bytes for it, so Starlette's render raised (a 500).
+    Surrogates only occur inside JSON strings, where backslashreplace writes each as the JSON
+    escape of the very same value.
+    """
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
+
+
 class _TooLargeError(Exception):
+    pass
+
+
+class _TooSlowError(Exception):
     pass
 
 
@@ -115,8 +140,13 @@ def create_app(
     recorder: Recorder | None = None,
     max_body: int = MAX_BODY_BYTES,
     faults: Faults | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Starlette:
-    """The ASGI app serving `collector` (run it with uvicorn, or any ASGI server)."""
+    """The ASGI app serving `collector`: run it with `uvicorn_config(app, limits)`.
+
+    Any ASGI server will do, but only `uvicorn_config` adds the deadlines and the connection cap
+    of `limits` that the app cannot keep itself; the app keeps `limits.body_timeout`.
+    """
     started = time.monotonic()
     fault_rng = random.Random(faults.seed) if faults is not None else None
 
@@ -133,9 +163,16 @@ def create_app(
             shown = media_type or "none"
             return _error(415, f"send the body as Content-Type: application/json (got {shown})")
         try:
-            raw = await _read(request, max_body)
+            raw = await _read(request, max_body, limits.body_timeout)
         except _TooLargeError:
             return _error(413, f"the body is larger than {max_body:,} bytes")
+        except _TooSlowError:
+            message = (
+                f"the body did not arrive within {limits.body_timeout:g} s "
+                "(playersim serve --body-timeout)"
+            )
+            # The rest of a body this slow is not worth waiting for, nor the connection keeping.
+            return _error(408, message, headers={"Connection": "close"})
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         if faults is not None and fault_rng is not None:
@@ -156,28 +193,56 @@ def create_app(
         figures = _stats(collector, time.monotonic() - started)
         wants_json = "application/json" in request.headers.get("accept", "")
         if wants_json or request.query_params.get("format") == "json":
-            return JSONResponse(figures, headers=_CORS)
+            return _Json(figures, headers=_CORS)
         return HTMLResponse(_page(figures), headers=_CORS)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", stats, methods=["GET"]),
             Route("/stats", stats, methods=["GET"]),
             Route("/{path:path}", api, methods=methods),
-        ]
+        ],
+        exception_handlers={HTTPException: _refused_by_starlette},
+    )
+    # Starlette would answer a path no route matches (one with a line break in it: a route's
+    # pattern stops at one) by redirecting it without its trailing slash, if that matches: an
+    # API does not redirect, it says what is wrong.
+    app.router.redirect_slashes = False
+    return app
+
+
+def uvicorn_config(app: ASGIApp, limits: Limits = DEFAULT_LIMITS, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration to serve `app` under `limits` (pass create_app the same ones).
+
+    `options` go to `uvicorn.Config` as they are (`log_level`, `access_log`, ...).
+    """
+    return uvicorn.Config(
+        app,
+        http=protocol(limits, _CORS),
+        # uvicorn's hint says int, but it only hands the value to loop.call_later, which takes
+        # fractions of a second (and the tests want short ones).
+        timeout_keep_alive=cast(int, limits.keep_alive),
+        ws="none",  # no websockets here: an Upgrade is an ordinary request
+        **options,
     )
 
 
-async def _read(request: Request, limit: int) -> bytes:
+async def _read(request: Request, limit: int, timeout: float) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _TooLargeError
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _TooLargeError
+    try:
+        # One deadline for the whole body, not one per chunk: a body trickled a byte at a time
+        # would otherwise hold the request for as long as its sender liked.
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise _TooLargeError
+    except TimeoutError:
+        raise _TooSlowError from None
     return bytes(body)
 
 
@@ -186,27 +251,43 @@ def _answer(answer: McaResponse) -> Response:
     if answer.location is not None:
         headers["Location"] = answer.location
     if answer.message is not None:
-        return JSONResponse({"message": answer.message}, answer.status, headers=headers)
+        return _Json({"message": answer.message}, answer.status, headers=headers)
     return Response(status_code=answer.status, headers=headers)
 
 
-def _error(status: int, message: str) -> Response:
-    return JSONResponse({"message": message}, status, headers=_CORS)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return _Json({"message": message}, status, headers={**_CORS, **(headers or {})})
+
+
+def _refused_by_starlette(request: Request, exc: Exception) -> Response:
+    # What Starlette refuses before the app sees it (a method no route takes, such as TRACE,
+    # or a path none matches) is answered like every other refusal here: JSON with a message,
+    # and CORS.
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    message = exc.detail
+    if exc.status_code == 404:
+        message = f"no such endpoint: {request.url.path}"
+    elif exc.status_code == 405:
+        allowed = headers.get("Allow", "")
+        message = f"{request.method} is not allowed on {request.url.path} (allowed: {allowed})"
+    return _error(exc.status_code, message, headers=headers)
 
 
 def _schema(event_type: str) -> Response:
     schema = json_schema(event_type)
     if schema is None:
         return _error(404, f"no event type {event_type!r}")
-    return JSONResponse(schema, headers=_CORS)
+    return _Json(schema, headers=_CORS)
 
 
 def _record(recorder: Recorder, path: str, raw: bytes, answer: McaResponse) -> None:
-    # The recording holds JSON bodies; a body that is not a JSON object was refused and has
-    # nothing to replay, so it is counted by the collector and not written.
+    # The recording holds JSON bodies; a body that is not a JSON object (or nests too deeply
+    # to write again) was refused and has nothing to replay, so it is counted by the collector
+    # and not written.
     try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
+        body = decode_json(raw)
+    except WireError:
         return
     if isinstance(body, dict):
         sid = sid_from_events_path(path) or answer.sid

@@ -47,6 +47,7 @@ __all__ = [
     "EventType",
     "WireBody",
     "body_adapter",
+    "decode_json",
     "json_schema",
     "json_seconds",
     "make_body",
@@ -515,14 +516,50 @@ def validate_body(data: object) -> BodyModel:
 
 
 def parse_body(raw: bytes | bytearray | str) -> BodyModel:
-    """Decode and validate a JSON request body (see `validate_body`)."""
+    """Decode and validate a JSON request body (see `decode_json` and `validate_body`)."""
+    return validate_body(decode_json(raw))
+
+
+def decode_json(raw: bytes | bytearray | str) -> object:
+    """Decode a JSON request body; raise `WireError` if it is not JSON or nests too deeply.
+
+    >>> decode_json("[" * 40 + "]" * 40)
+    Traceback (most recent call last):
+    ...
+    playersim.errors.WireError: the body is nested too deeply (more than 32 levels)
+    """
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WireError(f"the body is not valid JSON: {exc}") from None
     except RecursionError:
-        raise WireError("the body is nested too deeply") from None
-    return validate_body(data)
+        raise WireError(_TOO_DEEP) from None
+    if _nests_deeper_than(data, MAX_NESTING):
+        raise WireError(_TOO_DEEP)
+    return data
+
+
+# An MCA body nests four levels deep (body, params, visitor.customerIDs, one id). How deep
+# json.loads goes depends on how deep the stack already is, so a body it just managed could
+# not be encoded again (in a message quoting it, or a recording) from deeper in the stack: a
+# fixed limit far below the stack's makes every later step safe.
+MAX_NESTING: Final = 32
+_TOO_DEEP: Final = f"the body is nested too deeply (more than {MAX_NESTING} levels)"
+
+
+def _nests_deeper_than(data: object, levels: int) -> bool:
+    # Level by level, not recursively: this must not need the stack it protects.
+    containers = [data] if isinstance(data, dict | list) else []
+    for _ in range(levels):
+        containers = [
+            inner
+            for outer in containers
+            for inner in (outer.values() if isinstance(outer, dict) else outer)
+            if isinstance(inner, dict | list)
+        ]
+        if not containers:
+            return False
+    return True
 
 
 def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
@@ -558,6 +595,9 @@ def _short(value: object) -> str:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
+    except RecursionError:
+        # validate_body takes values of any depth, and repr would recurse as deep.
+        text = "a value nested too deeply to quote"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -765,6 +765,23 @@ def test_a_retention_forgets_closed_sessions_but_not_their_problems(clock: Virtu
     assert quiet.sid not in {s.sid for s in collector.sessions}
 
 
+def test_other_spellings_of_an_events_path_cost_no_memory(clock: VirtualClock) -> None:
+    """Events posted to `.../events/` or `.../events?n=1` are served like any, and the path
+    lookup keeps one entry per session, which its retention frees: a long `playersim serve`
+    does not grow with the spellings its clients use."""
+    collector = Collector(clock, keep_events=False, retention_s=600)
+    viewer = Viewer(collector, clock)
+    path = events_path(viewer.sid)
+    for n, spelling in enumerate([path, f"{path}/", *(f"{path}?n={n}" for n in range(100))]):
+        body = make_body("ping" if n else "play", 0, clock.now())
+        assert collector.handle("POST", spelling, body).status == 204
+    assert len(collector._sid_by_path) == 1
+    assert collector.handle("POST", path, make_body("sessionEnd", 0, clock.now())).status == 204
+    clock.advance(1200)
+    Viewer(collector, clock, at=1201)  # a request after the retention: the sweep runs
+    assert list(collector._sid_by_path) == []
+
+
 def test_without_a_retention_every_session_is_kept(
     collector: Collector, clock: VirtualClock
 ) -> None:

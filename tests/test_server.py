@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import signal
 import socket
@@ -9,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,16 @@ import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from playersim import Collector, SystemClock
-from playersim.cli import main
+from playersim.cli import build_parser, main
+from playersim.limits import DEFAULT_LIMITS
 from playersim.recording import Recorder, read_recording
-from playersim.server import MAX_BODY_BYTES, Faults, create_app
+from playersim.server import MAX_BODY_BYTES, Faults, Limits, create_app, uvicorn_config
 from playersim.wire import EventType
 
 JSON = {"Content-Type": "application/json"}
@@ -33,10 +40,11 @@ class Served:
         self.collector = collector
 
 
-def running(app: Starlette) -> Iterator[str]:
-    """`app` on uvicorn, on a free loopback port, in a thread: yields its URL, then stops it."""
+def running(app: ASGIApp, limits: Limits = DEFAULT_LIMITS) -> Iterator[str]:
+    """`app` on uvicorn under `limits`, on a free loopback port, in a thread: yields its URL,
+    then stops it."""
     listener = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = uvicorn.Server(uvicorn_config(app, limits, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     while not server.started:
@@ -116,10 +124,62 @@ def test_unknown_paths_methods_and_preflights(served: Served) -> None:
     assert httpx.post(f"{served.url}/nowhere", content=b"{}", headers=JSON).status_code == 404
     assert httpx.get(f"{served.url}/api/v1/schemas/nothing").status_code == 404
     assert httpx.delete(f"{served.url}/api/v1/sessions").status_code == 405
+    # What Starlette refuses itself gets JSON and CORS too (found by fuzzing): a method no
+    # route takes (it said so in plain text), a path no route matches (it redirected).
+    for method in ("TRACE", "BREW"):
+        answer = httpx.request(method, f"{served.url}/api/v1/sessions")
+        assert answer.status_code == 405
+        assert answer.json()["message"].startswith(f"{method} is not allowed on /api/v1/")
+        assert answer.headers["access-control-allow-origin"] == "*"
+    answer = httpx.post(f"{served.url}/api/v1/%0A/", content=b"{}", headers=JSON)
+    assert answer.status_code == 404
+    assert answer.json()["message"].startswith("no such endpoint: /api/v1/")
+    assert answer.headers["access-control-allow-origin"] == "*"
     preflight = httpx.options(f"{served.url}/api/v1/sessions")
     assert preflight.status_code == 204
     assert "POST" in preflight.headers["access-control-allow-methods"]
     assert preflight.headers["access-control-expose-headers"] == "Location"
+
+
+def test_a_lone_surrogate_is_quoted_back_in_a_400_and_recorded(
+    served: Served, tmp_path: Path
+) -> None:
+    """JSON can escape half a UTF-16 pair, which UTF-8 cannot write: it was a 500 (fuzzing)."""
+    sent = b'{"eventType": "ping", "playerTime": "\\ud800"}'
+    answer = httpx.post(f"{served.url}/api/v1/sessions", content=sent, headers=JSON)
+    assert answer.status_code == 400
+    assert "\ud800" in answer.json()["message"]
+    [line] = read_recording(tmp_path / "served.ndjson")
+    assert line["body"]["playerTime"] == "\ud800"
+
+
+def test_bodies_nested_as_deep_as_the_stack_allows_get_a_400(served: Served) -> None:
+    """Near the recursion limit json.loads just copes, and quoting the value in the message or
+    recording it did not: some depths gave a 500 (fuzzing). All are refused alike now."""
+    shapes: list[Callable[[int], str]] = [
+        lambda n: '{"k":' * n + "1" + "}" * n,  # a deep object, which the recorder would write
+        # a deep value in a ping, which the message would quote
+        lambda n: (
+            '{"eventType":"ping","playerTime":{"playhead":0,"ts":1},"customMetadata":'
+            '{"k":' + "[" * n + "]" * n + "}}"
+        ),
+    ]
+    with httpx.Client(base_url=served.url, headers=JSON) as client:
+        for depth in range(sys.getrecursionlimit() - 300, sys.getrecursionlimit() + 10):
+            for shape in shapes:
+                answer = client.post("/api/v1/sessions", content=shape(depth))
+                assert answer.status_code == 400, depth
+                assert "nested too deeply" in answer.json()["message"]
+
+
+def test_answers_on_a_kept_alive_connection_are_not_held_back(served: Served) -> None:
+    """Nagle's algorithm held each answer's body for the client's delayed ACK, some 40 ms."""
+    with httpx.Client(base_url=served.url) as client:
+        client.get("/stats?format=json")
+        began = time.perf_counter()
+        for _ in range(100):
+            client.get("/stats?format=json")
+        assert time.perf_counter() - began < 2.0  # ~4 s with the delay, ~0.1 s without
 
 
 def test_stats_for_people_and_machines(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
@@ -275,3 +335,259 @@ def test_accounting_adds_up_under_faults(retries: str, capsys: pytest.CaptureFix
     else:
         assert counts["retried"] > 0
         assert counts["rejected"].get("500", 0) < counts["retried"]
+
+
+# --- slow, idle and many clients -------------------------------------------------------------
+
+# Short limits, so that each case ends in well under a second; BOUND_S is how long a test
+# waits before calling it a hang, far above any of them.
+QUICK = Limits(header_timeout=0.5, body_timeout=0.5, send_timeout=0.5, keep_alive=0.5)
+BOUND_S = 10.0
+HEAD = b"POST /api/v1/sessions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+
+
+def served_under(limits: Limits) -> Iterator[str]:
+    app = create_app(Collector(SystemClock(), keep_events=False), limits=limits)
+    return running(app, limits)
+
+
+def address(url: str) -> tuple[str, int]:
+    host, port = url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def connect(url: str) -> socket.socket:
+    return socket.create_connection(address(url), timeout=BOUND_S)
+
+
+def until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends on `sock` until it closes it; fails if it never does."""
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except TimeoutError:
+        pytest.fail(f"the server held the connection open for {BOUND_S:g} s")
+    except ConnectionResetError:
+        pass  # closed with bytes of ours unread: a reset, after what it had sent
+    return received
+
+
+def one_answer(sock: socket.socket) -> bytes:
+    """One whole answer on a connection kept open (its head, and its body by Content-Length)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
+    while len(body) < length:
+        body += sock.recv(65536)
+    return answer
+
+
+def status_and_message(answer: bytes) -> tuple[int, str]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    message = json.loads(body)["message"]
+    assert isinstance(message, str)
+    return int(head.split(b" ", 2)[1]), message
+
+
+@contextlib.contextmanager
+def trickling(sock: socket.socket, data: bytes) -> Iterator[None]:
+    """Send `data` a byte every 50 ms from a thread: each byte well inside any deadline."""
+    stop = threading.Event()
+
+    def trickle() -> None:
+        for byte in data:
+            if stop.wait(0.05):
+                return
+            try:
+                sock.send(bytes([byte]))
+            except OSError:
+                return  # the server closed it: what the test is waiting for
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def still_serving(url: str) -> None:
+    assert httpx.get(f"{url}/stats?format=json").json()["uptime_seconds"] >= 0
+
+
+def test_a_connection_that_never_sends_is_closed_without_an_answer() -> None:
+    for url in served_under(QUICK):
+        with connect(url) as idle:
+            still_serving(url)
+            assert until_closed(idle) == b""
+
+
+def test_a_head_sent_a_byte_at_a_time_gets_408() -> None:
+    """Slowloris: every byte comes in time, but the head as a whole does not."""
+    for url in served_under(QUICK):
+        with connect(url) as slow, trickling(slow, HEAD + b"X-Slow: " + b"a" * 200):
+            still_serving(url)
+            status, message = status_and_message(until_closed(slow))
+        assert status == 408
+        assert "--header-timeout" in message
+
+
+def test_a_body_sent_a_byte_at_a_time_gets_408() -> None:
+    for url in served_under(QUICK):
+        with connect(url) as slow:
+            slow.sendall(HEAD + b"Content-Length: 300\r\n\r\n")
+            with trickling(slow, b"{" + b" " * 299):
+                still_serving(url)
+                status, message = status_and_message(until_closed(slow))
+        assert status == 408
+        assert "--body-timeout" in message
+
+
+def test_a_body_trickled_after_an_early_answer_does_not_hold_the_connection() -> None:
+    """Answered 415 at once, the client trickles on: the rest is waited for only so long."""
+    for url in served_under(QUICK):
+        with connect(url) as slow:
+            slow.sendall(HEAD.replace(b"json", b"plain") + b"Transfer-Encoding: chunked\r\n\r\n")
+            with trickling(slow, b"1\r\nx\r\n" * 100):
+                status, message = status_and_message(until_closed(slow))
+        assert status == 415
+        assert "application/json" in message
+
+
+def test_a_connection_idle_after_an_early_answer_is_still_closed() -> None:
+    """uvicorn forgets its keep-alive once the body of an early answer has arrived."""
+    for url in served_under(QUICK):
+        with connect(url) as client:
+            client.sendall(HEAD.replace(b"json", b"plain") + b"Content-Length: 2\r\n\r\n")
+            assert one_answer(client).startswith(b"HTTP/1.1 415 ")
+            client.sendall(b"{}")  # the rest of the body, then nothing more
+            assert until_closed(client) == b""
+
+
+def test_a_kept_alive_connection_is_served_then_closed_when_idle() -> None:
+    for url in served_under(QUICK):
+        with connect(url) as client:
+            for _ in range(3):  # the head deadline starts at each request's first byte
+                client.sendall(b"GET /stats?format=json HTTP/1.1\r\nHost: test\r\n\r\n")
+                assert one_answer(client).startswith(b"HTTP/1.1 200 ")
+                time.sleep(0.2)  # idle, but less than the keep-alive
+            assert until_closed(client) == b""
+
+
+def test_what_is_not_http_gets_a_400_with_a_message() -> None:
+    for url in served_under(QUICK):
+        with connect(url) as client:
+            client.sendall(b"\x16\x03\x01 not HTTP at all\r\n\r\n")
+            status, message = status_and_message(until_closed(client))
+        assert status == 400
+        assert "not an HTTP/1.1 request" in message
+        with connect(url) as client:  # a broken chunk while the app reads the body
+            client.sendall(HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n")
+            assert status_and_message(until_closed(client))[0] == 400
+        still_serving(url)
+
+
+def test_a_client_that_reads_none_of_its_answer_is_cut_off() -> None:
+    """The answer stops being sent, so the task answering it ends, and others are served."""
+    gave_up = threading.Event()
+
+    async def endless(request: Request) -> Response:
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                for _ in range(4096):  # 256 MiB: far more than the socket buffers hold
+                    yield b"x" * 65536
+            finally:
+                gave_up.set()
+
+        return StreamingResponse(chunks())
+
+    async def small(request: Request) -> Response:
+        return PlainTextResponse("small")
+
+    app = Starlette(routes=[Route("/endless", endless), Route("/small", small)])
+    for url in running(app, QUICK):
+        with socket.socket() as greedy:
+            greedy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            greedy.settimeout(BOUND_S)
+            greedy.connect(address(url))
+            greedy.sendall(b"GET /endless HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert httpx.get(f"{url}/small").text == "small"
+            assert gave_up.wait(BOUND_S)
+            assert len(until_closed(greedy)) < 4096 * 65536
+
+
+def test_a_flood_of_connections_is_turned_away_and_those_served_stay_served() -> None:
+    for url in served_under(Limits(max_connections=3)):
+        with httpx.Client() as regular, contextlib.ExitStack() as held:
+            assert regular.get(f"{url}/stats").status_code == 200  # connection 1 of 3
+            for _ in range(2):  # connections 2 and 3: the limit
+                held.enter_context(connect(url))
+            waiting = [held.enter_context(connect(url)) for _ in range(3)]  # up to twice it
+            flood = [held.enter_context(connect(url)) for _ in range(5)]
+            for sock in flood:
+                assert until_closed(sock) == b""  # at once, before sending anything
+            waiting[0].sendall(b"GET /stats HTTP/1.1\r\nHost: test\r\n\r\n")
+            answer = until_closed(waiting[0])
+            status, message = status_and_message(answer)
+            assert status == 503
+            assert "--max-connections 3" in message
+            assert b"\r\nretry-after: 1\r\n" in answer.lower()
+            # The connection served before the flood is served still.
+            assert regular.get(f"{url}/stats").status_code == 200
+        # Once the flood lets go, newcomers are served again (as soon as the server has seen
+        # the sockets close).
+        deadline = time.monotonic() + BOUND_S
+        while httpx.get(f"{url}/stats").status_code == 503:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+
+def test_playersim_serve_takes_its_limits_from_flags() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playersim", "serve", "--port", "0",
+         "--header-timeout", "0.5", "--max-connections", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        with connect(url) as idle:
+            answer = httpx.get(f"{url}/stats")
+            assert answer.status_code == 503
+            assert "--max-connections 1" in answer.json()["message"]
+            assert until_closed(idle) == b""
+        assert httpx.get(f"{url}/stats").status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=15)
+    assert "Traceback" not in err
+
+
+def test_serve_flags_default_to_the_librarys_limits() -> None:
+    args = build_parser().parse_args(["serve"])
+    for field in dataclasses.fields(Limits):
+        assert getattr(args, field.name) == getattr(DEFAULT_LIMITS, field.name), field.name
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "fragment"),
+    [("--header-timeout", "0", "must be above 0"), ("--body-timeout", "soon", "is not a number"),
+     ("--send-timeout", "-1", "must be above 0"), ("--keep-alive", "nan", "must be above 0"),
+     ("--header-timeout", "1e9", "at most 3600"), ("--max-connections", "0", "at least 1"),
+     ("--max-connections", "1.5", "is not a whole number")],
+)  # fmt: skip
+def test_bad_limit_flags_exit_2_naming_the_flag_and_value(
+    flag: str, value: str, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", flag, value])
+    assert exit_.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert f"argument {flag}: {value!r} " in line
+    assert fragment in line

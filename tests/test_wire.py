@@ -659,6 +659,18 @@ def test_a_json_body_that_is_not_an_object_is_refused(raw: str, kind: str) -> No
     assert info.value.message.startswith(f"the body must be a JSON object, got {kind}")
 
 
+@pytest.mark.parametrize("opener", ["[", '{"k":'])
+def test_a_body_nested_past_32_levels_is_refused_whatever_the_stack(opener: str) -> None:
+    """33 levels are refused as too deep, at once and alike, 32 get the usual field errors."""
+    closer = "]" if opener == "[" else "}"
+    for levels in (33, 500, 100_000):
+        with pytest.raises(WireError, match=r"^the body is nested too deeply \(more than 32 "):
+            parse_body(opener * levels + "1" + closer * levels)
+    with pytest.raises(WireError) as info:
+        parse_body(opener * 32 + "1" + closer * 32)
+    assert "nested" not in info.value.message
+
+
 def test_parse_body_validates_what_it_decodes() -> None:
     """parse_body of compact JSON bytes gives the same model as validate_body of the dict."""
     data = body("adStart", customMetadata={"k": "v"})
