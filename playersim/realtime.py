@@ -53,8 +53,9 @@ DEFAULT_IN_FLIGHT: Final = 100
 WIND_DOWN_S: Final = 10.0
 # Why a request in flight when a run ended has no answer.
 ABANDONED: Final = "no answer before the run ended"
-# Requests one session may have waiting behind a slow answer before an unpaced run waits.
-_MAX_QUEUED: Final = 64
+# Requests waiting behind answers, across sessions, before an unpaced run waits: what a slow
+# endpoint can make a run hold (a few MB), and enough for one slow session not to hold up the rest.
+_MAX_QUEUED: Final = 20_000
 # A scheduler that is behind still lets other coroutines (progress, deliveries) run this often.
 _YIELD_EVERY_S: Final = 0.05
 
@@ -126,6 +127,7 @@ class RealtimeEngine(Engine):
         self._tasks: set[asyncio.Task[None]] = set()
         self._ready: deque[tuple[Player, Outbox]] = deque()  # busy players no worker has yet
         self._idle: deque[asyncio.Future[None]] = deque()  # workers waiting for one
+        self._queued = 0  # bodies in the queues of busy players
         self._followed: set[Player] = set()  # finished players whose next viewing is arranged
         # Recording an asyncio transport: lines are written in the order requests were
         # generated (as a virtual run writes them), whatever order the answers come in.
@@ -287,21 +289,22 @@ class RealtimeEngine(Engine):
 
     def _must_wait(self, wake: int) -> bool:
         """Unpaced: whether serving `wake` must wait for answers first. It must when
-        `in_flight` requests are out; and when the player due then is still waiting for the
-        answer to its sessionStart (a refused start ends the viewing there, as in a virtual
-        run, instead of hours of unsendable events later), or has `_MAX_QUEUED` requests
-        waiting behind one slow answer (so a slow endpoint cannot make memory grow)."""
+        `in_flight` requests are out, or `_MAX_QUEUED` wait behind them (so a slow endpoint
+        cannot make memory grow); and when the player due then is still waiting for the answer
+        to its sessionStart (a refused start ends the viewing there, as in a virtual run,
+        instead of hours of unsendable events later)."""
         if not self._draining:
             return False
         if self.in_flight is not None and len(self._draining) >= self.in_flight:
+            return True
+        if self._queued >= _MAX_QUEUED:
             return True
         heap = self._heap
         while heap and self._wakes.get(heap[0][2]) != heap[0][0]:
             heapq.heappop(heap)  # superseded by a later reschedule
         if not heap or heap[0][0] > wake or heap[0][2] not in self._draining:
             return False
-        outbox = heap[0][3]
-        return outbox.sid is None or len(outbox) >= _MAX_QUEUED
+        return heap[0][3].sid is None
 
     def _queue(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
         """Queue a player's new bodies for its delivery task (started if it has none)."""
@@ -310,7 +313,10 @@ class RealtimeEngine(Engine):
         if self._in_order is not None and bodies:
             numbered = self._numbered.setdefault(player, deque())
             numbered.extend((next(self._numbers), body) for body in bodies)
-        if player not in self._draining and len(outbox):
+        if player in self._draining:
+            self._queued += len(bodies)
+        elif len(outbox):
+            self._queued += len(outbox)
             self._draining[player] = outbox
             if self.paced:
                 self._start(self._drain(player, outbox))
@@ -393,6 +399,7 @@ class RealtimeEngine(Engine):
     def _finished(self, player: Player, outbox: Outbox) -> None:
         """A player's queue is sent (or given up): it is no longer busy."""
         del self._draining[player]
+        self._queued -= len(outbox)
         # An answer may have changed what the player does next (a 404 re-opens a session,
         # a refused sessionStart ends the viewing): schedule it afresh.
         self._schedule(player, outbox)
@@ -409,13 +416,13 @@ class RealtimeEngine(Engine):
                 response = await transport.send(request)
             except asyncio.CancelledError:
                 # The run ends with this request unanswered: it is counted as such.
-                outbox.settle(request, None)
+                self._settle(outbox, request, None)
                 self._written(player, outbox, request, None, ABANDONED)
                 self.stats.record(request, None, ABANDONED)
                 raise
             except TransportError as exc:
                 self._unanswered += 1
-                outbox.settle(request, None)
+                self._settle(outbox, request, None)
                 self._written(player, outbox, request, None, exc.reason)
                 self.stats.record(request, None, exc.reason)
                 player.on_response(request.event_type, None)
@@ -426,10 +433,15 @@ class RealtimeEngine(Engine):
                     )
                 continue
             self._unanswered = 0
-            outbox.settle(request, response)
+            self._settle(outbox, request, response)
             self._written(player, outbox, request, response, None)
             self.stats.record(request, response)
             player.on_response(request.event_type, response.status, sid=response.sid)
+
+    def _settle(self, outbox: Outbox, request: Request, response: Response | None) -> None:
+        before = len(outbox)
+        outbox.settle(request, response)
+        self._queued -= before - len(outbox)  # the request, and what its answer dropped
 
     def _written(
         self,

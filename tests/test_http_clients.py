@@ -358,15 +358,15 @@ def test_a_server_killed_and_restarted_mid_run_loses_nothing_from_the_accounting
 def test_each_session_stays_in_order_across_retries(
     client: Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A collector failing a third of requests (500s and cut connections) with 20 sessions
+    """A collector failing a third of requests (500s and cut connections) with 30 sessions
     sending at once: retried requests arrive in their session's order, so the collector finds
     no ordering problem, and everything generated is accepted in the end."""
     collector = Collector(SystemClock(), seed="1")
     app = create_app(collector, faults=Faults(fail_rate=0.25, drop_rate=0.08, seed="order"))
     for url in running(app):
-        status = main(["run", "--profile", "live-news", "--profile", "vod-episode", "--sessions",
-                       "20", "--duration", "10m", "--to", url, "--retries", "10",
-                       "--http-client", client, "--in-flight", "20", "--json"])  # fmt: skip
+        status = main(["run", "--profile", "ugc-clip", "--sessions", "30", "--duration", "5m",
+                       "--to", url, "--retries", "10", "--http-client", client,
+                       "--in-flight", "30", "--json"])  # fmt: skip
     report = json.loads(capsys.readouterr().out)
     counts = report["requests"]
     assert status == 0, counts
