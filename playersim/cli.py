@@ -1016,7 +1016,8 @@ def _port(text: str) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     prog = "playersim replay"
-    lines = read_replay(args.file)
+    skipped: list[RecordingError] = []
+    lines = read_replay(args.file, skipped=skipped)
     try:
         first = next(lines, None)
     except RecordingError as exc:
@@ -1053,6 +1054,11 @@ def _replay(args: argparse.Namespace) -> int:
     pace = "as fast as possible" if speed is None else f"at x{speed:g} the recorded pace"
     title = f"playersim replay: {args.file}, {where}, {pace}, {elapsed:.2f} s"
     print(format_summary(stats, title=title, conformance=conformance, lateness=lateness))
+    if skipped:
+        print(
+            f"  skipped {len(skipped):,} line{'s' if len(skipped) != 1 else ''} refused when "
+            f"recorded and too malformed to send again (first: {skipped[0]})"
+        )
     problems = sum(conformance.values()) if conformance else 0
     return _status(prog, stats, None, problems)
 

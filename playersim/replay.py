@@ -64,8 +64,15 @@ class ReplayLine:
         return int(self.body["playerTime"]["ts"])
 
 
-def read_replay(path: str | Path) -> Iterator[ReplayLine]:
-    """The requests of a recording, checked line by line (RecordingError on the first bad one)."""
+def read_replay(
+    path: str | Path, *, skipped: list[RecordingError] | None = None
+) -> Iterator[ReplayLine]:
+    """The requests of a recording, checked line by line (RecordingError on the first bad one).
+
+    With a `skipped` list, a line the recording's collector refused with a 4xx and that cannot
+    be sent again (a malformed body, as `playersim serve` records from a hostile client) is
+    left out and its error appended there, instead of ending the replay.
+    """
     name = str(path)
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
@@ -87,8 +94,21 @@ def read_replay(path: str | Path) -> Iterator[ReplayLine]:
                 raise RecordingError(name, number, f"not JSON: {exc.msg}") from None
             except RecursionError:
                 raise RecordingError(name, number, "nested too deeply") from None
-            yield _checked(line, name, number, unnamed)
+            try:
+                checked = _checked(line, name, number, unnamed)
+            except RecordingError as exc:
+                if skipped is None or not _refused(line):
+                    raise
+                skipped.append(exc)
+                continue
+            yield checked
             unnamed += 1
+
+
+def _refused(line: object) -> bool:
+    """Whether a recorded line says its request was refused as bad (a 4xx)."""
+    status = line.get("status") if isinstance(line, dict) else None
+    return isinstance(status, int) and 400 <= status < 500
 
 
 def _checked(line: object, name: str, number: int, serial: int) -> ReplayLine:

@@ -147,3 +147,35 @@ def test_a_recording_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
     result = replay_cli(path)
     assert result.returncode == 2
     assert f"{path}:2: not UTF-8 text" in result.stderr
+
+
+def test_a_served_recording_with_hostile_lines_still_replays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`playersim serve --record` also records what it refused; lines refused as malformed are
+    skipped on replay, and said so, while everything else is sent."""
+    path = tmp_path / "served.ndjson"
+    lines = record(path, "--sessions", "5", "--profile", "ugc-clip")
+    hostile = {"session": None, "path": "/api/v1/sessions", "status": 400, "body": {},
+               "message": "playerTime: required"}  # fmt: skip
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write(json.dumps(hostile) + "\n")
+    capsys.readouterr()
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"requests accepted  {len(lines):>9,}".replace(" ", "") in out.replace(" ", "")
+    assert "skipped 1 line refused when recorded and too malformed to send again" in out
+    assert f"{path}:{len(lines) + 1}: body.playerTime" in out
+
+
+def test_a_malformed_line_that_was_not_refused_still_stops_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "broken.ndjson"
+    record(path, "--sessions", "2", "--profile", "ugc-clip")
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write(json.dumps({"session": "x", "path": "/api/v1/sessions", "status": 201,
+                                 "body": {}}) + "\n")  # fmt: skip
+    capsys.readouterr()
+    assert main(["replay", str(path)]) == 2
+    assert "body.playerTime" in capsys.readouterr().err
