@@ -156,9 +156,13 @@ def test_a_served_recording_with_hostile_lines_still_replays(
     skipped on replay, and said so, while everything else is sent."""
     path = tmp_path / "served.ndjson"
     lines = record(path, "--sessions", "5", "--profile", "ugc-clip")
-    hostile: dict[str, Any] = {"session": None, "path": "/api/v1/sessions", "status": 400,
-               "body": {},
-               "message": "playerTime: required"}  # fmt: skip
+    hostile: dict[str, Any] = {
+        "session": None,
+        "path": "/api/v1/sessions",
+        "status": 400,
+        "body": {},
+        "message": "playerTime: required",
+    }
     with path.open("a", encoding="utf-8") as stream:
         stream.write(json.dumps(hostile) + "\n")
     capsys.readouterr()
