@@ -1,4 +1,4 @@
-"""The cheapest HTTP/1.1 server that answers like the MCA, for bench/http.py.
+"""The cheapest HTTP/1.1 server that answers like the MCA, for bench/http_client.py.
 
 `python bench/mca_stub.py PORT`: keep-alive connections; a POST to `/api/v1/sessions` gets a 201
 with a fresh session's `Location`, any other POST a 204. It checks nothing, so a client sending to

@@ -42,7 +42,9 @@ class AiohttpTransport(RetryingAsyncTransport):
     """Sends requests to an MCA endpoint with an `aiohttp.ClientSession`.
 
     The session is made on first use, on the running loop (aiohttp sessions belong to one
-    loop), unless one is passed in; a session passed in is the caller's to close.
+    loop), unless one is passed in; a session passed in is the caller's to close, as a client
+    passed to the httpx transports is. Proxies come from the environment, redirects are
+    answers (never followed), and `timeout` bounds each request as a whole.
     """
 
     def __init__(
@@ -72,14 +74,18 @@ class AiohttpTransport(RetryingAsyncTransport):
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
                 # The MCA has no cookies; not keeping a jar saves work on every answer.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                # HTTP(S)_PROXY, NO_PROXY and .netrc, as httpx honours them.
+                trust_env=True,
             )
         return self._session
 
     async def _post(self, request: Request) -> Response:
         url = self._prefix + request.path
         try:
+            # A redirect is an answer, as with httpx: following it would turn the POST into a
+            # GET without its body.
             async with self._client().post(
-                url, data=body_bytes(request), headers=_HEADERS
+                url, data=body_bytes(request), headers=_HEADERS, allow_redirects=False
             ) as answer:
                 status = answer.status
                 # Read the body to the end either way, so the connection goes back to the pool.
@@ -91,9 +97,14 @@ class AiohttpTransport(RetryingAsyncTransport):
             raise TransportError("POST", url, reason) from exc
         except aiohttp.ClientConnectorError as exc:
             # aiohttp's own text names the host twice and says "ssl:default" even for http.
+            # The system's words for an errno ("Connection refused"); a resolver's own (a
+            # negative errno: "Name or service not known"); else what the error says.
             error = exc.os_error
-            detail = os.strerror(error.errno) if error.errno else str(error)
-            raise TransportError("POST", url, f"cannot connect: {detail}") from exc
+            if isinstance(error.errno, int) and error.errno > 0:
+                detail = os.strerror(error.errno)
+            else:
+                detail = error.strerror if isinstance(error.strerror, str) else str(error)
+            raise TransportError("POST", url, f"cannot connect: {detail or error}") from exc
         except aiohttp.ClientError as exc:
             raise TransportError("POST", url, str(exc) or type(exc).__name__) from exc
 

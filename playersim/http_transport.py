@@ -113,8 +113,10 @@ def _response(answer: httpx.Response) -> Response:
 
 
 def _no_answer(
-    request: Request, base_url: httpx.URL, exc: httpx.TransportError, timeout: float
+    request: Request, base_url: httpx.URL, exc: httpx.RequestError, timeout: float
 ) -> TransportError:
+    # RequestError: no answer at all (refused, reset, timed out), or none that can be read (a
+    # body that does not decode, too many redirects).
     target = _url(base_url, request)
     if isinstance(exc, httpx.TimeoutException):
         reason = f"no answer within {timeout:g} s ({type(exc).__name__})"
@@ -172,6 +174,8 @@ class HttpTransport:
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.timeout = timeout
+        # A client passed in is the caller's: `close()` leaves it open.
+        self._owned = client is None
         self._client = client or httpx.Client(base_url=self.base_url, timeout=timeout)
         self.retries = retries
         self.clock: SleepingClock = clock or SystemClock()
@@ -188,7 +192,7 @@ class HttpTransport:
                         _url(self.base_url, request), content=body_bytes(request), headers=_HEADERS
                     )
                 )
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 if self.retries.done(None, attempt):
                     raise _no_answer(request, self.base_url, exc, self.timeout) from exc
             if answer is not None and self.retries.done(answer, attempt):
@@ -198,7 +202,8 @@ class HttpTransport:
             self.retried += 1
 
     def close(self) -> None:
-        self._client.close()
+        if self._owned:
+            self._client.close()
 
     def __enter__(self) -> HttpTransport:
         return self
@@ -233,6 +238,8 @@ class AsyncHttpTransport(RetryingAsyncTransport):
             raise ValueError(f"connections must be at least 1, got {connections}")
         self.base_url = check_base_url(base_url)
         self.timeout = timeout
+        # A client passed in is the caller's: `aclose()` leaves it open.
+        self._owned = client is None
         if client is not None:
             self._clients = [client]
         else:
@@ -250,13 +257,14 @@ class AsyncHttpTransport(RetryingAsyncTransport):
             answer = await next(self._turns).post(
                 _url(self.base_url, request), content=body_bytes(request), headers=_HEADERS
             )
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise _no_answer(request, self.base_url, exc, self.timeout) from exc
         return _response(answer)
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
+        if self._owned:
+            for client in self._clients:
+                await client.aclose()
 
     async def __aenter__(self) -> AsyncHttpTransport:
         return self

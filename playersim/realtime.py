@@ -15,7 +15,9 @@ which is cheapest and keeps the collector's view identical to a virtual run.
 At `speed=math.inf` nothing is paced: this is virtual time over an asyncio transport, as fast as
 the endpoint answers, with up to `in_flight` requests out at once (each from a different
 session). A player still hears the answers to its requests before its next wake-up is served,
-as in a virtual run, so the traffic and the accounting are a virtual run's.
+as in a virtual run, so the traffic and the accounting are a virtual run's: the same requests,
+each session's in the same order. (When the endpoint loses sessions, a resumed session is
+generated when its 404 comes back, so the recording may interleave sessions differently.)
 
 Cancelled (Ctrl-C, SIGTERM), `run_async` ends every open session: each gets its `sessionEnd`,
 queued behind what it has in flight, and the run waits up to `WIND_DOWN_S` for the answers.
@@ -128,6 +130,7 @@ class RealtimeEngine(Engine):
         self._ready: deque[tuple[Player, Outbox]] = deque()  # busy players no worker has yet
         self._idle: deque[asyncio.Future[None]] = deque()  # workers waiting for one
         self._queued = 0  # bodies in the queues of busy players
+        self._workers_up = False
         self._followed: set[Player] = set()  # finished players whose next viewing is arranged
         # Recording an asyncio transport: lines are written in the order requests were
         # generated (as a virtual run writes them), whatever order the answers come in.
@@ -135,6 +138,7 @@ class RealtimeEngine(Engine):
         self._numbers = itertools.count()
         self._numbered: dict[Player, deque[tuple[int, WireBody]]] = {}
         self._failure: EndpointUnreachableError | None = None
+        self._crash: Exception | None = None  # what a delivery task raised that it should not
         self._changed: asyncio.Future[None] | None = None  # what the scheduler waits on
         self._started = False
 
@@ -153,9 +157,7 @@ class RealtimeEngine(Engine):
             # run is paced (young objects are still collected as usual, and finished players
             # hold no reference cycles, so little garbage waits), and allowed again after it.
             gc.set_threshold(thresholds[0], thresholds[1], _NO_FULL_COLLECTIONS)
-        if self._async_transport is not None and not self.paced:
-            for _ in range(self.in_flight or DEFAULT_IN_FLIGHT):
-                self._start(self._worker())
+        self._ensure_workers()
         try:
             await self._serve_wakeups(until)
         except asyncio.CancelledError:
@@ -172,6 +174,8 @@ class RealtimeEngine(Engine):
             raise
         finally:
             await self._cancel_drains()
+            if self.stopping and self._heap:
+                self._abandon()  # cut short on the way out: every viewing is still accounted for
             if self._in_order is not None:
                 self._in_order.flush()  # whatever was answered is written, even on the way out
             gc.set_threshold(*thresholds)
@@ -184,6 +188,8 @@ class RealtimeEngine(Engine):
         loop = asyncio.get_running_loop()
         yielded = loop.time()
         while True:
+            if self._crash is not None:
+                raise self._crash
             if self._failure is not None:
                 raise self._failure
             wake = self.next_wakeup
@@ -255,6 +261,7 @@ class RealtimeEngine(Engine):
         """Stop every delivery task; the requests they had out are counted as unanswered, and
         the players they were sending for are scheduled afresh (or retired)."""
         tasks = list(self._tasks)
+        self._workers_up = False
         for task in tasks:
             task.cancel()
         if tasks:
@@ -263,6 +270,13 @@ class RealtimeEngine(Engine):
         self._idle.clear()
         for player, outbox in list(self._draining.items()):  # queued, never taken
             self._finished(player, outbox)
+
+    def _ensure_workers(self) -> None:
+        """Unpaced over an asyncio transport: the `in_flight` workers, if not running."""
+        if self._async_transport is not None and not self.paced and not self._workers_up:
+            self._workers_up = True
+            for _ in range(self.in_flight or DEFAULT_IN_FLIGHT):
+                self._start(self._worker())
 
     def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -290,9 +304,10 @@ class RealtimeEngine(Engine):
     def _must_wait(self, wake: int) -> bool:
         """Unpaced: whether serving `wake` must wait for answers first. It must when
         `in_flight` requests are out, or `_MAX_QUEUED` wait behind them (so a slow endpoint
-        cannot make memory grow); and when the player due then is still waiting for the answer
-        to its sessionStart (a refused start ends the viewing there, as in a virtual run,
-        instead of hours of unsendable events later)."""
+        cannot make memory grow), or when the player due then has not heard the answers to its
+        last requests: a player hears them before it moves on, as in a virtual run, so a
+        refused sessionStart ends the viewing there and a 404 re-opens the session at the same
+        instant (and the traffic is a virtual run's, whatever the network's timing)."""
         if not self._draining:
             return False
         if self.in_flight is not None and len(self._draining) >= self.in_flight:
@@ -302,9 +317,7 @@ class RealtimeEngine(Engine):
         heap = self._heap
         while heap and self._wakes.get(heap[0][2]) != heap[0][0]:
             heapq.heappop(heap)  # superseded by a later reschedule
-        if not heap or heap[0][0] > wake or heap[0][2] not in self._draining:
-            return False
-        return heap[0][3].sid is None
+        return bool(heap) and heap[0][0] <= wake and heap[0][2] in self._draining
 
     def _queue(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
         """Queue a player's new bodies for its delivery task (started if it has none)."""
@@ -321,6 +334,7 @@ class RealtimeEngine(Engine):
             if self.paced:
                 self._start(self._drain(player, outbox))
             else:
+                self._ensure_workers()  # (after a run: the sessionEnds of `stop()`)
                 self._ready.append((player, outbox))
                 while self._idle:  # hand it to a waiting worker, if there is one
                     idle = self._idle.popleft()
@@ -356,10 +370,15 @@ class RealtimeEngine(Engine):
             super()._serve_until(now)
             return
         self._admit(now)
-        while self._heap and self._heap[0][0] <= now:
-            wake, _, player, outbox = heapq.heappop(self._heap)
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            wake, _, player, outbox = heap[0]
             if self._wakes.get(player) != wake:
+                heapq.heappop(heap)
                 continue  # superseded by a later reschedule
+            if not self.paced and player in self._draining:
+                return  # it has not heard its answers yet: `_must_wait` holds the run here
+            heapq.heappop(heap)
             del self._wakes[player]
             self._queue(player, outbox, player.due(now))
             self._schedule(player, outbox)
@@ -377,8 +396,18 @@ class RealtimeEngine(Engine):
         """Paced: one busy player's own task, sending until its queue is empty."""
         try:
             await self._send_queue(player, outbox)
+        except Exception as exc:  # a transport's bug ends the run, loudly
+            self._crashed(exc)
         finally:
             self._finished(player, outbox)
+
+    def _crashed(self, exc: Exception) -> None:
+        """A transport raised what it should not (only `TransportError` means no answer): the
+        run ends with it rather than lose that session's delivery task without a word."""
+        if self._crash is None:
+            self._crash = exc
+        if self._changed is not None:
+            _settle(self._changed)
 
     async def _worker(self) -> None:
         """Unpaced: takes busy players in turn and sends each one's queue, as a plain client
@@ -393,6 +422,8 @@ class RealtimeEngine(Engine):
             player, outbox = self._ready.popleft()
             try:
                 await self._send_queue(player, outbox)
+            except Exception as exc:  # a transport's bug ends the run, loudly
+                self._crashed(exc)
             finally:
                 self._finished(player, outbox)
 
