@@ -9,8 +9,10 @@ of this traffic must do: the same requests (built once, before timing, from an i
 the same workload), sent by a plain aiohttp loop with C sessions sending at once, each session's
 requests in order, the sid taken from each 201's Location. playersim is timed two ways:
 
-- `playersim replay FILE --to URL --fast --in-flight C`: the HTTP path alone, sending the same
-  requests from their recording, each session in order, at most C at once;
+- its transport (`AiohttpTransport`, or the httpx one) in the baseline's own loop: what its HTTP
+  layer (requests, answers, retries, errors) costs;
+- `playersim replay FILE --to URL --fast --in-flight C`: the same requests sent again from
+  their recording, each session in order, at most C at once;
 - `playersim run --to URL --in-flight C`: everything a run does, simulating the players as it
   goes (about a seventh of the time), with each player hearing the answer to its sessionStart
   before it moves on.
@@ -128,6 +130,32 @@ async def plain_aiohttp(url: str, sessions: list[list[WireBody]], in_flight: int
     return sent
 
 
+async def transport_loop(
+    url: str, sessions: list[list[WireBody]], in_flight: int, client: Client
+) -> int:
+    """The baseline's loop, sending through playersim's transport instead of aiohttp directly:
+    what playersim's HTTP layer (Request, Response, retries, errors) costs on its own."""
+    todo = iter(sessions)
+    transport = async_http_transport(url, client=client, connections=in_flight)
+    sent = 0
+
+    async def worker() -> None:
+        nonlocal sent
+        for bodies in todo:
+            opened = await transport.send(Request(SESSIONS_PATH, bodies[0]))
+            assert opened.sid is not None
+            path = events_path(opened.sid)
+            for body in bodies[1:]:
+                await transport.send(Request(path, body))
+            sent += len(bodies)
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+    finally:
+        await transport.aclose()
+    return sent
+
+
 async def playersim_run(url: str, sessions: int, in_flight: int, client: Client) -> int:
     """What `playersim run --to URL --in-flight C` does, players included. Returns requests."""
     load = workload(sessions)
@@ -197,6 +225,7 @@ def compare(
 
         for _ in range(repeat):
             note("baseline", plain_aiohttp(url, requests, in_flight))
+            note("transport", transport_loop(url, requests, in_flight, client))
             note("run", playersim_run(url, sessions, in_flight, client))
             if replaying:
                 note("replay", playersim_replay(url, record, in_flight))
@@ -204,7 +233,12 @@ def compare(
     default = " (default)" if client == "aiohttp" else ""
     print(f"  {total:,} requests in {len(requests):,} sessions, {in_flight} in flight")
     print(f"    plain aiohttp loop (baseline)           {base:>9,.0f} req/s")
-    for name, label in (("run", f"run --to, over {client}{default}"), ("replay", "replay --fast")):
+    rows = (
+        ("transport", f"{client} transport, same loop"),
+        ("run", f"run --to, over {client}{default}"),
+        ("replay", "replay --fast"),
+    )
+    for name, label in rows:
         if name in best:
             rate = best[name]
             print(f"    playersim {label:<29} {rate:>9,.0f} req/s   ratio {rate / base:.2f}")
@@ -220,12 +254,12 @@ def main() -> None:
     print("Against bench/mca_stub.py (answers, checks nothing: the client is measured)")
     with server(str(here / "mca_stub.py"), "0") as url:
         compare(url, args.sessions, args.in_flight, args.repeat, "aiohttp", replaying=True)
-        # httpx is several times slower: a quarter of the sessions tells the same story.
-        compare(url, args.sessions // 4, args.in_flight, 1, "httpx", replaying=False)
+        # httpx is several times slower: an eighth of the sessions tells the same story.
+        compare(url, args.sessions // 8, args.in_flight, args.repeat, "httpx", replaying=False)
     print("Against playersim serve (validates and checks every request: the server is measured)")
     serve = ("-m", "playersim", "serve", "--port", "0", "--seed", SEED)
     with server(*serve) as url:
-        compare(url, args.sessions // 4, args.in_flight, 1, "aiohttp", replaying=True)
+        compare(url, args.sessions // 4, args.in_flight, args.repeat, "aiohttp", replaying=True)
 
 
 if __name__ == "__main__":

@@ -131,6 +131,9 @@ class RealtimeEngine(Engine):
         self._idle: deque[asyncio.Future[None]] = deque()  # workers waiting for one
         self._queued = 0  # bodies in the queues of busy players
         self._workers_up = False
+        # What a waiting scheduler waits for: that player's answers, or that few busy players.
+        self._awaited: Player | None = None
+        self._room: int | None = None
         self._followed: set[Player] = set()  # finished players whose next viewing is arranged
         # Recording an asyncio transport: lines are written in the order requests were
         # generated (as a virtual run writes them), whatever order the answers come in.
@@ -195,6 +198,7 @@ class RealtimeEngine(Engine):
             wake = self.next_wakeup
             if wake is None or (until is not None and wake > until):
                 if self._draining:  # what is due is sent before the run returns
+                    self._room = 0
                     await self._wait_for_change(None)
                     continue
                 return
@@ -241,6 +245,7 @@ class RealtimeEngine(Engine):
         give up on the rest (counted as dropped) and write what the recording has."""
         deadline = asyncio.get_running_loop().time() + grace_s
         while self._draining and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            self._room = 0
             await self._wait_for_change(left)
         await self._cancel_drains()
 
@@ -290,34 +295,43 @@ class RealtimeEngine(Engine):
             await close()
 
     async def _wait_for_change(self, timeout_s: float | None) -> None:
-        """Wait until a busy player's requests are all answered, or `timeout_s` has passed."""
+        """Wait until a busy player's requests are all answered (the one in `_awaited`, if set;
+        enough for at most `_room` to be busy, if set), or `timeout_s` has passed. Waking only
+        when it can go on keeps the scheduler from costing a turn of the loop per answer."""
         changed = self._changed = asyncio.get_running_loop().create_future()
-        if timeout_s is None:
-            await changed  # the unpaced run's every wait: a bare future is the cheapest
-            return
-        waiting = asyncio.get_running_loop().call_later(timeout_s, _settle, changed)
         try:
-            await changed
+            if timeout_s is None:
+                await changed  # the unpaced run's every wait: a bare future is the cheapest
+                return
+            waiting = asyncio.get_running_loop().call_later(timeout_s, _settle, changed)
+            try:
+                await changed
+            finally:
+                waiting.cancel()
         finally:
-            waiting.cancel()
+            self._awaited, self._room = None, None
 
     def _must_wait(self, wake: int) -> bool:
-        """Unpaced: whether serving `wake` must wait for answers first. It must when
-        `in_flight` requests are out, or `_MAX_QUEUED` wait behind them (so a slow endpoint
-        cannot make memory grow), or when the player due then has not heard the answers to its
-        last requests: a player hears them before it moves on, as in a virtual run, so a
-        refused sessionStart ends the viewing there and a 404 re-opens the session at the same
-        instant (and the traffic is a virtual run's, whatever the network's timing)."""
+        """Unpaced: whether serving `wake` must wait for answers first, and for which. It must
+        when `in_flight` requests are out (until a tenth of them are back), or `_MAX_QUEUED`
+        wait behind them (so a slow endpoint cannot make memory grow), or when the player due
+        then has not heard the answers to its last requests (until it has): a player hears them
+        before it moves on, as in a virtual run, so a refused sessionStart ends the viewing
+        there and a 404 re-opens the session at the same instant."""
         if not self._draining:
             return False
         if self.in_flight is not None and len(self._draining) >= self.in_flight:
+            self._room = self.in_flight - max(1, self.in_flight // 10)
             return True
         if self._queued >= _MAX_QUEUED:
             return True
         heap = self._heap
         while heap and self._wakes.get(heap[0][2]) != heap[0][0]:
             heapq.heappop(heap)  # superseded by a later reschedule
-        return bool(heap) and heap[0][0] <= wake and heap[0][2] in self._draining
+        if heap and heap[0][0] <= wake and heap[0][2] in self._draining:
+            self._awaited = heap[0][2]
+            return True
+        return False
 
     def _queue(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
         """Queue a player's new bodies for its delivery task (started if it has none)."""
@@ -434,8 +448,15 @@ class RealtimeEngine(Engine):
         # An answer may have changed what the player does next (a 404 re-opens a session,
         # a refused sessionStart ends the viewing): schedule it afresh.
         self._schedule(player, outbox)
-        if self._changed is not None:
-            _settle(self._changed)
+        changed = self._changed
+        if changed is None or changed.done():
+            return
+        if self._failure is None and (
+            (self._awaited is not None and player is not self._awaited)
+            or (self._room is not None and len(self._draining) > self._room)
+        ):
+            return  # not what the scheduler waits for: let it sleep
+        _settle(changed)
 
     async def _send_queue(self, player: Player, outbox: Outbox) -> None:
         transport = self._async_transport
@@ -467,7 +488,8 @@ class RealtimeEngine(Engine):
             self._settle(outbox, request, response)
             self._written(player, outbox, request, response, None)
             self.stats.record(request, response)
-            player.on_response(request.event_type, response.status, sid=response.sid)
+            if response.status != 204:  # a 204 changes nothing for the player: spare the call
+                player.on_response(request.event_type, response.status, sid=response.sid)
 
     def _settle(self, outbox: Outbox, request: Request, response: Response | None) -> None:
         before = len(outbox)

@@ -207,8 +207,12 @@ class _Replayer:
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
-        if self.freed is not None and not self.freed.done():
-            self.freed.set_result(None)
+        freed = self.freed
+        if freed is None or freed.done():
+            return
+        if self.in_flight is not None and len(self.tasks) > self.in_flight - self.in_flight // 10:
+            return  # wake the reader for a tenth of the places at once, not one at a time
+        freed.set_result(None)
 
     def _full(self, session: _Session) -> bool:
         if session.busy:
