@@ -378,3 +378,37 @@ def test_each_session_stays_in_order_across_retries(
         assert not rules & {"order", "ts-order"}, (session.sid, session.problems)
         stamps = [event.ts for event in session.events]
         assert stamps == sorted(stamps)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_redirect_is_an_answer_not_followed(client: Client) -> None:
+    """Following a 301 would turn the POST into a GET without its body: both clients give the
+    301 back as it is."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(self.path)
+            self.rfile.read(int(self.headers["content-length"]))
+            self.send_response(301)
+            self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST  # noqa: N815 - the stdlib handler's own name
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        (answer,) = send_all(
+            async_http_transport(url, client=client), [Request("/api/v1/sessions", START)]
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert getattr(answer, "status", None) == 301
+    assert seen == ["/api/v1/sessions"]
