@@ -407,7 +407,8 @@ class RealtimeEngine(Engine):
         return len(self._wakes)
 
     async def _drain(self, player: Player, outbox: Outbox) -> None:
-        """Paced: one busy player's own task, sending until its queue is empty."""
+        """Send one busy player's queue until it is empty, then let it go: the paced run's
+        task per busy player, and each unpaced worker's turn with one."""
         try:
             await self._send_queue(player, outbox)
         except Exception as exc:  # a transport's bug ends the run, loudly
@@ -433,13 +434,7 @@ class RealtimeEngine(Engine):
                 self._idle.append(idle)
                 await idle
                 continue
-            player, outbox = self._ready.popleft()
-            try:
-                await self._send_queue(player, outbox)
-            except Exception as exc:  # a transport's bug ends the run, loudly
-                self._crashed(exc)
-            finally:
-                self._finished(player, outbox)
+            await self._drain(*self._ready.popleft())
 
     def _finished(self, player: Player, outbox: Outbox) -> None:
         """A player's queue is sent (or given up): it is no longer busy."""

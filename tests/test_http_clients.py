@@ -4,6 +4,7 @@ runs over HTTP send many sessions at once without changing what a virtual run se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.server
 import json
 import re
@@ -42,6 +43,18 @@ def server() -> Iterator[tuple[str, Collector]]:
     collector = Collector(clock=SystemClock(), seed="1")
     with serve(collector) as url:
         yield url, collector
+
+
+@contextlib.contextmanager
+def handled_by(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A stdlib server with `handler` on a free loopback port: yields its URL, then stops."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def send_all(transport: RetryingAsyncTransport, requests: list[Request]) -> list[object]:
@@ -163,15 +176,9 @@ def test_both_clients_send_the_same_bytes() -> None:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+    with handled_by(Handler) as url:
         for client in CLIENTS:
             send_all(async_http_transport(url, client=client), [Request("/api/v1/sessions", START)])
-    finally:
-        server.shutdown()
-        server.server_close()
     wire = json.dumps(START, ensure_ascii=False, separators=(",", ":")).encode()
     assert bodies[0] == bodies[1] == wire
     assert types == ["application/json", "application/json"]
@@ -400,15 +407,9 @@ def test_a_redirect_is_an_answer_not_followed(client: Client) -> None:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+    with handled_by(Handler) as url:
         (answer,) = send_all(
             async_http_transport(url, client=client), [Request("/api/v1/sessions", START)]
         )
-    finally:
-        server.shutdown()
-        server.server_close()
     assert getattr(answer, "status", None) == 301
     assert seen == ["/api/v1/sessions"]
