@@ -14,10 +14,10 @@ which is cheapest and keeps the collector's view identical to a virtual run.
 
 At `speed=math.inf` nothing is paced: this is virtual time over an asyncio transport, as fast as
 the endpoint answers, with up to `in_flight` requests out at once (each from a different
-session). A player still hears the answers to its requests before its next wake-up is served,
-as in a virtual run, so the traffic and the accounting are a virtual run's: the same requests,
-each session's in the same order. (When the endpoint loses sessions, a resumed session is
-generated when its 404 comes back, so the recording may interleave sessions differently.)
+session). A player hears the answer to its sessionStart before its next wake-up is served, as in
+a virtual run, so from an endpoint that accepts what it is sent the traffic is a virtual run's,
+byte for byte. (A player that loses its session hears of it when its 404 comes back, as a real
+one does, so the re-opened session starts a little later than in a virtual run.)
 
 Cancelled (Ctrl-C, SIGTERM), `run_async` ends every open session: each gets its `sessionEnd`,
 queued behind what it has in flight, and the run waits up to `WIND_DOWN_S` for the answers.
@@ -315,9 +315,11 @@ class RealtimeEngine(Engine):
         """Unpaced: whether serving `wake` must wait for answers first, and for which. It must
         when `in_flight` requests are out (until a tenth of them are back), or `_MAX_QUEUED`
         wait behind them (so a slow endpoint cannot make memory grow), or when the player due
-        then has not heard the answers to its last requests (until it has): a player hears them
-        before it moves on, as in a virtual run, so a refused sessionStart ends the viewing
-        there and a 404 re-opens the session at the same instant."""
+        then has not heard the answer to its sessionStart (until it has): as in a virtual run,
+        a refused start ends the viewing there, instead of hours of events generated to be
+        dropped. Other answers do not hold the run: a session retrying through an endpoint's
+        trouble would hold up every other one. Like a real player, a player that loses its
+        session (a 404) hears so when the answer comes, and re-opens it then."""
         if not self._draining:
             return False
         if self.in_flight is not None and len(self._draining) >= self.in_flight:
@@ -328,7 +330,7 @@ class RealtimeEngine(Engine):
         heap = self._heap
         while heap and self._wakes.get(heap[0][2]) != heap[0][0]:
             heapq.heappop(heap)  # superseded by a later reschedule
-        if heap and heap[0][0] <= wake and heap[0][2] in self._draining:
+        if heap and heap[0][0] <= wake and heap[0][3].sid is None and heap[0][2] in self._draining:
             self._awaited = heap[0][2]
             return True
         return False
@@ -390,8 +392,8 @@ class RealtimeEngine(Engine):
             if self._wakes.get(player) != wake:
                 heapq.heappop(heap)
                 continue  # superseded by a later reschedule
-            if not self.paced and player in self._draining:
-                return  # it has not heard its answers yet: `_must_wait` holds the run here
+            if not self.paced and outbox.sid is None and player in self._draining:
+                return  # its sessionStart is unanswered: `_must_wait` holds the run here
             heapq.heappop(heap)
             del self._wakes[player]
             self._queue(player, outbox, player.due(now))

@@ -124,3 +124,39 @@ def test_stop_after_a_run_ends_every_open_session(speed: float) -> None:
         assert session.event_types[-1] in ("sessionEnd", "sessionComplete")
     counts = engine.stats.accounting()
     assert counts["generated"] == counts["accepted"]
+
+
+class _OneSlowSession:
+    """Answers at once, except the events of the first session opened: 100 ms each (a session
+    whose requests the endpoint keeps failing and the client keeps retrying, say)."""
+
+    def __init__(self) -> None:
+        self.starts = 0
+        self.answered: list[str] = []  # the sid of each request answered, in order
+
+    async def send(self, request: Request) -> Response:
+        if request.event_type == "sessionStart":
+            self.starts += 1
+            sid = f"{self.starts:064x}"
+            self.answered.append(sid)
+            return Response(201, location=f"/api/v1/sessions/{sid}")
+        sid = request.sid or ""
+        if sid == f"{1:064x}":
+            await asyncio.sleep(0.1)
+        self.answered.append(sid)
+        return Response(204)
+
+
+def test_a_slow_session_does_not_hold_up_the_others() -> None:
+    """Unpaced, a session whose answers are slow holds back only itself: viewers that started
+    with it play to their end while it still has most of its requests to go."""
+    transport = _OneSlowSession()
+    engine = RealtimeEngine(VirtualClock(START), transport, speed=math.inf, in_flight=8)
+    engine.add(Player(load_profile("live-news"), seed=1, start_at=START))
+    for index in range(1, 4):
+        engine.add(Player(load_profile("ugc-clip"), seed=1, index=index, start_at=START + index))
+    asyncio.run(engine.run_async())
+    slow = f"{1:064x}"
+    others_done = max(i for i, sid in enumerate(transport.answered) if sid != slow)
+    slow_answered_by_then = transport.answered[: others_done + 1].count(slow)
+    assert slow_answered_by_then < transport.answered.count(slow) / 2
