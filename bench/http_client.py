@@ -232,7 +232,7 @@ def compare(
     base = best["baseline"]
     default = " (default)" if client == "aiohttp" else ""
     print(f"  {total:,} requests in {len(requests):,} sessions, {in_flight} in flight")
-    print(f"    plain aiohttp loop (baseline)           {base:>9,.0f} req/s")
+    print(f"    {'plain aiohttp loop (baseline)':<42} {base:>9,.0f} req/s")
     rows = (
         ("transport", f"{client} transport, same loop"),
         ("run", f"run --to, over {client}{default}"),
@@ -241,7 +241,7 @@ def compare(
     for name, label in rows:
         if name in best:
             rate = best[name]
-            print(f"    playersim {label:<29} {rate:>9,.0f} req/s   ratio {rate / base:.2f}")
+            print(f"    {'playersim ' + label:<42} {rate:>9,.0f} req/s   ratio {rate / base:.2f}")
 
 
 def main() -> None:

@@ -255,7 +255,8 @@ def _http_transport(args: argparse.Namespace) -> RetryingAsyncTransport:
     seed = getattr(args, "seed", "replay")
     if args.http_client == "aiohttp" and not aiohttp_installed():
         raise _BadInputError(
-            "--http-client aiohttp: aiohttp is not installed: pip install 'playersim[aiohttp]'"
+            "--http-client aiohttp: aiohttp is not installed: pip install 'playersim[aiohttp]' "
+            "(from a clone: pip install '.[aiohttp]')"
         )
     return async_http_transport(
         args.to,
@@ -947,7 +948,11 @@ def _serve(args: argparse.Namespace) -> int:
 
         from playersim.server import Faults, Limits, create_app, uvicorn_config  # noqa: PLC0415
     except ImportError:
-        return _fail(prog, "needs the server extra: pip install 'playersim[server]'")
+        return _fail(
+            prog,
+            "needs the server extra: pip install 'playersim[server]' "
+            "(from a clone: pip install '.[server]')",
+        )
     try:
         listener = socket.create_server((args.host, args.port))
     except OSError as exc:

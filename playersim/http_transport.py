@@ -78,6 +78,8 @@ def check_base_url(base_url: str) -> httpx.URL:
         raise ValueError(f"{base_url!r} is not a URL: {exc}") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"{base_url!r} is not an http:// or https:// URL with a host")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ValueError(f"{base_url!r}: the port {url.port} is not one (1 to 65535)")
     return url
 
 
@@ -302,7 +304,8 @@ def async_http_transport(
     if client == "aiohttp":
         if not aiohttp_installed():
             raise ValueError(
-                "the aiohttp client needs the aiohttp extra: pip install 'playersim[aiohttp]'"
+                "the aiohttp client needs the aiohttp extra: pip install 'playersim[aiohttp]' "
+                "(from a clone: pip install '.[aiohttp]')"
             )
         from playersim.aiohttp_transport import (  # noqa: PLC0415 - an optional extra
             DEFAULT_CONNECTIONS,

@@ -31,6 +31,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -148,6 +149,7 @@ def create_app(
     of `limits` that the app cannot keep itself; the app keeps `limits.body_timeout`.
     """
     started = time.monotonic()
+    injected: Counter[str] = Counter()  # faults answered instead of the collector
     fault_rng = random.Random(faults.seed) if faults is not None else None
 
     async def api(request: Request) -> Response:
@@ -181,8 +183,10 @@ def create_app(
                 await asyncio.sleep(fault_rng.uniform(low, high) / 1000)
             draw = fault_rng.random()
             if draw < faults.drop_rate:
+                injected["dropped"] += 1
                 return _Cut()
             if draw < faults.drop_rate + faults.fail_rate:
+                injected["500"] += 1
                 return _error(500, "an injected fault (playersim serve --fail-rate)")
         answer = collector.handle("POST", path, raw)
         if recorder is not None:
@@ -190,7 +194,7 @@ def create_app(
         return _answer(answer)
 
     async def stats(request: Request) -> Response:
-        figures = _stats(collector, time.monotonic() - started)
+        figures = _stats(collector, time.monotonic() - started, injected)
         wants_json = "application/json" in request.headers.get("accept", "")
         if wants_json or request.query_params.get("format") == "json":
             return _Json(figures, headers=_CORS)
@@ -294,7 +298,7 @@ def _record(recorder: Recorder, path: str, raw: bytes, answer: McaResponse) -> N
         recorder.write(McaRequest(path, body), answer, sid=sid)
 
 
-def _stats(collector: Collector, uptime_s: float) -> dict[str, Any]:
+def _stats(collector: Collector, uptime_s: float, injected: Counter[str]) -> dict[str, Any]:
     sessions = collector.sessions
     open_now = sum(1 for session in sessions if session.open)
     problems: dict[str, int] = {}
@@ -312,6 +316,9 @@ def _stats(collector: Collector, uptime_s: float) -> dict[str, Any]:
         "by_event_type": dict(sorted(collector.requests_by_event.items())),
         "by_status": {str(code): n for code, n in sorted(collector.statuses.items())},
         "conformance_problems": dict(sorted(problems.items())),
+        # Faults answered instead of the collector (--fail-rate, --drop): not in the figures
+        # above, nor in --record, which hold what the collector itself handled.
+        "injected_faults": dict(sorted(injected.items())),
         "uptime_seconds": round(uptime_s, 1),
     }
 
@@ -339,5 +346,6 @@ def _page(figures: dict[str, Any]) -> str:
         + table("Requests by event type", figures["by_event_type"])
         + table("Requests by status", figures["by_status"])
         + table("Conformance problems by rule", figures["conformance_problems"])
+        + table("Injected faults (not handled by the collector)", figures["injected_faults"])
         + "<p>JSON: <a href='/stats?format=json'>/stats?format=json</a></p></body></html>"
     )

@@ -233,6 +233,7 @@ def test_a_refused_session_start_ends_the_viewing_at_once(
         (["--in-flight", "0"], "--in-flight: '0' must be from 1 to 10000"),
         (["--in-flight", "many"], "--in-flight: 'many' is not a whole number"),
         (["--http-client", "curl"], "--http-client: invalid choice: 'curl'"),
+        (["--to", "http://127.0.0.1:99999"], "the port 99999 is not one (1 to 65535)"),
     ],
 )
 def test_bad_http_flags_exit_2(
@@ -250,7 +251,8 @@ def test_asking_for_aiohttp_without_the_extra_says_how_to_get_it(
     monkeypatch.setattr("playersim.cli.aiohttp_installed", lambda: False)
     status = main(["run", "--to", "http://127.0.0.1:1", "--http-client", "aiohttp"])
     assert status == 2
-    assert "pip install 'playersim[aiohttp]'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "pip install 'playersim[aiohttp]' (from a clone: pip install '.[aiohttp]')" in err
 
 
 @pytest.mark.parametrize(

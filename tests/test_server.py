@@ -279,6 +279,10 @@ def test_a_share_of_faults_is_about_that_share(capsys: pytest.CaptureFixture[str
         ]
         assert 40 <= statuses.count(500) <= 80
         assert set(statuses) == {400, 500}
+        # /stats says how many answers were injected faults rather than the collector's.
+        figures = httpx.get(f"{url}/stats?format=json").json()
+        assert figures["injected_faults"] == {"500": statuses.count(500)}
+        assert figures["by_status"] == {"400": statuses.count(400)}
 
 
 def test_serve_drops_without_a_traceback(tmp_path: Path) -> None:
