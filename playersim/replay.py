@@ -17,7 +17,7 @@ import asyncio
 import inspect
 import json
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -170,7 +170,12 @@ class _Replayer:
         self.tasks: set[asyncio.Task[None]] = set()
         self.unanswered = 0
         self.failure: EndpointUnreachableError | None = None
-        self.freed: asyncio.Future[None] | None = None  # settled as a session's task ends
+        self.freed: asyncio.Future[None] | None = None  # settled as a session's queue is sent
+        self.busy = 0  # sessions with requests queued or in flight
+        # With an in-flight limit, that many workers take busy sessions in turn (as a plain
+        # client loop does: no task per session); without one, each busy session has a task.
+        self.ready: deque[_Session] = deque()
+        self.idle: deque[asyncio.Future[None]] = deque()
 
     async def run(self, lines: Iterator[ReplayLine]) -> None:
         try:
@@ -182,7 +187,7 @@ class _Replayer:
                 if self.clock is not None and line.ts > self.clock.now():
                     self.clock.advance_to(line.ts)  # an in-memory collector's clock follows
                 session = self.sessions.setdefault(line.session, _Session())
-                while self.tasks and self._full(session):
+                while self.busy and self._full(session):
                     # As many sessions sending as allowed, or this one far behind: wait for
                     # answers rather than read the recording ahead into memory.
                     self.freed = asyncio.get_running_loop().create_future()
@@ -191,33 +196,61 @@ class _Replayer:
                 self.stats.generated += 1
                 if not session.busy:
                     session.busy = True
-                    if self.is_async:
-                        task = asyncio.ensure_future(self._drain(session))
-                        self.tasks.add(task)
-                        task.add_done_callback(self._ended)
-                    else:
+                    self.busy += 1
+                    if not self.is_async:
                         await self._drain(session)
-            while self.tasks:
-                await asyncio.wait(list(self.tasks))
+                    elif self.in_flight is None:
+                        self._start(self._drain(session))
+                    else:
+                        if not self.tasks:
+                            for _ in range(self.in_flight):
+                                self._start(self._worker())
+                        self.ready.append(session)
+                        while self.idle:  # hand it to a waiting worker, if there is one
+                            if not (idle := self.idle.popleft()).done():
+                                idle.set_result(None)
+                                break
+            while self.busy:
+                self.freed = asyncio.get_running_loop().create_future()
+                await self.freed
             if self.failure is not None:
                 raise self.failure
         finally:
             for task in list(self.tasks):
                 task.cancel()
+            if self.tasks:
+                await asyncio.gather(*self.tasks, return_exceptions=True)
 
-    def _ended(self, task: asyncio.Task[None]) -> None:
-        self.tasks.discard(task)
+    def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _worker(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self.ready:
+                idle: asyncio.Future[None] = loop.create_future()
+                self.idle.append(idle)
+                await idle
+                continue
+            await self._drain(self.ready.popleft())
+
+    def _sent(self) -> None:
+        """A session's queue is sent: wake the reader if it waits, for a tenth of the places
+        at once rather than one at a time (or for the last, at the end)."""
+        self.busy -= 1
         freed = self.freed
         if freed is None or freed.done():
             return
-        if self.in_flight is not None and len(self.tasks) > self.in_flight - self.in_flight // 10:
-            return  # wake the reader for a tenth of the places at once, not one at a time
+        if self.in_flight is not None and 0 < self.busy > self.in_flight - self.in_flight // 10:
+            return
         freed.set_result(None)
 
     def _full(self, session: _Session) -> bool:
         if session.busy:
             return len(session.queue) >= _MAX_QUEUED
-        return self.in_flight is not None and len(self.tasks) >= self.in_flight
+        return self.in_flight is not None and self.busy >= self.in_flight
 
     async def _drain(self, session: _Session) -> None:
         try:
@@ -242,6 +275,7 @@ class _Replayer:
                     self.sessions.pop(line.session, None)
         finally:
             session.busy = False
+            self._sent()
 
     async def _send(self, request: Request, line: ReplayLine) -> Response | None:
         if self.pacer is not None:
