@@ -79,6 +79,12 @@ from playersim.replay import RecordingError, ReplayLine, read_replay, replay
 from playersim.script import Script, ScriptedBehaviour, load_script, script_from_dict
 from playersim.states import AdPhase, SessionState, State
 from playersim.summary import BehaviourStats, Lateness, RunStats
+from playersim.testing import (
+    assert_completed,
+    assert_ended,
+    assert_event_order,
+    assert_no_problems,
+)
 from playersim.transport import (
     AsyncMemoryTransport,
     AsyncTransport,
@@ -177,6 +183,10 @@ __all__ = [
     "WireError",
     "Workload",
     "__version__",
+    "assert_completed",
+    "assert_ended",
+    "assert_event_order",
+    "assert_no_problems",
     "async_http_transport",
     "bundled_profiles",
     "check_session",

@@ -6,6 +6,9 @@ import pytest
 
 from playersim import Collector, Engine, MemoryTransport, VirtualClock
 
+# `pytester` runs the pytest plugin in projects of its own (tests/test_pytest_plugin.py).
+pytest_plugins = ["pytester"]
+
 START = "2026-11-27T12:00:00Z"
 
 
