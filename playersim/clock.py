@@ -147,13 +147,24 @@ class ManualClock(Clock, Protocol):
     def advance_to(self, instant: str | int | float | datetime) -> None: ...
 
 
+def _monotonic_ns() -> int:
+    """The running event loop's monotonic clock in ns (the process's, outside a loop)."""
+    try:
+        return int(asyncio.get_running_loop().time() * 1e9)
+    except RuntimeError:
+        return time.monotonic_ns()
+
+
 class Pacer:
     """Ties simulated time to the wall clock: `speed` simulated seconds per wall second.
 
     Simulated instant `start` is now; `wait_until(instant)` sleeps until the wall clock reaches
     that instant's place, and `late_ms(instant)` says how far past it the wall clock already
     is, in wall milliseconds. `speed=1` is real time, `speed=60` a minute per second. The wall
-    clock read is the monotonic one, so a clock step (NTP, DST) does not stall or rush a run.
+    clock read is the monotonic one, so a clock step (NTP, DST) does not stall or rush a run:
+    the running event loop's own (`loop.time()`), so that pacing follows the loop's timers.
+    Under freezegun's `freeze_time(..., real_asyncio=True)` that clock is the real one, so a
+    run is paced in real time while the wall clock (`SystemClock`, `datetime.now()`) is frozen.
     """
 
     def __init__(self, start: int, speed: float = 1.0) -> None:
@@ -161,23 +172,23 @@ class Pacer:
             raise ValueError(f"speed must be above 0, got {speed}")
         self.start = start
         self.speed = speed
-        self._origin_ns = time.monotonic_ns()
+        self._origin_ns = _monotonic_ns()
 
     def reset(self) -> None:
         """Make the present wall instant simulated instant `start` (when a run begins)."""
-        self._origin_ns = time.monotonic_ns()
+        self._origin_ns = _monotonic_ns()
 
     def now(self) -> int:
         """The simulated instant the wall clock has reached (at infinite speed, `start`: an
         unpaced run has no wall-clock instant, only the instants it serves)."""
         if math.isinf(self.speed):
             return self.start
-        elapsed_ms = (time.monotonic_ns() - self._origin_ns) / 1_000_000
+        elapsed_ms = (_monotonic_ns() - self._origin_ns) / 1_000_000
         return self.start + int(elapsed_ms * self.speed)
 
     def late_ms(self, instant: int) -> float:
         """Wall milliseconds since simulated `instant` was due (negative: not yet due)."""
-        elapsed_ms = (time.monotonic_ns() - self._origin_ns) / 1_000_000
+        elapsed_ms = (_monotonic_ns() - self._origin_ns) / 1_000_000
         return elapsed_ms - (instant - self.start) / self.speed
 
     async def wait_until(self, instant: int) -> None:
