@@ -1,0 +1,79 @@
+"""For solution consultants: an evening's audience sent to a collector, to seed a demo.
+
+    python examples/seed_a_demo_suite.py --to https://your.collection.endpoint --viewers 500
+
+A mix that looks like a real service at prime time (films, series, news, sports, clips,
+podcasts, in proportion), people who come back on several devices, sent over HTTP as fast as the
+endpoint takes it, each session in order. Without `--to`, it starts playersim's own collector
+on a free loopback port (the `server` extra) and prints what that collector saw, so the demo
+can be rehearsed anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import urllib.request
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--to", help="the collection endpoint (default: a local collector)")
+    parser.add_argument("--viewers", type=int, default=500)
+    parser.add_argument("--seed", default="demo")
+    args = parser.parse_args()
+
+    server = None
+    url = args.to
+    if url is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "playersim", "serve", "--port", str(port), "--seed", args.seed],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert server.stdout is not None
+        server.stdout.readline()  # "listening on ..."
+        url = f"http://127.0.0.1:{port}"
+    try:
+        mix = ["vod-movie:3", "vod-episode:4", "live-news:1", "live-sports:2", "ugc-clip:2",
+               "podcast-audio:1", "linear-channel:1"]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "playersim",
+            "run",
+            "--to",
+            url,
+            "--seed",
+            args.seed,
+            "--sessions",
+            str(args.viewers),
+            "--duration",
+            "4h",
+            "--start",
+            "2026-03-06T23:00:00Z",
+        ]  # fmt: skip  (18:00 in New York)
+        for profile in mix:
+            command += ["--profile", profile]
+        status = subprocess.run(command, check=False).returncode
+        if server is not None:
+            with urllib.request.urlopen(f"{url}/stats?format=json") as answer:
+                seen = json.load(answer)
+            print(f"the collector saw {seen['sessions']['opened']:,} sessions and "
+                  f"{seen['requests']:,} requests, {seen['conformance_problems'] or 'no'} "
+                  "conformance problems")  # fmt: skip
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+    raise SystemExit(status)
+
+
+if __name__ == "__main__":
+    main()
