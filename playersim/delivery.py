@@ -9,15 +9,17 @@ the next request, send it however they send, and report the answer back.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from playersim.transport import GONE_STATUSES, SESSIONS_PATH, Request, Response, events_path
 from playersim.wire import EventType, WireBody
 
-__all__ = ["Outbox"]
+__all__ = ["Outbox", "Turns"]
 
 _SESSION_START: Final = EventType.SESSION_START.value
+T = TypeVar("T")
 
 
 class Outbox:
@@ -85,3 +87,38 @@ class Outbox:
         while self._queue and self._queue[0]["eventType"] != _SESSION_START:
             self._queue.popleft()
             self.dropped += 1
+
+
+class Turns(Generic[T]):
+    """Busy sessions waiting for a sender, handed to long-lived worker tasks in turn.
+
+    The way a plain client loop sends: a fixed set of workers each `take()` the next session and
+    send its queue, rather than a task made for every session that becomes busy. `put()` wakes
+    one waiting worker, if any.
+    """
+
+    __slots__ = ("_idle", "_ready")
+
+    def __init__(self) -> None:
+        self._ready: deque[T] = deque()
+        self._idle: deque[asyncio.Future[None]] = deque()  # workers waiting for one
+
+    def put(self, item: T) -> None:
+        self._ready.append(item)
+        while self._idle:
+            idle = self._idle.popleft()
+            if not idle.done():
+                idle.set_result(None)
+                break
+
+    async def take(self) -> T:
+        while not self._ready:
+            idle: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._idle.append(idle)
+            await idle
+        return self._ready.popleft()
+
+    def clear(self) -> None:
+        """Forget what waits and who waits (the workers are being cancelled)."""
+        self._ready.clear()
+        self._idle.clear()

@@ -36,7 +36,7 @@ from collections.abc import Coroutine
 from typing import Any, Final
 
 from playersim.clock import ManualClock, Pacer
-from playersim.delivery import Outbox
+from playersim.delivery import Outbox, Turns
 from playersim.engine import MAX_CONSECUTIVE_UNANSWERED, Engine, FollowUp
 from playersim.errors import EndpointUnreachableError, TransportError
 from playersim.player import Player
@@ -127,8 +127,7 @@ class RealtimeEngine(Engine):
         # busy player when paced; when not, `in_flight` workers taking busy players in turn.
         self._draining: dict[Player, Outbox] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._ready: deque[tuple[Player, Outbox]] = deque()  # busy players no worker has yet
-        self._idle: deque[asyncio.Future[None]] = deque()  # workers waiting for one
+        self._turns: Turns[tuple[Player, Outbox]] = Turns()  # busy players no worker has yet
         self._queued = 0  # bodies in the queues of busy players
         self._workers_up = False
         # What a waiting scheduler waits for: that player's answers, or that few busy players.
@@ -271,8 +270,7 @@ class RealtimeEngine(Engine):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        self._ready.clear()
-        self._idle.clear()
+        self._turns.clear()
         for player, outbox in list(self._draining.items()):  # queued, never taken
             self._finished(player, outbox)
 
@@ -351,12 +349,7 @@ class RealtimeEngine(Engine):
                 self._start(self._drain(player, outbox))
             else:
                 self._ensure_workers()  # (after a run: the sessionEnds of `stop()`)
-                self._ready.append((player, outbox))
-                while self._idle:  # hand it to a waiting worker, if there is one
-                    idle = self._idle.popleft()
-                    if not idle.done():
-                        idle.set_result(None)
-                        break
+                self._turns.put((player, outbox))
 
     def _schedule(self, player: Player, outbox: Outbox) -> None:
         if self._async_transport is None:
@@ -429,14 +422,8 @@ class RealtimeEngine(Engine):
     async def _worker(self) -> None:
         """Unpaced: takes busy players in turn and sends each one's queue, as a plain client
         loop would; no task is made per request."""
-        loop = asyncio.get_running_loop()
         while True:
-            if not self._ready:
-                idle: asyncio.Future[None] = loop.create_future()
-                self._idle.append(idle)
-                await idle
-                continue
-            await self._drain(*self._ready.popleft())
+            await self._drain(*await self._turns.take())
 
     def _finished(self, player: Player, outbox: Outbox) -> None:
         """A player's queue is sent (or given up): it is no longer busy."""

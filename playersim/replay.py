@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from playersim.clock import ManualClock, Pacer
+from playersim.delivery import Turns
 from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
 from playersim.summary import Lateness, RunStats
 from playersim.transport import (
@@ -174,8 +175,7 @@ class _Replayer:
         self.busy = 0  # sessions with requests queued or in flight
         # With an in-flight limit, that many workers take busy sessions in turn (as a plain
         # client loop does: no task per session); without one, each busy session has a task.
-        self.ready: deque[_Session] = deque()
-        self.idle: deque[asyncio.Future[None]] = deque()
+        self.turns: Turns[_Session] = Turns()
 
     async def run(self, lines: Iterator[ReplayLine]) -> None:
         try:
@@ -205,11 +205,7 @@ class _Replayer:
                         if not self.tasks:
                             for _ in range(self.in_flight):
                                 self._start(self._worker())
-                        self.ready.append(session)
-                        while self.idle:  # hand it to a waiting worker, if there is one
-                            if not (idle := self.idle.popleft()).done():
-                                idle.set_result(None)
-                                break
+                        self.turns.put(session)
             while self.busy:
                 self.freed = asyncio.get_running_loop().create_future()
                 await self.freed
@@ -227,14 +223,8 @@ class _Replayer:
         task.add_done_callback(self.tasks.discard)
 
     async def _worker(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
-            if not self.ready:
-                idle: asyncio.Future[None] = loop.create_future()
-                self.idle.append(idle)
-                await idle
-                continue
-            await self._drain(self.ready.popleft())
+            await self._drain(await self.turns.take())
 
     def _sent(self) -> None:
         """A session's queue is sent: wake the reader if it waits, for a tenth of the places
