@@ -43,7 +43,6 @@ from playersim.http_transport import (
     DEFAULT_TIMEOUT,
     Retries,
     RetryingAsyncTransport,
-    aiohttp_installed,
     async_http_transport,
     check_base_url,
 )
@@ -253,18 +252,16 @@ _in_flight = _whole(1, MAX_IN_FLIGHT)
 def _http_transport(args: argparse.Namespace) -> RetryingAsyncTransport:
     """The asyncio HTTP transport the HTTP flags ask for."""
     seed = getattr(args, "seed", "replay")
-    if args.http_client == "aiohttp" and not aiohttp_installed():
-        raise _BadInputError(
-            "--http-client aiohttp: aiohttp is not installed: pip install 'playersim[aiohttp]' "
-            "(from a clone: pip install '.[aiohttp]')"
+    try:
+        return async_http_transport(
+            args.to,
+            client=args.http_client,
+            timeout=args.timeout,
+            retries=Retries(attempts=args.retries, seed=seed),
+            connections=args.in_flight,
         )
-    return async_http_transport(
-        args.to,
-        client=args.http_client,
-        timeout=args.timeout,
-        retries=Retries(attempts=args.retries, seed=seed),
-        connections=args.in_flight,
-    )
+    except ValueError as exc:  # the client asked for is not installed
+        raise _BadInputError(f"--http-client {args.http_client}: {exc}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
