@@ -64,11 +64,18 @@ from playersim.http_transport import (
     HttpTransport,
     Retries,
     RetryingAsyncTransport,
+    RetryingTransport,
     async_http_transport,
 )
 from playersim.metadata import MetadataPool, Visitor
 from playersim.player import Player, SessionStats
-from playersim.profiles import Profile, bundled_profiles, load_profile, profile_from_dict
+from playersim.profiles import (
+    Profile,
+    bundled_profiles,
+    load_profile,
+    parse_weighted,
+    profile_from_dict,
+)
 from playersim.realtime import RealtimeEngine
 from playersim.recording import (
     Recorder,
@@ -93,7 +100,7 @@ from playersim.transport import (
     Response,
     Transport,
 )
-from playersim.viewings import Binge, Workload
+from playersim.viewings import Binge, Seat, Seats, Workload
 from playersim.wire import (
     BodyModel,
     EventType,
@@ -158,11 +165,14 @@ __all__ = [
     "Response",
     "Retries",
     "RetryingAsyncTransport",
+    "RetryingTransport",
     "Rule",
     "RunStats",
     "Script",
     "ScriptError",
     "ScriptedBehaviour",
+    "Seat",
+    "Seats",
     "Seek",
     "SessionState",
     "SessionStats",
@@ -198,6 +208,7 @@ __all__ = [
     "parse_duration",
     "parse_instant",
     "parse_rate",
+    "parse_weighted",
     "profile_from_dict",
     "read_recording",
     "read_replay",

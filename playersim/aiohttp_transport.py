@@ -23,6 +23,7 @@ from playersim.clock import SleepingClock
 from playersim.errors import TransportError
 from playersim.http_transport import (
     DEFAULT_TIMEOUT,
+    HEADERS,
     NO_RETRIES,
     Retries,
     RetryingAsyncTransport,
@@ -37,7 +38,6 @@ __all__ = ["DEFAULT_CONNECTIONS", "AiohttpTransport"]
 # Connections the transport keeps open at most. Each session has one request in flight, so
 # this bounds how many sessions send at the same moment; the rest wait their turn for a socket.
 DEFAULT_CONNECTIONS: Final = 100
-_HEADERS: Final = {"Content-Type": "application/json"}
 
 
 class AiohttpTransport(RetryingAsyncTransport):
@@ -90,7 +90,7 @@ class AiohttpTransport(RetryingAsyncTransport):
             async with self._client().post(
                 url,
                 data=body_bytes(request),
-                headers=_HEADERS,
+                headers=HEADERS,
                 allow_redirects=False,
                 proxy=self._proxy,
             ) as answer:

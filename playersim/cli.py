@@ -46,7 +46,7 @@ from playersim.http_transport import (
     async_http_transport,
     check_base_url,
 )
-from playersim.profiles import Profile, bundled_profiles, load_profile
+from playersim.profiles import Profile, bundled_profiles, load_profile, parse_weighted
 from playersim.realtime import RealtimeEngine
 from playersim.recording import Recorder, RecordingTransport
 from playersim.replay import RecordingError, ReplayLine, read_replay, replay
@@ -840,19 +840,10 @@ def _workload(args: argparse.Namespace) -> tuple[Script | None, list[Profile], l
 
 
 def _weighted(given: str) -> tuple[str, float]:
-    """`NAME_OR_PATH[:WEIGHT]`. A path may hold colons (C:\\x.toml); a weight is a number."""
-    name, colon, tail = given.rpartition(":")
-    if not colon:
-        return given, 1.0
     try:
-        weight = float(tail)
-    except ValueError:
-        if any(mark in tail for mark in "/\\.") or not name:
-            return given, 1.0  # not a weight: part of the path (`C:\\x.toml`, `a:b.toml`)
-        raise _BadInputError(f"--profile {given!r}: the weight {tail!r} is not a number") from None
-    if not math.isfinite(weight) or weight < 0:
-        raise _BadInputError(f"--profile {given!r}: the weight must be a number >= 0")
-    return name, weight
+        return parse_weighted(given)
+    except ValueError as exc:
+        raise _BadInputError(f"--profile {exc}") from None
 
 
 def _transport(

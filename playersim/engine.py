@@ -237,6 +237,9 @@ class Engine:
             except EndpointUnreachableError:
                 self._retire(player, outbox)  # counted in the summary like every other
                 raise
+            except BaseException:
+                self._schedule(player, outbox)  # cut short: still in progress, for stop() to end
+                raise
             self._schedule(player, outbox)
 
     def _deliver(self, player: Player, outbox: Outbox) -> None:
@@ -257,6 +260,14 @@ class Engine:
                         f"(last: {exc})"
                     ) from exc
                 continue
+            except BaseException:
+                # Cut short mid-send: Ctrl-C, or a Locust user stopped (its greenlet killed).
+                # Whether it arrived is unknown: it is settled as unanswered, so the session
+                # is not left with a request in flight for ever, and `stop()` can still end it.
+                outbox.settle(request, None)
+                self.stats.record(request, None, "interrupted")
+                player.on_response(request.event_type, None)
+                raise
             self._unanswered = 0
             outbox.settle(request, response)
             record(request, response)

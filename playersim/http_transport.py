@@ -27,6 +27,7 @@ __all__ = [
     "HttpTransport",
     "Retries",
     "RetryingAsyncTransport",
+    "RetryingTransport",
     "async_http_transport",
     "check_base_url",
 ]
@@ -64,7 +65,7 @@ class Retries:
 
 
 NO_RETRIES: Final = Retries(attempts=0)
-_HEADERS: Final = {"Content-Type": "application/json"}
+HEADERS: Final = {"Content-Type": "application/json"}
 # httpx's pool does a scan of its connections for every request: past about ten requests in
 # flight on one client it costs more than the request (bench/http_client.py).
 CONNECTIONS_PER_CLIENT: Final = 10
@@ -162,7 +163,40 @@ class RetryingAsyncTransport:
             self.retried += 1
 
 
-class HttpTransport:
+class RetryingTransport:
+    """The retry loop every blocking HTTP transport shares: `_post` one try, `send` until done.
+
+    A subclass's `_post` returns the `Response` of one try, or raises `TransportError` when
+    that try got no answer; `send` asks again on `retries`' terms, backing off on `clock`.
+    (`RetryingAsyncTransport` is the same loop for asyncio.)
+    """
+
+    def __init__(self, retries: Retries, clock: SleepingClock | None) -> None:
+        self.retries = retries
+        self.clock: SleepingClock = clock or SystemClock()
+        self.retried = 0  # requests sent again, in all
+        self._rng = random.Random(retries.seed)
+
+    def _post(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    def send(self, request: Request) -> Response:
+        attempt = 0
+        while True:
+            answer: Response | None = None
+            try:
+                answer = self._post(request)
+            except TransportError:
+                if self.retries.done(None, attempt):
+                    raise
+            if answer is not None and self.retries.done(answer, attempt):
+                return answer
+            self.clock.sleep(self.retries.delay(attempt, self._rng))
+            attempt += 1
+            self.retried += 1
+
+
+class HttpTransport(RetryingTransport):
     """Sends requests to an MCA endpoint over HTTP, one at a time, with a pooled httpx client."""
 
     def __init__(
@@ -174,34 +208,21 @@ class HttpTransport:
         retries: Retries = NO_RETRIES,
         clock: SleepingClock | None = None,
     ) -> None:
+        super().__init__(retries, clock)
         self.base_url = check_base_url(base_url)
         self.timeout = timeout
         # A client passed in is the caller's: `close()` leaves it open.
         self._owned = client is None
         self._client = client or httpx.Client(base_url=self.base_url, timeout=timeout)
-        self.retries = retries
-        self.clock: SleepingClock = clock or SystemClock()
-        self.retried = 0  # requests sent again, in all
-        self._rng = random.Random(retries.seed)
 
-    def send(self, request: Request) -> Response:
-        attempt = 0
-        while True:
-            answer: Response | None = None
-            try:
-                answer = _response(
-                    self._client.post(
-                        _url(self.base_url, request), content=body_bytes(request), headers=_HEADERS
-                    )
-                )
-            except httpx.RequestError as exc:
-                if self.retries.done(None, attempt):
-                    raise _no_answer(request, self.base_url, exc, self.timeout) from exc
-            if answer is not None and self.retries.done(answer, attempt):
-                return answer
-            self.clock.sleep(self.retries.delay(attempt, self._rng))
-            attempt += 1
-            self.retried += 1
+    def _post(self, request: Request) -> Response:
+        try:
+            answer = self._client.post(
+                _url(self.base_url, request), content=body_bytes(request), headers=HEADERS
+            )
+        except httpx.RequestError as exc:
+            raise _no_answer(request, self.base_url, exc, self.timeout) from exc
+        return _response(answer)
 
     def close(self) -> None:
         if self._owned:
@@ -257,7 +278,7 @@ class AsyncHttpTransport(RetryingAsyncTransport):
     async def _post(self, request: Request) -> Response:
         try:
             answer = await next(self._turns).post(
-                _url(self.base_url, request), content=body_bytes(request), headers=_HEADERS
+                _url(self.base_url, request), content=body_bytes(request), headers=HEADERS
             )
         except httpx.RequestError as exc:
             raise _no_answer(request, self.base_url, exc, self.timeout) from exc

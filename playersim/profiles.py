@@ -8,6 +8,7 @@ errors too: a misspelt `completion_rat` must not silently fall back to a default
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from functools import cache
@@ -43,6 +44,7 @@ __all__ = [
     "Viewing",
     "bundled_profiles",
     "load_profile",
+    "parse_weighted",
     "profile_from_dict",
 ]
 
@@ -503,3 +505,27 @@ def _describe(error: Any) -> str:
         # A rule about a whole section (or the whole profile): the message names the fields.
         return message if where == "profile" else f"{where}: {message}"
     return f"{where}: {message} (got {error['input']!r})"
+
+
+def parse_weighted(given: str) -> tuple[str, float]:
+    """`NAME_OR_PATH[:WEIGHT]` as the command lines take a profile: the name or path, and the
+    weight (1 if none). A path may hold colons (`C:\\x.toml`); a weight is a number >= 0.
+    ValueError says what is wrong.
+
+    >>> parse_weighted("vod-episode:3")
+    ('vod-episode', 3.0)
+    >>> parse_weighted("C:/profiles/mine.toml")
+    ('C:/profiles/mine.toml', 1.0)
+    """
+    name, colon, tail = given.rpartition(":")
+    if not colon:
+        return given, 1.0
+    try:
+        weight = float(tail)
+    except ValueError:
+        if any(mark in tail for mark in "/\\.") or not name:
+            return given, 1.0  # not a weight: part of the path (`C:\\x.toml`, `a:b.toml`)
+        raise ValueError(f"{given!r}: the weight {tail!r} is not a number") from None
+    if not math.isfinite(weight) or weight < 0:
+        raise ValueError(f"{given!r}: the weight must be a number >= 0")
+    return name, weight

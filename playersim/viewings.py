@@ -32,7 +32,7 @@ from playersim.metadata import MetadataPool
 from playersim.player import Player
 from playersim.profiles import Profile
 
-__all__ = ["DEFAULT_RATE", "Binge", "Workload"]
+__all__ = ["DEFAULT_RATE", "Binge", "Seat", "Seats", "Workload"]
 
 # Sessions per second when neither a rate nor a window fixes one: a session every 5 s.
 DEFAULT_RATE = 0.2
@@ -253,6 +253,80 @@ class Binge:
             metadata=pool,
             title=after,
             visitor=player.visitor,
+        )
+
+
+class Seats:
+    """A closed workload's places, for a load tool that runs each viewer as its own task.
+
+    Locust (`playersim.contrib.locust`) runs a user per concurrent viewer; each one takes a
+    `Seat` and plays viewing after viewing on it, as `playersim run --concurrency N` replaces
+    each viewer as they finish. A seat is named by a key (a worker's number and the user's, say):
+    the same seed and key give the same viewings, in the same order, on any machine, whatever
+    the other seats do. `between_s` is the pause between one viewing and the next, drawn from
+    the seat's own RNG (uniform between its two bounds; none by default).
+
+    >>> from playersim import load_profile
+    >>> seats = Seats([load_profile("vod-episode")], seed=7)
+    >>> first = seats.seat("0.0").next_viewing(at=0)
+    >>> again = Seats([load_profile("vod-episode")], seed=7).seat("0.0").next_viewing(at=0)
+    >>> (first.title, first.visitor) == (again.title, again.visitor)
+    True
+    """
+
+    def __init__(
+        self,
+        profiles: Sequence[Profile],
+        weights: Sequence[float] | None = None,
+        *,
+        seed: int | str = 0,
+        between_s: tuple[float, float] = (0.0, 0.0),
+    ) -> None:
+        # The same checks as a run's workload: one weight per profile, each named once, some > 0.
+        self._mix = Workload(profiles, start=0, weights=weights)
+        low, high = between_s
+        if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
+            raise ValueError(
+                f"the pause between viewings must be 0 <= low <= high seconds, got {between_s}"
+            )
+        self.profiles = tuple(profiles)
+        self.seed = seed
+        self.between_s = (low, high)
+        self._cumulative = list(itertools.accumulate(self._mix._shares))
+        # Binge-watching: a finished episode rolls on into the next, as in a run.
+        self.follow_up = self._mix.follow_up(seed)
+
+    def seat(self, key: str) -> Seat:
+        return Seat(self, key)
+
+    def pool(self, which: int) -> MetadataPool:
+        return MetadataPool.build(self.profiles[which], self.seed)  # built once, then cached
+
+
+class Seat:
+    """One place in a closed workload: a viewing, then (after a pause) the next, for ever."""
+
+    def __init__(self, seats: Seats, key: str) -> None:
+        self.seats = seats
+        self.key = key
+        self.viewings = 0
+        # The seat's own RNG: which profile each viewing plays, and the pauses between them.
+        self._rng = random.Random(f"{seats.seed}:seat:{key}")
+
+    def next_viewing(self, at: int) -> Player:
+        """The seat's next viewing: the first starts at `at`, each later one a pause after."""
+        seats = self.seats
+        which = _pick(self._rng, seats._cumulative)
+        low, high = seats.between_s
+        pause_ms = round(self._rng.uniform(low, high) * 1000) if high else 0
+        index = f"{self.key}.{self.viewings}"
+        self.viewings += 1
+        return Player(
+            seats.profiles[which],
+            seed=seats.seed,
+            index=index,
+            start_at=at + (pause_ms if self.viewings > 1 else 0),
+            metadata=seats.pool(which),
         )
 
 

@@ -177,3 +177,35 @@ def test_a_201_without_a_session_id_is_not_counted_as_accepted(
     assert engine.stats.accepted == 0
     assert engine.stats.statuses["201 without a session id"] == 1
     assert "201 without a usable Location" in engine.stats.problems[0]
+
+
+class Killed(BaseException):
+    """What a killed greenlet raises (gevent's GreenletExit), or Ctrl-C: not an Exception."""
+
+
+def test_a_send_cut_short_is_settled_so_stop_can_still_end_the_session() -> None:
+    """Ctrl-C, or Locust killing a user's greenlet, lands in the middle of a send: the
+    request's fate is unknown, so it is counted as unanswered and the session is not left
+    with a request in flight for ever. `stop()` then sends its sessionEnd."""
+    clock = VirtualClock(START)
+    collector = Collector(clock)
+    kills = [1]
+
+    def answer(request: Request) -> Response | None:
+        if request.event_type == "ping" and kills:
+            kills.pop()
+            raise Killed
+        return None
+
+    engine = Engine(clock, ScriptedTransport(collector, answer))
+    engine.add(Player(load_profile("live-news"), seed=4))
+    with pytest.raises(Killed):
+        engine.advance(600)
+    interrupted = engine.stats.requests
+    engine.stop()
+    session = collector.sessions[0]
+    assert session.event_types[-1] == "sessionEnd"
+    assert session.close_reason == "sessionEnd"
+    assert engine.stats.requests == interrupted + 1  # the cut-short one counted, then the end
+    assert engine.stats.statuses["no answer"] == 1
+    assert engine.stats.outcomes == {"stopped": 1}
