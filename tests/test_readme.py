@@ -15,7 +15,17 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
 
 
-@pytest.mark.parametrize("code", blocks("python"), ids=lambda code: code.splitlines()[0][:40])
+def locustfile() -> str:
+    """The README's locustfile: Locust runs it (tests/test_locust.py), in processes of its own."""
+    [code] = [code for code in blocks("python") if code.startswith("# locustfile.py")]
+    return code
+
+
+@pytest.mark.parametrize(
+    "code",
+    [code for code in blocks("python") if code != locustfile()],
+    ids=lambda code: code.splitlines()[0][:40],
+)
 def test_every_python_example_in_the_readme_runs(code: str) -> None:
     """Each ```python block of the README runs as written and its assertions hold."""
     exec(compile(code, "README.md", "exec"), {})

@@ -1,0 +1,265 @@
+"""playersim on Locust (`playersim.contrib.locust`), run as users run it: `locust` processes on
+127.0.0.1 against a real `playersim serve`. Locust patches the standard library for gevent when
+it is imported, so it only ever runs in processes of its own, never in the test process."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from playersim import EventType, Seats, load_profile
+from tests.test_http import free_port
+from tests.test_readme import locustfile as readme_locustfile
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "locustfile.py"
+LOCUST = [sys.executable, "-m", "locust"]
+EVENT_TYPES = {event.value for event in EventType}
+
+
+@dataclass
+class Serve:
+    url: str
+    record: Path
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.url}/stats?format=json", timeout=10) as answer:
+            stats: dict[str, Any] = json.load(answer)
+        return stats
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.record.read_text().splitlines()]
+
+    def viewings(self) -> set[tuple[str, str]]:
+        """(media.id, visitor id) of every sessionStart the collector accepted."""
+        return {
+            (line["body"]["params"]["media.id"], line["body"]["params"]["analytics.visitorId"])
+            for line in self.lines()
+            if line["body"].get("eventType") == "sessionStart" and line["status"] == 201
+        }
+
+
+def start_serve(tmp_path: Path, *flags: str) -> tuple[subprocess.Popen[str], Serve]:
+    record = tmp_path / "collector.ndjson"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playersim", "serve", "--port", "0", "--record", str(record),
+         *flags],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stderr is not None
+    first = process.stdout.readline()
+    assert "listening on" in first, first + process.stderr.read()
+    return process, Serve(first.split("listening on", 1)[1].strip(), record)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Serve]:
+    process, collector = start_serve(tmp_path)
+    try:
+        yield collector
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=15)
+
+
+def locust(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*LOCUST, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def start_worker(master_port: str, locustfile: Path = EXAMPLE) -> subprocess.Popen[str]:
+    """A Locust worker, for a master on 127.0.0.1."""
+    return subprocess.Popen(
+        [*LOCUST, "-f", str(locustfile), "--worker", "--master-host", "127.0.0.1",
+         "--master-port", master_port],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def first_viewings(
+    profiles: list[str], *, seed: int | str, keys: list[str]
+) -> set[tuple[str, str]]:
+    """What each seat plays first, worked out here, with no Locust: (media.id, visitor id)."""
+    names, weights = zip(*(p.split(":") for p in profiles), strict=True)
+    seats = Seats([load_profile(n) for n in names], [float(w) for w in weights], seed=seed)
+    expected = set()
+    for key in keys:
+        player = seats.seat(key).next_viewing(at=0)
+        assert player.next_wakeup is not None
+        params = player.due(player.next_wakeup)[0]["params"]
+        expected.add((params["media.id"], params["analytics.visitorId"]))
+    return expected
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def check_collector_saw_valid_sessions(serve: Serve, *, at_least: int) -> None:
+    stats = serve.stats()
+    assert stats["sessions"]["opened"] >= at_least
+    # Every session ended: each user Locust stopped sent its viewing's sessionEnd.
+    assert stats["sessions"]["open"] == 0
+    assert stats["conformance_problems"] == {}
+    assert set(stats["by_status"]) <= {"201", "204"}, stats["by_status"]
+
+
+def test_a_headless_master_and_one_worker_send_valid_sessions_to_playersim_serve(
+    tmp_path: Path, serve: Serve
+) -> None:
+    """The README's distributed run: the example locustfile, a master and a worker on
+    loopback, five seconds of eight viewers. The collector sees valid sessions, each ended;
+    Locust's CSV has a row per event type; the viewers are the ones the seed names."""
+    port = str(free_port())
+    worker = start_worker(port)
+    try:
+        master = locust(
+            "-f", str(EXAMPLE), "--master", "--master-bind-host", "127.0.0.1",
+            "--master-bind-port", port, "--expect-workers", "1",
+            "--expect-workers-max-wait", "60", "--host", serve.url, "--headless",
+            "-u", "8", "-r", "8", "-t", "5s", "--csv", str(tmp_path / "run"),
+        )  # fmt: skip
+        _, worker_log = worker.communicate(timeout=60)
+    finally:
+        worker.kill()
+    assert master.returncode == 0, master.stderr
+    assert "Traceback" not in master.stderr + worker_log
+    assert "playersim: " in worker_log  # the worker's tally of its viewings
+    assert " viewings (" in worker_log
+    check_collector_saw_valid_sessions(serve, at_least=8)
+
+    rows = [row for row in read_csv(tmp_path / "run_stats.csv") if row["Name"] != "Aggregated"]
+    names = {row["Name"] for row in rows}
+    assert {"sessionStart", "sessionEnd"} <= names <= EVENT_TYPES
+    assert {row["Type"] for row in rows} == {"POST"}
+    assert all(row["Failure Count"] == "0" for row in rows)
+    requests = sum(int(row["Request Count"]) for row in rows)
+    assert requests == serve.stats()["requests"]  # what Locust counted is what arrived
+
+    # Worker 0's eight seats, from the example's profiles and seed.
+    expected = first_viewings(
+        ["vod-episode:4", "vod-movie:2", "live-news:1", "live-sports:1"],
+        seed=2026,
+        keys=[f"0.{n}" for n in range(8)],
+    )
+    assert expected <= serve.viewings()
+
+
+def test_each_worker_plays_seats_of_its_own(tmp_path: Path, serve: Serve) -> None:
+    """The README's locustfile on two workers: each names its seats by its index, so no two
+    play the same viewers, and a rerun with the same seed and workers plays the same ones."""
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(readme_locustfile())
+    port = str(free_port())
+    workers = [start_worker(port, locustfile) for _ in range(2)]
+    try:
+        master = locust(
+            "-f", str(locustfile), "--master", "--master-bind-host", "127.0.0.1",
+            "--master-bind-port", port, "--expect-workers", "2",
+            "--expect-workers-max-wait", "60", "--host", serve.url, "--headless",
+            "-u", "6", "-r", "6", "-t", "4s", "--playersim-seed", "11",
+        )  # fmt: skip
+        for worker in workers:
+            worker.communicate(timeout=60)
+    finally:
+        for worker in workers:
+            worker.kill()
+    assert master.returncode == 0, master.stderr
+    check_collector_saw_valid_sessions(serve, at_least=6)
+    expected = first_viewings(
+        ["vod-episode:3", "live-news:1"],
+        seed=11,
+        keys=[f"{w}.{n}" for w in (0, 1) for n in range(3)],
+    )
+    assert len(expected) == 6
+    assert expected <= serve.viewings()
+
+
+LOCUSTFILE = """
+from playersim import Retries
+from playersim.contrib.locust import {base}
+
+
+class Viewers({base}):
+    profiles = ["vod-episode:3", "live-news:1"]
+    retries = Retries(attempts=8, base_s=0.05)
+"""
+
+
+@pytest.mark.parametrize("base", ["PlayerUser", "FastPlayerUser"])
+def test_a_headless_run_through_faults_keeps_every_session_in_order(
+    tmp_path: Path, base: str
+) -> None:
+    """One process, no workers, against a collector answering 500 to a fifth of requests:
+    Locust lists the failures by event type with the status, the retries get every event
+    through, and each session still arrives in order. The seats are those of worker 0."""
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(textwrap.dedent(LOCUSTFILE.format(base=base)))
+    process, collector = start_serve(tmp_path, "--fail-rate", "0.2", "--seed", "3")
+    try:
+        run = locust(
+            "-f", str(locustfile), "--host", collector.url, "--headless", "-u", "6",
+            "-r", "6", "-t", "5s", "--csv", str(tmp_path / "run"), "--playersim-seed", "5",
+        )  # fmt: skip
+        stats = collector.stats()
+        viewings = collector.viewings()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=15)
+    assert run.returncode == 1, run.stderr  # Locust's exit code when any request failed
+    assert "Traceback" not in run.stderr
+    assert stats["injected_faults"]
+    assert stats["conformance_problems"] == {}
+    assert stats["sessions"]["opened"] >= 6
+    assert stats["sessions"]["open"] == 0
+
+    failures = read_csv(tmp_path / "run_failures.csv")
+    assert failures
+    for row in failures:
+        assert row["Method"] == "POST"
+        assert row["Name"] in EVENT_TYPES
+        assert "500 Internal Server Error: an injected fault" in row["Error"], row["Error"]
+    expected = first_viewings(
+        ["vod-episode:3", "live-news:1"], seed=5, keys=[f"0.{n}" for n in range(6)]
+    )
+    assert expected <= viewings
+
+
+@pytest.mark.parametrize(
+    ("args", "locustfile", "message"),
+    [
+        (["--playersim-profiles", "nosuch"], "", "--playersim-profiles: nosuch: no bundled"),
+        (["--playersim-profiles", "live-news:lots"], "", "the weight 'lots' is not a number"),
+        ([], "profiles = {'live-news': 0}", "Viewers.profiles: every weight is 0"),
+        ([], "profiles = 'live-news'", "Viewers.profiles must be a list or a mapping"),
+        ([], "between_viewings = (10, 1)", "Viewers.between_viewings: two numbers"),
+    ],
+)
+def test_bad_settings_stop_locust_with_a_message_naming_them(
+    tmp_path: Path, args: list[str], locustfile: str, message: str
+) -> None:
+    path = tmp_path / "locustfile.py"
+    path.write_text(
+        "from playersim.contrib.locust import PlayerUser\n\n\n"
+        f"class Viewers(PlayerUser):\n    {locustfile or 'pass'}\n"
+    )
+    run = locust(
+        "-f", str(path), "--host", "http://127.0.0.1:9", "--headless", "-u", "1", "-t", "2s",
+        *args, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
