@@ -40,18 +40,32 @@ import gevent
 from locust import events
 
 
+try:
+    from playersim.contrib.locust import tally
+    from playersim.summary import Lateness
+except ImportError:  # the baseline's process never imports playersim
+    tally = None
+
+
 @events.test_start.add_listener
 def _probe(environment, **_):
     def measure():
         gevent.sleep({warmup})
         cpu, sent = time.process_time(), environment.stats.total.num_requests
+        if tally is not None:
+            tally().lateness.reset()
         gevent.sleep({seconds})
-        print(json.dumps({{
+        figures = {{
             "cpu_s": time.process_time() - cpu,
             "requests": environment.stats.total.num_requests - sent,
             "failures": environment.stats.total.num_failures,
             "users": environment.runner.user_count,
-        }}), flush=True)
+        }}
+        if tally is not None:
+            late = tally().lateness.all
+            figures["late_p50_ms"] = Lateness.percentile(late, 0.5)
+            figures["late_p99_ms"] = Lateness.percentile(late, 0.99)
+        print(json.dumps(figures), flush=True)
 
     gevent.spawn(measure)
 """
@@ -164,11 +178,17 @@ def main() -> None:
     ):
         us = per_request_us(figures)
         load = figures["cpu_s"] / args.seconds
-        print(
-            f"{name:<30}{us:7.0f} µs CPU per request   {figures['requests'] / args.seconds:7,.0f}"
-            f" req/s   CPU load {load:.2f}   ratio {base_us / us:.2f}   failures "
-            f"{figures['failures']}"
+        late = (
+            f"   sent p50/p99 {figures['late_p50_ms']:g}/{figures['late_p99_ms']:g} ms late"
+            if figures.get("late_p99_ms") is not None
+            else ""
         )
+        print(
+            f"{name:<30}{us:5.0f} µs CPU/request {figures['requests'] / args.seconds:7,.0f} req/s"
+            f"   CPU load {load:.2f}   ratio {base_us / us:.2f}{late}"
+        )
+        if figures["failures"]:
+            print(f"  ({figures['failures']} failures: the figures are not to be trusted)")
     for name, figures in (("FastPlayerUser", fast), ("PlayerUser", slow)):
         viewers = 1e6 / per_request_us(figures) / rate
         print(f"one core at full load carries about {viewers:,.0f} viewers on {name}")

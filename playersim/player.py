@@ -260,11 +260,18 @@ class Player:
         session is open, so the back end closes it instead of timing it out.
 
         For a run that is interrupted (Ctrl-C, SIGTERM). `at` is taken no earlier than the last
-        event sent, so the session's events stay in order.
+        event sent, so the session's events stay in order. What the open session had due by
+        `at` (a ping whose moment came as the run was told to stop) goes first, as a real
+        player's timers would have sent it: no gap of more than 10 s before the sessionEnd.
         """
         out: list[WireBody] = []
         if self.finished:
             return out
+        wake = self.next_wakeup
+        if self.stats.sessions and self.state.open and wake is not None and wake <= at:
+            out = self.due(at)
+            if self.finished:
+                return out
         if self.stats.sessions and self.state.open:
             self._emit(E.SESSION_END, max(at, self._last_at), out)
         self.outcome = "stopped"

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,7 +66,9 @@ def start_serve(tmp_path: Path, *flags: str) -> tuple[subprocess.Popen[str], Ser
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Serve]:
-    process, collector = start_serve(tmp_path)
+    """A collector that takes 50 to 600 ms to answer: when Locust stops its users, some are
+    waiting for an answer, and each must still end its session, in order, and be counted."""
+    process, collector = start_serve(tmp_path, "--latency", "50ms:600ms")
     try:
         yield collector
     finally:
@@ -139,6 +142,7 @@ def test_a_headless_master_and_one_worker_send_valid_sessions_to_playersim_serve
     assert "Traceback" not in master.stderr + worker_log
     assert "playersim: " in worker_log  # the worker's tally of its viewings
     assert " viewings (" in worker_log
+    assert "ms after their time" in worker_log  # how late its requests went out
     check_collector_saw_valid_sessions(serve, at_least=8)
 
     rows = [row for row in read_csv(tmp_path / "run_stats.csv") if row["Name"] != "Aggregated"]
@@ -153,7 +157,7 @@ def test_a_headless_master_and_one_worker_send_valid_sessions_to_playersim_serve
     expected = first_viewings(
         ["vod-episode:4", "vod-movie:2", "live-news:1", "live-sports:1"],
         seed=2026,
-        keys=[f"0.{n}" for n in range(8)],
+        keys=[f"EveningViewers:0.{n}" for n in range(8)],
     )
     assert expected <= serve.viewings()
 
@@ -182,7 +186,7 @@ def test_each_worker_plays_seats_of_its_own(tmp_path: Path, serve: Serve) -> Non
     expected = first_viewings(
         ["vod-episode:3", "live-news:1"],
         seed=11,
-        keys=[f"{w}.{n}" for w in (0, 1) for n in range(3)],
+        keys=[f"Viewers:{w}.{n}" for w in (0, 1) for n in range(3)],
     )
     assert len(expected) == 6
     assert expected <= serve.viewings()
@@ -203,12 +207,15 @@ class Viewers({base}):
 def test_a_headless_run_through_faults_keeps_every_session_in_order(
     tmp_path: Path, base: str
 ) -> None:
-    """One process, no workers, against a collector answering 500 to a fifth of requests:
-    Locust lists the failures by event type with the status, the retries get every event
-    through, and each session still arrives in order. The seats are those of worker 0."""
+    """One process, no workers, against a slow collector answering 500 to a fifth of
+    requests: Locust lists the failures by event type with the status, the retries get every
+    event through, each session still arrives in order and ends, and what Locust counts as
+    accepted is what the collector took. The seats are those of worker 0."""
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(textwrap.dedent(LOCUSTFILE.format(base=base)))
-    process, collector = start_serve(tmp_path, "--fail-rate", "0.2", "--seed", "3")
+    process, collector = start_serve(
+        tmp_path, "--fail-rate", "0.2", "--latency", "20ms:300ms", "--seed", "3"
+    )
     try:
         run = locust(
             "-f", str(locustfile), "--host", collector.url, "--headless", "-u", "6",
@@ -226,6 +233,9 @@ def test_a_headless_run_through_faults_keeps_every_session_in_order(
     assert stats["sessions"]["opened"] >= 6
     assert stats["sessions"]["open"] == 0
 
+    total = next(row for row in read_csv(tmp_path / "run_stats.csv") if row["Name"] == "Aggregated")
+    accepted = int(total["Request Count"]) - int(total["Failure Count"])
+    assert accepted == stats["requests"]
     failures = read_csv(tmp_path / "run_failures.csv")
     assert failures
     for row in failures:
@@ -233,7 +243,7 @@ def test_a_headless_run_through_faults_keeps_every_session_in_order(
         assert row["Name"] in EVENT_TYPES
         assert "500 Internal Server Error: an injected fault" in row["Error"], row["Error"]
     expected = first_viewings(
-        ["vod-episode:3", "live-news:1"], seed=5, keys=[f"0.{n}" for n in range(6)]
+        ["vod-episode:3", "live-news:1"], seed=5, keys=[f"Viewers:0.{n}" for n in range(6)]
     )
     assert expected <= viewings
 
@@ -246,6 +256,9 @@ def test_a_headless_run_through_faults_keeps_every_session_in_order(
         ([], "profiles = {'live-news': 0}", "Viewers.profiles: every weight is 0"),
         ([], "profiles = 'live-news'", "Viewers.profiles must be a list or a mapping"),
         ([], "between_viewings = (10, 1)", "Viewers.between_viewings: two numbers"),
+        ([], "retries = 3", "Viewers.retries: a playersim.Retries"),
+        ([], "timeout = 0", "Viewers.timeout: a number of seconds above 0, got 0"),
+        (["--host", "127.0.0.1:9"], "", "--host: '127.0.0.1:9' is not an http:// or https://"),
     ],
 )
 def test_bad_settings_stop_locust_with_a_message_naming_them(
@@ -256,10 +269,99 @@ def test_bad_settings_stop_locust_with_a_message_naming_them(
         "from playersim.contrib.locust import PlayerUser\n\n\n"
         f"class Viewers(PlayerUser):\n    {locustfile or 'pass'}\n"
     )
+    host = [] if "--host" in args else ["--host", "http://127.0.0.1:9"]
     run = locust(
-        "-f", str(path), "--host", "http://127.0.0.1:9", "--headless", "-u", "1", "-t", "2s",
-        *args, timeout=60,
+        "-f", str(path), *host, "--headless", "-u", "1", "-t", "2s", *args, timeout=60,
     )  # fmt: skip
     assert run.returncode == 2
     assert message in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_worker_that_cannot_play_stops_the_run_with_exit_status_2(tmp_path: Path) -> None:
+    """A profile file the master has and a worker lacks (another machine): the worker says
+    which file, the master names the worker, stops the run and exits 2; nothing is sent."""
+    master_dir, worker_dir = tmp_path / "master", tmp_path / "worker"
+    master_dir.mkdir()
+    worker_dir.mkdir()
+    profile = master_dir / "mine.toml"
+    profile.write_text(
+        (Path(__file__).parent.parent / "profiles" / "live-news.toml")
+        .read_text()
+        .replace('name = "live-news"', 'name = "mine"')
+    )
+    port = str(free_port())
+    worker = subprocess.Popen(
+        [*LOCUST, "-f", str(EXAMPLE), "--worker", "--master-host", "127.0.0.1",
+         "--master-port", port],
+        cwd=worker_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        master = subprocess.run(
+            [*LOCUST, "-f", str(EXAMPLE), "--master", "--master-bind-host", "127.0.0.1",
+             "--master-bind-port", port, "--expect-workers", "1",
+             "--expect-workers-max-wait", "60", "--host", "http://127.0.0.1:9", "--headless",
+             "-u", "2", "-r", "2", "-t", "30s", "--playersim-profiles", "./mine.toml"],
+            cwd=master_dir, capture_output=True, text=True, timeout=90, check=False,
+        )  # fmt: skip
+        _, worker_log = worker.communicate(timeout=60)
+    finally:
+        worker.kill()
+    assert master.returncode == 2
+    assert "playersim: worker 0: --playersim-profiles: mine.toml: cannot read" in master.stderr
+    assert "--run-time limit reached" not in master.stderr  # it stopped well before 30 s
+    assert "Traceback" not in master.stderr + worker_log
+
+
+def test_the_web_ui_offers_the_options_and_refuses_a_bad_form_with_a_message(
+    tmp_path: Path, serve: Serve
+) -> None:
+    """Locust's web UI: the playersim options are fields of its start form. A start with a
+    profile that does not exist is refused (logged, the test stopped, nothing sent, no
+    traceback); a start with good values then plays, and Locust exits 0."""
+    port = free_port()
+    ui = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [*LOCUST, "-f", str(EXAMPLE), "--host", serve.url, "--web-host", "127.0.0.1",
+         "--web-port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def get(path: str) -> str:
+        with urllib.request.urlopen(ui + path, timeout=10) as answer:
+            return str(answer.read().decode())
+
+    def start(profiles: str) -> None:
+        form = {"user_count": "3", "spawn_rate": "3", "host": serve.url,
+                "playersim_profiles": profiles, "playersim_seed": "4"}  # fmt: skip
+        data = "&".join(f"{k}={v}" for k, v in form.items()).encode()
+        with urllib.request.urlopen(ui + "/swarm", data=data, timeout=10) as answer:
+            assert json.load(answer)["success"]
+
+    def state() -> tuple[str, int]:
+        stats = json.loads(get("/stats/requests"))
+        return stats["state"], stats["user_count"]
+
+    try:
+        for _ in range(100):
+            try:
+                page = get("/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert "playersim_profiles" in page
+        assert "playersim_seed" in page
+        start("nosuch")
+        time.sleep(1.5)
+        assert state()[0] == "stopped"
+        assert serve.stats()["requests"] == 0
+        start("live-news")
+        time.sleep(2)
+        assert state() == ("running", 3)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, log = process.communicate(timeout=60)
+    assert process.returncode == 0, log
+    assert "playersim: --playersim-profiles: nosuch: no bundled profile" in log
+    assert "Traceback" not in log
+    check_collector_saw_valid_sessions(serve, at_least=3)

@@ -13,6 +13,7 @@ from playersim import (
     PlayerProtocolError,
     State,
     VirtualClock,
+    check_session,
     load_profile,
     parse_instant,
 )
@@ -270,3 +271,23 @@ def test_the_state_machine_refuses_impossible_sequences() -> None:
     # A mid-roll does not stop playback: content resumes when the break completes.
     after_break = advance(SessionState(State.PLAYING, AdPhase.BREAK), "adBreakComplete")
     assert after_break.playhead_advances
+
+
+def test_stop_sends_what_was_due_before_the_session_end() -> None:
+    """Stopped 2 ms after a ping was due (a load tool stopping its users as the timer fires),
+    the player sends that ping, then the sessionEnd: no gap of more than 10 s in between."""
+    player = Player(load_profile("live-news"), seed=8, start_at=0)
+    bodies: list[WireBody] = []
+    while (wake := player.next_wakeup) is not None and wake < 120_000:
+        bodies += player.due(wake)
+        for body in bodies[-1:]:
+            if body["eventType"] == "sessionStart":
+                player.on_response("sessionStart", 201, sid="a" * 64)
+    assert wake is not None
+    last = bodies[-1]["playerTime"]["ts"]
+    ended = player.stop(wake + 2)
+    assert [b["eventType"] for b in ended][-1] == "sessionEnd"
+    assert len(ended) >= 2  # what was due at `wake` came first
+    assert ended[0]["playerTime"]["ts"] == wake > last
+    models = [validate_body(body) for body in bodies + ended]
+    assert not [p for p in check_session(models) if p.rule == "gap"]

@@ -35,6 +35,7 @@ import logging
 import math
 import re
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -46,6 +47,14 @@ from locust.clients import HttpSession
 from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
 from locust.exception import StopUser
+from locust.runners import (
+    STATE_MISSING,
+    WORKER_REPORT_INTERVAL,
+    MasterRunner,
+    Runner,
+    WorkerRunner,
+)
+from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from playersim.clock import SleepingClock, SystemClock
 from playersim.engine import Engine
@@ -58,14 +67,16 @@ from playersim.http_transport import (
     RetryingTransport,
     answer_of,
     body_bytes,
+    check_base_url,
 )
+from playersim.player import Player
 from playersim.profiles import Profile, bundled_profiles, load_profile, parse_weighted
 from playersim.realtime import WIND_DOWN_S
-from playersim.summary import RunStats
+from playersim.summary import Lateness, RunStats
 from playersim.transport import Request, Response
 from playersim.viewings import Seat, Seats
 
-__all__ = ["FastPlayerUser", "LocustTransport", "PlayerUser"]
+__all__ = ["FastPlayerUser", "LocustTransport", "PlayerUser", "Tally", "tally"]
 
 logger = logging.getLogger("playersim")
 
@@ -89,12 +100,21 @@ class LocustTransport(RetryingTransport):
         timeout: float = DEFAULT_TIMEOUT,
         retries: Retries = NO_RETRIES,
         clock: SleepingClock | None = None,
+        lateness: Lateness | None = None,
     ) -> None:
         super().__init__(retries, clock)
         self.client = client
+        # How late each request goes out against its timestamp (the instant it was due).
+        self.lateness = lateness
         # requests (under HttpUser) waits for ever without a timeout; FastHttpUser has its own
         # (`network_timeout`), set by `FastPlayerUser`.
         self._options = {"timeout": timeout} if isinstance(client, HttpSession) else {}
+
+    def send(self, request: Request) -> Response:
+        if self.lateness is not None:
+            late_ms = self.clock.now() - request.body["playerTime"]["ts"]
+            self.lateness.add(late_ms, ping=request.event_type == "ping")
+        return super().send(request)
 
     def _post(self, request: Request) -> Response:
         response: Response | None = None
@@ -158,46 +178,66 @@ class _Viewers:
     environment: Environment
     client: Any
     _clock: SystemClock
-    _engine: Engine
+    _engine: Engine | None
     _seat: Seat
+    _next: Player | None  # the seat's next viewing, waiting for its start (after a pause)
 
     def on_start(self) -> None:
+        self._engine = None
         seats = _seats_of(type(self), self.environment)
         if seats is None:
-            raise StopUser  # the reason is logged once, by _seats_of
+            return  # the reason is logged once, by _seats_of; the task stops this user
         runner = self.environment.runner
-        worker = getattr(runner, "worker_index", 0) if runner is not None else 0
-        self._seat = seats.seat(f"{max(worker, 0)}.{next(_numbers[type(self)])}")
+        worker = max(0, getattr(runner, "worker_index", 0)) if runner is not None else 0
+        # The class is in the key: two classes playing the same profiles play other viewers.
+        number = next(_numbers[type(self)])
+        self._seat = seats.seat(f"{type(self).__name__}:{worker}.{number}")
         self._clock = SystemClock()
-        transport = LocustTransport(self.client, timeout=self.timeout, retries=self.retries)
+        transport = LocustTransport(
+            self.client, timeout=self.timeout, retries=self.retries, lateness=_tally.lateness
+        )
         # Locust counts and shows every failure; a dead endpoint is not a reason to stop.
         self._engine = Engine(
             self._clock, transport, follow_up=seats.follow_up, give_up_after=sys.maxsize
         )
         self._engine.add(self._seat.next_viewing(self._clock.now()))
+        self._next = None
 
     def watch(self) -> None:
-        """Locust's task: send what the viewing has due now, and queue the next viewing when
-        this one is over."""
+        """Locust's task: send what the viewing has due now; when it is over, the seat's next
+        viewing starts after its pause (held here until then, so a viewing that never began
+        is not counted as one)."""
         engine = self._engine
+        if engine is None:
+            raise StopUser  # its seats could not be made: nothing to play (already logged)
+        now = self._clock.now()
+        if self._next is not None and (self._next.start_at or 0) <= now:
+            engine.add(self._next)
+            self._next = None
         engine.step()
-        if engine.next_wakeup is None:
-            engine.add(self._seat.next_viewing(self._clock.now()))
+        if engine.next_wakeup is None and self._next is None:
+            self._next = self._seat.next_viewing(self._clock.now())
 
     def wait_time(self) -> float:
         """Locust's wait between tasks: the time until the player's next event."""
+        if self._engine is None:
+            return 0.0
         wake = self._engine.next_wakeup
+        if wake is None and self._next is not None:
+            wake = self._next.start_at
         return 0.0 if wake is None else max(0.0, (wake - self._clock.now()) / 1000)
 
     def on_stop(self) -> None:
         engine: Engine | None = getattr(self, "_engine", None)
         if engine is None:
             return
-        # A sessionEnd for the session in progress, as a closed player sends; bounded, so a
-        # collector that no longer answers cannot hold up Locust's shutdown.
-        with gevent.Timeout(WIND_DOWN_S, False):
-            engine.stop()
-        _tally.add(engine.stats)
+        try:
+            # A sessionEnd for the session in progress, as a closed player sends; bounded, so
+            # a collector that no longer answers cannot hold up Locust's shutdown.
+            with gevent.Timeout(WIND_DOWN_S, False):
+                engine.stop()
+        finally:
+            _tally.add(engine.stats)
 
 
 def _watch(user: _Viewers) -> None:
@@ -217,26 +257,36 @@ class FastPlayerUser(_Viewers, FastHttpUser):
 
     abstract = True
     tasks = [_watch]  # noqa: RUF012
-    network_timeout = DEFAULT_TIMEOUT
-    connection_timeout = DEFAULT_TIMEOUT
+
+    def __init__(self, environment: Environment) -> None:
+        # FastHttpUser makes its client with these: the class's `timeout` applies to both.
+        self.network_timeout = self.connection_timeout = float(self.timeout)
+        super().__init__(environment)
 
 
 # --- one run's seats, per process -------------------------------------------------------------
 
 _seats: dict[type, Seats | None] = {}
 _numbers: dict[type, Iterator[int]] = {}
+_stopped: set[str] = set()  # on the master: the workers that have stopped their users
+_refused: set[str] = set()  # why this process refused the current run, if it did
 
 
-class _Tally:
-    """What this process's users did, logged when the test stops."""
+class Tally:
+    """What this process's playersim users did in the current test: their viewings' outcomes,
+    requests and drops (added as each user stops), and how late requests went out against
+    their timestamps (as they go). Logged when the test stops; `tally()` reads it sooner."""
 
     def __init__(self) -> None:
         self.outcomes: Counter[str] = Counter()
         self.requests = 0
         self.dropped = 0
+        self.lateness = Lateness()
 
     def reset(self) -> None:
-        self.__init__()  # type: ignore[misc]
+        self.outcomes.clear()
+        self.requests = self.dropped = 0
+        self.lateness.reset()
 
     def add(self, stats: RunStats) -> None:
         self.outcomes.update(stats.outcomes)
@@ -248,19 +298,27 @@ class _Tally:
         if not viewings:
             return None
         outcomes = ", ".join(f"{n:,} {what}" for what, n in self.outcomes.most_common())
+        p50 = Lateness.percentile(self.lateness.all, 0.5)
+        p99 = Lateness.percentile(self.lateness.all, 0.99)
+        late = "" if p50 is None else f"; sent p50 {p50:g} ms, p99 {p99:g} ms after their time"
         return (
             f"playersim: {viewings:,} viewings ({outcomes}); {self.requests:,} requests sent, "
-            f"{self.dropped:,} dropped (their session lost)"
+            f"{self.dropped:,} dropped (their session lost){late}"
         )
 
 
-_tally = _Tally()
+_tally = Tally()
+
+
+def tally() -> Tally:
+    """This process's tally of the current test."""
+    return _tally
 
 
 def _seats_of(cls: type[_Viewers], environment: Environment) -> Seats | None:
-    """This run's seats for a user class (built at its first user); None, logged once, if the
-    profiles or the seed are wrong."""
-    if cls not in _seats:
+    """This run's seats for a user class (made as the test starts); None if its settings
+    cannot be played (said once, then)."""
+    if cls not in _seats:  # a user made without Locust's test_start (a test harness)
         _numbers[cls] = itertools.count()
         try:
             _seats[cls] = _build_seats(cls, environment)
@@ -283,10 +341,30 @@ def _build_seats(cls: type[_Viewers], environment: Environment) -> Seats:
             f"{cls.__name__}.between_viewings: two numbers of seconds, 0 <= low <= high, "
             f"got {between!r}"
         )
+    if not isinstance(cls.retries, Retries):
+        raise ValueError(
+            f"{cls.__name__}.retries: a playersim.Retries (Retries(attempts=3), say), "
+            f"got {cls.retries!r}"
+        )
+    timeout = cls.timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < 1e6:
+        raise ValueError(f"{cls.__name__}.timeout: a number of seconds above 0, got {timeout!r}")
     try:
         return Seats(profiles, weights, seed=seed, between_s=(low, high))
     except ValueError as exc:  # a profile given twice
         raise ValueError(f"{where}: {exc}") from None
+
+
+def _check_host(environment: Environment, classes: list[type[_Viewers]]) -> None:
+    """The host requests go to, where one is given: an absolute http(s) URL."""
+    for cls in classes:
+        host = environment.host or getattr(cls, "host", None)
+        if host:
+            try:
+                check_base_url(host)
+            except ValueError as exc:
+                where = "--host" if environment.host else f"{cls.__name__}.host"
+                raise ValueError(f"{where}: {exc}") from None
 
 
 def _mix(cls: type[_Viewers], environment: Environment) -> tuple[list[Profile], list[float], str]:
@@ -298,6 +376,8 @@ def _mix(cls: type[_Viewers], environment: Environment) -> tuple[list[Profile], 
     if given:
         where = "--playersim-profiles"
         items = [item.strip() for item in str(given).split(",") if item.strip()]
+        if not items:
+            raise ValueError(f"{where}: {given!r} names no profile")
     elif isinstance(cls.profiles, Mapping):
         items = [f"{name}:{weight}" for name, weight in cls.profiles.items()]
     elif isinstance(cls.profiles, str):
@@ -324,10 +404,26 @@ def _mix(cls: type[_Viewers], environment: Environment) -> tuple[list[Profile], 
 
 # --- Locust's events ----------------------------------------------------------------------------
 
+# Seconds a stopping user may take to finish the request it has in flight, when Locust was
+# given no stop timeout: killed mid-request, its sessionEnd could overtake that request.
+_STOP_GRACE_S = 5.0
+_STOP_MESSAGE = "playersim-stop"  # master to workers: stop your users now
+_STOPPED_MESSAGE = "playersim-stopped"  # and back: done, every session ended
+_ERROR_MESSAGE = "playersim-error"  # worker to master: this worker cannot play
+
+
+def _viewer_classes(environment: Environment) -> list[type[_Viewers]]:
+    return [
+        cls
+        for cls in environment.user_classes
+        if issubclass(cls, _Viewers) and not getattr(cls, "abstract", False)
+    ]
+
 
 def _add_options(parser: LocustArgumentParser, **_: Any) -> None:
-    group = parser.add_argument_group("playersim")
-    group.add_argument(
+    # On the parser itself, not a group of it: only its own add_argument puts an option in
+    # the web UI's start form.
+    parser.add_argument(
         "--playersim-profiles",
         metavar="NAME_OR_PATH[:WEIGHT],...",
         env_var="LOCUST_PLAYERSIM_PROFILES",
@@ -335,7 +431,7 @@ def _add_options(parser: LocustArgumentParser, **_: Any) -> None:
         help="the profiles playersim's users play, comma-separated, each with an optional "
         "weight (default: the user class's `profiles`, or every bundled profile)",
     )
-    group.add_argument(
+    parser.add_argument(
         "--playersim-seed",
         metavar="SEED",
         env_var="LOCUST_PLAYERSIM_SEED",
@@ -344,25 +440,135 @@ def _add_options(parser: LocustArgumentParser, **_: Any) -> None:
     )
 
 
-def _check(environment: Environment, **_: Any) -> None:
-    """Refuse bad profiles and seeds before anything starts, with a message, not a traceback.
-    (A worker checks what its own command line says; the master's options reach it later, and
-    are checked again when the test starts.)"""
-    for cls in environment.user_classes:
-        if issubclass(cls, _Viewers) and not getattr(cls, "abstract", False):
-            try:
-                _build_seats(cls, environment)
-            except ValueError as exc:
-                logger.error("playersim: %s", exc)
-                sys.exit(2)
+def _check(environment: Environment, runner: Runner | None = None, **_: Any) -> None:
+    """Refuse bad settings before anything starts, with a message, not a traceback; give
+    stopping users time to end their sessions; and, distributed, wire master and workers.
+    (A worker checks what its own locustfile says; the master's options reach it later, and
+    are checked when the test starts.)"""
+    classes = _viewer_classes(environment)
+    if not classes:
+        return
+    worker = isinstance(runner, WorkerRunner)
+    try:
+        for cls in classes:
+            _build_seats(cls, environment)
+        if not worker:
+            _check_host(environment, classes)
+    except ValueError as exc:
+        logger.error("playersim: %s", exc)
+        sys.exit(2)
+    if not worker and not environment.stop_timeout:
+        # Locust's default kills a user at once, even mid-request; given a stop timeout, it
+        # lets the request finish (and kills a user that is only waiting at once, as before).
+        environment.stop_timeout = max(float(cls.timeout) for cls in classes) + _STOP_GRACE_S
+    # Locust's EventHook.add_listener has no annotations.
+    if isinstance(runner, MasterRunner):
+        runner.register_message(_ERROR_MESSAGE, _worker_cannot_play)
+        runner.register_message(_STOPPED_MESSAGE, _worker_stopped)
+        environment.events.test_stopping.add_listener(_stop_workers_first)  # type: ignore[no-untyped-call]
+    elif isinstance(runner, WorkerRunner):
+        runner.register_message(_STOP_MESSAGE, _stop_this_worker)
+    else:
+        environment.events.quitting.add_listener(_stop_users_first)  # type: ignore[no-untyped-call]
 
 
-def _fresh_run(**_: Any) -> None:
+def _fresh_run(environment: Environment, **_: Any) -> None:
     """Each test run starts its seats and user numbers afresh: the same seed gives the same
-    viewings in every run of one Locust process (the web UI's Start, Stop, Start)."""
+    viewings in every run of one Locust process (the web UI's Start, Stop, Start). Settings
+    that reach this process only now (the web UI's form, the master's options on a worker)
+    are checked here."""
     _seats.clear()
     _numbers.clear()
     _tally.reset()
+    _stopped.clear()
+    if _refused and environment.process_exit_code == 2:
+        environment.process_exit_code = None  # a run refused earlier (the web UI's form) is over
+    _refused.clear()
+    classes = _viewer_classes(environment)
+    try:
+        for cls in classes:
+            _numbers[cls] = itertools.count()
+            _seats[cls] = _build_seats(cls, environment)
+        if not isinstance(environment.runner, WorkerRunner):
+            _check_host(environment, classes)
+    except ValueError as exc:
+        for cls in classes:
+            _seats[cls] = None  # its users stop at their first task, with nothing sent
+        _cannot_play(environment, str(exc))
+
+
+def _cannot_play(environment: Environment, message: str) -> None:
+    """Settings that cannot be played: say so, stop the test, and exit 2 in the end."""
+    logger.error("playersim: %s", message)
+    environment.process_exit_code = 2
+    _refused.add(message)
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner.send_message(_ERROR_MESSAGE, {"message": message, "worker": runner.worker_index})
+    elif runner is not None:
+        gevent.spawn(_end_test, environment)
+
+
+def _end_test(environment: Environment) -> None:
+    runner = environment.runner
+    assert runner is not None
+    if getattr(environment.parsed_options, "headless", False):
+        runner.quit()
+    else:
+        runner.stop()  # the web UI stays up, with the message in its log
+
+
+def _worker_cannot_play(environment: Environment, msg: Any, **_: Any) -> None:
+    """On the master: a worker could not make its seats (a profile file missing there)."""
+    logger.error("playersim: worker %s: %s", msg.data["worker"], msg.data["message"])
+    environment.process_exit_code = 2
+    _refused.add(msg.data["message"])
+    gevent.spawn(_end_test, environment)
+
+
+def _worker_stopped(environment: Environment, msg: Any, **_: Any) -> None:
+    _stopped.add(msg.node_id)
+
+
+def _stop_this_worker(environment: Environment, msg: Any, **_: Any) -> None:
+    """On a worker: stop every user now (each ends its session), then tell the master."""
+    runner = environment.runner
+    assert runner is not None
+    runner.stop()
+    runner.send_message(_STOPPED_MESSAGE)
+
+
+def _stop_workers_first(environment: Environment, **_: Any) -> None:
+    """On a master, as the test stops: have the workers stop their users, and wait for them
+    and for their last figures.
+
+    A master that quits (`-t` reached, Ctrl-C) tells its workers to quit and waits only half a
+    second for their last report: the requests their users finish as they stop, and their
+    sessionEnds, would be missing from its statistics and CSV files.
+    """
+    runner = environment.runner
+    if not isinstance(runner, MasterRunner):
+        return
+    workers = {client.id for client in runner.clients.all if client.state != STATE_MISSING}
+    if not workers:
+        return
+    _stopped.clear()
+    runner.send_message(_STOP_MESSAGE)
+    deadline = time.monotonic() + float(environment.stop_timeout or 0) + WIND_DOWN_S + 5
+    while not workers <= _stopped and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+    # Their figures come with their next report, and reach the CSV files at its next pass.
+    gevent.sleep(WORKER_REPORT_INTERVAL + CSV_STATS_INTERVAL_SEC + 0.5)
+
+
+def _stop_users_first(environment: Environment, **_: Any) -> None:
+    """Without workers, as Locust quits: stop the users (each ends its session), and let the
+    CSV writer, which writes once a second and not at the end, take their last requests."""
+    runner = environment.runner
+    if runner is not None and runner.user_count:
+        runner.stop()
+    if getattr(environment.parsed_options, "csv_prefix", None):
+        gevent.sleep(CSV_STATS_INTERVAL_SEC + 0.25)
 
 
 def _report(**_: Any) -> None:
@@ -371,7 +577,6 @@ def _report(**_: Any) -> None:
         logger.info(report)
 
 
-# Locust's EventHook.add_listener has no annotations.
 events.init_command_line_parser.add_listener(_add_options)  # type: ignore[no-untyped-call]
 events.init.add_listener(_check)  # type: ignore[no-untyped-call]
 events.test_start.add_listener(_fresh_run)  # type: ignore[no-untyped-call]
