@@ -27,10 +27,10 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from http_client import server  # bench/: a server in its own process, its URL
 
 HERE = Path(__file__).parent
 PROFILES = "vod-episode:4,vod-movie:2,live-news:1,live-sports:1"
@@ -103,23 +103,6 @@ class Plain(FastHttpUser):
 """
 
 
-@contextmanager
-def stub() -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "mca_stub.py"), "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        yield "http://" + line.rsplit("http://", 1)[1].strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def run(locustfile: str, url: str, args: argparse.Namespace, *extra: str) -> dict[str, Any]:
     """One headless Locust run of `locustfile`; the probe's figures."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -164,7 +147,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="seconds before it (20 s)")
     args = parser.parse_args()
     options = ("--playersim-profiles", PROFILES, "--playersim-seed", "1")
-    with stub() as url:
+    with server(str(HERE / "mca_stub.py"), "0") as url:
         fast = run(PLAYERS.format(base="FastPlayerUser"), url, args, *options)
         slow = run(PLAYERS.format(base="PlayerUser"), url, args, *options)
         rate = fast["requests"] / args.seconds / args.viewers  # requests per viewer-second
