@@ -48,7 +48,10 @@ from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import (
+    STATE_CLEANUP,
     STATE_MISSING,
+    STATE_STOPPED,
+    STATE_STOPPING,
     WORKER_REPORT_INTERVAL,
     MasterRunner,
     Runner,
@@ -184,6 +187,8 @@ class _Viewers:
 
     def on_start(self) -> None:
         self._engine = None
+        if _halted[0]:
+            return  # spawned as the test stopped: nothing to play; the task stops this user
         seats = _seats_of(type(self), self.environment)
         if seats is None:
             return  # the reason is logged once, by _seats_of; the task stops this user
@@ -270,6 +275,9 @@ _seats: dict[type, Seats | None] = {}
 _numbers: dict[type, Iterator[int]] = {}
 _stopped: set[str] = set()  # on the master: the workers that have stopped their users
 _refused: set[str] = set()  # why this process refused the current run, if it did
+# On a worker: the master has stopped the test. Its ramp may still be sending spawn messages;
+# users they bring start no viewing, until the master starts a new test.
+_halted: list[bool] = [False]
 
 
 class Tally:
@@ -404,12 +412,21 @@ def _mix(cls: type[_Viewers], environment: Environment) -> tuple[list[Profile], 
 
 # --- Locust's events ----------------------------------------------------------------------------
 
-# Seconds a stopping user may take to finish the request it has in flight, when Locust was
-# given no stop timeout: killed mid-request, its sessionEnd could overtake that request.
+# Seconds beyond the longest a request can take (its tries and back-offs) and the wind-down of
+# `on_stop`, for a stopping user to finish, when Locust was given no stop timeout.
 _STOP_GRACE_S = 5.0
+_START_MESSAGE = "playersim-start"  # master to workers: a new test (before its spawn messages)
 _STOP_MESSAGE = "playersim-stop"  # master to workers: stop your users now
 _STOPPED_MESSAGE = "playersim-stopped"  # and back: done, every session ended
 _ERROR_MESSAGE = "playersim-error"  # worker to master: this worker cannot play
+
+
+def _stop_time(cls: type[_Viewers]) -> float:
+    """The longest a user of `cls` can take to stop: its request in flight, with every try and
+    back-off, then its sessionEnd (bounded by the wind-down)."""
+    retries = cls.retries
+    request_s = float(cls.timeout) * (retries.attempts + 1) + retries.cap_s * retries.attempts
+    return request_s + WIND_DOWN_S + _STOP_GRACE_S
 
 
 def _viewer_classes(environment: Environment) -> list[type[_Viewers]]:
@@ -458,16 +475,20 @@ def _check(environment: Environment, runner: Runner | None = None, **_: Any) -> 
         logger.error("playersim: %s", exc)
         sys.exit(2)
     if not worker and not environment.stop_timeout:
-        # Locust's default kills a user at once, even mid-request; given a stop timeout, it
-        # lets the request finish (and kills a user that is only waiting at once, as before).
-        environment.stop_timeout = max(float(cls.timeout) for cls in classes) + _STOP_GRACE_S
+        # Locust's default kills a user at once, even mid-request, and its sessionEnd could
+        # overtake that request; given a stop timeout, it lets the request finish (a user that
+        # is only waiting for its next event is still stopped at once).
+        environment.stop_timeout = max(_stop_time(cls) for cls in classes)
     # Locust's EventHook.add_listener has no annotations.
     if isinstance(runner, MasterRunner):
         runner.register_message(_ERROR_MESSAGE, _worker_cannot_play)
         runner.register_message(_STOPPED_MESSAGE, _worker_stopped)
+        environment.events.test_start.add_listener(_start_workers)  # type: ignore[no-untyped-call]
         environment.events.test_stopping.add_listener(_stop_workers_first)  # type: ignore[no-untyped-call]
     elif isinstance(runner, WorkerRunner):
         runner.register_message(_STOP_MESSAGE, _stop_this_worker)
+        runner.register_message(_START_MESSAGE, _start_this_worker)
+        environment.events.quitting.add_listener(_stop_worker_users_first)  # type: ignore[no-untyped-call]
     else:
         environment.events.quitting.add_listener(_stop_users_first)  # type: ignore[no-untyped-call]
 
@@ -477,6 +498,8 @@ def _fresh_run(environment: Environment, **_: Any) -> None:
     viewings in every run of one Locust process (the web UI's Start, Stop, Start). Settings
     that reach this process only now (the web UI's form, the master's options on a worker)
     are checked here."""
+    if _halted[0]:
+        return  # a spawn message still on its way as the master stopped: not a new test
     _seats.clear()
     _numbers.clear()
     _tally.reset()
@@ -530,12 +553,55 @@ def _worker_stopped(environment: Environment, msg: Any, **_: Any) -> None:
     _stopped.add(msg.node_id)
 
 
+def _start_workers(environment: Environment, **_: Any) -> None:
+    """On a master, as a test starts (before its spawn messages): workers may play again."""
+    runner = environment.runner
+    assert runner is not None
+    runner.send_message(_START_MESSAGE)
+
+
+def _start_this_worker(environment: Environment, msg: Any, **_: Any) -> None:
+    _halted[0] = False
+
+
 def _stop_this_worker(environment: Environment, msg: Any, **_: Any) -> None:
     """On a worker: stop every user now (each ends its session), then tell the master."""
     runner = environment.runner
     assert runner is not None
-    runner.stop()
+    _halted[0] = True
+    _stop_users(runner, float(environment.stop_timeout or 0))
+    # Stopped already: Locust's own stop message, which may follow, need not wait again
+    # before the worker is ready (a Start in the web UI would find no worker meanwhile). The
+    # next test's spawn message sets the stop timeout again.
+    environment.stop_timeout = 0
     runner.send_message(_STOPPED_MESSAGE)
+
+
+def _stop_users(runner: Runner, stop_timeout: float) -> None:
+    """Stop the runner's users, or, if it is stopping them already, wait until it has."""
+    if runner.state not in (STATE_CLEANUP, STATE_STOPPING, STATE_STOPPED):
+        runner.stop()
+        return
+    deadline = time.monotonic() + stop_timeout + WIND_DOWN_S + 5
+    while runner.state != STATE_STOPPED and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+
+
+def _stop_worker_users_first(environment: Environment, **_: Any) -> None:
+    """On a worker that quits by itself (Ctrl-C reaches every process of the terminal): stop
+    its users, and let its stats reporter send the master their last requests and sessionEnds
+    (Locust's own quit sends none). A worker the master told to quit has stopped already."""
+    runner = environment.runner
+    if runner is None or runner.state == STATE_STOPPED:
+        return
+    _stop_users(runner, float(environment.stop_timeout or 0))
+    # What Locust's own quit message does: report now. (Its reporter would, within 3 s, but a
+    # worker forked by --processes gets a second Ctrl-C from its parent after 3 s.)
+    report_now = getattr(runner, "_send_stats", None)
+    if callable(report_now):
+        report_now()
+    else:
+        gevent.sleep(WORKER_REPORT_INTERVAL + 0.5)
 
 
 def _stop_workers_first(environment: Environment, **_: Any) -> None:
@@ -549,16 +615,23 @@ def _stop_workers_first(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if not isinstance(runner, MasterRunner):
         return
-    workers = {client.id for client in runner.clients.all if client.state != STATE_MISSING}
-    if not workers:
-        return
+    # Locust says it is stopping only after this event: until then it would go on handing
+    # out users (a ramp not finished, a worker gone), which would start sessions now.
+    runner.update_state(STATE_STOPPING)
     _stopped.clear()
     runner.send_message(_STOP_MESSAGE)
     deadline = time.monotonic() + float(environment.stop_timeout or 0) + WIND_DOWN_S + 5
-    while not workers <= _stopped and time.monotonic() < deadline:
+    waited = False
+    while time.monotonic() < deadline:
+        # Asked afresh each time: a worker that quits or goes missing is not waited for.
+        present = {client.id for client in runner.clients.all if client.state != STATE_MISSING}
+        if present <= _stopped:
+            break
+        waited = True
         gevent.sleep(0.1)
-    # Their figures come with their next report, and reach the CSV files at its next pass.
-    gevent.sleep(WORKER_REPORT_INTERVAL + CSV_STATS_INTERVAL_SEC + 0.5)
+    if waited or _stopped:
+        # Their figures come with their next report, and reach the CSV files at its next pass.
+        gevent.sleep(WORKER_REPORT_INTERVAL + CSV_STATS_INTERVAL_SEC + 0.5)
 
 
 def _stop_users_first(environment: Environment, **_: Any) -> None:
@@ -575,6 +648,7 @@ def _report(**_: Any) -> None:
     report = _tally.report()
     if report is not None:
         logger.info(report)
+        _tally.reset()  # said once: a worker's test can stop twice (its own stop, then quit)
 
 
 events.init_command_line_parser.add_listener(_add_options)  # type: ignore[no-untyped-call]
