@@ -186,7 +186,7 @@ class _Viewers:
     _next: Player | None  # the seat's next viewing, waiting for its start (after a pause)
 
     def on_start(self) -> None:
-        self._engine = None
+        self._engine = self._next = None
         if _halted[0]:
             return  # spawned as the test stopped: nothing to play; the task stops this user
         seats = _seats_of(type(self), self.environment)
@@ -206,7 +206,6 @@ class _Viewers:
             self._clock, transport, follow_up=seats.follow_up, give_up_after=sys.maxsize
         )
         self._engine.add(self._seat.next_viewing(self._clock.now()))
-        self._next = None
 
     def watch(self) -> None:
         """Locust's task: send what the viewing has due now; when it is over, the seat's next
@@ -257,8 +256,8 @@ class PlayerUser(_Viewers, HttpUser):
 
 
 class FastPlayerUser(_Viewers, FastHttpUser):
-    """`PlayerUser` on Locust's `FastHttpUser` (geventhttpclient): several times the requests
-    per second of a worker, for many viewers per worker."""
+    """`PlayerUser` on Locust's `FastHttpUser` (geventhttpclient): about half the CPU per
+    request (bench/locust_workers.py), for more viewers per worker."""
 
     abstract = True
     tasks = [_watch]  # noqa: RUF012
