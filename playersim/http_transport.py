@@ -128,18 +128,28 @@ def _no_answer(
     return TransportError("POST", target, reason)
 
 
-class RetryingAsyncTransport:
-    """The retry loop every asyncio HTTP transport shares: `post` one try, `send` until done.
-
-    A subclass's `_post` returns the `Response` of one try, or raises `TransportError` when
-    that try got no answer; `send` asks again on `retries`' terms, backing off on `clock`.
-    """
+class _Retrying:
+    """What the blocking and the asyncio retry loops share: the terms, the clock they back off
+    on, the count of requests sent again, and the seeded jitter."""
 
     def __init__(self, retries: Retries, clock: SleepingClock | None) -> None:
         self.retries = retries
         self.clock: SleepingClock = clock or SystemClock()
         self.retried = 0  # requests sent again, in all
         self._rng = random.Random(retries.seed)
+
+    def _backoff(self, attempt: int) -> float:
+        """The wait before try `attempt + 1`, counted as a request sent again."""
+        self.retried += 1
+        return self.retries.delay(attempt, self._rng)
+
+
+class RetryingAsyncTransport(_Retrying):
+    """The retry loop every asyncio HTTP transport shares: `post` one try, `send` until done.
+
+    A subclass's `_post` returns the `Response` of one try, or raises `TransportError` when
+    that try got no answer; `send` asks again on `retries`' terms, backing off on `clock`.
+    """
 
     async def _post(self, request: Request) -> Response:
         raise NotImplementedError
@@ -158,24 +168,17 @@ class RetryingAsyncTransport:
                     raise
             if answer is not None and self.retries.done(answer, attempt):
                 return answer
-            await self.clock.asleep(self.retries.delay(attempt, self._rng))
+            await self.clock.asleep(self._backoff(attempt))
             attempt += 1
-            self.retried += 1
 
 
-class RetryingTransport:
+class RetryingTransport(_Retrying):
     """The retry loop every blocking HTTP transport shares: `_post` one try, `send` until done.
 
     A subclass's `_post` returns the `Response` of one try, or raises `TransportError` when
     that try got no answer; `send` asks again on `retries`' terms, backing off on `clock`.
     (`RetryingAsyncTransport` is the same loop for asyncio.)
     """
-
-    def __init__(self, retries: Retries, clock: SleepingClock | None) -> None:
-        self.retries = retries
-        self.clock: SleepingClock = clock or SystemClock()
-        self.retried = 0  # requests sent again, in all
-        self._rng = random.Random(retries.seed)
 
     def _post(self, request: Request) -> Response:
         raise NotImplementedError
@@ -191,9 +194,8 @@ class RetryingTransport:
                     raise
             if answer is not None and self.retries.done(answer, attempt):
                 return answer
-            self.clock.sleep(self.retries.delay(attempt, self._rng))
+            self.clock.sleep(self._backoff(attempt))
             attempt += 1
-            self.retried += 1
 
 
 class HttpTransport(RetryingTransport):
