@@ -187,7 +187,7 @@ class _Viewers:
 
     def on_start(self) -> None:
         self._engine = self._next = None
-        if _halted[0]:
+        if _run.halted:
             return  # spawned as the test stopped: nothing to play; the task stops this user
         seats = _seats_of(type(self), self.environment)
         if seats is None:
@@ -195,7 +195,7 @@ class _Viewers:
         runner = self.environment.runner
         worker = max(0, getattr(runner, "worker_index", 0)) if runner is not None else 0
         # The class is in the key: two classes playing the same profiles play other viewers.
-        number = next(_numbers[type(self)])
+        number = next(_run.numbers[type(self)])
         self._seat = seats.seat(f"{type(self).__name__}:{worker}.{number}")
         self._clock = SystemClock()
         transport = LocustTransport(
@@ -270,13 +270,25 @@ class FastPlayerUser(_Viewers, FastHttpUser):
 
 # --- one run's seats, per process -------------------------------------------------------------
 
-_seats: dict[type, Seats | None] = {}
-_numbers: dict[type, Iterator[int]] = {}
-_stopped: set[str] = set()  # on the master: the workers that have stopped their users
-_refused: set[str] = set()  # why this process refused the current run, if it did
-# On a worker: the master has stopped the test. Its ramp may still be sending spawn messages;
-# users they bring start no viewing, until the master starts a new test.
-_halted: list[bool] = [False]
+
+class _Run:
+    """This process's part in the current test (module state: Locust's users and event
+    listeners have no other place to share it)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.seats: dict[type, Seats | None] = {}  # None: the class's settings cannot play
+        self.numbers: dict[type, Iterator[int]] = {}  # the next user number, per class
+        self.stopped: set[str] = set()  # on a master: workers that have stopped their users
+        self.refused = False  # this process refused the test (its exit status is 2)
+        # On a worker: the master has stopped the test. Its ramp may still be sending spawn
+        # messages; users they bring start no viewing, until the master starts a new test.
+        self.halted = False
+
+
+_run = _Run()
 
 
 class Tally:
@@ -325,14 +337,14 @@ def tally() -> Tally:
 def _seats_of(cls: type[_Viewers], environment: Environment) -> Seats | None:
     """This run's seats for a user class (made as the test starts); None if its settings
     cannot be played (said once, then)."""
-    if cls not in _seats:  # a user made without Locust's test_start (a test harness)
-        _numbers[cls] = itertools.count()
+    if cls not in _run.seats:  # a user made without Locust's test_start (a test harness)
+        _run.numbers[cls] = itertools.count()
         try:
-            _seats[cls] = _build_seats(cls, environment)
+            _run.seats[cls] = _build_seats(cls, environment)
         except ValueError as exc:
             logger.error("playersim: %s", exc)
-            _seats[cls] = None
-    return _seats[cls]
+            _run.seats[cls] = None
+    return _run.seats[cls]
 
 
 def _build_seats(cls: type[_Viewers], environment: Environment) -> Seats:
@@ -497,25 +509,22 @@ def _fresh_run(environment: Environment, **_: Any) -> None:
     viewings in every run of one Locust process (the web UI's Start, Stop, Start). Settings
     that reach this process only now (the web UI's form, the master's options on a worker)
     are checked here."""
-    if _halted[0]:
+    if _run.halted:
         return  # a spawn message still on its way as the master stopped: not a new test
-    _seats.clear()
-    _numbers.clear()
-    _tally.reset()
-    _stopped.clear()
-    if _refused and environment.process_exit_code == 2:
+    if _run.refused and environment.process_exit_code == 2:
         environment.process_exit_code = None  # a run refused earlier (the web UI's form) is over
-    _refused.clear()
+    _run.reset()
+    _tally.reset()
     classes = _viewer_classes(environment)
     try:
         for cls in classes:
-            _numbers[cls] = itertools.count()
-            _seats[cls] = _build_seats(cls, environment)
+            _run.numbers[cls] = itertools.count()
+            _run.seats[cls] = _build_seats(cls, environment)
         if not isinstance(environment.runner, WorkerRunner):
             _check_host(environment, classes)
     except ValueError as exc:
         for cls in classes:
-            _seats[cls] = None  # its users stop at their first task, with nothing sent
+            _run.seats[cls] = None  # its users stop at their first task, with nothing sent
         _cannot_play(environment, str(exc))
 
 
@@ -523,7 +532,7 @@ def _cannot_play(environment: Environment, message: str) -> None:
     """Settings that cannot be played: say so, stop the test, and exit 2 in the end."""
     logger.error("playersim: %s", message)
     environment.process_exit_code = 2
-    _refused.add(message)
+    _run.refused = True
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         runner.send_message(_ERROR_MESSAGE, {"message": message, "worker": runner.worker_index})
@@ -544,12 +553,12 @@ def _worker_cannot_play(environment: Environment, msg: Any, **_: Any) -> None:
     """On the master: a worker could not make its seats (a profile file missing there)."""
     logger.error("playersim: worker %s: %s", msg.data["worker"], msg.data["message"])
     environment.process_exit_code = 2
-    _refused.add(msg.data["message"])
+    _run.refused = True
     gevent.spawn(_end_test, environment)
 
 
 def _worker_stopped(environment: Environment, msg: Any, **_: Any) -> None:
-    _stopped.add(msg.node_id)
+    _run.stopped.add(msg.node_id)
 
 
 def _start_workers(environment: Environment, **_: Any) -> None:
@@ -560,14 +569,14 @@ def _start_workers(environment: Environment, **_: Any) -> None:
 
 
 def _start_this_worker(environment: Environment, msg: Any, **_: Any) -> None:
-    _halted[0] = False
+    _run.halted = False
 
 
 def _stop_this_worker(environment: Environment, msg: Any, **_: Any) -> None:
     """On a worker: stop every user now (each ends its session), then tell the master."""
     runner = environment.runner
     assert runner is not None
-    _halted[0] = True
+    _run.halted = True
     _stop_users(runner, float(environment.stop_timeout or 0))
     # Stopped already: Locust's own stop message, which may follow, need not wait again
     # before the worker is ready (a Start in the web UI would find no worker meanwhile). The
@@ -617,18 +626,18 @@ def _stop_workers_first(environment: Environment, **_: Any) -> None:
     # Locust says it is stopping only after this event: until then it would go on handing
     # out users (a ramp not finished, a worker gone), which would start sessions now.
     runner.update_state(STATE_STOPPING)
-    _stopped.clear()
+    _run.stopped.clear()
     runner.send_message(_STOP_MESSAGE)
     deadline = time.monotonic() + float(environment.stop_timeout or 0) + WIND_DOWN_S + 5
     waited = False
     while time.monotonic() < deadline:
         # Asked afresh each time: a worker that quits or goes missing is not waited for.
         present = {client.id for client in runner.clients.all if client.state != STATE_MISSING}
-        if present <= _stopped:
+        if present <= _run.stopped:
             break
         waited = True
         gevent.sleep(0.1)
-    if waited or _stopped:
+    if waited or _run.stopped:
         # Their figures come with their next report, and reach the CSV files at its next pass.
         gevent.sleep(WORKER_REPORT_INTERVAL + CSV_STATS_INTERVAL_SEC + 0.5)
 
