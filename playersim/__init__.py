@@ -46,9 +46,9 @@ from playersim.clock import (
     format_instant,
     parse_instant,
 )
-from playersim.collector import CollectedEvent, CollectedSession, Collector
+from playersim.collector import CollectedEvent, CollectedSession, Collector, Counts
 from playersim.conformance import Problem, Rule, check_session
-from playersim.delivery import Outbox
+from playersim.delivery import GiveUp, Outbox
 from playersim.engine import Engine, FollowUp
 from playersim.errors import (
     EndpointUnreachableError,
@@ -85,7 +85,7 @@ from playersim.recording import (
 from playersim.replay import RecordingError, ReplayLine, read_replay, replay
 from playersim.script import Script, ScriptedBehaviour, load_script, script_from_dict
 from playersim.states import AdPhase, SessionState, State
-from playersim.summary import BehaviourStats, Lateness, RunStats
+from playersim.summary import BehaviourStats, Ending, Lateness, RunStats
 from playersim.testing import (
     assert_completed,
     assert_ended,
@@ -132,12 +132,15 @@ __all__ = [
     "CollectedSession",
     "Collector",
     "Complete",
+    "Counts",
     "Decision",
+    "Ending",
     "EndpointUnreachableError",
     "Engine",
     "EventType",
     "FailStart",
     "FollowUp",
+    "GiveUp",
     "HttpTransport",
     "Lateness",
     "Leave",

@@ -22,8 +22,11 @@ import httpx
 from playersim.clock import SleepingClock
 from playersim.errors import TransportError
 from playersim.http_transport import (
+    CLOSED_BEFORE_ANSWER,
+    CLOSED_MID_ANSWER,
     DEFAULT_TIMEOUT,
     HEADERS,
+    IDLE_CONNECTION_S,
     NO_RETRIES,
     Retries,
     RetryingAsyncTransport,
@@ -75,7 +78,9 @@ class AiohttpTransport(RetryingAsyncTransport):
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.connections),
+                connector=aiohttp.TCPConnector(
+                    limit=self.connections, keepalive_timeout=IDLE_CONNECTION_S
+                ),
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
                 # The MCA has no cookies; not keeping a jar saves work on every answer.
                 cookie_jar=aiohttp.DummyCookieJar(),
@@ -99,6 +104,9 @@ class AiohttpTransport(RetryingAsyncTransport):
                 content = await answer.read()
                 text = content.decode("utf-8", "replace") if status >= 400 else ""
                 return answer_of(status, answer.headers.get("Location"), text, answer.reason or "")
+        except aiohttp.ConnectionTimeoutError as exc:
+            reason = f"no connection within {self.timeout:g} s (timeout)"
+            raise TransportError("POST", url, reason, maybe_delivered=False) from exc
         except TimeoutError as exc:
             reason = f"no answer within {self.timeout:g} s (timeout)"
             raise TransportError("POST", url, reason) from exc
@@ -111,7 +119,19 @@ class AiohttpTransport(RetryingAsyncTransport):
                 detail = os.strerror(error.errno)
             else:
                 detail = error.strerror if isinstance(error.strerror, str) else str(error)
-            raise TransportError("POST", url, f"cannot connect: {detail or error}") from exc
+            raise TransportError(
+                "POST", url, f"cannot connect: {detail or error}", maybe_delivered=False
+            ) from exc
+        except aiohttp.ServerDisconnectedError as exc:
+            raise TransportError("POST", url, CLOSED_BEFORE_ANSWER) from exc
+        except aiohttp.ClientPayloadError as exc:
+            # ContentLengthError and its kind: their text reads like an HTTP status ("400").
+            raise TransportError("POST", url, CLOSED_MID_ANSWER) from exc
+        except aiohttp.ClientResponseError as exc:
+            raise TransportError("POST", url, f"the answer was not HTTP: {exc.message}") from exc
+        except aiohttp.ClientOSError as exc:
+            words = os.strerror(exc.errno) if isinstance(exc.errno, int) and exc.errno > 0 else ""
+            raise TransportError("POST", url, f"connection error: {words or exc}") from exc
         except aiohttp.ClientError as exc:
             raise TransportError("POST", url, str(exc) or type(exc).__name__) from exc
 

@@ -31,7 +31,8 @@ from playersim import __version__
 from playersim.arrivals import FLAT, Shape, parse_duration, parse_rate
 from playersim.clock import SystemClock, VirtualClock, format_instant, parse_instant
 from playersim.collector import Collector
-from playersim.engine import MAX_CONSECUTIVE_UNANSWERED, Engine
+from playersim.delivery import DEFAULT_GIVE_UP_S, GiveUp
+from playersim.engine import Engine
 from playersim.errors import (
     EndpointUnreachableError,
     PlayerProtocolError,
@@ -51,8 +52,8 @@ from playersim.realtime import RealtimeEngine
 from playersim.recording import Recorder, RecordingTransport
 from playersim.replay import RecordingError, ReplayLine, read_replay, replay
 from playersim.script import Script, ScriptedBehaviour, load_script
-from playersim.spec import STALL_TIMEOUT_MS
-from playersim.summary import Lateness, RunStats, format_summary, summary_json
+from playersim.spec import IDLE_TIMEOUT_MS, STALL_TIMEOUT_MS
+from playersim.summary import Ending, Lateness, RunStats, format_summary, summary_json
 from playersim.transport import AsyncTransport, MemoryTransport, Transport
 from playersim.viewings import Workload
 
@@ -75,6 +76,9 @@ MAX_IN_FLIGHT = 10_000
 # A run's collector forgets sessions closed this long ago (their problems stay in the report),
 # so a day of a million sessions holds only those open or lately closed.
 RETENTION_S = 3600.0
+# `playersim serve` remembers a closed session this long (wall time): long enough for a late
+# event to get its 410, short enough that a server running for days holds minutes of sessions.
+SERVE_RETENTION_MS = 10 * 60_000
 # How often a run on a terminal redraws its progress line, in wall seconds.
 PROGRESS_EVERY_S = 0.5
 EARLIEST_START = 0  # 1970-01-01
@@ -215,6 +219,15 @@ def _add_http_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
         f"timeout, 429 or 5xx, with exponential back-off and jitter (default {DEFAULT_RETRIES})",
     )
 
+    parser.add_argument(
+        "--give-up-after",
+        type=_span("--give-up-after"),
+        default=round(DEFAULT_GIVE_UP_S * 1000),
+        metavar="DURATION",
+        help="with --to, end the run when the endpoint has answered nothing for this long, "
+        "however many requests were tried meanwhile (default 30s): a collector that restarts "
+        "in a few seconds is ridden out, its lost sessions resumed; a dead one ends the run",
+    )
     parser.add_argument(
         "--in-flight",
         type=_in_flight,
@@ -436,6 +449,16 @@ def build_parser() -> argparse.ArgumentParser:
     pacing.add_argument("--fast", action="store_true", help="as fast as the endpoint answers")
     _add_http_options(again)
 
+    _add_serve(commands)
+
+    commands.add_parser(
+        "profiles", help="list the bundled profiles", description="List the bundled profiles."
+    )
+    return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`playersim serve` and its flags."""
     serve = commands.add_parser(
         "serve",
         help="run the built-in collector as an HTTP server",
@@ -454,6 +477,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--seed", default="1", metavar="SEED", help="seed of the session ids and faults (1)"
     )
+    kept = serve.add_argument_group("sessions, and how long they are kept")
+    kept.add_argument(
+        "--idle-timeout",
+        type=_span("--idle-timeout"),
+        default=IDLE_TIMEOUT_MS,
+        metavar="DURATION",
+        help="close a session that sends no event for this long, as the API does after 10 "
+        "minutes (default 10m); later events for it get 410",
+    )
+    kept.add_argument(
+        "--retention",
+        type=_span("--retention", zero=True),
+        default=SERVE_RETENTION_MS,
+        metavar="DURATION",
+        help="remember a closed session this long, for its 410s and /stats (default 10m); "
+        "then it is forgotten (its problems stay counted) and its events get 404, so a "
+        "server that runs for days holds only the sessions of the last minutes",
+    )
     _add_limits(serve)
     faults = serve.add_argument_group("faults to inject, for testing clients")
     faults.add_argument(
@@ -469,11 +510,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LOW[:HIGH]",
         help="wait before each answer, e.g. 50ms, or 20ms:200ms for a uniform draw",
     )
-
-    commands.add_parser(
-        "profiles", help="list the bundled profiles", description="List the bundled profiles."
-    )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -556,7 +592,9 @@ def _run(args: argparse.Namespace) -> int:
     what = f"script {args.script}" if script else ", ".join(p.name for p in profiles)
     status = _report(args, engine, collector, clock, what=what, where=where, elapsed=elapsed,
                      aborted=aborted)  # fmt: skip
-    return _interrupted(prog, interrupted) if interrupted is not None else status
+    if interrupted is None:
+        return status
+    return _interrupted(prog, interrupted, engine.stats.ending)
 
 
 def _add_viewers(
@@ -583,9 +621,10 @@ def _add_viewers(
     return scripted
 
 
-def _interrupted(prog: str, status: int) -> int:
+def _interrupted(prog: str, status: int, ending: Ending | None) -> int:
     name = "SIGTERM" if status == 143 else "Ctrl-C"
-    print(f"{prog}: interrupted ({name}): the open sessions were ended", file=sys.stderr)
+    said = ending.said() if ending is not None else "no session was open"
+    print(f"{prog}: interrupted ({name}): {said}", file=sys.stderr)
     return status
 
 
@@ -606,8 +645,7 @@ def _report(
     if collector is not None and collector.conformance:
         # Let the back end's timeouts run out, so sessions left open are judged as closed.
         clock.advance(STALL_TIMEOUT_MS / 1000)
-        collector.expire()
-        conformance = Counter(problem.rule.value for _, problem in collector.problems())
+        conformance = collector.counts().problems
         problems = sum(conformance.values())
     pace = "virtual time"
     lateness = None
@@ -619,7 +657,12 @@ def _report(
         f"playersim run: {sessions:,} session{'s' if sessions != 1 else ''} of {what}, "
         f"seed {args.seed}, {where}, {pace}, {elapsed:.2f} s"
     )
-    engine.stats.retried = getattr(getattr(args, "http_transport", None), "retried", 0)
+    http: RetryingAsyncTransport | None = getattr(args, "http_transport", None)
+    if http is not None:
+        engine.stats.retried = http.retried
+        engine.stats.sent_again_after_lost_answer = http.sent_again_after_lost_answer
+    if lateness is not None:
+        _say_if_behind("playersim run", lateness, "the wall clock")
     if args.json:
         report = summary_json(engine.stats, conformance=conformance, lateness=lateness)
         print(json.dumps({"title": title, "record": args.record, **report}, indent=2))
@@ -643,9 +686,8 @@ def _engine(
     # An open workload (a rate) over a concurrency limit turns away who finds no place; a
     # closed one's viewers wait for a place, which is what makes them a closed workload.
     turn_away = workload is not None and not workload.closed
-    # Each unanswered request was already tried 1 + retries times: give up after as many tries
-    # in all as without retries, so a dead endpoint still ends a run in seconds.
-    give_up_after = max(2, MAX_CONSECUTIVE_UNANSWERED // (args.retries + 1))
+    # Seconds without any answer, however many tries each request was allowed meanwhile.
+    give_up = GiveUp(args.give_up_after / 1000)
     if realtime or args.to:
         # Over HTTP in virtual time: not paced, as many sessions sending at once as --in-flight.
         return RealtimeEngine(
@@ -656,7 +698,7 @@ def _engine(
             follow_up=follow_up,
             recorder=recorder,
             turn_away=turn_away,
-            give_up_after=give_up_after,
+            give_up=give_up,
             in_flight=None if realtime else args.in_flight,
         )
     # Virtual time in memory sends inline: `_transport` gives it a synchronous transport.
@@ -667,7 +709,7 @@ def _engine(
         concurrency=args.concurrency,
         follow_up=follow_up,
         turn_away=turn_away,
-        give_up_after=give_up_after,
+        give_up=give_up,
     )
 
 
@@ -796,7 +838,8 @@ def _status(prog: str, stats: RunStats, aborted: str | None, problems: int) -> i
     if stats.failed:
         reasons.append(f"{stats.failed:,} requests were not accepted")
     if stats.dropped:
-        reasons.append(f"{stats.dropped:,} events were dropped (their session was not open)")
+        why = ", ".join(f"{n:,} {reason}" for reason, n in stats.dropped_by.most_common())
+        reasons.append(f"{stats.dropped:,} events were not sent ({why})")
     if problems:
         reasons.append(f"{problems:,} conformance problems in the traffic")
     if reasons:
@@ -915,17 +958,19 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--keep-alive",
         type=_timeout,
-        default=5.0,
+        default=120.0,
         metavar="SECONDS",
-        help="close a connection idle this long between two requests (default %(default)g)",
+        help="close a connection idle this long between two requests (default %(default)g: "
+        "longer than clients keep idle connections, so that they close them first)",
     )
     limits.add_argument(
         "--max-connections",
         type=_positive_int,
         default=1000,
         metavar="N",
-        help="serve N connections at once (default %(default)d); one opened past N gets 503 "
-        "with Retry-After to its request, one past twice N is closed at once",
+        help="serve N connections at once (default %(default)d); one opened past N takes the "
+        "place of the connection idle longest, or, with none idle, gets 503 with Retry-After "
+        "to its request; one past twice N is closed at once",
     )
 
 
@@ -949,12 +994,24 @@ def _serve(args: argparse.Namespace) -> int:
         stack.callback(listener.close)
         recorder = None
         if args.record:
+            # Appended to, never truncated: a collector restarted after a crash keeps what it
+            # recorded before.
             try:
-                recorder = stack.enter_context(Recorder(args.record, flush_each=True))
+                recorder = stack.enter_context(Recorder(args.record, flush_each=True, append=True))
             except OSError as exc:
                 return _fail(prog, f"--record: cannot write {args.record!r}: {exc.strerror or exc}")
+            if recorder.kept:
+                lines = f"{recorder.kept:,} line{'s' if recorder.kept != 1 else ''}"
+                print(
+                    f"{prog}: --record {args.record}: appending to the {lines} it holds",
+                    file=sys.stderr,
+                )
         collector = Collector(
-            SystemClock(), seed=args.seed, keep_events=False, retention_s=RETENTION_S
+            SystemClock(),
+            seed=args.seed,
+            keep_events=False,
+            retention_s=args.retention / 1000,
+            idle_timeout_s=args.idle_timeout / 1000,
         )
         faults = None
         if args.fail_rate or args.drop or args.latency[1]:
@@ -972,6 +1029,22 @@ def _serve(args: argparse.Namespace) -> int:
         config = uvicorn_config(app, limits, log_level="warning", access_log=False)
         uvicorn.Server(config).run(sockets=[listener])
     return 0
+
+
+def _span(flag: str, *, zero: bool = False) -> Callable[[str], int]:
+    """A flag's duration in ms (`10m`, `90s`, `1h`): above 0 (or 0 too), at most 366 days."""
+
+    def parse(text: str) -> int:
+        try:
+            value = parse_duration(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if value < 0 or (value == 0 and not zero) or value > MAX_DURATION_MS:
+            least = "0" if zero else "above 0"
+            raise argparse.ArgumentTypeError(f"{text!r} must be {least} and at most 366 days")
+        return value
+
+    return parse
 
 
 def _share(text: str) -> float:
@@ -1021,6 +1094,8 @@ def _replay(args: argparse.Namespace) -> int:
     clock = VirtualClock(start=first.ts)
     collector: Collector | None = None
     began = time.perf_counter()
+    aborted: str | None = None
+    lateness: Lateness | None = None
     try:
         if args.to:
             where = f"to {args.to}"
@@ -1037,13 +1112,14 @@ def _replay(args: argparse.Namespace) -> int:
     except (RecordingError, _BadInputError) as exc:
         return _fail(prog, str(exc))
     except EndpointUnreachableError as exc:
-        return _fail(prog, str(exc), status=1)
+        if not isinstance(exc.stats, RunStats):
+            return _fail(prog, str(exc), status=1)
+        stats, aborted = exc.stats, str(exc)
     elapsed = time.perf_counter() - began
     conformance: Counter[str] | None = None
     if collector is not None:
         clock.advance(STALL_TIMEOUT_MS / 1000)
-        collector.expire()
-        conformance = Counter(problem.rule.value for _, problem in collector.problems())
+        conformance = collector.counts().problems
     pace = "as fast as possible" if speed is None else f"at x{speed:g} the recorded pace"
     title = f"playersim replay: {args.file}, {where}, {pace}, {elapsed:.2f} s"
     print(format_summary(stats, title=title, conformance=conformance, lateness=lateness))
@@ -1052,19 +1128,50 @@ def _replay(args: argparse.Namespace) -> int:
             f"  skipped {len(skipped):,} line{'s' if len(skipped) != 1 else ''} refused when "
             f"recorded and too malformed to send again (first: {skipped[0]})"
         )
+    if lateness is not None:
+        _say_if_behind(prog, lateness, "the recording's pace")
     problems = sum(conformance.values()) if conformance else 0
-    return _status(prog, stats, None, problems)
+    return _status(prog, stats, aborted, problems)
+
+
+# Past this lateness (p99, wall ms) a paced run or replay says it could not keep pace: a ping a
+# second late is already beyond the slack the conformance report allows a real player.
+BEHIND_MS = 1_000.0
+
+
+def _say_if_behind(prog: str, lateness: Lateness, pace: str) -> None:
+    """A warning on stderr when requests went out well after their time: the traffic is still
+    as recorded (the timestamps are), but its pace on the wire was not."""
+    figures = lateness.summary()
+    p99, worst = figures["p99_ms"], figures["max_ms"]
+    if p99 is None or worst is None or p99 <= BEHIND_MS:
+        return
+    print(
+        f"{prog}: warning: fell behind {pace}: 1% of requests went out more than "
+        f"{p99 / 1000:,.1f} s late, the latest {worst / 1000:,.1f} s (the machine or the "
+        "endpoint could not keep up; try a lower --speed)",
+        file=sys.stderr,
+    )
 
 
 async def _replay_http(
     args: argparse.Namespace, lines: Iterator[ReplayLine], speed: float | None
 ) -> tuple[RunStats, Lateness | None]:
     transport = _http_transport(args)
+    give_up = GiveUp(args.give_up_after / 1000)
     try:
-        stats, lateness = await replay(lines, transport, speed=speed, in_flight=args.in_flight)
+        stats, lateness = await replay(
+            lines, transport, speed=speed, in_flight=args.in_flight, give_up=give_up
+        )
+    except EndpointUnreachableError as exc:
+        if isinstance(exc.stats, RunStats):
+            exc.stats.retried = transport.retried
+            exc.stats.sent_again_after_lost_answer = transport.sent_again_after_lost_answer
+        raise
     finally:
         await transport.aclose()
     stats.retried = transport.retried
+    stats.sent_again_after_lost_answer = transport.sent_again_after_lost_answer
     return stats, lateness
 
 

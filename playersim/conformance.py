@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from playersim.errors import PlayerProtocolError
 from playersim.profiles import LIVE_CONTENT_TYPES
-from playersim.spec import DAY_MS, MAX_STATES, PING_MS
+from playersim.spec import DAY_MS, GAP_SLACK_MS, MAX_STATES, PING_MS
 from playersim.states import AdPhase, SessionState, State, advance
 from playersim.wire import CUSTOM_METADATA_EVENTS, BodyModel, EventType, SessionStart, params_of
 
@@ -44,7 +44,7 @@ class Rule(StrEnum):
 
     ORDER = "order"  # an event its state does not allow: ad bookends, chapter overlap, ...
     TS_ORDER = "ts-order"  # ts not strictly increasing by at least 1 ms
-    GAP = "gap"  # more than the ping interval between two events of an open session
+    GAP = "gap"  # over a second past the ping interval between two events of an open session
     PLAYHEAD_RANGE = "playhead-range"  # VOD outside [0, media.length), live outside [0, 86400)
     LIVE_PLAYHEAD = "live-playhead"  # live playhead is not the second of the UTC day while playing
     PLAYHEAD_MOTION = "playhead-motion"  # moved while stopped or in an ad, or not with the clock
@@ -54,6 +54,10 @@ class Rule(StrEnum):
     QOE = "qoe"  # droppedFrames going down, or timeToStart changing once set
     CUSTOM_METADATA = "custom-metadata"  # customMetadata on an event that does not carry it
     UNTERMINATED = "unterminated"  # closed by a timeout without sessionComplete or sessionEnd
+    # The same request twice: a retry whose first try arrived but whose answer was lost. An
+    # event twice in a row, or a sessionStart twice, which opens a second session and leaves
+    # the first without events.
+    DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +97,14 @@ class SessionChecker:
     them; `check_session` is the same over a finished list.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_problem: Callable[[Problem], None] | None = None) -> None:
         self.problems: list[Problem] = []
+        # Told of each problem as it is found (a collector counting problems by rule).
+        self._on_problem = on_problem
         self._replay: _Replay | None = None
         self._previous: BodyModel | None = None
         self._count = 0
+        self._duplicated = False
 
     def feed(self, body: BodyModel) -> None:
         self._count += 1
@@ -105,6 +112,16 @@ class SessionChecker:
             self._replay = _start(body)
         replay = self._replay
         flag = self._flag
+        previous = self._previous
+        if (
+            previous is not None
+            and body.player_time.ts == previous.player_time.ts
+            and body == previous
+        ):
+            # Not a second event: the same one again. Judged as what it is, and not again as
+            # an event out of order.
+            flag(Rule.DUPLICATE, f"{body.event_type} received twice (a retry after a lost answer?)")
+            return
         _check_event(replay, self._previous, body, flag)
         event = body.event_type
         try:
@@ -117,15 +134,33 @@ class SessionChecker:
 
     def _flag(self, rule: Rule, message: str) -> None:
         """One problem at the event being fed."""
-        self.problems.append(Problem(rule, self._count - 1, message))
+        self._add(Problem(rule, self._count - 1, message))
+
+    def _add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        if self._on_problem is not None:
+            self._on_problem(problem)
+
+    def duplicated(self, sid: str) -> None:
+        """This session's sessionStart came again and opened session `sid`, which took the
+        events: this one is an orphan of a retry, not a session its player left unended."""
+        self._duplicated = True
+        self._add(
+            Problem(
+                Rule.DUPLICATE,
+                0,
+                f"sessionStart received twice (a retry after a lost answer?): the second "
+                f"opened session {sid}, and this one got no more events",
+            )
+        )
 
     def close(self, reason: str) -> None:
         """The session was closed (by sessionEnd, or by a back-end timeout named `reason`)."""
-        if self._replay is None or reason == "sessionEnd":
+        if self._replay is None or reason == "sessionEnd" or self._duplicated:
             return
         state = self._replay.state
         if state.playback is not _COMPLETE:
-            self.problems.append(
+            self._add(
                 Problem(
                     Rule.UNTERMINATED,
                     self._count - 1,
@@ -184,11 +219,11 @@ def _check_event(
         prev_ts = previous.player_time.ts
         if ts <= prev_ts:
             flag(Rule.TS_ORDER, f"ts {ts} is not after the previous event's {prev_ts}")
-        elif ts - prev_ts > PING_MS and state.playback is not _COMPLETE:
+        elif ts - prev_ts > PING_MS + GAP_SLACK_MS and state.playback is not _COMPLETE:
             flag(
                 Rule.GAP,
                 f"{(ts - prev_ts) / 1000:g} s without an event while {state} "
-                f"(at most {PING_MS // 1000} s)",
+                f"(a ping every {PING_MS // 1000} s, and {GAP_SLACK_MS / 1000:g} s of slack)",
             )
         _check_motion(replay, previous, body, flag)
 
@@ -268,7 +303,9 @@ def _check_pod(
         )
     replay.last_pod_index = max(replay.last_pod_index, index)
     replay.pods_seen += 1
-    if isinstance(second, int | float) and abs(second - playhead) > 1:
+    # A resumed session re-sends the pod it resumed in, where that pod began (MCA-SPEC.md
+    # section 5): live, the playhead has moved on to the present second since then.
+    if isinstance(second, int | float) and abs(second - playhead) > 1 and not first_of_resume:
         flag(Rule.AD_PARAMS, f"podSecond {second:g} is not the playhead {playhead:g} of the break")
 
 

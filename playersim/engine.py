@@ -6,7 +6,9 @@ the millisecond (`advance(10)`). On any clock, `step()` serves whatever is due a
 present instant, which is how a test under `freezegun` drives players on a `SystemClock`.
 
 The engine owns delivery: each session's requests go through its `Outbox`, so none leaves before
-its session id is known, one at a time, in order. Everything sent is counted in `stats`.
+its session id is known, one at a time, in order. Everything sent is counted in `stats`. A run
+gives up on an endpoint that stops answering by the rule every engine shares (`GiveUp`), and a
+stopped run ends each open session with a sessionEnd right behind what it has in flight.
 """
 
 from __future__ import annotations
@@ -19,20 +21,32 @@ from typing import Final
 
 from playersim.behaviour import ViewerBehaviour
 from playersim.clock import Clock, ManualClock, parse_instant
-from playersim.delivery import Outbox
+from playersim.delivery import GiveUp, Outbox
 from playersim.errors import EndpointUnreachableError, TransportError
 from playersim.player import Player
-from playersim.summary import BehaviourStats, RunStats
-from playersim.transport import Transport
+from playersim.summary import (
+    GAVE_UP,
+    NOT_OPEN,
+    OUTCOME_CUT_OFF,
+    OUTCOME_STOPPED,
+    STOPPED,
+    BehaviourStats,
+    Ending,
+    RunStats,
+)
+from playersim.transport import Request, Response, Transport
+from playersim.wire import EventType, WireBody
 
 __all__ = ["Engine", "FollowUp"]
 
 # The viewing a viewer goes on to when one ends at an instant (autoplay of the next episode).
 FollowUp = Callable[[Player, int], Player | None]
 
-# Requests in a row that got no answer at all before a run gives up on the endpoint.
-MAX_CONSECUTIVE_UNANSWERED: Final = 20
 _TICK_EVERY: Final = 2048
+_SESSION_END: Final = EventType.SESSION_END.value
+# Why a sessionEnd sent on stop did not end its session, when it got no answer at all.
+NO_ANSWER_TO_END: Final = "its sessionEnd got no answer"
+ENDPOINT_GONE: Final = "the endpoint stopped answering"
 
 
 class Engine:
@@ -56,11 +70,12 @@ class Engine:
         concurrency: int | None = None,
         follow_up: FollowUp | None = None,
         turn_away: bool = False,
-        give_up_after: int = MAX_CONSECUTIVE_UNANSWERED,
+        give_up: GiveUp | None = None,
     ) -> None:
         self.clock = clock
-        # Requests in a row with no answer at all before the run gives up on the endpoint.
-        self.give_up_after = give_up_after
+        # When the run gives up on an endpoint that answers nothing (default: 30 s of silence;
+        # `GiveUp(math.inf)` never does).
+        self.give_up = give_up if give_up is not None else GiveUp()
         # Set (by a signal handler, say) to make `run()` return after the wake-up in hand:
         # between two wake-ups every player and outbox is in a consistent state to stop.
         self.stopping = False
@@ -74,10 +89,16 @@ class Engine:
         self.follow_up = follow_up
         self._heap: list[tuple[int, int, Player, Outbox]] = []
         self._order = itertools.count()
-        self._unanswered = 0
         self._arrivals: Iterator[Player] = iter(())
         self._arriving: Player | None = None
         self._arrivals_until: int | None = None
+        # Players whose delivery was cut short, and the outcome that says how: by a stop, or by
+        # giving up on the endpoint. Their viewing, as the endpoint saw it, ended there,
+        # whatever the simulation had them do beyond it.
+        self._cut: dict[Player, str] = {}
+        self.gave_up = False  # the endpoint stopped answering, and the run gave up on it
+        # Players whose stop sessionEnd is on its way: answered, it ends the session.
+        self._ends: dict[Player, Outbox] = {}
 
     def add(self, player: Player) -> Player:
         """Schedule a player; it starts at its `start_at`, or now if it has none."""
@@ -190,23 +211,67 @@ class Engine:
 
     def stop(self) -> None:
         """End every session in progress now, with a `sessionEnd` each, delivered, and start
-        no more arrivals: a run interrupted by Ctrl-C or SIGTERM winds down this way."""
+        no more arrivals: a run interrupted by Ctrl-C or SIGTERM winds down this way.
+
+        What the stop did is in `stats.ending`: the sessions open on the endpoint, how many
+        the sessionEnd ended, and why any could not be.
+        """
         self.stopping = True
         self._arriving = None
         self._arrivals = iter(())
+        self.stats.ending = self.stats.ending or Ending()
         now = self.clock.now()
         entries, self._heap = sorted(self._heap, key=lambda entry: entry[:2]), []
         reachable = True
         for _, _, player, outbox in entries:
-            bodies = player.stop(now)
-            self.stats.generated += len(bodies)
-            outbox.push(bodies)
+            self._push(player, outbox, self._stop_bodies(player, outbox, now))
             if reachable:
                 try:
                     self._deliver(player, outbox)
                 except EndpointUnreachableError:
                     reachable = False  # the rest are counted as dropped, not sent into the void
             self._retire(player, outbox, follow=False)
+        self._unended(ENDPOINT_GONE)
+
+    def _stop_bodies(self, player: Player, outbox: Outbox, now: int) -> list[WireBody]:
+        """What a player stopped at `now` still sends: its own last events and sessionEnd, if
+        nothing of its session waits unsent; otherwise its unsent backlog is dropped (counted)
+        and a sessionEnd goes right after the last request handed out (`Outbox.cut`)."""
+        own = player.stop(now)
+        if outbox.backlog:
+            self._cut[player] = OUTCOME_STOPPED
+            dropped, end = outbox.cut()
+            self.stats.drop(dropped, STOPPED)
+            own = [end] if end is not None else []
+        if own and own[-1]["eventType"] == _SESSION_END:
+            self._ends[player] = outbox
+        return own
+
+    def _push(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
+        self.stats.generated += len(bodies)
+        outbox.push(bodies)
+
+    def _ended(self, player: Player, request: Request, response: Response | None) -> None:
+        """A stop's sessionEnd was answered (or not): count what became of its session."""
+        if request.event_type != _SESSION_END or self._ends.pop(player, None) is None:
+            return
+        ending = self.stats.ending
+        assert ending is not None, "a stop sessionEnd belongs to a stop"
+        if response is not None and response.status == 204:
+            ending.ended += 1
+        elif response is None:
+            ending.not_ended[NO_ANSWER_TO_END] += 1
+        else:
+            ending.not_ended[f"its sessionEnd got {response.status}"] += 1
+
+    def _unended(self, reason: str) -> None:
+        """Stop sessionEnds that will not be sent now: their sessions stay open on the
+        endpoint (`reason`), unless they never opened (a sessionStart refused)."""
+        ending = self.stats.ending
+        for outbox in self._ends.values():
+            if ending is not None and (outbox.sid is not None or outbox.in_flight):
+                ending.not_ended[reason] += 1
+        self._ends.clear()
 
     def _manual_clock(self) -> ManualClock:
         if not isinstance(self.clock, ManualClock):
@@ -229,13 +294,13 @@ class Engine:
         self._admit(now)
         while self._heap and self._heap[0][0] <= now:
             _, _, player, outbox = heapq.heappop(self._heap)
-            bodies = player.due(now)
+            bodies = player.due(now)  # (`_push`, inline: this runs at every wake-up)
             self.stats.generated += len(bodies)
             outbox.push(bodies)
             try:
                 self._deliver(player, outbox)
             except EndpointUnreachableError:
-                self._retire(player, outbox)  # counted in the summary like every other
+                self._abandon(player, outbox)
                 raise
             except BaseException:
                 self._schedule(player, outbox)  # cut short: still in progress, for stop() to end
@@ -246,31 +311,36 @@ class Engine:
         send = self.transport.send  # looked up once: this loop runs for every request
         record = self.stats.record
         next_request = outbox.next_request
+        give_up = self.give_up
         while (request := next_request()) is not None:
+            give_up.sent()
             try:
                 response = send(request)
             except TransportError as exc:
-                self._unanswered += 1
+                give_up.unanswered(exc)
                 outbox.settle(request, None)
-                self.stats.record(request, None, exc.reason)
+                record(request, None, exc.reason, maybe_delivered=exc.maybe_delivered)
                 player.on_response(request.event_type, None)
-                if self._unanswered >= self.give_up_after:
-                    raise EndpointUnreachableError(
-                        f"gave up after {self._unanswered} requests in a row got no answer "
-                        f"(last: {exc})"
-                    ) from exc
+                if self.stopping:
+                    self._ended(player, request, None)
+                if give_up.expired:
+                    self.gave_up = True
+                    raise give_up.error() from exc
                 continue
             except BaseException:
                 # Cut short mid-send: Ctrl-C, or a Locust user stopped (its greenlet killed).
                 # Whether it arrived is unknown: it is settled as unanswered, so the session
                 # is not left with a request in flight for ever, and `stop()` can still end it.
+                give_up.abandoned()
                 outbox.settle(request, None)
-                self.stats.record(request, None, "interrupted")
+                record(request, None, "interrupted", maybe_delivered=True)
                 player.on_response(request.event_type, None)
                 raise
-            self._unanswered = 0
+            give_up.answered()
             outbox.settle(request, response)
             record(request, response)
+            if self.stopping:
+                self._ended(player, request, response)
             if response.status != 204:  # a 204 changes nothing for the player: spare the call
                 player.on_response(request.event_type, response.status, sid=response.sid)
 
@@ -285,9 +355,20 @@ class Engine:
             self.stats.follow_ups += 1
             self.add(after)
 
+    def _abandon(self, player: Player, outbox: Outbox) -> None:
+        """The run gave up on the endpoint with this viewing in progress: it is cut off, and
+        what it had not sent is counted as such."""
+        self._cut.setdefault(player, OUTCOME_CUT_OFF)
+        self._retire(player, outbox, follow=False)
+
     def _retire(self, player: Player, outbox: Outbox, *, follow: bool = True) -> None:
-        self.stats.dropped += outbox.dropped + len(outbox)
-        self.stats.outcomes[player.outcome or "unfinished"] += 1
+        """The viewing is over: count its outcome, and what it leaves unsent, and why."""
+        self.stats.drop(outbox.dropped, NOT_OPEN)
+        outbox.dropped = 0
+        # Left in its queue: the run gave up on the endpoint, or was stopped, before it went.
+        self.stats.drop(len(outbox), GAVE_UP if self.gave_up else STOPPED)
+        # A viewing with no outcome of its own: a script that ran out with its session open.
+        self.stats.outcomes[self._cut.pop(player, "") or player.outcome or "unfinished"] += 1
         if follow:
             self._follow(player)
         if not isinstance(player.behaviour, ViewerBehaviour):

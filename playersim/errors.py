@@ -6,6 +6,8 @@ carry the context (a file, a field, a state) that their messages are written aro
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "EndpointUnreachableError",
     "PlayerProtocolError",
@@ -69,18 +71,28 @@ class TransportError(PlayersimError):
     """A request got no HTTP answer at all (connection refused, reset, timed out).
 
     An HTTP answer, even a 500, is a `Response`, never this exception.
+
+    `maybe_delivered` says whether the request may have reached the server all the same: HTTP
+    is at-least-once. A request that never got a connection (refused, no such host, no
+    connection within the timeout) provably did not; one whose answer was lost (a timeout
+    after it was sent, a connection closed under it) may have been taken, and a retry of it
+    may then arrive twice.
     """
 
-    def __init__(self, method: str, url: str, reason: str) -> None:
+    def __init__(self, method: str, url: str, reason: str, *, maybe_delivered: bool = True) -> None:
         self.method = method
         self.url = url
         self.reason = reason
+        self.maybe_delivered = maybe_delivered
         super().__init__(f"{method} {url}: {reason}")
 
 
 class EndpointUnreachableError(PlayersimError):
-    """A run gave up because the endpoint stopped answering altogether.
+    """A run gave up because the endpoint stopped answering altogether (`GiveUp`).
 
     Without this a run against a dead or black-holed endpoint would wait out one timeout per
-    request, for every session: a hang in all but name.
+    request, for every session: a hang in all but name. `stats`, when set, is the accounting
+    of what was sent until then (`playersim.replay` sets it: it has no engine to ask).
     """
+
+    stats: Any = None

@@ -3,7 +3,18 @@
 Both flavours post the body as compact JSON to `base_url + path`, read the session id from the
 `Location` header of a 201, and turn every HTTP answer (4xx and 5xx included) into a `Response`
 carrying the `message` of the error body. A request that gets no answer (connection refused,
-reset, DNS failure, timeout) raises `TransportError` naming the URL and the reason.
+reset, DNS failure, timeout) raises `TransportError` naming the URL and the reason, and saying
+whether it may have been delivered all the same.
+
+HTTP is at-least-once. A request whose answer is lost (a timeout after it was sent, a connection
+closed under it) may have reached the server; sent again, it then arrives twice. The retry loop
+counts such retries (`sent_again_after_lost_answer`), and the collector's conformance report
+names what arrived twice (`duplicate`). A request that provably never reached the server (no
+connection was made) is always safe to send again, and is, once, even without retries.
+
+Idle connections are retired by the client after `IDLE_CONNECTION_S`, before any common server
+closes them (uvicorn, Node and Apache after 5 s): a server that closes first races the client's
+next request on that connection, which then fails with no answer.
 """
 
 from __future__ import annotations
@@ -11,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import os
 import random
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -33,6 +45,13 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT: Final = 10.0
+# Seconds a client keeps an idle connection for reuse: under the shortest common server
+# keep-alive (5 s), so the client, never the server, closes an idle connection.
+IDLE_CONNECTION_S: Final = 4.0
+# What a client that lost its connection says, whichever library it is (their own words leak
+# internals, such as aiohttp's "<ContentLengthError: 400, ...>", which reads like an HTTP 400).
+CLOSED_BEFORE_ANSWER: Final = "the connection closed before an answer came"
+CLOSED_MID_ANSWER: Final = "the connection closed before the answer was complete"
 # Answers worth asking again: too many requests, and the server's own failures. Any other 4xx
 # says the request itself is wrong: sending it again would get the same answer.
 RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
@@ -115,33 +134,80 @@ def _response(answer: httpx.Response) -> Response:
     return answer_of(answer.status_code, answer.headers.get("location"), text, answer.reason_phrase)
 
 
+_NEVER_SENT: Final = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+
+
 def _no_answer(
     request: Request, base_url: httpx.URL, exc: httpx.RequestError, timeout: float
 ) -> TransportError:
     # RequestError: no answer at all (refused, reset, timed out), or none that can be read (a
     # body that does not decode, too many redirects).
     target = _url(base_url, request)
+    # No connection was made, or none was free: the request never left this machine.
+    never_sent = isinstance(exc, _NEVER_SENT)
     if isinstance(exc, httpx.TimeoutException):
         reason = f"no answer within {timeout:g} s ({type(exc).__name__})"
+    elif isinstance(exc, httpx.RemoteProtocolError):
+        text = str(exc)
+        if "without sending a response" in text or "Server disconnected" in text:
+            reason = CLOSED_BEFORE_ANSWER
+        elif "peer closed connection" in text or "incomplete" in text:
+            reason = CLOSED_MID_ANSWER
+        else:
+            reason = f"the answer was not HTTP: {text}"
+    elif isinstance(exc, httpx.ConnectError):
+        reason = f"cannot connect: {_os_words(exc) or exc}"
     else:
         reason = str(exc) or type(exc).__name__
-    return TransportError("POST", target, reason)
+    return TransportError("POST", target, reason, maybe_delivered=not never_sent)
+
+
+def _os_words(exc: BaseException) -> str:
+    """The system's words for the OS error under `exc` ("Connection refused"), if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError):
+            if isinstance(seen.errno, int) and seen.errno > 0:
+                return os.strerror(seen.errno)  # asyncio's own text names the address instead
+            if seen.strerror:
+                return seen.strerror
+        seen = seen.__cause__ or seen.__context__
+    return ""
 
 
 class _Retrying:
     """What the blocking and the asyncio retry loops share: the terms, the clock they back off
-    on, the count of requests sent again, and the seeded jitter."""
+    on, the counts of requests sent again, and the seeded jitter."""
 
     def __init__(self, retries: Retries, clock: SleepingClock | None) -> None:
         self.retries = retries
         self.clock: SleepingClock = clock or SystemClock()
         self.retried = 0  # requests sent again, in all
+        # ... of them, after a try whose answer was lost: each may have arrived twice.
+        self.sent_again_after_lost_answer = 0
         self._rng = random.Random(retries.seed)
 
-    def _backoff(self, attempt: int) -> float:
-        """The wait before try `attempt + 1`, counted as a request sent again."""
-        self.retried += 1
-        return self.retries.delay(attempt, self._rng)
+    def _again(self, attempt: int, error: TransportError | None, lost: bool) -> float | None:
+        """After try `attempt` failed (with `error`, or a retryable answer): the wait before
+        the next try, or None if there is none. `lost`: an earlier try's answer was lost."""
+        if not self.retries.done(None, attempt):
+            self.retried += 1
+            self.sent_again_after_lost_answer += lost
+            return self.retries.delay(attempt, self._rng)
+        if error is not None and not error.maybe_delivered and attempt == self.retries.attempts:
+            # It never reached the server (no connection was made): one more try is safe,
+            # whatever the retry budget, and costs at most a refused connection.
+            self.retried += 1
+            self.sent_again_after_lost_answer += lost
+            return 0.0
+        return None
 
 
 class RetryingAsyncTransport(_Retrying):
@@ -149,6 +215,7 @@ class RetryingAsyncTransport(_Retrying):
 
     A subclass's `_post` returns the `Response` of one try, or raises `TransportError` when
     that try got no answer; `send` asks again on `retries`' terms, backing off on `clock`.
+    A `TransportError` it raises says `maybe_delivered` if any try may have been delivered.
     """
 
     async def _post(self, request: Request) -> Response:
@@ -159,16 +226,23 @@ class RetryingAsyncTransport(_Retrying):
 
     async def send(self, request: Request) -> Response:
         attempt = 0
+        lost = False  # a try's answer was lost: the request may have been delivered
         while True:
-            answer: Response | None = None
+            error: TransportError | None = None
             try:
                 answer = await self._post(request)
-            except TransportError:
-                if self.retries.done(None, attempt):
-                    raise
-            if answer is not None and self.retries.done(answer, attempt):
-                return answer
-            await self.clock.asleep(self._backoff(attempt))
+            except TransportError as exc:
+                error = exc
+                lost = lost or exc.maybe_delivered
+                exc.maybe_delivered = lost
+            else:
+                if self.retries.done(answer, attempt):
+                    return answer
+            wait = self._again(attempt, error, lost)
+            if wait is None:
+                assert error is not None, "a retryable answer is final once the tries are used"
+                raise error
+            await self.clock.asleep(wait)
             attempt += 1
 
 
@@ -185,16 +259,23 @@ class RetryingTransport(_Retrying):
 
     def send(self, request: Request) -> Response:
         attempt = 0
+        lost = False
         while True:
-            answer: Response | None = None
+            error: TransportError | None = None
             try:
                 answer = self._post(request)
-            except TransportError:
-                if self.retries.done(None, attempt):
-                    raise
-            if answer is not None and self.retries.done(answer, attempt):
-                return answer
-            self.clock.sleep(self._backoff(attempt))
+            except TransportError as exc:
+                error = exc
+                lost = lost or exc.maybe_delivered
+                exc.maybe_delivered = lost
+            else:
+                if self.retries.done(answer, attempt):
+                    return answer
+            wait = self._again(attempt, error, lost)
+            if wait is None:
+                assert error is not None, "a retryable answer is final once the tries are used"
+                raise error
+            self.clock.sleep(wait)
             attempt += 1
 
 
@@ -215,7 +296,11 @@ class HttpTransport(RetryingTransport):
         self.timeout = timeout
         # A client passed in is the caller's: `close()` leaves it open.
         self._owned = client is None
-        self._client = client or httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._client = client or httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            limits=httpx.Limits(keepalive_expiry=IDLE_CONNECTION_S),
+        )
 
     def _post(self, request: Request) -> Response:
         try:
@@ -269,7 +354,9 @@ class AsyncHttpTransport(RetryingAsyncTransport):
             self._clients = [client]
         else:
             shards = -(-connections // CONNECTIONS_PER_CLIENT)
-            limits = httpx.Limits(max_connections=-(-connections // shards))
+            limits = httpx.Limits(
+                max_connections=-(-connections // shards), keepalive_expiry=IDLE_CONNECTION_S
+            )
             self._clients = [
                 httpx.AsyncClient(timeout=timeout, limits=limits) for _ in range(shards)
             ]

@@ -19,10 +19,18 @@ connection waits for at most one thing from its client, and that wait has a dead
   is closed;
 - the client taking its answer: a write held up for `send_timeout` cuts the connection.
 
-Connections are counted from their opening. The first `max_connections` are served; a
-connection opened past them gets 503 with `Retry-After` once its head arrives, and is closed;
-past twice `max_connections` a new connection is closed at once, unread, so a flood costs a
-socket for an instant. A connection served is never refused because others came later.
+Connections are counted from their opening. The first `max_connections` are served. A
+connection opened past them takes the place of the connection that has been idle longest (one
+waiting for its first request, or kept alive between two), which is closed: a client that holds
+sockets open and sends nothing cannot lock out one with a request in hand. With none idle, a new
+connection gets 503 with `Retry-After` once its head arrives, and is closed; past twice
+`max_connections` a new connection is closed at once, unread, so a flood costs a socket for an
+instant. A connection in the middle of a request is never refused because others came later.
+
+The keep-alive (the idle time between two requests before the server closes a connection) is
+two minutes by default: longer than common clients keep an idle connection (httpx 5 s, aiohttp
+15 s, Go 90 s), so it is the client that retires it. A server that closes first races the
+client's next request on that connection, which then fails with no answer.
 
 It must never cut off or refuse a client that keeps within the limits. Every answer it writes
 itself (408, 503, and the 400 for a request that is not HTTP) is JSON with a `message`, like the
@@ -34,7 +42,9 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import select
 import socket
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Literal
@@ -64,7 +74,7 @@ class Limits:
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     send_timeout: float = 10.0
-    keep_alive: float = 5.0
+    keep_alive: float = 120.0
     max_connections: int = 1000
 
     def __post_init__(self) -> None:
@@ -93,6 +103,7 @@ def protocol(limits: Limits, headers: Mapping[str, str]) -> type[H11Protocol]:
     LimitedH11Protocol.limits = limits
     LimitedH11Protocol.extra_headers = encoded
     LimitedH11Protocol.served = set()
+    LimitedH11Protocol.idle = OrderedDict()
     return LimitedH11Protocol
 
 
@@ -106,6 +117,20 @@ def _no_delay(transport: asyncio.Transport) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+def _has_unread(transport: asyncio.Transport) -> bool:
+    """Whether bytes (or the client's close) wait in the socket, not yet read by the loop."""
+    sock = transport.get_extra_info("socket")
+    if sock is None or not hasattr(select, "poll"):  # (Windows has no poll: not idle, then)
+        return False
+    try:
+        # poll, not select: a busy server's sockets number past select's 1,024.
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
 def _json_message(message: str) -> bytes:
     # Written as Starlette writes the app's own answers, byte for byte.
     return json.dumps({"message": message}, ensure_ascii=False, separators=(",", ":")).encode()
@@ -114,8 +139,10 @@ def _json_message(message: str) -> bytes:
 class _LimitedH11Protocol(H11Protocol):
     limits: ClassVar[Limits]
     extra_headers: ClassVar[list[_Header]]
-    # The connections being served, of this server (each server has its own subclass).
+    # The connections being served, of this server (each server has its own subclass), and
+    # those of them idle (waiting for a request to begin), longest idle first.
     served: ClassVar[set[_LimitedH11Protocol]]
+    idle: ClassVar[OrderedDict[_LimitedH11Protocol, None]]
 
     def __init__(
         self,
@@ -136,6 +163,8 @@ class _LimitedH11Protocol(H11Protocol):
         super().connection_made(transport)
         _no_delay(transport)
         most = self.limits.max_connections
+        if len(self.served) >= most:
+            self._make_room()
         if len(self.served) < most:
             self.served.add(self)
         elif len(self.connections) > 2 * most:
@@ -146,6 +175,16 @@ class _LimitedH11Protocol(H11Protocol):
             # nothing to the person debugging their player).
             self.app = self._busy
         self._watch()
+
+    def _make_room(self) -> None:
+        """Close the connection idle longest, if one is: it makes room for a newcomer."""
+        while self.idle:
+            oldest, _ = self.idle.popitem(last=False)
+            if _has_unread(oldest.transport):
+                continue  # its request has arrived and is about to be read: it is not idle
+            self.served.discard(oldest)
+            oldest.transport.close()
+            return
 
     async def _busy(self, scope: Any, receive: Any, send: Any) -> None:
         most = self.limits.max_connections
@@ -160,6 +199,7 @@ class _LimitedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.served.discard(self)
+        self.idle.pop(self, None)
         self._wait(None)
         self._unstall()
         super().connection_lost(exc)
@@ -192,6 +232,7 @@ class _LimitedH11Protocol(H11Protocol):
         return None
 
     def _wait(self, what: _Wait | None) -> None:
+        self._mark_idle(what)
         if what == self._waiting_for:
             return
         if self._deadline is not None:
@@ -208,6 +249,15 @@ class _LimitedH11Protocol(H11Protocol):
             self.timeout_keep_alive_task = self.loop.call_later(
                 self.timeout_keep_alive, self.timeout_keep_alive_handler
             )
+
+    def _mark_idle(self, what: _Wait | None) -> None:
+        """Idle: served, waiting for a request that has not begun (not a byte of it yet)."""
+        idle = what in ("head", "next request") and not self.conn.trailing_data[0]
+        if idle and self in self.served:
+            if self not in self.idle:
+                self.idle[self] = None
+        else:
+            self.idle.pop(self, None)
 
     def _head_late(self) -> None:
         self._deadline = None

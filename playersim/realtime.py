@@ -19,8 +19,11 @@ a virtual run, so from an endpoint that accepts what it is sent the traffic is a
 byte for byte. (A player that loses its session hears of it when its 404 comes back, as a real
 one does, so the re-opened session starts a little later than in a virtual run.)
 
-Cancelled (Ctrl-C, SIGTERM), `run_async` ends every open session: each gets its `sessionEnd`,
-queued behind what it has in flight, and the run waits up to `WIND_DOWN_S` for the answers.
+Cancelled (Ctrl-C, SIGTERM), `run_async` ends every open session: what a session had not yet
+sent is dropped (an unpaced run may be hours of events ahead of its answers), its `sessionEnd`
+goes right after its request in flight, and the run waits up to `WIND_DOWN_S` for the answers.
+An endpoint that stops answering is given up on by the rule every engine shares (`GiveUp`),
+watched by a timer: however long each request's retries would take, and whichever queue waits.
 """
 
 from __future__ import annotations
@@ -36,12 +39,12 @@ from collections.abc import Coroutine
 from typing import Any, Final
 
 from playersim.clock import ManualClock, Pacer
-from playersim.delivery import Outbox, Turns
-from playersim.engine import MAX_CONSECUTIVE_UNANSWERED, Engine, FollowUp
+from playersim.delivery import GiveUp, Outbox, Turns
+from playersim.engine import Engine, FollowUp
 from playersim.errors import EndpointUnreachableError, TransportError
 from playersim.player import Player
 from playersim.recording import Recorder
-from playersim.summary import Lateness
+from playersim.summary import OUTCOME_CUT_OFF, OUTCOME_STOPPED, Ending, Lateness
 from playersim.transport import AsyncTransport, Request, Response, Transport
 from playersim.wire import WireBody
 
@@ -95,7 +98,7 @@ class RealtimeEngine(Engine):
         recorder: Recorder | None = None,
         full_collections: bool = False,
         turn_away: bool = False,
-        give_up_after: int = MAX_CONSECUTIVE_UNANSWERED,
+        give_up: GiveUp | None = None,
         in_flight: int | None = None,
     ) -> None:
         if in_flight is not None and in_flight < 1:
@@ -120,7 +123,7 @@ class RealtimeEngine(Engine):
             concurrency=concurrency,
             follow_up=follow_up,
             turn_away=turn_away,
-            give_up_after=give_up_after,
+            give_up=give_up,
         )
         self._wakes: dict[Player, int] = {}  # the one wake-up each player is scheduled for
         # Players with requests queued or in flight, and the tasks that send them: a task per
@@ -143,6 +146,7 @@ class RealtimeEngine(Engine):
         self._crash: Exception | None = None  # what a delivery task raised that it should not
         self._changed: asyncio.Future[None] | None = None  # what the scheduler waits on
         self._started = False
+        self._stopped = False  # `stop()` has ended the sessions
 
     async def run_async(self, until: int | None = None) -> None:
         """Serve wake-ups in wall-clock time until every player is done (or until `until`)."""
@@ -170,14 +174,15 @@ class RealtimeEngine(Engine):
                 await self.wind_down()
             raise
         except EndpointUnreachableError:
-            self.stopping = True
+            self.stopping = self.gave_up = True
             await self._cancel_drains()
-            self._abandon()
+            self._abandon_all()
             raise
         finally:
+            self.give_up.unwatch()
             await self._cancel_drains()
             if self.stopping and self._heap:
-                self._abandon()  # cut short on the way out: every viewing is still accounted for
+                self._abandon_all()  # cut short on the way out: every viewing accounted for
             if self._in_order is not None:
                 self._in_order.flush()  # whatever was answered is written, even on the way out
             gc.set_threshold(*thresholds)
@@ -216,28 +221,51 @@ class RealtimeEngine(Engine):
     def stop(self) -> None:
         """End every session in progress now (see `Engine.stop`).
 
-        Over an asyncio transport the `sessionEnd`s are queued behind what each session has in
-        flight, and sent by its delivery task: call it from the run's loop and then await
-        `wind_down()` (`run_async` does both when it is cancelled, as by Ctrl-C).
+        Over an asyncio transport what a session has not yet sent is dropped, and its
+        `sessionEnd` goes right after its request in flight, sent by its delivery task: call
+        it from the run's loop and then await `wind_down()` (`run_async` does both when it is
+        cancelled, as by Ctrl-C).
         """
         if self._async_transport is None:
             super().stop()
             return
-        self.stopping = True
+        if self._stopped:
+            return
+        self._stopped = self.stopping = True
         self._arriving = None
         self._arrivals = iter(())
+        self.stats.ending = self.stats.ending or Ending()
         now = self.clock.now()
-        entries, self._heap = sorted(self._heap, key=lambda entry: entry[:2]), []
+        # Every viewing in progress: those scheduled, and those whose requests are still going
+        # out (an unpaced run's players may have finished long before their answers came).
+        live = [e for e in sorted(self._heap, key=lambda e: e[:2]) if self._wakes.get(e[2]) == e[0]]
+        players = {player: outbox for _, _, player, outbox in live}
+        players.update(self._draining)
+        self._heap = []
         self._wakes.clear()
-        seen: set[Player] = set()
-        for _, _, player, outbox in entries:
-            if player in seen or player.finished:
+        for player, outbox in players.items():
+            if player.finished and player not in self._draining:
                 continue
-            seen.add(player)
-            self._queue(player, outbox, player.stop(now))
+            self._queue(player, outbox, self._stop_bodies(player, outbox, now))
             if player not in self._draining:
                 self._forget(player)
                 self._retire(player, outbox, follow=False)
+
+    def _stop_bodies(self, player: Player, outbox: Outbox, now: int) -> list[WireBody]:
+        before = len(outbox)
+        bodies = super()._stop_bodies(player, outbox, now)
+        cut = before - len(outbox)
+        if cut and player in self._draining:
+            self._queued -= cut
+        numbered = self._numbered.get(player)
+        if cut and numbered:
+            # What was cut will never be recorded: the in-order recording moves past it.
+            keep = 1 if outbox.in_flight else 0
+            while len(numbered) > keep:
+                number, _ = numbered.pop()
+                if self._in_order is not None:
+                    self._in_order.done(number, None)
+        return bodies
 
     async def wind_down(self, grace_s: float = WIND_DOWN_S) -> None:
         """Wait, at most `grace_s`, for the requests in flight and queued to be answered, then
@@ -247,8 +275,9 @@ class RealtimeEngine(Engine):
             self._room = 0
             await self._wait_for_change(left)
         await self._cancel_drains()
+        self._unended(f"no answer within the {grace_s:g} s wind-down")
 
-    def _abandon(self) -> None:
+    def _abandon_all(self) -> None:
         """The run is over before its end (the endpoint is gone): retire every player, its
         unsent requests counted as dropped, so the accounting still adds up."""
         self._arriving = None
@@ -259,11 +288,16 @@ class RealtimeEngine(Engine):
             if wakes.get(player) == wake:  # its live entry (the others were superseded)
                 del wakes[player]
                 self._forget(player)
+                self._cut.setdefault(player, OUTCOME_CUT_OFF)
                 self._retire(player, outbox, follow=False)
 
     async def _cancel_drains(self) -> None:
         """Stop every delivery task; the requests they had out are counted as unanswered, and
         the players they were sending for are scheduled afresh (or retired)."""
+        # Whose delivery this cuts short: its viewing ends here, as the endpoint saw it.
+        for player, outbox in self._draining.items():
+            if len(outbox):
+                self._cut.setdefault(player, OUTCOME_CUT_OFF if self.gave_up else OUTCOME_STOPPED)
         tasks = list(self._tasks)
         self._workers_up = False
         for task in tasks:
@@ -445,35 +479,48 @@ class RealtimeEngine(Engine):
     async def _send_queue(self, player: Player, outbox: Outbox) -> None:
         transport = self._async_transport
         assert transport is not None
-        while (request := outbox.next_request()) is not None:
+        give_up = self.give_up
+        while self._failure is None and (request := outbox.next_request()) is not None:
             if self.paced:
                 self.lateness.sent(self.pacer, request.body)
+            give_up.sent()
+            give_up.watch(self._give_up)
             try:
                 response = await transport.send(request)
             except asyncio.CancelledError:
                 # The run ends with this request unanswered: it is counted as such.
+                give_up.abandoned()
                 self._settle(outbox, request, None)
                 self._written(player, outbox, request, None, ABANDONED)
-                self.stats.record(request, None, ABANDONED)
+                self.stats.record(request, None, ABANDONED, maybe_delivered=True)
                 raise
             except TransportError as exc:
-                self._unanswered += 1
+                give_up.unanswered(exc)
                 self._settle(outbox, request, None)
                 self._written(player, outbox, request, None, exc.reason)
-                self.stats.record(request, None, exc.reason)
+                self.stats.record(request, None, exc.reason, maybe_delivered=exc.maybe_delivered)
                 player.on_response(request.event_type, None)
-                if self._unanswered >= self.give_up_after and self._failure is None:
-                    self._failure = EndpointUnreachableError(
-                        f"gave up after {self._unanswered} requests in a row got no answer "
-                        f"(last: {exc})"
-                    )
+                if self.stopping:
+                    self._ended(player, request, None)
+                if give_up.expired:
+                    self._give_up()
                 continue
-            self._unanswered = 0
+            give_up.answered()
             self._settle(outbox, request, response)
             self._written(player, outbox, request, response, None)
             self.stats.record(request, response)
+            if self.stopping:
+                self._ended(player, request, response)
             if response.status != 204:  # a 204 changes nothing for the player: spare the call
                 player.on_response(request.event_type, response.status, sid=response.sid)
+
+    def _give_up(self) -> None:
+        """Nothing heard for the give-up time: the run ends now, whatever is still queued or
+        being retried (the scheduler raises it; the delivery tasks are cancelled)."""
+        if self._failure is None:
+            self._failure = self.give_up.error()
+        if self._changed is not None:
+            _settle(self._changed)
 
     def _settle(self, outbox: Outbox, request: Request, response: Response | None) -> None:
         before = len(outbox)

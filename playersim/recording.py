@@ -5,6 +5,11 @@ at least `session` (the sid, or null for a sessionStart that got none), `path`, 
 when the request got no answer) and `body` (the exact JSON body sent). Non-2xx lines add
 `message`; unanswered ones add `error`. Keys keep their meaning as more are added.
 
+Every line is strict JSON (RFC 8259: no NaN, no lone surrogate), which any reader takes (jq, a
+pipeline's parser). A body that cannot be written so (a refused one: bytes that are not UTF-8,
+or JSON that Python reads but RFC 8259 does not) is recorded with `"body": null` and the bytes
+as they came in `raw`, as text with each byte that is not UTF-8 written `\\xNN`.
+
 Lines are written compactly with keys in a fixed order, so the same run gives the same bytes.
 """
 
@@ -22,19 +27,27 @@ __all__ = ["Recorder", "RecordingTransport", "read_recording"]
 
 
 class Recorder:
-    """Writes recording lines to a text stream (or a file it opens and owns)."""
+    """Writes recording lines to a text stream (or a file it opens and owns).
 
-    def __init__(self, target: str | Path | IO[str], *, flush_each: bool = False) -> None:
+    A file is written afresh, or with `append=True` added to: what a collector that restarts
+    wants, so that a crash and a restart lose nothing recorded before. A file that a crash left
+    ending in part of a line gets that part moved to `FILE.partial`, so every line stays JSON.
+    """
+
+    def __init__(
+        self, target: str | Path | IO[str], *, flush_each: bool = False, append: bool = False
+    ) -> None:
+        self.kept = 0  # lines the file already held when it was opened to append
+        # A file is written as bytes, each line encoded once (strictly, by `_strict`); a text
+        # stream handed in (a test's StringIO, say) takes the same lines as text.
+        self._file: IO[bytes] | None = None
+        self._text: IO[str] | None = None
         if isinstance(target, str | Path):
-            # A body may hold a lone surrogate (sent as the JSON escape "\ud800"): UTF-8 has no
-            # bytes for it, and backslashreplace writes it back as that same escape.
-            self._stream: IO[str] = open(  # noqa: SIM115
-                target, "w", encoding="utf-8", newline="\n", errors="backslashreplace"
-            )
-            self._owned = True
+            if append:
+                self.kept = _mend_for_append(Path(target))
+            self._file = open(target, "ab" if append else "wb")  # noqa: SIM115
         else:
-            self._stream = target
-            self._owned = False
+            self._text = target
         self._flush_each = flush_each
         self.lines = 0
 
@@ -56,22 +69,85 @@ class Recorder:
             line["message"] = response.message
         if error is not None:
             line["error"] = error
-        self._stream.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+        try:
+            text = _strict(line)
+        except (ValueError, TypeError):
+            # NaN, a lone surrogate or a value JSON has no form for (in a body handed over in
+            # memory, unchecked): the body as text, so the line itself stays strict JSON.
+            line["body"] = None
+            line["raw"] = json.dumps(request.body, allow_nan=True, default=repr)
+            text = _strict(line)
+        self._put(text)
+
+    def write_refused(self, path: str, raw: bytes, response: Response) -> None:
+        """A request whose body is not strict JSON (refused with a 4xx): its bytes as `raw`."""
+        line: dict[str, Any] = {
+            "session": None,
+            "path": path,
+            "status": response.status,
+            "body": None,
+            "raw": raw.decode("utf-8", "backslashreplace"),
+        }
+        if response.message is not None:
+            line["message"] = response.message
+        self._put(_strict(line))
+
+    def _put(self, line: bytes) -> None:
+        if self._file is not None:
+            self._file.write(line + b"\n")
+            if self._flush_each:
+                self._file.flush()
+        elif self._text is not None:
+            self._text.write(line.decode() + "\n")
+            if self._flush_each:
+                self._text.flush()
         self.lines += 1
-        if self._flush_each:
-            self._stream.flush()
 
     def close(self) -> None:
-        if self._owned:
-            self._stream.close()
-        else:
-            self._stream.flush()
+        if self._file is not None:
+            self._file.close()
+        elif self._text is not None:
+            self._text.flush()
 
     def __enter__(self) -> Recorder:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _strict(line: dict[str, Any]) -> bytes:
+    """The line as strict JSON in UTF-8 (ValueError if it cannot be: NaN, a lone surrogate)."""
+    text = json.dumps(line, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    # ensure_ascii=False leaves a lone surrogate in the str as it is, and UTF-8 has no bytes
+    # for it: the strict encoding is the check (UnicodeEncodeError is a ValueError).
+    return text.encode("utf-8")
+
+
+def _mend_for_append(path: Path) -> int:
+    """Make `path` ready to append lines to; returns how many lines it holds. A last line cut
+    short (its writer was killed mid-line) is moved to `path.partial`, rather than left to run
+    into the next line written."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return 0
+    with open(path, "rb+") as stream:
+        tail = b""
+        end = size
+        # Back from the end, a block at a time, to the last newline: a recording can be GBs.
+        while end > 0 and b"\n" not in tail:
+            start = max(0, end - (1 << 16))
+            stream.seek(start)
+            tail = stream.read(end - start) + tail
+            end = start
+        if tail and not tail.endswith(b"\n"):
+            torn = tail[tail.rfind(b"\n") + 1 :]
+            with open(path.with_name(path.name + ".partial"), "ab") as partial:
+                partial.write(torn + b"\n")
+            stream.truncate(size - len(torn))
+        stream.seek(0)
+        return sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
 
 
 class RecordingTransport:

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from playersim.clock import ManualClock, Pacer
-from playersim.delivery import Turns
+from playersim.delivery import GiveUp, Turns
 from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
-from playersim.summary import Lateness, RunStats
+from playersim.summary import GAVE_UP, NOT_OPEN, Lateness, RunStats
 from playersim.transport import (
     SESSIONS_PATH,
     AsyncTransport,
@@ -39,7 +39,8 @@ from playersim.wire import EventType
 
 __all__ = ["RecordingError", "ReplayLine", "read_replay", "replay"]
 
-_MAX_UNANSWERED = 20
+# Why a request in flight when the replay ended (it gave up, or was interrupted) has no answer.
+ABANDONED: Final = "no answer before the replay ended"
 LATEST_TS = 221_845_392_000_000  # 9000-01-01T00:00:00Z, as for `playersim run --start`
 _SESSION_END = frozenset({EventType.SESSION_END.value, EventType.SESSION_COMPLETE.value})
 
@@ -159,6 +160,7 @@ class _Replayer:
         clock: ManualClock | None,
         pacer: Pacer | None,
         in_flight: int | None = None,
+        give_up: GiveUp | None = None,
     ) -> None:
         self.transport = transport
         self.in_flight = in_flight
@@ -169,7 +171,8 @@ class _Replayer:
         self.lateness = Lateness()
         self.sessions: dict[str, _Session] = {}
         self.tasks: set[asyncio.Task[None]] = set()
-        self.unanswered = 0
+        # When to stop trying an endpoint that answers nothing: the rule `playersim run` uses.
+        self.give_up = give_up if give_up is not None else GiveUp()
         self.failure: EndpointUnreachableError | None = None
         self.freed: asyncio.Future[None] | None = None  # settled as a session's queue is sent
         self.busy = 0  # sessions with requests queued or in flight
@@ -181,6 +184,7 @@ class _Replayer:
         try:
             for line in lines:
                 if self.failure is not None:
+                    self.failure.stats = self.stats
                     raise self.failure
                 if self.pacer is not None:
                     await self.pacer.wait_until(line.ts)
@@ -206,16 +210,21 @@ class _Replayer:
                             for _ in range(self.in_flight):
                                 self._start(self._worker())
                         self.turns.put(session)
-            while self.busy:
+            while self.busy and self.failure is None:
                 self.freed = asyncio.get_running_loop().create_future()
                 await self.freed
             if self.failure is not None:
+                self.failure.stats = self.stats  # the accounting, for the summary
                 raise self.failure
         finally:
+            self.give_up.unwatch()
             for task in list(self.tasks):
                 task.cancel()
             if self.tasks:
                 await asyncio.gather(*self.tasks, return_exceptions=True)
+            # Lines read and never sent (the replay gave up, or was interrupted): accounted for.
+            left = sum(len(session.queue) for session in self.sessions.values())
+            self.stats.drop(left, GAVE_UP)
 
     def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -244,13 +253,14 @@ class _Replayer:
 
     async def _drain(self, session: _Session) -> None:
         try:
-            while session.queue:
+            # Once the replay has given up, what is queued stays there, counted as not sent.
+            while session.queue and self.failure is None:
                 line = session.queue.popleft()
                 if line.start:
                     session.sid, session.lost = None, False
                     request = Request(SESSIONS_PATH, line.body)
                 elif session.sid is None:
-                    self.stats.dropped += 1  # its session did not open on replay
+                    self.stats.drop(1, NOT_OPEN)  # its session did not open on replay
                     continue
                 else:
                     request = Request(events_path(session.sid), line.body)
@@ -270,22 +280,33 @@ class _Replayer:
     async def _send(self, request: Request, line: ReplayLine) -> Response | None:
         if self.pacer is not None:
             self.lateness.sent(self.pacer, line.body)
+        give_up = self.give_up
+        give_up.sent()
+        give_up.watch(self._give_up)
         try:
             if self.is_async:
                 response: Response = await self.transport.send(request)  # type: ignore[misc]
             else:
                 response = self.transport.send(request)  # type: ignore[assignment]
+        except asyncio.CancelledError:
+            give_up.abandoned()
+            self.stats.record(request, None, ABANDONED, maybe_delivered=True)
+            raise
         except TransportError as exc:
-            self.unanswered += 1
-            self.stats.record(request, None, exc.reason)
-            if self.unanswered >= _MAX_UNANSWERED and self.failure is None:
-                self.failure = EndpointUnreachableError(
-                    f"gave up after {self.unanswered} requests in a row got no answer (last: {exc})"
-                )
+            give_up.unanswered(exc)
+            self.stats.record(request, None, exc.reason, maybe_delivered=exc.maybe_delivered)
+            if give_up.expired:
+                self._give_up()
             return None
-        self.unanswered = 0
+        give_up.answered()
         self.stats.record(request, response)
         return response
+
+    def _give_up(self) -> None:
+        if self.failure is None:
+            self.failure = self.give_up.error()
+        if self.freed is not None and not self.freed.done():
+            self.freed.set_result(None)
 
 
 async def replay(
@@ -295,6 +316,7 @@ async def replay(
     speed: float | None = 1.0,
     clock: ManualClock | None = None,
     in_flight: int | None = None,
+    give_up: GiveUp | None = None,
 ) -> tuple[RunStats, Lateness | None]:
     """Send recorded requests through `transport`; returns the accounting (and lateness).
 
@@ -304,6 +326,8 @@ async def replay(
     read no further ahead than that.
     `clock`, if given, is moved to each request's `ts` before it is sent: the clock of an
     in-memory collector, so its timeouts see the recording's own time.
+    `give_up`: when to stop trying an endpoint that answers nothing (default: 30 s without an
+    answer, as `playersim run`).
     """
     first = next(lines, None)
     if first is None:
@@ -311,12 +335,14 @@ async def replay(
     pacer = Pacer(first.ts, speed) if speed is not None else None
     if clock is not None and first.ts > clock.now():
         clock.advance_to(first.ts)
-    replayer = _Replayer(transport, clock, pacer, in_flight)
+    replayer = _Replayer(transport, clock, pacer, in_flight, give_up)
 
     def chained() -> Iterator[ReplayLine]:
         yield first
         yield from lines
 
-    await replayer.run(chained())
-    replayer.stats.sessions = replayer.stats.sent[EventType.SESSION_START.value]
+    try:
+        await replayer.run(chained())
+    finally:
+        replayer.stats.sessions = replayer.stats.sent[EventType.SESSION_START.value]
     return replayer.stats, (replayer.lateness if pacer is not None else None)

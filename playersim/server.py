@@ -15,7 +15,7 @@ extra). Around it, the server does what only a server must:
   problems by rule and the request rate (HTML for a person, JSON for `Accept: application/json`
   or `?format=json`);
 - with a recorder, each request is written as it is answered, flushed, so a crash or a kill
-  loses at most the request in progress;
+  loses at most the request in progress, and every line is strict JSON (`playersim.recording`);
 - `uvicorn_config` runs it under `playersim.limits`: deadlines on slow and idle clients and a
   cap on connections, which uvicorn does not have on its own.
 
@@ -38,6 +38,7 @@ from typing import Any, Final, cast
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -52,11 +53,15 @@ from playersim.transport import Response as McaResponse
 from playersim.transport import sid_from_events_path
 from playersim.wire import decode_json, json_schema
 
-__all__ = ["MAX_BODY_BYTES", "Faults", "Limits", "create_app", "uvicorn_config"]
+__all__ = ["MAX_BODY_BYTES", "MAX_HEAD_BYTES", "Faults", "Limits", "create_app", "uvicorn_config"]
 
 # MCA bodies are small (a sessionStart with rich metadata is a few kB); anything far larger is a
 # mistake or an attack, refused before it is read whole.
 MAX_BODY_BYTES: Final = 64 * 1024
+# A request's line and headers, at most: what uvicorn's parser (h11) holds back while a head is
+# still arriving. A head that arrives whole in one read is parsed whatever its size, so the
+# same limit is kept here on every request (an MCA request's head is a few hundred bytes).
+MAX_HEAD_BYTES: Final = 16 * 1024
 _CORS: Final = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
@@ -208,12 +213,51 @@ def create_app(
             Route("/{path:path}", api, methods=methods),
         ],
         exception_handlers={HTTPException: _refused_by_starlette},
+        middleware=[Middleware(_Framing)],
     )
     # Starlette would answer a path no route matches (one with a line break in it: a route's
     # pattern stops at one) by redirecting it without its trailing slash, if that matches: an
     # API does not redirect, it says what is wrong.
     app.router.redirect_slashes = False
     return app
+
+
+class _Framing:
+    """Refuses, and closes the connection of, a request whose framing HTTP/1.1 calls an attack:
+    both Content-Length and Transfer-Encoding (RFC 9112 section 6.3: request smuggling; the
+    server must close the connection after answering), or a line and headers over
+    `MAX_HEAD_BYTES` (431)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refusal = _framing_refusal(scope)
+            if refusal is not None:
+                status, message = refusal
+                answer = _error(status, message, headers={"Connection": "close"})
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _framing_refusal(scope: Scope) -> tuple[int, str] | None:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    names = {name for name, _ in headers}
+    if b"content-length" in names and b"transfer-encoding" in names:
+        return 400, (
+            "a request may carry Content-Length or Transfer-Encoding, not both "
+            "(RFC 9112 section 6.3): the connection is closed"
+        )
+    size = len(scope["method"]) + len(scope["raw_path"]) + len(scope["query_string"]) + 12
+    size += sum(len(name) + len(value) + 4 for name, value in headers)
+    if size > MAX_HEAD_BYTES:
+        return 431, (
+            f"the request line and headers are {size:,} bytes, more than the "
+            f"{MAX_HEAD_BYTES // 1024} KiB this server reads"
+        )
+    return None
 
 
 def uvicorn_config(app: ASGIApp, limits: Limits = DEFAULT_LIMITS, **options: Any) -> uvicorn.Config:
@@ -286,36 +330,42 @@ def _schema(event_type: str) -> Response:
 
 
 def _record(recorder: Recorder, path: str, raw: bytes, answer: McaResponse) -> None:
-    # The recording holds JSON bodies; a body that is not a JSON object (or nests too deeply
-    # to write again) was refused and has nothing to replay, so it is counted by the collector
-    # and not written.
+    # Every POST the collector answered is a line. A body that is not a JSON object the API
+    # takes (bytes that are not UTF-8, NaN, a lone surrogate, an array) was refused: its line
+    # holds the bytes as text in `raw`, so the recording stays strict JSON and loses nothing.
     try:
         body = decode_json(raw)
     except WireError:
-        return
+        body = None
     if isinstance(body, dict):
         sid = sid_from_events_path(path) or answer.sid
         recorder.write(McaRequest(path, body), answer, sid=sid)
+    else:
+        recorder.write_refused(path, raw, answer)
 
 
 def _stats(collector: Collector, uptime_s: float, injected: Counter[str]) -> dict[str, Any]:
-    sessions = collector.sessions
-    open_now = sum(1 for session in sessions if session.open)
-    problems: dict[str, int] = {}
-    for _, problem in collector.problems():
-        problems[problem.rule.value] = problems.get(problem.rule.value, 0) + 1
+    # Counted as requests arrive (`Collector.counts`): as cheap with a million sessions seen as
+    # with one, so a dashboard polling it never holds up the requests.
+    counts = collector.counts()
     requests = sum(collector.statuses.values())
     return {
         "sessions": {
-            "opened": collector.opened,
-            "open": open_now,
-            "closed": collector.opened - open_now,
+            "opened": counts.opened,
+            # Taking events, and not yet complete.
+            "open": counts.open,
+            # Sent sessionComplete: open until a sessionEnd, or the idle timeout, closes them.
+            "complete": counts.complete,
+            "closed": sum(counts.closed.values()),
+            "closed_by": dict(sorted(counts.closed.items())),
+            # Closed longer ago than the retention, and let go (`--retention`).
+            "forgotten": counts.forgotten,
         },
         "requests": requests,
         "requests_per_second": round(requests / uptime_s, 2) if uptime_s > 0 else 0.0,
         "by_event_type": dict(sorted(collector.requests_by_event.items())),
         "by_status": {str(code): n for code, n in sorted(collector.statuses.items())},
-        "conformance_problems": dict(sorted(problems.items())),
+        "conformance_problems": dict(sorted(counts.problems.items())),
         # Faults answered instead of the collector (--fail-rate, --drop): not in the figures
         # above, nor in --record, which hold what the collector itself handled.
         "injected_faults": dict(sorted(injected.items())),
@@ -331,8 +381,13 @@ def _page(figures: dict[str, Any]) -> str:
         )
         return f"<h2>{title}</h2><table>{cells or '<tr><td>none</td></tr>'}</table>"
 
+    sessions = figures["sessions"]
     summary = {
-        **figures["sessions"],
+        "opened": sessions["opened"],
+        "open": sessions["open"],
+        "complete (awaiting sessionEnd or the idle timeout)": sessions["complete"],
+        **{f"closed by {reason}": n for reason, n in sessions["closed_by"].items()},
+        "forgotten (closed, past the retention)": sessions["forgotten"],
         "requests": figures["requests"],
         "requests per second": figures["requests_per_second"],
         "uptime (s)": figures["uptime_seconds"],

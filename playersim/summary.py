@@ -1,8 +1,11 @@
 """Accounting for a run: what was generated, what was sent, what became of it.
 
 Every body a player produced ends up counted exactly once: answered (by status), unanswered
-(no HTTP answer), or dropped (its session never opened or was closed under it). The summary adds
-these up in front of the user, so nothing disappears silently.
+(no HTTP answer), or dropped, with the reason (its session never opened or was closed under it;
+the run was stopped before it was sent; the run gave up on the endpoint). The summary adds these
+up in front of the user, so nothing disappears silently.
+
+Words a user reads are said once, here: outcomes, reasons for a drop, what a stop did.
 """
 
 from __future__ import annotations
@@ -20,9 +23,16 @@ if TYPE_CHECKING:
     from playersim.player import Player
     from playersim.profiles import Profile
 
-__all__ = ["BehaviourStats", "Lateness", "RunStats", "format_summary", "summary_json"]
+__all__ = ["BehaviourStats", "Ending", "Lateness", "RunStats", "format_summary", "summary_json"]
 
 NO_ANSWER = "no answer"
+# Why bodies a player made were never sent.
+NOT_OPEN = "their session was not open"
+STOPPED = "not yet sent when the run was stopped"
+GAVE_UP = "not yet sent when the run gave up on the endpoint"
+# Why a viewing ended, beyond the player's own (completed, left, failed to start, ...).
+OUTCOME_STOPPED = "stopped"  # ended by Ctrl-C / SIGTERM (a sessionEnd was sent, if it could be)
+OUTCOME_CUT_OFF = "cut off"  # the run gave up on the endpoint, or ended, with it in progress
 # Lateness is counted in 0.1 ms buckets up to a minute; later is "a minute or more".
 _BUCKETS = 600_000
 _MAX_EXAMPLES = 5
@@ -36,11 +46,17 @@ class RunStats:
     follow_ups: int = 0  # viewings a viewer went on to (the next episode)
     turned_away: int = 0  # arrivals that found every place taken (a concurrency limit)
     retried: int = 0  # requests an HTTP transport sent again (connection errors, 429, 5xx)
+    # ... of them, after a try whose answer was lost: each may have arrived twice.
+    sent_again_after_lost_answer: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)  # completed, left, rejected, ...
     generated: int = 0  # bodies produced by players
     sent: Counter[str] = field(default_factory=Counter)  # by event type
     statuses: Counter[str] = field(default_factory=Counter)  # "201", "204", "400", "no answer"
-    dropped: int = 0
+    # Of the requests with no answer: those that may have been delivered all the same (a
+    # timeout after sending, a connection closed under it), as opposed to never sent.
+    answer_lost: int = 0
+    dropped_by: Counter[str] = field(default_factory=Counter)  # bodies never sent, by reason
+    ending: Ending | None = None  # what stopping the run did (None: it was not stopped)
     problems: list[str] = field(default_factory=list)  # the first few rejections, for people
     first_ts: int | None = None
     last_ts: int | None = None
@@ -61,7 +77,23 @@ class RunStats:
         if player.start_at is not None:
             self.starts_by_hour[player.start_at // 3_600_000] += 1
 
-    def record(self, request: Request, response: Response | None, error: str | None = None) -> None:
+    @property
+    def dropped(self) -> int:
+        """Bodies never sent, whatever the reason (`dropped_by`)."""
+        return sum(self.dropped_by.values())
+
+    def drop(self, count: int, reason: str) -> None:
+        if count:
+            self.dropped_by[reason] += count
+
+    def record(
+        self,
+        request: Request,
+        response: Response | None,
+        error: str | None = None,
+        *,
+        maybe_delivered: bool = False,
+    ) -> None:
         event_type = request.event_type
         self.sent[event_type] += 1
         ts = request.body["playerTime"]["ts"]
@@ -71,6 +103,7 @@ class RunStats:
             self.last_ts = ts
         if response is None:
             self.statuses[NO_ANSWER] += 1
+            self.answer_lost += maybe_delivered
             self._example(f"{event_type}: no answer: {error}")
             return
         status = response.status
@@ -104,7 +137,11 @@ class RunStats:
 
     def accounting(self) -> dict[str, Any]:
         """Where every generated request went, as numbers that add up:
-        `generated == accepted + sum(rejected) + unanswered + dropped`."""
+        `generated == accepted + sum(rejected) + unanswered + dropped`.
+
+        Within them: `unanswered_maybe_delivered` of the unanswered may have reached the
+        endpoint all the same, `dropped_by` says why each was dropped, and
+        `sent_again_after_lost_answer` of the `retried` may have arrived twice."""
         rejected = {
             code: n
             for code, n in sorted(self.statuses.items())
@@ -115,8 +152,42 @@ class RunStats:
             "accepted": self.accepted,
             "rejected": rejected,
             "unanswered": self.statuses[NO_ANSWER],
+            "unanswered_maybe_delivered": self.answer_lost,
             "dropped": self.dropped,
+            "dropped_by": dict(sorted(self.dropped_by.items())),
             "retried": self.retried,
+            "sent_again_after_lost_answer": self.sent_again_after_lost_answer,
+        }
+
+
+@dataclass
+class Ending:
+    """What stopping a run (Ctrl-C, SIGTERM) did to the sessions open on the endpoint: each
+    was sent a sessionEnd, which was accepted (`ended`) or not (`not_ended`, by reason)."""
+
+    ended: int = 0
+    not_ended: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def open(self) -> int:
+        """Sessions open on the endpoint when the run was stopped."""
+        return self.ended + sum(self.not_ended.values())
+
+    def said(self) -> str:
+        """One sentence for the person who pressed Ctrl-C."""
+        if not self.open:
+            return "no session was open"
+        ended = f"{self.ended:,} of {self.open:,} open sessions were ended with a sessionEnd"
+        if not self.not_ended:
+            return ended
+        why = "; ".join(f"{n:,}: {reason}" for reason, n in self.not_ended.most_common())
+        return f"{ended}; {sum(self.not_ended.values()):,} could not be ({why})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "open": self.open,
+            "ended": self.ended,
+            "not_ended": dict(sorted(self.not_ended.items())),
         }
 
 
@@ -358,7 +429,34 @@ def summary_json(
         },
         "conformance_problems": None if conformance is None else dict(sorted(conformance.items())),
         "lateness_ms": None if lateness is None else lateness.summary(),
+        "stopped": None if stats.ending is None else stats.ending.as_json(),
     }
+
+
+def _request_rows(stats: RunStats) -> list[list[str]]:
+    """The summary's rows on requests: sent, accepted, by status, not sent, and a stop's."""
+    rows = [["requests sent", _n(stats.requests)], ["requests accepted", _n(stats.accepted)]]
+    if stats.retried:
+        rows.append(["requests sent again", _n(stats.retried)])
+        if stats.sent_again_after_lost_answer:
+            rows.append(
+                ["  after a lost answer (may have arrived twice)",
+                 _n(stats.sent_again_after_lost_answer)]
+            )  # fmt: skip
+    for code, count in sorted(stats.statuses.items()):
+        rows.append([f"  {code}", _n(count)])
+        if code == NO_ANSWER and stats.answer_lost:
+            rows.append(["    answer lost, may have been delivered", _n(stats.answer_lost)])
+    if stats.dropped:
+        rows.append(["events not sent", _n(stats.dropped)])
+        for reason, count in sorted(stats.dropped_by.items()):
+            rows.append([f"  {reason}", _n(count)])
+    if stats.ending is not None:
+        rows.append(["sessions open when stopped", _n(stats.ending.open)])
+        rows.append(["  ended with a sessionEnd", _n(stats.ending.ended)])
+        for reason, count in sorted(stats.ending.not_ended.items()):
+            rows.append([f"  not ended: {reason}", _n(count)])
+    return rows
 
 
 def format_summary(
@@ -386,14 +484,7 @@ def format_summary(
     if stats.people:
         rows.append(["people", _n(len(stats.people))])
         rows.append(["returning viewings", _pct(stats.returning, stats.sessions)])
-    rows.append(["requests sent", _n(stats.requests)])
-    rows.append(["requests accepted", _n(stats.accepted)])
-    if stats.retried:
-        rows.append(["requests sent again", _n(stats.retried)])
-    for code, count in sorted(stats.statuses.items()):
-        rows.append([f"  {code}", _n(count)])
-    if stats.dropped:
-        rows.append(["events dropped", _n(stats.dropped)])
+    rows += _request_rows(stats)
     if conformance is not None:
         rows.append(["conformance problems", _n(sum(conformance.values()))])
         for rule, count in sorted(conformance.items()):
@@ -422,6 +513,11 @@ def format_summary(
     if stats.failed or stats.dropped:
         lines += ["", f"  errors: {_n(stats.failed)} requests not accepted"]
         lines.extend(f"    {example}" for example in stats.problems)
+        if stats.answer_lost:
+            lines.append(
+                f"    ({_n(stats.answer_lost)} with no answer may have been delivered all the "
+                "same: HTTP is at-least-once)"
+            )
     else:
         lines += ["", "  errors: none"]
     if stats.behaviour:

@@ -17,13 +17,14 @@ import json
 import math
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Final, Literal, Self, TypeAlias, get_args
+from typing import Annotated, Any, Final, Literal, Self, TypeAlias, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     PlainSerializer,
     PlainValidator,
     SerializerFunctionWrapHandler,
@@ -36,8 +37,10 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+from pydantic_core import CoreSchema
 
 from playersim.errors import WireError
+from playersim.spec import MAX_INTEGER, MAX_TS
 
 __all__ = [
     "CUSTOM_METADATA_EVENTS",
@@ -47,6 +50,7 @@ __all__ = [
     "EventType",
     "WireBody",
     "body_adapter",
+    "check_unicode",
     "decode_json",
     "json_schema",
     "json_seconds",
@@ -106,14 +110,18 @@ def _number_check(minimum: float | None) -> Any:
     """
 
     def check(value: object) -> int | float:
-        if type(value) is int and (minimum is None or value >= minimum):
+        if type(value) is int and (minimum is None or value >= minimum) and value <= MAX_INTEGER:
             return value  # the common case (a whole-second playhead), decided at once
+        if isinstance(value, _Overlong):
+            raise ValueError(f"a number may have at most {MAX_NUMBER_LENGTH} characters")
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"must be a number, not {_json_type(value)}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError("must be a finite number")
         if minimum is not None and value < minimum:
             raise ValueError(f"must be >= {minimum:g}")
+        if value > MAX_INTEGER:
+            raise ValueError(f"must be at most {MAX_INTEGER} (2**53 - 1)")
         return value
 
     return PlainValidator(check)
@@ -130,14 +138,37 @@ def _json_type(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+class _NotNull:
+    """An optional key that may be left out, but never sent as `null`.
+
+    Adobe's schemas give each optional key a type (a string, an integer) and no null, so the
+    API refuses `"media.show": null`. Such a field is `T | None` to Python (None: the key was
+    not sent), while its validator and its JSON Schema take `T` alone.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        schema = handler(source)
+        while schema["type"] == "nullable":
+            schema = schema["schema"]
+        return schema
+
+
+T = TypeVar("T")
+Opt: TypeAlias = Annotated[T | None, _NotNull()]
+"""An optional wire key: absent is None, `null` is refused."""
+
 NonNegative = Annotated[
     float,
     _number_check(0),
     PlainSerializer(_as_is),
-    WithJsonSchema({"type": "number", "minimum": 0}),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": MAX_INTEGER}),
 ]
-NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
-PositiveInt = Annotated[StrictInt, Field(ge=1)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=MAX_INTEGER)]
+PositiveInt = Annotated[StrictInt, Field(ge=1, le=MAX_INTEGER)]
+AnyInt = Annotated[StrictInt, Field(ge=-MAX_INTEGER, le=MAX_INTEGER)]
+EpochMs = Annotated[StrictInt, Field(ge=0, le=MAX_TS)]
 
 _STATE_NAME = r"^[a-zA-Z0-9_.]{1,64}$"
 _CUSTOM_KEY = re.compile(r"^[a-zA-Z0-9_.]+$")
@@ -177,18 +208,18 @@ class PlayerTime(_Strict):
     """`playerTime`: the playhead in seconds and `ts` in integer UTC milliseconds."""
 
     playhead: NonNegative
-    ts: NonNegativeInt
+    ts: EpochMs
 
 
 class QoeData(_Strict):
     """`qoeData`: quality-of-experience figures, allowed on any event."""
 
-    bitrate: NonNegativeInt | None = _wire("media.qoe.bitrate")
-    dropped_frames: NonNegativeInt | None = _wire("media.qoe.droppedFrames")
-    frames_per_second: NonNegativeInt | None = _wire("media.qoe.framesPerSecond")
-    time_to_start: NonNegativeInt | None = _wire("media.qoe.timeToStart")
-    error_id: StrictStr | None = _wire("media.qoe.errorID")
-    error_source: Literal["player", "external"] | None = _wire("media.qoe.errorSource")
+    bitrate: Opt[NonNegativeInt] = _wire("media.qoe.bitrate")
+    dropped_frames: Opt[NonNegativeInt] = _wire("media.qoe.droppedFrames")
+    frames_per_second: Opt[NonNegativeInt] = _wire("media.qoe.framesPerSecond")
+    time_to_start: Opt[NonNegativeInt] = _wire("media.qoe.timeToStart")
+    error_id: Opt[StrictStr] = _wire("media.qoe.errorID")
+    error_source: Opt[Literal["player", "external"]] = _wire("media.qoe.errorSource")
 
 
 # --- params -----------------------------------------------------------------------------------
@@ -219,56 +250,54 @@ class SessionStartParams(_Strict):
     org_id: StrictStr = _wire(
         "visitor.marketingCloudOrgId", required=True, pattern=r"^[0-9A-F]{24}@AdobeOrg$"
     )
-    visitor_id: StrictStr | None = _wire("analytics.visitorId")
-    aid: StrictStr | None = _wire("analytics.aid")
-    enable_ssl: StrictBool | None = _wire("analytics.enableSSL")
-    ecid: StrictStr | None = _wire("visitor.marketingCloudUserId")
-    aam_location_hint: StrictInt | None = _wire("visitor.aamLocationHint")
-    customer_ids: dict[str, CustomerId] | None = _wire("visitor.customerIDs")
-    app_installation_id: StrictStr | None = _wire("appInstallationId")
-    opt_out_server_side_forwarding: StrictBool | None = _wire(
-        "analytics.optOutServerSideForwarding"
-    )
-    opt_out_share: StrictBool | None = _wire("analytics.optOutShare")
+    visitor_id: Opt[StrictStr] = _wire("analytics.visitorId")
+    aid: Opt[StrictStr] = _wire("analytics.aid")
+    enable_ssl: Opt[StrictBool] = _wire("analytics.enableSSL")
+    ecid: Opt[StrictStr] = _wire("visitor.marketingCloudUserId")
+    aam_location_hint: Opt[AnyInt] = _wire("visitor.aamLocationHint")
+    customer_ids: Opt[dict[str, CustomerId]] = _wire("visitor.customerIDs")
+    app_installation_id: Opt[StrictStr] = _wire("appInstallationId")
+    opt_out_server_side_forwarding: Opt[StrictBool] = _wire("analytics.optOutServerSideForwarding")
+    opt_out_share: Opt[StrictBool] = _wire("analytics.optOutShare")
     # content
     id: StrictStr = _wire("media.id", required=True, min_length=1)
     length: NonNegative = _wire("media.length", required=True)
     content_type: StrictStr = _wire("media.contentType", required=True, min_length=1)
     player_name: StrictStr = _wire("media.playerName", required=True, min_length=1)
     channel: StrictStr = _wire("media.channel", required=True, min_length=1)
-    name: StrictStr | None = _wire("media.name")
-    stream_type: Literal["video", "audio"] | None = _wire("media.streamType")
-    resume: StrictBool | None = _wire("media.resume")
-    sdk_version: StrictStr | None = _wire("media.sdkVersion")
-    library_version: StrictStr | None = _wire("media.libraryVersion")
-    downloaded: StrictBool | None = _wire("media.downloaded")
-    publisher: StrictStr | None = _wire("media.publisher")
+    name: Opt[StrictStr] = _wire("media.name")
+    stream_type: Opt[Literal["video", "audio"]] = _wire("media.streamType")
+    resume: Opt[StrictBool] = _wire("media.resume")
+    sdk_version: Opt[StrictStr] = _wire("media.sdkVersion")
+    library_version: Opt[StrictStr] = _wire("media.libraryVersion")
+    downloaded: Opt[StrictBool] = _wire("media.downloaded")
+    publisher: Opt[StrictStr] = _wire("media.publisher")
     # standard metadata
-    show: StrictStr | None = _wire("media.show")
-    season: StrictStr | None = _wire("media.season")
-    episode: StrictStr | None = _wire("media.episode")
-    asset_id: StrictStr | None = _wire("media.assetId")
-    genre: StrictStr | None = _wire("media.genre")
-    first_air_date: StrictStr | None = _wire("media.firstAirDate", pattern=r"^\d{4}-\d{2}-\d{2}$")
-    first_digital_date: StrictStr | None = _wire(
+    show: Opt[StrictStr] = _wire("media.show")
+    season: Opt[StrictStr] = _wire("media.season")
+    episode: Opt[StrictStr] = _wire("media.episode")
+    asset_id: Opt[StrictStr] = _wire("media.assetId")
+    genre: Opt[StrictStr] = _wire("media.genre")
+    first_air_date: Opt[StrictStr] = _wire("media.firstAirDate", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    first_digital_date: Opt[StrictStr] = _wire(
         "media.firstDigitalDate", pattern=r"^\d{4}-\d{2}-\d{2}$"
     )
-    rating: StrictStr | None = _wire("media.rating")
-    originator: StrictStr | None = _wire("media.originator")
-    network: StrictStr | None = _wire("media.network")
-    show_type: Literal["0", "1", "2", "3"] | None = _wire("media.showType")
-    stream_format: StrictStr | None = _wire("media.streamFormat")
-    ad_load: StrictStr | None = _wire("media.adLoad")
-    mvpd: StrictStr | None = _wire("media.pass.mvpd")
-    auth: StrictStr | None = _wire("media.pass.auth")
-    day_part: StrictStr | None = _wire("media.dayPart")
-    feed: StrictStr | None = _wire("media.feed")
+    rating: Opt[StrictStr] = _wire("media.rating")
+    originator: Opt[StrictStr] = _wire("media.originator")
+    network: Opt[StrictStr] = _wire("media.network")
+    show_type: Opt[Literal["0", "1", "2", "3"]] = _wire("media.showType")
+    stream_format: Opt[StrictStr] = _wire("media.streamFormat")
+    ad_load: Opt[StrictStr] = _wire("media.adLoad")
+    mvpd: Opt[StrictStr] = _wire("media.pass.mvpd")
+    auth: Opt[StrictStr] = _wire("media.pass.auth")
+    day_part: Opt[StrictStr] = _wire("media.dayPart")
+    feed: Opt[StrictStr] = _wire("media.feed")
     # audio
-    artist: StrictStr | None = _wire("media.artist")
-    album: StrictStr | None = _wire("media.album")
-    label: StrictStr | None = _wire("media.label")
-    author: StrictStr | None = _wire("media.author")
-    station: StrictStr | None = _wire("media.station")
+    artist: Opt[StrictStr] = _wire("media.artist")
+    album: Opt[StrictStr] = _wire("media.album")
+    label: Opt[StrictStr] = _wire("media.label")
+    author: Opt[StrictStr] = _wire("media.author")
+    station: Opt[StrictStr] = _wire("media.station")
 
 
 SESSION_START_KEYS: Final[tuple[str, ...]] = tuple(
@@ -282,7 +311,7 @@ class AdBreakStartParams(_Strict):
 
     pod_index: NonNegativeInt = _wire("media.ad.podIndex", required=True)
     pod_second: NonNegative = _wire("media.ad.podSecond", required=True)
-    pod_friendly_name: StrictStr | None = _wire("media.ad.podFriendlyName")
+    pod_friendly_name: Opt[StrictStr] = _wire("media.ad.podFriendlyName")
 
 
 class AdStartParams(_Strict):
@@ -292,13 +321,13 @@ class AdStartParams(_Strict):
     length: NonNegative = _wire("media.ad.length", required=True)
     pod_position: PositiveInt = _wire("media.ad.podPosition", required=True)
     player_name: StrictStr = _wire("media.ad.playerName", required=True, min_length=1)
-    name: StrictStr | None = _wire("media.ad.name")
-    advertiser: StrictStr | None = _wire("media.ad.advertiser")
-    campaign_id: StrictStr | None = _wire("media.ad.campaignId")
-    creative_id: StrictStr | None = _wire("media.ad.creativeId")
-    site_id: StrictStr | None = _wire("media.ad.siteId")
-    creative_url: StrictStr | None = _wire("media.ad.creativeURL")
-    placement_id: StrictStr | None = _wire("media.ad.placementId")
+    name: Opt[StrictStr] = _wire("media.ad.name")
+    advertiser: Opt[StrictStr] = _wire("media.ad.advertiser")
+    campaign_id: Opt[StrictStr] = _wire("media.ad.campaignId")
+    creative_id: Opt[StrictStr] = _wire("media.ad.creativeId")
+    site_id: Opt[StrictStr] = _wire("media.ad.siteId")
+    creative_url: Opt[StrictStr] = _wire("media.ad.creativeURL")
+    placement_id: Opt[StrictStr] = _wire("media.ad.placementId")
 
 
 class ChapterStartParams(_Strict):
@@ -307,7 +336,7 @@ class ChapterStartParams(_Strict):
     index: PositiveInt = _wire("media.chapter.index", required=True)
     offset: NonNegative = _wire("media.chapter.offset", required=True)
     length: NonNegative = _wire("media.chapter.length", required=True)
-    friendly_name: StrictStr | None = _wire("media.chapter.friendlyName")
+    friendly_name: Opt[StrictStr] = _wire("media.chapter.friendlyName")
 
 
 class StateParams(_Strict):
@@ -325,8 +354,8 @@ class StateRef(_Strict):
 class StatesUpdateParams(_Strict):
     """`params` of `statesUpdate`: states that started and/or ended at this instant."""
 
-    states_start: list[StateRef] | None = Field(default=None, alias="statesStart")
-    states_end: list[StateRef] | None = Field(default=None, alias="statesEnd")
+    states_start: Opt[list[StateRef]] = Field(default=None, alias="statesStart")
+    states_end: Opt[list[StateRef]] = Field(default=None, alias="statesEnd")
 
     @model_validator(mode="after")
     def _names_a_state(self) -> Self:
@@ -344,8 +373,8 @@ class NoParams(_Strict):
 
 class _Body(_Strict):
     player_time: PlayerTime = Field(alias="playerTime")
-    qoe_data: QoeData | None = Field(default=None, alias="qoeData")
-    custom_metadata: CustomMetadata | None = Field(default=None, alias="customMetadata")
+    qoe_data: Opt[QoeData] = Field(default=None, alias="qoeData")
+    custom_metadata: Opt[CustomMetadata] = Field(default=None, alias="customMetadata")
 
     @model_serializer(mode="wrap")
     def _in_wire_order(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -407,7 +436,7 @@ class StatesUpdate(_Body):
 
 
 class _Plain(_Body):
-    params: NoParams | None = None
+    params: Opt[NoParams] = None
 
 
 class Play(_Plain):
@@ -489,12 +518,48 @@ body_adapter: TypeAdapter[BodyModel] = TypeAdapter(Body)
 def json_schema(event_type: str) -> dict[str, Any] | None:
     """The JSON Schema of one event type's body, from its model (None for an unknown type)."""
     model = _MODELS.get(event_type)
-    return None if model is None else model.model_json_schema(by_alias=True)
+    return None if model is None else _without_null_defaults(model.model_json_schema(by_alias=True))
+
+
+def _without_null_defaults(schema: Any) -> Any:
+    # An optional key's default (None) is Python's way of saying "not sent"; on the wire null
+    # is refused, so a schema saying `"default": null` would contradict its own type.
+    if isinstance(schema, dict):
+        return {
+            key: _without_null_defaults(value)
+            for key, value in schema.items()
+            if not (key == "default" and value is None)
+        }
+    if isinstance(schema, list):
+        return [_without_null_defaults(value) for value in schema]
+    return schema
 
 
 _MODELS: Final[dict[str, type[_Body]]] = {
     get_args(model.model_fields["event_type"].annotation)[0]: model for model in get_args(BodyModel)
 }
+
+
+def _optional_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """The paths of every optional key of `model` and of the models inside it."""
+    keys: set[tuple[str, ...]] = set()
+    for name, info in model.model_fields.items():
+        path = (*prefix, str(info.alias or name))
+        if not info.is_required():
+            keys.add(path)
+        for inner in _types_in(info.annotation):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                keys |= _optional_keys(inner, path)
+    return keys
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    args = get_args(annotation)
+    return [annotation] if not args else [t for arg in args for t in _types_in(arg)]
+
+
+# Keys a body may leave out, by event type: a `null` there gets "leave the key out" as advice.
+_OPTIONAL: Final = {name: _optional_keys(model) for name, model in _MODELS.items()}
 # The adapter's compiled validator, called directly: the collector validates every request, and
 # the adapter's Python wrapper around this call was a measurable share of a run.
 _validate_python = body_adapter.validator.validate_python
@@ -521,22 +586,121 @@ def parse_body(raw: bytes | bytearray | str) -> BodyModel:
 
 
 def decode_json(raw: bytes | bytearray | str) -> object:
-    """Decode a JSON request body; raise `WireError` if it is not JSON or nests too deeply.
+    """Decode a JSON request body; raise `WireError` if it is not strict JSON in UTF-8.
+
+    Strict, as RFC 8259 and the API read it: UTF-8 only (not UTF-16, not a byte that is not
+    UTF-8), no `NaN` or `Infinity`, no string holding half of a UTF-16 surrogate pair, no
+    number longer than `MAX_NUMBER_LENGTH` characters, and no deeper than `MAX_NESTING`.
+    Python's `json.loads` takes all of these, and a recording of them would not be JSON that
+    other readers (jq, a pipeline) accept.
 
     >>> decode_json("[" * 40 + "]" * 40)
     Traceback (most recent call last):
     ...
     playersim.errors.WireError: the body is nested too deeply (more than 32 levels)
+    >>> decode_json('{"playhead": NaN}')
+    Traceback (most recent call last):
+    ...
+    playersim.errors.WireError: the body is not valid JSON: NaN is not a JSON number
     """
+    text = _utf8(raw) if isinstance(raw, bytes | bytearray) else raw
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WireError(f"the body is not valid JSON: {exc}") from None
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_float)
+    except ValueError as exc:
+        raise WireError(f"the body is not valid JSON: {_why(exc)}") from None
     except RecursionError:
         raise WireError(_TOO_DEEP) from None
     if _nests_deeper_than(data, MAX_NESTING):
         raise WireError(_TOO_DEEP)
+    # In a body that arrived as bytes a lone surrogate can only come from an escape (the bytes
+    # are valid UTF-8), so only a body with such an escape is walked.
+    if ("\\u" in text and _SURROGATE_ESCAPE.search(text)) or not isinstance(raw, bytes | bytearray):
+        check_unicode(data)
     return data
+
+
+def check_unicode(data: object) -> None:
+    """Raise `WireError` naming the first key or string in `data` that holds a lone surrogate
+    (half of a UTF-16 pair, which a JSON escape can spell but UTF-8 cannot encode)."""
+    found = _lone_surrogate(data)
+    if found is not None:
+        where, char = found
+        raise WireError(
+            f"{where}: holds {ascii(char)[1:-1]}, half of a UTF-16 surrogate pair: not Unicode text"
+        )
+
+
+# A JSON number longer than this is not one any player sends (a double needs at most 24
+# characters; ints are bounded by the models): refused by the field that holds it.
+MAX_NUMBER_LENGTH: Final = 64
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class _Overlong:
+    """A JSON number written with more than `MAX_NUMBER_LENGTH` characters: held in place of
+    its value, so that the field it was sent as refuses it by name."""
+
+    __slots__ = ("length",)
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def __repr__(self) -> str:
+        return f"a number of {self.length:,} characters"
+
+
+def _float(literal: str) -> float | _Overlong:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        return _Overlong(len(literal))
+    return float(literal)
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _why(exc: ValueError) -> str:
+    text = str(exc)
+    if "integer string conversion" in text:
+        # Python's guard against quadratic int parsing (over 4,300 digits).
+        return "a number too long to be one"
+    return text
+
+
+def _utf8(raw: bytes | bytearray) -> str:
+    # JSON in UTF-8 has no NUL byte, and UTF-16 or UTF-32 has one in its first four bytes
+    # (RFC 4627's way of telling them apart): Python's json.loads would take those too.
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4]:
+        detail = "it looks like UTF-16 or UTF-32"
+    else:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            detail = f"byte {exc.start} is 0x{raw[exc.start]:02x}, {exc.reason}"
+    raise WireError(f"the body is not UTF-8 text ({detail}): send JSON as UTF-8")
+
+
+def _lone_surrogate(data: object, path: str = "") -> tuple[str, str] | None:
+    """Where the first lone surrogate is (a key or string), and which it is; None if none."""
+    if isinstance(data, str):
+        char = _surrogate_in(data)
+        return None if char is None else (path or "body", char)
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if (char := _surrogate_in(key)) is not None:
+                return (f"{path or 'body'}: the key {key!a}", char)
+            found = _lone_surrogate(value, f"{path}.{key}" if path else key)
+            if found is not None:
+                return found
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            if (found := _lone_surrogate(value, f"{path}[{index}]")) is not None:
+                return found
+    return None
+
+
+def _surrogate_in(text: str) -> str | None:
+    return next((char for char in text if "\ud800" <= char <= "\udfff"), None)
 
 
 # An MCA body nests four levels deep (body, params, visitor.customerIDs, one id). How deep
@@ -579,18 +743,28 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
         # The first element of the location is the union tag (the event type): drop it.
         loc = [str(part) for part in error["loc"][1:]]
         where = ".".join(loc) or "body"
+        given = error.get("input")
         if kind == "missing":
             problems.append(f"{where}: required")
         elif kind == "extra_forbidden":
             problems.append(f"{where}: unknown key, not allowed on {event}")
+        elif given is None and tuple(loc) in _OPTIONAL.get(str(event), ()):
+            problems.append(f"{where}: null is not a value the API takes (leave the key out)")
+        elif loc[-1:] == ["ts"] and kind in ("less_than_equal", "greater_than_equal"):
+            problems.append(
+                f"{where}: not an instant in epoch milliseconds, from 0 to {MAX_TS} "
+                f"(the end of the year 9999) (got {_short(given)})"
+            )
         else:
             message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {message} (got {_short(error.get('input'))})")
+            problems.append(f"{where}: {message} (got {_short(given)})")
     summary = "; ".join(problems)
     return f"{event}: {summary}" if isinstance(event, str) and event in EVENT_TYPES else summary
 
 
 def _short(value: object) -> str:
+    if isinstance(value, _Overlong):
+        return repr(value)
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

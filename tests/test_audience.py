@@ -85,6 +85,7 @@ def test_a_few_people_watch_most_and_many_come_back() -> None:
     assert len(engine.stats.people) + engine.stats.returning == engine.stats.sessions
 
 
+@pytest.mark.slow
 def test_every_media_id_has_one_name_length_and_show_in_a_run() -> None:
     workload = Workload(
         [load_profile("vod-episode"), load_profile("podcast-audio")],
@@ -201,6 +202,7 @@ def test_a_profile_given_twice_is_refused() -> None:
         Workload([clip, clip], start=START)
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10**6), weights=st.lists(st.integers(0, 5), min_size=3, max_size=3))
 def test_a_mix_gets_its_sessions_in_proportion(seed: int, weights: list[int]) -> None:

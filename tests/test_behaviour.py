@@ -272,6 +272,7 @@ def test_preroll_abandonment_follows_the_published_curve() -> None:
     assert left / 800 == pytest.approx(0.33, abs=0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["vod-episode", "live-news", "ugc-clip"])
 def test_a_bundled_profile_behaves_at_its_settings(name: str) -> None:
     """Start failures, completions and rebuffering land near the profile's rates."""

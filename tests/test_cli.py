@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from playersim.cli import main
 from playersim.recording import read_recording
+from tests.waiting import BOUND_S, wait_until
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -48,6 +48,7 @@ def test_run_with_no_arguments_simulates_and_summarises() -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_the_same_seed_records_identical_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -167,6 +168,7 @@ def test_profiles_lists_the_bundled_profiles(capsys: pytest.CaptureFixture[str])
     assert "live" in out
 
 
+@pytest.mark.slow
 def test_the_console_script_is_installed() -> None:
     """The `playersim` command exists beside the interpreter and runs."""
     script = Path(sys.executable).parent / "playersim"
@@ -194,6 +196,7 @@ def test_out_of_range_values_exit_2(args: list[str], fragment: str) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_recordings_do_not_depend_on_the_process(tmp_path: Path) -> None:
     """Separate processes with different hash seeds write the same bytes for the same seed."""
     outputs = []
@@ -211,6 +214,7 @@ def test_recordings_do_not_depend_on_the_process(tmp_path: Path) -> None:
     assert outputs[0]
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_is_not_an_error() -> None:
     """`playersim profiles | head -1` ends quietly, without a traceback."""
     result = subprocess.run(
@@ -408,6 +412,7 @@ def test_a_full_service_turns_arrivals_away_and_says_so(
     assert figure(out, "viewings") - binges + figure(out, "arrivals turned away") == everyone
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "status", "name", "mode"),
     [
@@ -427,11 +432,14 @@ def test_an_interrupted_run_ends_its_sessions_and_still_reports(
          "--start", "2026-01-01T12:00:00Z", "--record", str(record), *mode],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(3)
+    # In the thick of it: requests have been recorded (the first block of them written out).
+    wait_until(lambda: record.exists() and record.stat().st_size > 0, "the recording begun")
     process.send_signal(sig)
-    out, err = process.communicate(timeout=60)
+    out, err = process.communicate(timeout=BOUND_S)
     assert process.returncode == status, err
-    assert f"interrupted ({name}): the open sessions were ended" in err
+    said = re.search(rf"interrupted \({name}\): (\d+) of (\d+) open sessions were ended", err)
+    assert said is not None, err
+    assert said[1] == said[2]
     assert "Traceback" not in err
     assert "requests sent" in out
     lines = list(read_recording(record))

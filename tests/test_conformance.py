@@ -109,11 +109,18 @@ def eleven_states(bodies: list[WireBody]) -> None:
 
 
 def repeated_ts(bodies: list[WireBody]) -> None:
-    bodies[5]["playerTime"]["ts"] = bodies[4]["playerTime"]["ts"]
+    bodies[2]["playerTime"]["ts"] = bodies[1]["playerTime"]["ts"]  # adStart at its break's ts
+
+
+def event_received_twice(bodies: list[WireBody]) -> None:
+    at = index_of(bodies, "adStart")
+    bodies.insert(at + 1, copy.deepcopy(bodies[at]))  # a retry whose first try arrived
 
 
 def missing_pings(bodies: list[WireBody]) -> None:
-    del bodies[index_of(bodies, "bufferStart") - 1]  # the ping at 30 s: 11 s from play to buffer
+    # The ping at 30 s and the rebuffer after it: 18 s from the chapter's start to the next ping.
+    at = index_of(bodies, "bufferStart")
+    del bodies[at - 1 : at + 2]
 
 
 def custom_metadata_on_a_ping(bodies: list[WireBody]) -> None:
@@ -172,6 +179,7 @@ MUTATIONS: list[tuple[Callable[[list[WireBody]], None], Rule]] = [
     (state_never_started, Rule.STATES),
     (eleven_states, Rule.STATES),
     (repeated_ts, Rule.TS_ORDER),
+    (event_received_twice, Rule.DUPLICATE),
     (missing_pings, Rule.GAP),
     (custom_metadata_on_a_ping, Rule.CUSTOM_METADATA),
 ]
@@ -195,6 +203,16 @@ def test_each_kind_of_mistake_is_caught(
     mutate(bodies)
     problems = check_session([validate_body(b) for b in bodies])
     assert rule in {problem.rule for problem in problems}, problems
+
+
+def test_an_event_received_twice_is_one_duplicate_problem_and_nothing_else() -> None:
+    """A retry after a lost answer repeats a body exactly: that is its own rule, and the copy
+    is not judged again as an adStart out of its pod's order or a ts that did not move."""
+    bodies = copy.deepcopy(BASE)
+    event_received_twice(bodies)
+    [problem] = check_session([validate_body(b) for b in bodies])
+    assert problem.rule is Rule.DUPLICATE
+    assert problem.message == "adStart received twice (a retry after a lost answer?)"
 
 
 def test_a_session_left_to_time_out_is_unterminated() -> None:

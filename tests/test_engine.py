@@ -10,6 +10,7 @@ from playersim import (
     Collector,
     EndpointUnreachableError,
     Engine,
+    GiveUp,
     MemoryTransport,
     Outbox,
     Player,
@@ -140,25 +141,87 @@ def test_a_410_opens_a_resumed_session_and_carries_on(
     assert set(engine.stats.outcomes) <= {"completed", "left"}
 
 
-def test_an_endpoint_that_never_answers_ends_the_run_instead_of_hanging(
-    clock: VirtualClock,
-) -> None:
-    """Twenty requests in a row without an answer abort the run with a clear error."""
+class Outage:
+    """A transport in front of a collector that goes down: requests `down` (numbered from 0)
+    get no answer, each after `timeout_s` of a fake monotonic clock (a client timeout: nothing
+    really waits); the rest are answered at once. With `restart`, the collector that comes back
+    is a new one, which knows none of the sessions opened before."""
 
-    class Dead:
-        calls = 0
+    def __init__(
+        self,
+        clock: VirtualClock,
+        down: range,
+        *,
+        timeout_s: float = 1.0,
+        restart: bool = True,
+    ) -> None:
+        self.clock = clock
+        self.before = Collector(clock, seed="before")
+        self.after = Collector(clock, seed="after") if restart else self.before
+        self.down = down
+        self.timeout_s = timeout_s
+        self.seconds = 0.0  # the fake monotonic clock the give-up rule reads
+        self.calls = 0
 
-        def send(self, request: Request) -> Response:
-            Dead.calls += 1
-            raise TransportError("POST", "http://127.0.0.1:9/api/v1/sessions", "refused")
+    def now(self) -> float:
+        return self.seconds
 
-    engine = Engine(clock, Dead())
-    for index in range(100):
+    def send(self, request: Request) -> Response:
+        number = self.calls
+        self.calls += 1
+        if number in self.down:
+            self.seconds += self.timeout_s
+            raise TransportError("POST", "http://127.0.0.1:9/", "cannot connect: refused")
+        self.seconds += 0.001
+        collector = self.before if number < self.down.start else self.after
+        return collector.handle("POST", request.path, request.body)
+
+
+def viewers(engine: Engine, count: int) -> None:
+    for index in range(count):
         engine.add(Player(load_profile("live-news"), seed=1, index=index, start_at=T0))
-    with pytest.raises(EndpointUnreachableError, match="20 requests in a row got no answer"):
+
+
+def test_an_endpoint_silent_for_the_give_up_time_ends_the_run(clock: VirtualClock) -> None:
+    """Nothing answers, each request after a second's timeout: the run gives up once 30 s have
+    passed without an answer, however many requests that took, and says so."""
+    dead = Outage(clock, range(10**9), timeout_s=1.0)
+    engine = Engine(clock, dead, give_up=GiveUp(30, now=dead.now))
+    viewers(engine, 100)
+    with pytest.raises(EndpointUnreachableError) as gave_up:
         engine.run()
-    assert Dead.calls == 20
-    assert engine.stats.statuses["no answer"] == 20
+    assert str(gave_up.value).startswith(
+        "gave up: no answer from the endpoint for 30 s (30 requests in a row got none; the "
+        "last: POST http://127.0.0.1:9/: cannot connect: refused)"
+    )
+    assert dead.calls == 30
+    assert engine.stats.statuses["no answer"] == 30
+    assert engine.stats.answer_lost == 30  # TransportError's default: it may have arrived
+
+
+@pytest.mark.parametrize(("give_up_s", "survived"), [(30, True), (15, False)])
+def test_a_collector_back_within_the_give_up_time_is_ridden_out(
+    clock: VirtualClock, give_up_s: float, survived: bool
+) -> None:
+    """A collector restarts: 20 s without an answer. Waiting 30 s rides it out: the sessions
+    it lost carry on in new ones, with media.resume, as on any 404. Waiting 15 s gives up."""
+    outage = Outage(clock, range(200, 220), timeout_s=1.0)
+    engine = Engine(clock, outage, give_up=GiveUp(give_up_s, now=outage.now))
+    viewers(engine, 10)
+    if not survived:
+        with pytest.raises(EndpointUnreachableError, match="for 15 s"):
+            engine.run()
+        assert outage.calls == 215
+        return
+    engine.run()
+    stats = engine.stats
+    assert stats.statuses["no answer"] == 20
+    assert stats.statuses["404"] > 0  # the sessions the new collector never knew ...
+    resumed = [s for s in outage.after.sessions if s.start.params.resume]
+    assert resumed  # ... went on in new ones
+    assert all(s.problems == [] for s in resumed)
+    assert stats.generated == stats.requests + stats.dropped
+    assert "cut off" not in stats.outcomes
 
 
 def test_a_201_without_a_session_id_is_not_counted_as_accepted(
@@ -209,3 +272,37 @@ def test_a_send_cut_short_is_settled_so_stop_can_still_end_the_session() -> None
     assert engine.stats.requests == interrupted + 1  # the cut-short one counted, then the end
     assert engine.stats.statuses["no answer"] == 1
     assert engine.stats.outcomes == {"stopped": 1}
+
+
+def test_a_stop_says_which_sessions_it_ended_and_why_others_could_not_be(
+    clock: VirtualClock, collector: Collector
+) -> None:
+    """Three viewers stopped: one sessionEnd accepted, one refused (410), one unanswered. The
+    stop's account says so, in words a person reads after Ctrl-C."""
+    ends = iter(["ok", "gone", "silent"])
+
+    def answer(request: Request) -> Response | None:
+        if request.event_type != "sessionEnd" or not engine.stopping:
+            return None  # (a viewer who leaves before the stop ends their own session)
+        fate = next(ends)
+        if fate == "gone":
+            return Response(410, message="closed")
+        if fate == "silent":
+            raise TransportError("POST", "http://127.0.0.1:9/", "no answer within 10 s")
+        return None
+
+    engine = Engine(clock, ScriptedTransport(collector, answer))
+    for index in range(4):
+        engine.add(Player(load_profile("live-news"), seed=1, index=index, start_at=T0))
+    engine.advance(60)
+    assert engine.stats.outcomes == {"left": 1}  # one of them left, at 49 s
+    engine.stop()
+    ending = engine.stats.ending
+    assert ending is not None
+    assert (ending.open, ending.ended) == (3, 1)
+    assert ending.not_ended == {"its sessionEnd got 410": 1, "its sessionEnd got no answer": 1}
+    assert ending.said() == (
+        "1 of 3 open sessions were ended with a sessionEnd; 2 could not be "
+        "(1: its sessionEnd got 410; 1: its sessionEnd got no answer)"
+    )
+    assert engine.stats.outcomes == {"left": 1, "stopped": 3}

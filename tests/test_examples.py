@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Each example runs as a script of its own, in a process of its own.
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,10 @@ import pytest
 from playersim import EventType, Seats, load_profile
 from tests.test_http import free_port
 from tests.test_readme import locustfile as readme_locustfile
+from tests.waiting import wait_until
+
+# Every test here runs real Locust processes (a master, workers) against `playersim serve`.
+pytestmark = pytest.mark.slow
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "locustfile.py"
 LOCUST = [sys.executable, "-m", "locust"]
@@ -206,6 +209,7 @@ from playersim import Retries
 from playersim.contrib.locust import {base}
 
 
+
 class Viewers({base}):
     profiles = ["vod-episode:3", "live-news:1"]
     retries = Retries(attempts=8, base_s=0.05)
@@ -351,22 +355,22 @@ def test_the_web_ui_offers_the_options_and_refuses_a_bad_form_with_a_message(
         stats = json.loads(get("/stats/requests"))
         return stats["state"], stats["user_count"]
 
+    def page() -> str:
+        try:
+            return get("/")
+        except OSError:
+            return ""  # not listening yet
+
     try:
-        for _ in range(100):
-            try:
-                page = get("/")
-                break
-            except OSError:
-                time.sleep(0.1)
-        assert "playersim_profiles" in page
-        assert "playersim_seed" in page
+        wait_until(lambda: bool(page()), "Locust's web UI listening")
+        assert "playersim_profiles" in page()
+        assert "playersim_seed" in page()
         start("nosuch")
-        time.sleep(1.5)
-        assert state()[0] == "stopped"
+        wait_until(lambda: state()[0] == "stopped", "the refused test stopped")
         assert serve.stats()["requests"] == 0
         start("live-news")
-        time.sleep(2)
-        assert state() == ("running", 3)
+        wait_until(lambda: state() == ("running", 3), "three users running")
+        wait_until(lambda: serve.stats()["sessions"]["opened"] >= 3, "their sessions opened")
     finally:
         process.send_signal(signal.SIGTERM)
         _, log = process.communicate(timeout=60)
@@ -374,3 +378,126 @@ def test_the_web_ui_offers_the_options_and_refuses_a_bad_form_with_a_message(
     assert "playersim: --playersim-profiles: nosuch: no bundled profile" in log
     assert "Traceback" not in log
     check_collector_saw_valid_sessions(serve, at_least=3)
+
+
+STOPPED_MID_REQUEST = """
+import json
+
+import gevent
+from gevent.event import Event
+from locust.env import Environment  # Locust's own import: it patches the standard library
+
+import playersim.contrib.locust as locust_module
+from playersim import Request
+from playersim.contrib.locust import LocustTransport
+from playersim.wire import make_body
+
+out = Event()  # the request has gone out
+
+
+class Answer:
+    status_code, headers, text, error = 204, {}, "", None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def success(self):
+        pass
+
+
+class Client:
+    finished = []
+    closed = 0
+
+    def __init__(self):
+        self.client = self  # FastHttpSession's user agent, which closes its connections
+
+    def close(self):
+        Client.closed += 1
+
+    def post(self, path, **options):
+        out.set()
+        gevent.sleep(0.2)  # a slow answer
+        Client.finished.append(options["name"])
+        return Answer()
+
+
+transport = LocustTransport(Client())
+results = []
+
+
+def user(event_type):
+    request = Request("/api/v1/sessions", make_body(event_type, 0, 1))
+    try:
+        results.append(transport.send(request).status)
+    except BaseException as exc:
+        results.append(type(exc).__name__)
+
+
+viewer = gevent.spawn(user, "sessionStart")
+out.wait()
+viewer.kill()  # what Locust does to a user it finds waiting, landing just after it woke
+stopping = transport.stopping
+# Idle longer than a connection is kept (0 s here): the next request closes the pool first.
+locust_module.IDLE_CONNECTION_S = 0.0
+out.clear()
+gevent.spawn(user, "ping").join()
+print(json.dumps({"results": results, "finished": Client.finished, "stopping": stopping,
+                  "closed": Client.closed}))
+"""
+
+
+def test_a_user_stopped_mid_request_finishes_it_and_retires_idle_connections(
+    tmp_path: Path,
+) -> None:
+    """Locust kills a user it finds waiting; the kill can land just after the user woke and
+    sent its next request (a sessionEnd, once, in a distributed test). That request is
+    finished, its answer known (so the session's sessionEnd comes after it), and the user
+    marked as stopping. And a connection idle too long is closed before the next request, not
+    raced against a server closing it (the other way a sessionEnd was lost)."""
+    script = tmp_path / "stopped.py"
+    script.write_text(STOPPED_MID_REQUEST)
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.splitlines()[-1])
+    assert report == {
+        "results": [204, 204],
+        "finished": ["sessionStart", "ping"],
+        "stopping": True,
+        "closed": 1,
+    }
+
+
+def test_a_distributed_test_ends_every_session_against_a_collector_that_closes_idle_connections(
+    tmp_path: Path,
+) -> None:
+    """The README's distributed run, stopped by its time limit, against a collector that
+    closes idle connections after 5 s (a common server default) and answers slowly: every
+    user ends its session (none left open, none killed mid-request), nothing is lost to a
+    connection closed under it, and no real-time lateness is judged a gap."""
+    process, collector = start_serve(tmp_path, "--keep-alive", "5", "--latency", "50ms:600ms")
+    port = str(free_port())
+    workers = [start_worker(port), start_worker(port)]
+    try:
+        run = locust(
+            "-f", str(EXAMPLE), "--master", "--master-bind-port", port, "--expect-workers",
+            "2", "--host", collector.url, "--headless", "-u", "120", "-r", "40", "-t", "12s",
+            "--csv", str(tmp_path / "run"),
+        )  # fmt: skip
+        for worker in workers:
+            worker.communicate(timeout=60)
+        check_collector_saw_valid_sessions(collector, at_least=120)
+        assert collector.stats()["sessions"]["complete"] == 0
+    finally:
+        for worker in workers:
+            worker.kill()
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=15)
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert read_csv(tmp_path / "run_failures.csv") == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -113,6 +114,7 @@ def check_independently(session: CollectedSession, granular: bool) -> None:
     assert len(names - {None}) <= 10
 
 
+@pytest.mark.slow
 @settings(
     max_examples=70,
     deadline=None,

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Each test runs pytest in a fresh project, in a process of its own.
+pytestmark = pytest.mark.slow
+
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 
 EXAMPLE = """
@@ -77,6 +80,7 @@ def test_failing_assertions_say_what_happened(pytester: pytest.Pytester) -> None
     pytester.makepyfile(
         test_fail="""
 from playersim.testing import assert_completed, assert_event_order
+
 
 def test_order(playersim_engine, playersim_collector, make_player):
     player = make_player("ugc-clip", seed=3)

@@ -96,6 +96,7 @@ class SlowForOne:
         return response
 
 
+@pytest.mark.slow
 def test_one_slow_session_does_not_delay_the_others() -> None:
     """A session whose every answer takes 0.3 s falls behind alone; the rest stay on time."""
     profile = load_profile("live-news")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ import pytest
 from playersim import Collector, SystemClock
 from playersim.cli import main
 from playersim.recording import read_recording
+from playersim.server import Faults, create_app
+from tests.test_server import running
 
 from .mca_server import serve
 
@@ -122,6 +125,7 @@ def replay_cli(path: Path) -> subprocess.CompletedProcess[str]:
         ),
     ],
 )
+@pytest.mark.slow
 def test_a_bad_recording_exits_2_naming_file_and_line(
     tmp_path: Path, content: str, fragment: str
 ) -> None:
@@ -140,6 +144,7 @@ def test_a_missing_recording_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "cannot read the file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_recording_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "latin.ndjson"
     good = '{"path": "/api/v1/sessions", "session": null, "body": {"playerTime": {"ts": 1}}}\n'
@@ -184,3 +189,26 @@ def test_a_malformed_line_that_was_not_refused_still_stops_replay(
     capsys.readouterr()
     assert main(["replay", str(path)]) == 2
     assert "body.playerTime" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_replay_that_cannot_keep_pace_says_how_far_behind_it_fell(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pace no endpoint can meet (a recording's minutes in a few milliseconds, one request
+    at a time, each answered in 5 ms): the replay still delivers everything, and says on
+    stderr that it fell behind, and by how much (it said nothing)."""
+    path = tmp_path / "run.ndjson"
+    lines = record(path, "--sessions", "20", "--profile", "ugc-clip")  # some 400 requests
+    capsys.readouterr()
+    collector = Collector(SystemClock())
+    app = create_app(collector, faults=Faults(latency_ms=(5, 5)))
+    for url in running(app):
+        status = main(["replay", str(path), "--to", url, "--speed", "100000", "--in-flight", "1"])
+    err = capsys.readouterr().err
+    assert status == 0
+    assert sum(collector.statuses.values()) == len(lines)
+    said = re.search(r"fell behind the recording's pace: 1% of requests went out more than "
+                     r"([\d.]+) s late, the latest ([\d.]+) s", err)  # fmt: skip
+    assert said is not None, err
+    assert float(said[2]) >= float(said[1]) >= 1.0

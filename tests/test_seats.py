@@ -24,6 +24,7 @@ def viewing(player: Player) -> tuple[str, str, str]:
     return (player.profile.name, player.title.name, player.visitor.visitor_id)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10**9) | st.text(max_size=8), key=st.text(min_size=1, max_size=12))
 def test_the_same_seed_and_key_give_the_same_viewings(seed: int | str, key: str) -> None:

@@ -5,7 +5,11 @@ generated input: any JSON value and deep nesting as a body; bodies real players 
 fields dropped, mistyped or out of range; random bytes as a body and as the whole request;
 random paths under /api/v1/, methods and content types. For every answer: never a 5xx (no
 faults are injected here), and every 4xx is JSON with a string `message`. After each test the
-server still answers, /stats still serves JSON, and nothing went to its error log.
+server still answers, /stats still serves JSON, and nothing went to its error log; at the end,
+every line of its recording is strict JSON.
+
+Each test draws 150 examples; `PLAYERSIM_FUZZ_EXAMPLES=100000 pytest tests/test_server_fuzz.py`
+draws that many instead (the README's Benchmarks give the figure of such a run).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import socket
 import string
 import sys
@@ -35,13 +40,21 @@ from playersim import (
     bundled_profiles,
     load_profile,
 )
-from playersim.recording import Recorder, read_recording
+from playersim.recording import Recorder
 from playersim.server import MAX_BODY_BYTES, Limits, create_app
 from playersim.wire import EVENT_TYPES, to_wire
-from tests.test_server import running
+from tests.test_server import running, strict_json
+
+
+def _examples() -> int:
+    given = os.environ.get("PLAYERSIM_FUZZ_EXAMPLES", "150")
+    if not given.isdigit() or int(given) < 1:
+        raise pytest.UsageError(f"PLAYERSIM_FUZZ_EXAMPLES={given!r}: a whole number, 1 or more")
+    return int(given)
+
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=_examples(),
     deadline=None,
     # Each example is a round trip on a real socket, and some draw a body thousands deep.
     suppress_health_check=[HealthCheck.too_slow],
@@ -150,12 +163,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
                 for name in ("uvicorn.error", "asyncio"):
                     logging.getLogger(name).removeHandler(handler)
                 server.client.close()
-    # The recording is JSON lines, however odd the bodies it holds. Some nest as deeply as the
-    # server could decode them, on a shallower stack than this test's: decode with room to.
+    # The recording is strict JSON lines (jq reads them), however odd the bodies it holds.
+    # Some nest as deeply as the server could decode them, on a shallower stack than this
+    # test's: decode with room to.
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(limit + 2000)
     try:
-        for line in read_recording(recording):
+        for raw in recording.read_bytes().splitlines():
+            line = strict_json(raw)
             assert {"session", "path", "status", "body"} <= line.keys()
     finally:
         sys.setrecursionlimit(limit)

@@ -5,20 +5,34 @@ transport's bug ends the run instead of hanging it; `stop()` after a run still s
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from playersim import (
     AsyncMemoryTransport,
     Collector,
+    EndpointUnreachableError,
     Engine,
+    GiveUp,
+    MemoryTransport,
     Player,
+    Recorder,
+    RecordingTransport,
+    RunStats,
     VirtualClock,
+    Workload,
     load_profile,
     parse_instant,
+    read_replay,
+    replay,
 )
 from playersim.realtime import RealtimeEngine
+from playersim.summary import STOPPED
 from playersim.transport import Request, Response
 
 START = parse_instant("2026-01-05T20:00:00Z")
@@ -147,6 +161,7 @@ class _OneSlowSession:
         return Response(204)
 
 
+@pytest.mark.slow
 def test_a_slow_session_does_not_hold_up_the_others() -> None:
     """Unpaced, a session whose answers are slow holds back only itself: viewers that started
     with it play to their end while it still has most of its requests to go."""
@@ -160,3 +175,120 @@ def test_a_slow_session_does_not_hold_up_the_others() -> None:
     others_done = max(i for i, sid in enumerate(transport.answered) if sid != slow)
     slow_answered_by_then = transport.answered[: others_done + 1].count(slow)
     assert slow_answered_by_then < transport.answered.count(slow) / 2
+
+
+# --- stopping, and giving up ------------------------------------------------------------------
+
+
+class _Slow:
+    """The collector, behind answers that take `delay_s` each (a slow endpoint), counting."""
+
+    def __init__(self, collector: Collector, delay_s: float = 0.002) -> None:
+        self.inner = AsyncMemoryTransport(collector)
+        self.delay_s = delay_s
+        self.answered = 0
+
+    async def send(self, request: Request) -> Response:
+        await asyncio.sleep(self.delay_s)
+        self.answered += 1
+        return await self.inner.send(request)
+
+
+async def _run_then_stop(engine: RealtimeEngine, stop_when: Callable[[], bool]) -> None:
+    """Run, and cancel the run (as Ctrl-C does) once `stop_when()` holds."""
+    run = asyncio.ensure_future(engine.run_async())
+    while not stop_when():
+        await asyncio.sleep(0.001)
+        assert not run.done(), "the run ended before it could be stopped"
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+
+
+def test_a_stopped_run_drops_its_backlog_and_ends_every_session_right_after_its_request() -> None:
+    """Unpaced against a slow endpoint, players are far ahead of their answers (thousands of
+    events queued). Stopped: the unsent backlog is dropped and counted, each session's
+    sessionEnd goes right after its request in flight (1 ms after it, at its playhead), every
+    session the endpoint opened is closed, and the recording stays in order."""
+    clock = VirtualClock(START)
+    # The endpoint's own clock, as a server's would be: the run's races hours ahead.
+    collector = Collector(VirtualClock(START))
+    slow = _Slow(collector, delay_s=0.02)
+    lines = io.StringIO()
+    with Recorder(lines) as recorder:
+        engine = RealtimeEngine(clock, slow, speed=math.inf, in_flight=100, recorder=recorder)
+        work = Workload([load_profile("live-news")], start=START, sessions=40, rate=10.0)
+        engine.add_arrivals(work.players(1))
+        asyncio.run(_run_then_stop(engine, lambda: slow.answered >= 100))
+    stats = engine.stats
+    assert stats.generated == stats.requests + stats.dropped
+    # The backlog (simulated hours ahead of the answers): more of it dropped than ever sent.
+    assert stats.dropped_by[STOPPED] > stats.requests
+    ending = stats.ending
+    assert ending is not None
+    assert ending.ended == ending.open > len(collector.sessions) / 2
+    assert ending.not_ended == {}
+    counts = collector.counts()
+    assert (counts.open, counts.complete, counts.problems) == (0, 0, {})
+    assert counts.closed == {"sessionEnd": len(collector.sessions)}
+    assert stats.outcomes["stopped"] == ending.ended
+    cut = 0
+    for session in collector.sessions:
+        before, end = session.events[-2:]
+        assert end.event_type == "sessionEnd"
+        cut += (end.ts, end.playhead) == (before.ts + 1, before.playhead)
+    assert cut >= ending.ended  # each 1 ms after the request that was in flight
+    recorded = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert len(recorded) == stats.requests
+    for sid in {line["session"] for line in recorded}:
+        stamps = [line["body"]["playerTime"]["ts"] for line in recorded if line["session"] == sid]
+        assert stamps == sorted(stamps)
+
+
+class _Silent:
+    """An endpoint that never answers, and never fails: each request waits for ever."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send(self, request: Request) -> Response:
+        self.sent += 1
+        await asyncio.Event().wait()
+        raise AssertionError("never answered")
+
+
+@pytest.mark.parametrize("in_flight", [1, 50])
+def test_an_endpoint_that_answers_nothing_is_given_up_on_in_the_give_up_time(
+    in_flight: int,
+) -> None:
+    """Every request hangs (a black hole, or retries that never end): no queue ever drains,
+    yet the run ends when the give-up time passes without an answer, every viewing cut off
+    and every request it made accounted for."""
+    silent = _Silent()
+    engine = RealtimeEngine(
+        VirtualClock(START), silent, speed=math.inf, in_flight=in_flight, give_up=GiveUp(0.3)
+    )
+    work = Workload([load_profile("live-news")], start=START, sessions=40, rate=10.0)
+    engine.add_arrivals(work.players(1))
+    with pytest.raises(EndpointUnreachableError, match=r"no answer from the endpoint for 0.3 s"):
+        asyncio.run(engine.run_async())
+    stats = engine.stats
+    assert silent.sent == stats.requests > 0
+    assert stats.statuses["no answer"] == stats.requests
+    assert stats.generated == stats.requests + stats.dropped
+    assert set(stats.outcomes) == {"cut off"}
+
+
+def test_replay_gives_up_by_the_same_rule_in_the_same_words(tmp_path: Path) -> None:
+    path = tmp_path / "run.ndjson"
+    clock = VirtualClock(START)
+    with Recorder(path) as recorder:
+        engine = Engine(clock, RecordingTransport(MemoryTransport(Collector(clock)), recorder))
+        engine.add(Player(load_profile("live-news"), seed=1, start_at=START))
+        engine.run()
+    with pytest.raises(EndpointUnreachableError) as gave_up:
+        asyncio.run(replay(read_replay(path), _Silent(), speed=None, give_up=GiveUp(0.3)))
+    assert str(gave_up.value).startswith("gave up: no answer from the endpoint for 0.3 s (")
+    stats = gave_up.value.stats
+    assert isinstance(stats, RunStats)
+    assert stats.generated == stats.requests + stats.dropped > 0

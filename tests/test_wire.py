@@ -14,10 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playersim import Player, WireError, load_profile
+from playersim.spec import MAX_INTEGER, MAX_TS
 from playersim.wire import (
     EVENT_TYPES,
     WireBody,
     body_adapter,
+    json_schema,
     make_body,
     parse_body,
     validate_body,
@@ -254,7 +256,11 @@ def test_a_wrong_json_type_is_refused_naming_the_field(
         (("playerTime", "playhead"), -1, "playerTime.playhead: must be >= 0"),
         (("playerTime", "playhead"), float("nan"), "playerTime.playhead: must be a finite number"),
         (("playerTime", "playhead"), float("inf"), "playerTime.playhead: must be a finite number"),
-        (("playerTime", "ts"), -1, "playerTime.ts: Input should be greater than or equal to 0"),
+        (("playerTime", "ts"), -1, "playerTime.ts: not an instant in epoch milliseconds"),
+        (("playerTime", "ts"), 10**30, "playerTime.ts: not an instant in epoch milliseconds"),
+        (("playerTime", "ts"), 2**63, "playerTime.ts: not an instant in epoch milliseconds"),
+        (("playerTime", "playhead"), 2**53, "playerTime.playhead: must be at most"),
+        (("playerTime", "playhead"), 1e300, "playerTime.playhead: must be at most"),
     ],
 )
 def test_a_negative_or_non_finite_player_time_is_refused(
@@ -635,11 +641,94 @@ def test_a_full_session_start_validates() -> None:
 # --- raw bodies ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", [b"{", b"", b"play", b'{"eventType": "play",}', b"\xff\xfe"])
+@pytest.mark.parametrize("raw", [b"{", b"", b"play", b'{"eventType": "play",}'])
 def test_a_body_that_is_not_json_is_refused(raw: bytes) -> None:
-    """Bytes that are not JSON (or not UTF-8) are refused as 'not valid JSON'."""
+    """Bytes that are not JSON are refused as 'not valid JSON'."""
     with pytest.raises(WireError, match=r"^the body is not valid JSON: "):
         parse_body(raw)
+
+
+PING = b'{"eventType":"ping","playerTime":{"playhead":%s,"ts":1795780800000}%s}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # Python's json module takes each of these; RFC 8259 and the API do not.
+        (PING % (b"NaN", b""), "the body is not valid JSON: NaN is not a JSON number"),
+        (PING % (b"-Infinity", b""), "the body is not valid JSON: -Infinity is not a JSON number"),
+        (
+            PING % (b"0", b',"customMetadata":{"k":"\\ud800"}'),
+            "customMetadata.k: holds \\ud800, half of a UTF-16 surrogate pair: not Unicode text",
+        ),
+        (
+            PING % (b"0", b',"customMetadata":{"\\udfff":"v"}'),
+            "customMetadata: the key '\\udfff': holds \\udfff, half of a UTF-16 surrogate pair",
+        ),
+        (
+            PING % (b"0", b',"customMetadata":{"k":"\xed\xa0\x80"}'),
+            "the body is not UTF-8 text (byte 90 is 0xed, invalid continuation byte)",
+        ),
+        (
+            (PING % (b"0", b"")).decode().encode("utf-16"),
+            "the body is not UTF-8 text (it looks like UTF-16 or UTF-32)",
+        ),
+        (
+            (PING % (b"0", b"")).decode().encode("utf-16-le"),
+            "the body is not UTF-8 text (it looks like UTF-16 or UTF-32)",
+        ),
+        (
+            PING % (b"1." + b"0" * 60_000, b""),
+            "ping: playerTime.playhead: a number may have at most 64 characters "
+            "(got a number of 60,002 characters)",
+        ),
+        (PING % (b"1" * 5_000, b""), "the body is not valid JSON: a number too long to be one"),
+    ],
+)
+def test_what_python_reads_but_json_is_not_is_refused_naming_what(raw: bytes, message: str) -> None:
+    """Strict JSON in UTF-8, as the API reads it: anything else is a 400 saying what it is."""
+    with pytest.raises(WireError) as refused:
+        parse_body(raw)
+    assert str(refused.value).startswith(message)
+
+
+def test_a_surrogate_pair_spelt_as_escapes_is_text() -> None:
+    """Two halves of a pair make one character (an emoji): that is Unicode, and taken."""
+    raw = PING % (b"0", b',"customMetadata":{"k":"\\ud83d\\ude00"}')
+    assert parse_body(raw).custom_metadata == {"k": "\U0001f600"}
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("qoeData",),
+        ("qoeData", "media.qoe.bitrate"),
+        ("customMetadata",),
+        ("params", "media.show"),
+        ("params", "visitor.customerIDs"),
+    ],
+)
+def test_null_in_an_optional_key_is_refused(where: tuple[str, ...]) -> None:
+    """Adobe's schemas type every optional key and allow no null: leave the key out instead."""
+    data = body("sessionStart", qoeData={"media.qoe.bitrate": 1})
+    data["params"]["visitor.customerIDs"] = {"crm": {"id": "1", "authState": 1}}
+    target = data
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = None
+    with pytest.raises(WireError) as refused:
+        validate_body(data)
+    dotted = ".".join(where)
+    assert f"{dotted}: null is not a value the API takes (leave the key out)" in str(refused.value)
+
+
+def test_no_optional_key_is_nullable_in_the_schemas() -> None:
+    """The published schemas agree: no optional key takes null, and none says null is its
+    default."""
+    for event_type in EVENT_TYPES:
+        text = json.dumps(json_schema(event_type))
+        assert '"null"' not in text, event_type
+        assert '"default": null' not in text, event_type
 
 
 @pytest.mark.parametrize(
@@ -778,7 +867,7 @@ def test_make_body_output_with_every_part_round_trips_byte_identically(index: in
 @given(
     event_type=st.sampled_from(PLAIN_EVENT_TYPES),
     playhead_ms=st.integers(min_value=0, max_value=10**15),
-    ts=st.integers(min_value=0, max_value=2**63),
+    ts=st.integers(min_value=0, max_value=MAX_TS),
 )
 def test_make_body_of_any_plain_event_round_trips_byte_identically(
     event_type: str, playhead_ms: int, ts: int
@@ -795,9 +884,9 @@ def test_make_body_of_any_plain_event_round_trips_byte_identically(
     event_type=st.sampled_from(PLAIN_EVENT_TYPES),
     playhead=st.one_of(
         st.integers(min_value=0, max_value=10**12),
-        st.floats(min_value=0, allow_nan=False, allow_infinity=False),
+        st.floats(min_value=0, max_value=MAX_INTEGER, allow_nan=False, allow_infinity=False),
     ),
-    ts=st.integers(min_value=0, max_value=2**63),
+    ts=st.integers(min_value=0, max_value=MAX_TS),
 )
 def test_any_non_negative_playhead_validates_and_keeps_its_json_type(
     event_type: str, playhead: float, ts: int

@@ -34,6 +34,7 @@ import itertools
 import logging
 import math
 import re
+import socket
 import sys
 import time
 from collections import Counter
@@ -60,11 +61,13 @@ from locust.runners import (
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from playersim.clock import SleepingClock, SystemClock
+from playersim.delivery import GiveUp
 from playersim.engine import Engine
 from playersim.errors import ProfileError, TransportError
 from playersim.http_transport import (
     DEFAULT_TIMEOUT,
     HEADERS,
+    IDLE_CONNECTION_S,
     NO_RETRIES,
     Retries,
     RetryingTransport,
@@ -94,6 +97,17 @@ class LocustTransport(RetryingTransport):
     201 with a session id) is a success; any other is a failure carrying its status and the
     error's `message`. A request with no answer is Locust's own failure, and `TransportError`
     for the engine. With `retries`, each try is a request of its own in Locust's statistics.
+
+    Two things Locust does not do, done here:
+
+    - a request in flight when Locust stops the user is finished, not killed. Locust stops a
+      user it finds waiting by killing it, and the kill may land just after the user woke and
+      sent its next request; that request then had no known fate, and its session's sessionEnd
+      could overtake it. Each request runs in a greenlet of its own: a stop that lands while it
+      is out waits for its answer, then `stopping` is set and the user ends its session;
+    - a connection idle longer than `IDLE_CONNECTION_S` is not used again: Locust's clients
+      keep idle connections for ever, and a server that closed one meanwhile races the next
+      request on it, which then fails with no answer (the keep-alive race).
     """
 
     def __init__(
@@ -112,6 +126,9 @@ class LocustTransport(RetryingTransport):
         # requests (under HttpUser) waits for ever without a timeout; FastHttpUser has its own
         # (`network_timeout`), set by `FastPlayerUser`.
         self._options = {"timeout": timeout} if isinstance(client, HttpSession) else {}
+        self.timeout = timeout
+        self.stopping = False  # Locust stopped the user while a request was out
+        self._last_used: float | None = None  # when the client last had an answer (monotonic)
 
     def send(self, request: Request) -> Response:
         if self.lateness is not None:
@@ -120,6 +137,32 @@ class LocustTransport(RetryingTransport):
         return super().send(request)
 
     def _post(self, request: Request) -> Response:
+        self._retire_idle_connections()
+        job = gevent.spawn(self._post_now, request)
+        answer: Response
+        try:
+            answer = job.get()
+        except gevent.GreenletExit:
+            # Stopped mid-request: its answer is waited for (the request's own timeout bounds
+            # it), so that its fate is known and the session's sessionEnd comes after it.
+            self.stopping = True
+            answer = job.get(timeout=self.timeout * 2 + 1)
+        finally:
+            self._last_used = time.monotonic()
+        return answer
+
+    def _retire_idle_connections(self) -> None:
+        idle_since = self._last_used
+        if idle_since is not None and time.monotonic() - idle_since > IDLE_CONNECTION_S:
+            # HttpSession (requests) closes its pools; FastHttpSession's user agent its
+            # clients. Both make new connections on the next request.
+            closer = getattr(getattr(self.client, "client", None), "close", None)
+            if not isinstance(self.client, HttpSession) and callable(closer):
+                closer()
+            elif isinstance(self.client, HttpSession):
+                self.client.close()
+
+    def _post_now(self, request: Request) -> Response:
         response: Response | None = None
         with self.client.post(
             request.path,
@@ -142,8 +185,37 @@ class LocustTransport(RetryingTransport):
             error = getattr(answer, "error", None)
         if response is None:
             target = f"{getattr(self.client, 'base_url', '')}{request.path}"
-            raise TransportError("POST", target, str(error) or "no answer")
+            raise TransportError(
+                "POST", target, str(error) or "no answer", maybe_delivered=not _never_sent(error)
+            )
         return response
+
+
+def _never_sent(error: object) -> bool:
+    """Whether a client's error says no connection was made (so the request never left):
+    refused, no such host, no connection in time. Looked for down the error's causes, as
+    requests and geventhttpclient each wrap the system's error their own way."""
+    seen = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        name = type(seen).__name__
+        if isinstance(seen, ConnectionRefusedError | socket.gaierror) or name in _CONNECT_ERRORS:
+            return True
+        if isinstance(seen, BaseException):
+            seen = (
+                seen.__cause__
+                or seen.__context__
+                or next((arg for arg in seen.args if isinstance(arg, BaseException)), None)
+            )
+        else:
+            return False
+    return False
+
+
+# The connect-phase errors of urllib3 (under requests) and of requests itself, by name: their
+# modules are Locust's dependencies, not playersim's.
+_CONNECT_ERRORS = frozenset({"NewConnectionError", "ConnectTimeoutError", "ConnectTimeout"})
 
 
 def _phrase(status: int) -> str:
@@ -182,6 +254,7 @@ class _Viewers:
     client: Any
     _clock: SystemClock
     _engine: Engine | None
+    _transport: LocustTransport
     _seat: Seat
     _next: Player | None  # the seat's next viewing, waiting for its start (after a pause)
 
@@ -198,12 +271,12 @@ class _Viewers:
         number = next(_run.numbers[type(self)])
         self._seat = seats.seat(f"{type(self).__name__}:{worker}.{number}")
         self._clock = SystemClock()
-        transport = LocustTransport(
+        transport = self._transport = LocustTransport(
             self.client, timeout=self.timeout, retries=self.retries, lateness=_tally.lateness
         )
         # Locust counts and shows every failure; a dead endpoint is not a reason to stop.
         self._engine = Engine(
-            self._clock, transport, follow_up=seats.follow_up, give_up_after=sys.maxsize
+            self._clock, transport, follow_up=seats.follow_up, give_up=GiveUp(math.inf)
         )
         self._engine.add(self._seat.next_viewing(self._clock.now()))
 
@@ -219,6 +292,8 @@ class _Viewers:
             engine.add(self._next)
             self._next = None
         engine.step()
+        if self._transport.stopping:
+            raise StopUser  # Locust stopped it mid-request: now the session ends (on_stop)
         if engine.next_wakeup is None and self._next is None:
             self._next = self._seat.next_viewing(self._clock.now())
 
@@ -299,18 +374,23 @@ class Tally:
     def __init__(self) -> None:
         self.outcomes: Counter[str] = Counter()
         self.requests = 0
-        self.dropped = 0
+        self.dropped_by: Counter[str] = Counter()  # bodies never sent, by reason
         self.lateness = Lateness()
+
+    @property
+    def dropped(self) -> int:
+        return sum(self.dropped_by.values())
 
     def reset(self) -> None:
         self.outcomes.clear()
-        self.requests = self.dropped = 0
+        self.requests = 0
+        self.dropped_by.clear()
         self.lateness.reset()
 
     def add(self, stats: RunStats) -> None:
         self.outcomes.update(stats.outcomes)
         self.requests += stats.requests
-        self.dropped += stats.dropped
+        self.dropped_by.update(stats.dropped_by)
 
     def report(self) -> str | None:
         viewings = sum(self.outcomes.values())
@@ -320,9 +400,10 @@ class Tally:
         p50 = Lateness.percentile(self.lateness.all, 0.5)
         p99 = Lateness.percentile(self.lateness.all, 0.99)
         late = "" if p50 is None else f"; sent p50 {p50:g} ms, p99 {p99:g} ms after their time"
+        dropped = ", ".join(f"{n:,} {why}" for why, n in self.dropped_by.most_common())
         return (
             f"playersim: {viewings:,} viewings ({outcomes}); {self.requests:,} requests sent, "
-            f"{self.dropped:,} dropped (their session lost){late}"
+            f"{self.dropped:,} not sent{f' ({dropped})' if dropped else ''}{late}"
         )
 
 

@@ -1,0 +1,24 @@
+"""Waiting for events, never for time: what tests use instead of sleeping.
+
+A test that sleeps and then asserts fails on a machine busier than the author's; one that waits
+for the event it needs (a line written, N requests seen, a port listening) passes on any machine,
+and fails, naming what it waited for, only if the event never comes within a bound far beyond
+any machine's pace (a hang, not slowness).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+# Far beyond what any event here takes on a loaded two-core machine: a bound for a hang only.
+BOUND_S = 120.0
+
+
+def wait_until(condition: Callable[[], bool], what: str, *, within_s: float = BOUND_S) -> None:
+    """Return as soon as `condition()` holds; fail saying `what` never happened otherwise."""
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {within_s:g} s for {what}: it never happened")
+        time.sleep(0.02)
