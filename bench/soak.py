@@ -12,9 +12,11 @@ sessionEnd. Every `--every` seconds the server's resident memory (RSS, from /pro
 
 Printed: the curve (minute, RSS, /stats time, sessions opened, open, forgotten) and the figures
 as ratios against a baseline measured in the same run, once the steady state is reached (after
-the idle timeout and the retention have both run out, 20 minutes in): RSS at the end / RSS at
-the baseline, and /stats time at the end / at the baseline. A server that holds bounded state
-shows both near 1.0; one that keeps something per session grows with the minutes.
+the idle timeout and the retention have both run out, 20 minutes in): the median over the last
+fifth of the steady state's samples against the median over its first fifth, for RSS and for
+the /stats time (each sample the median of three asks: one answer's time is noisy). A server
+that holds bounded state shows both near 1.0; one that keeps something per session grows with
+the minutes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import json
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -107,15 +110,17 @@ async def load(url: str, rate: float, seconds: float, every: float, pid: int) ->
 
 
 async def sample(http: aiohttp.ClientSession, url: str, pid: int, elapsed: float) -> Sample:
-    asked = time.perf_counter()
-    async with http.get(url + "/stats?format=json") as answer:
-        figures = json.loads(await answer.read())
-    took = (time.perf_counter() - asked) * 1000
+    took: list[float] = []
+    for _ in range(3):
+        asked = time.perf_counter()
+        async with http.get(url + "/stats?format=json") as answer:
+            figures = json.loads(await answer.read())
+        took.append((time.perf_counter() - asked) * 1000)
     sessions = figures["sessions"]
     return Sample(
         elapsed / 60,
         rss_mb(pid),
-        took,
+        statistics.median(took),
         sessions["opened"],
         sessions["open"],
         sessions.get("forgotten", 0),
@@ -150,16 +155,18 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     steady = [s for s in samples if s.minute * 60 >= STEADY_AFTER_S]
-    if len(steady) < 2:
-        print("(shorter than the 20 minutes a steady state needs: no ratios)")
+    if len(steady) < 5:
+        print("(shorter than the 25 minutes a steady state needs: no ratios)")
         return
-    base, end = steady[0], steady[-1]
+    fifth = len(steady) // 5
+    first, last = steady[:fifth], steady[-fifth:]
+    rss = [statistics.median(s.rss_mb for s in part) for part in (first, last)]
+    stats_ms = [statistics.median(s.stats_ms for s in part) for part in (first, last)]
     print(
-        f"\nfrom {base.minute:.0f} to {end.minute:.0f} min (the steady state): "
-        f"RSS x{end.rss_mb / base.rss_mb:.2f} ({base.rss_mb:.1f} -> {end.rss_mb:.1f} MB), "
-        f"/stats time x{end.stats_ms / max(base.stats_ms, 0.1):.2f} "
-        f"({base.stats_ms:.1f} -> {end.stats_ms:.1f} ms), "
-        f"{end.opened - base.opened:,} sessions opened meanwhile"
+        f"\nsteady state, {steady[0].minute:.0f} to {steady[-1].minute:.0f} min "
+        f"({steady[-1].opened - steady[0].opened:,} sessions opened), its last fifth against "
+        f"its first: RSS x{rss[1] / rss[0]:.2f} ({rss[0]:.1f} -> {rss[1]:.1f} MB), "
+        f"/stats time x{stats_ms[1] / stats_ms[0]:.2f} ({stats_ms[0]:.1f} -> {stats_ms[1]:.1f} ms)"
     )
 
 

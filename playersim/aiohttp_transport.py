@@ -49,7 +49,8 @@ class AiohttpTransport(RetryingAsyncTransport):
     The session is made on first use, on the running loop (aiohttp sessions belong to one
     loop), unless one is passed in; a session passed in is the caller's to close, as a client
     passed to the httpx transports is. Proxies come from the environment, redirects are
-    answers (never followed), and `timeout` bounds each request as a whole.
+    answers (never followed), and `timeout` bounds each wait, as httpx's does: for a
+    connection, and for each read of the answer.
     """
 
     def __init__(
@@ -81,7 +82,12 @@ class AiohttpTransport(RetryingAsyncTransport):
                 connector=aiohttp.TCPConnector(
                     limit=self.connections, keepalive_timeout=IDLE_CONNECTION_S
                 ),
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                # As httpx reads `timeout`: each wait bounded by it, the connection (from the
+                # pool) and every read, so that a connection never made says so (nothing was
+                # sent); twice it bounds the whole.
+                timeout=aiohttp.ClientTimeout(
+                    total=2 * self.timeout, connect=self.timeout, sock_read=self.timeout
+                ),
                 # The MCA has no cookies; not keeping a jar saves work on every answer.
                 cookie_jar=aiohttp.DummyCookieJar(),
             )

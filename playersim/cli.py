@@ -661,7 +661,7 @@ def _report(
     if http is not None:
         engine.stats.retried = http.retried
         engine.stats.sent_again_after_lost_answer = http.sent_again_after_lost_answer
-    if lateness is not None:
+    if lateness is not None and aborted is None:  # (a run that gave up: the endpoint, not pace)
         _say_if_behind("playersim run", lateness, "the wall clock")
     if args.json:
         report = summary_json(engine.stats, conformance=conformance, lateness=lateness)
@@ -725,8 +725,12 @@ def _drive(engine: Engine, progress: Progress | None) -> int | None:
         try:
             asyncio.run(_paced(engine, progress))
         except KeyboardInterrupt:
+            # A second Ctrl-C ends the loop at once, maybe before the sessions were ended or
+            # their answers came: the account says what was left open.
+            engine.settle_interrupted()
             return 130
         except _TerminatedError:
+            engine.settle_interrupted()
             return 143
         return None
     # Virtual time: a signal only asks the engine to stop between two wake-ups, where every
@@ -828,13 +832,20 @@ def _arrivals(
         raise _BadInputError(f"{flag}: {message}") from None
 
 
-def _status(prog: str, stats: RunStats, aborted: str | None, problems: int) -> int:
+def _status(
+    prog: str,
+    stats: RunStats,
+    aborted: str | None,
+    problems: int,
+    *,
+    no_sessions: str = "no session arrived (a rate too low for the window?)",
+) -> int:
     """Exit status 1, with a line saying why, when anything was lost, refused or non-conformant."""
     reasons = []
     if aborted:
         reasons.append(aborted)
     if not stats.sessions:
-        reasons.append("no session arrived (a rate too low for the window?)")
+        reasons.append(no_sessions)
     if stats.failed:
         reasons.append(f"{stats.failed:,} requests were not accepted")
     if stats.dropped:
@@ -1001,9 +1012,9 @@ def _serve(args: argparse.Namespace) -> int:
             except OSError as exc:
                 return _fail(prog, f"--record: cannot write {args.record!r}: {exc.strerror or exc}")
             if recorder.kept:
-                lines = f"{recorder.kept:,} line{'s' if recorder.kept != 1 else ''}"
                 print(
-                    f"{prog}: --record {args.record}: appending to the {lines} it holds",
+                    f"{prog}: --record {args.record}: appending to the {_size(recorder.kept)} "
+                    "it holds",
                     file=sys.stderr,
                 )
         collector = Collector(
@@ -1045,6 +1056,18 @@ def _span(flag: str, *, zero: bool = False) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _size(count: int) -> str:
+    """A byte count as a person reads it: 900 bytes, 1.2 MB, 3.4 GB."""
+    if count < 1000:
+        return f"{count} byte{'s' if count != 1 else ''}"
+    value, unit = float(count), "bytes"
+    for unit in ("kB", "MB", "GB"):  # noqa: B007 - the unit the loop stops at is the one
+        value /= 1000
+        if value < 1000:
+            break
+    return f"{value:,.1f} {unit}"
 
 
 def _share(text: str) -> float:
@@ -1128,10 +1151,12 @@ def _replay(args: argparse.Namespace) -> int:
             f"  skipped {len(skipped):,} line{'s' if len(skipped) != 1 else ''} refused when "
             f"recorded and too malformed to send again (first: {skipped[0]})"
         )
-    if lateness is not None:
+    if lateness is not None and aborted is None:
         _say_if_behind(prog, lateness, "the recording's pace")
     problems = sum(conformance.values()) if conformance else 0
-    return _status(prog, stats, aborted, problems)
+    return _status(
+        prog, stats, aborted, problems, no_sessions="no sessionStart of the recording was sent"
+    )
 
 
 # Past this lateness (p99, wall ms) a paced run or replay says it could not keep pace: a ping a
@@ -1148,8 +1173,8 @@ def _say_if_behind(prog: str, lateness: Lateness, pace: str) -> None:
         return
     print(
         f"{prog}: warning: fell behind {pace}: 1% of requests went out more than "
-        f"{p99 / 1000:,.1f} s late, the latest {worst / 1000:,.1f} s (the machine or the "
-        "endpoint could not keep up; try a lower --speed)",
+        f"{p99 / 1000:,.1f} s late, the latest {worst / 1000:,.1f} s (the machine, or the "
+        "endpoint, was too slow for this pace)",
         file=sys.stderr,
     )
 

@@ -455,13 +455,16 @@ class Collector:
         material = f"playersim:{self._seed}:{body.model_dump_json(by_alias=True)}".encode()
         sid = hashlib.sha256(material).hexdigest()
         if sid in self._sessions:
-            # The very same sessionStart again: a player's retry whose first try was accepted
-            # but whose answer was lost. It is still a new session (the player only knows this
-            # one's sid); the first is left without events, and says why.
+            # The very same sessionStart again: a new session all the same (its player knows
+            # only this one's sid). If the first has had no event since, it is a player's retry
+            # whose first try was accepted but whose answer was lost: the first is left without
+            # events, and says why. (One that played on is another run sending the same
+            # traffic again: the same seed twice.)
             first = self._sessions[sid]
+            retried = first.event_count == 1 and first.closed_at is None
             while sid in self._sessions:
                 sid = hashlib.sha256(sid.encode()).hexdigest()
-            if first._checker is not None:
+            if retried and first._checker is not None:
                 first._checker.duplicated(sid)
         return sid
 

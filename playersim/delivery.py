@@ -37,20 +37,22 @@ DEFAULT_GIVE_UP_S: Final = 30.0
 
 
 class GiveUp:
-    """The one rule for when a run stops trying its endpoint: `after_s` seconds have passed
-    with requests out and not one answer (of any status).
+    """The one rule for when a run stops trying its endpoint: `after_s` seconds of waiting,
+    with requests out, and not one answer (of any status).
 
     Counted in time, not in requests: a collector that restarts in a few seconds fails a burst
     of requests, and is ridden out; one that is gone is given up on `after_s` after its last
-    answer, however many retries each request was allowed. Time is read from `now` (seconds,
-    monotonic; `time.monotonic` unless told), at most once a request.
+    answer, however many retries each request was allowed. Only time spent waiting counts: a
+    run with nothing to send (a quiet hour, a paced pause) is not waiting on anyone. Time is
+    read from `now` (seconds, monotonic; `time.monotonic` unless told), at most once a request.
 
     >>> now = [0.0]
     >>> rule = GiveUp(30, now=lambda: now[0])
-    >>> rule.sent(); now[0] = 29.0
+    >>> rule.sent(); now[0] = 20.0
     >>> rule.unanswered(TransportError("POST", "http://x", "refused")); rule.expired
     False
-    >>> rule.sent(); now[0] = 30.0
+    >>> now[0] = 100.0  # nothing out meanwhile: nobody was waited for
+    >>> rule.sent(); now[0] = 110.0
     >>> rule.unanswered(TransportError("POST", "http://x", "refused")); rule.expired
     True
     >>> print(rule.error())  # doctest: +ELLIPSIS
@@ -65,8 +67,10 @@ class GiveUp:
         self.after_s = after_s
         self.now = now or time.monotonic
         self._out = 0  # requests sent and not yet settled
-        # Since when nothing has been heard while requests were out (None: not waiting).
-        self.quiet_since: float | None = None
+        # Waiting since the last answer: seconds of it before the requests now out went out,
+        # and since when these have been out (None: none is).
+        self._waited = 0.0
+        self._out_since: float | None = None
         self._in_a_row = 0  # requests in a row with no answer
         self._last: TransportError | None = None
         self._timer: asyncio.TimerHandle | None = None  # `watch`'s, while one is armed
@@ -78,46 +82,55 @@ class GiveUp:
 
     def sent(self) -> None:
         """A request goes out."""
-        if self.quiet_since is None:
-            self.quiet_since = self.now()
+        if not self._out:
+            self._out_since = self.now()
         self._out += 1
 
     def answered(self) -> None:
-        """A request got an answer (any status): the endpoint is there."""
+        """A request got an answer (any status): the endpoint is there; waiting starts over."""
         self._out -= 1
         self._in_a_row = 0
-        # Others still out: the quiet, if any, begins now; none out: nothing is awaited.
-        self.quiet_since = self.now() if self._out else None
+        self._waited = 0.0
+        self._out_since = self.now() if self._out else None
 
     def unanswered(self, error: TransportError) -> None:
-        """A request got no answer. The quiet goes on from when it began."""
-        self._out -= 1
+        """A request got no answer: the waiting goes on."""
         self._in_a_row += 1
         self._last = error
+        self._settled()
 
     def abandoned(self) -> None:
         """A request was cut short (the run is ending): neither heard nor failed."""
+        self._settled()
+
+    def _settled(self) -> None:
         self._out -= 1
-        if not self._out and not self._in_a_row:
-            self.quiet_since = None
+        if not self._out and self._out_since is not None:
+            self._waited += self.now() - self._out_since
+            self._out_since = None
+
+    @property
+    def waited(self) -> float:
+        """Seconds spent waiting, with requests out, since the last answer."""
+        out_since = self._out_since
+        return self._waited + (0.0 if out_since is None else self.now() - out_since)
 
     @property
     def deadline(self) -> float | None:
-        """When, on the `now` clock, the run gives up if nothing is heard by then."""
-        return None if self.quiet_since is None else self.quiet_since + self.after_s
+        """When, on the `now` clock, the run gives up if nothing is heard by then (None: no
+        request is out, so nothing is awaited)."""
+        out_since = self._out_since
+        return None if out_since is None else out_since + self.after_s - self._waited
 
     @property
     def expired(self) -> bool:
-        """Whether `after_s` have passed without an answer, with requests tried meanwhile."""
-        quiet = self.quiet_since
-        if quiet is None or not (self._in_a_row or self._out):
-            return False
-        return self.now() - quiet >= self.after_s
+        """Whether `after_s` have been spent waiting without an answer."""
+        return bool(self._out or self._in_a_row) and self.waited >= self.after_s
 
     def watch(self, on_expired: Callable[[], None]) -> None:
-        """For asyncio code, after `sent()`: call `on_expired` once the silence runs out,
+        """For asyncio code, after `sent()`: call `on_expired` once the waiting runs out,
         even while every request is still out (a timeout, or retries, that outlast it). One
-        timer, on the running loop, armed again from the last answer while answers come."""
+        timer, on the running loop, armed again while answers come."""
         deadline = self.deadline
         if self._timer is None and deadline is not None and not self.never:
             # A delay, not a loop instant: `now` may be a clock of the caller's (a test's).
@@ -135,15 +148,20 @@ class GiveUp:
         if self.expired:
             on_expired()
         else:
-            self.watch(on_expired)  # heard from meanwhile: watch the silence since then
+            self.watch(on_expired)  # heard from meanwhile, or idle: watch again, if waiting
 
     def error(self) -> EndpointUnreachableError:
         """What a run that gives up says: the same words in every engine and in replay."""
+        if self._in_a_row:
+            many = f"{self._in_a_row:,} request{'s' if self._in_a_row != 1 else ''}"
+            told = f"{many} in a row got none"
+        else:
+            # Every request still out, none failed yet: a black hole, or long retries.
+            many = f"{self._out:,} request{'s' if self._out != 1 else ''}"
+            told = f"{many} still out, none answered"
         last = f"; the last: {self._last}" if self._last is not None else ""
-        waited = f"{self.after_s:g} s"
-        count = f"{self._in_a_row:,} request{'s' if self._in_a_row != 1 else ''} in a row"
         return EndpointUnreachableError(
-            f"gave up: no answer from the endpoint for {waited} ({count} got none{last})"
+            f"gave up: no answer from the endpoint for {self.after_s:g} s ({told}{last})"
         )
 
 

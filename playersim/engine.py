@@ -34,7 +34,7 @@ from playersim.summary import (
     Ending,
     RunStats,
 )
-from playersim.transport import Request, Response, Transport
+from playersim.transport import GONE_STATUSES, Request, Response, Transport
 from playersim.wire import EventType, WireBody
 
 __all__ = ["Engine", "FollowUp"]
@@ -261,6 +261,10 @@ class Engine:
             ending.ended += 1
         elif response is None:
             ending.not_ended[NO_ANSWER_TO_END] += 1
+        elif response.status in GONE_STATUSES:
+            # Closed already: by a timeout, or by a try of this very sessionEnd whose answer
+            # was lost. Not open, then, though this request did not close it.
+            ending.not_ended[f"its session was closed already ({response.status})"] += 1
         else:
             ending.not_ended[f"its sessionEnd got {response.status}"] += 1
 

@@ -152,8 +152,10 @@ def _no_answer(
     target = _url(base_url, request)
     # No connection was made, or none was free: the request never left this machine.
     never_sent = isinstance(exc, _NEVER_SENT)
-    if isinstance(exc, httpx.TimeoutException):
-        reason = f"no answer within {timeout:g} s ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        reason = f"no connection within {timeout:g} s (timeout)"  # as aiohttp's says it
+    elif isinstance(exc, httpx.TimeoutException):
+        reason = f"no answer within {timeout:g} s (timeout)"
     elif isinstance(exc, httpx.RemoteProtocolError):
         text = str(exc)
         if "without sending a response" in text or "Server disconnected" in text:

@@ -58,6 +58,11 @@ DEFAULT_IN_FLIGHT: Final = 100
 WIND_DOWN_S: Final = 10.0
 # Why a request in flight when a run ended has no answer.
 ABANDONED: Final = "no answer before the run ended"
+# Why sessions were not ended, when a second Ctrl-C cut the run short.
+CUT_SHORT: Final = "the wind-down was cut short (interrupted again)"
+NOT_ENDED_TWICE: Final = "interrupted again before they could be ended"
+# A session whose last event handed out was one of these needs no sessionEnd of a stop.
+_ENDINGS: Final = frozenset({"sessionEnd", "sessionComplete"})
 # Requests waiting behind answers, across sessions, before an unpaced run waits: what a slow
 # endpoint can make a run hold (a few MB), and enough for one slow session not to hold up the rest.
 _MAX_QUEUED: Final = 20_000
@@ -168,7 +173,7 @@ class RealtimeEngine(Engine):
             await self._serve_wakeups(until)
         except asyncio.CancelledError:
             if self._async_transport is not None and not self.stopping:
-                # Ctrl-C or SIGTERM: every open session gets its sessionEnd, sent behind what
+                # Ctrl-C or SIGTERM: every open session gets its sessionEnd, right after what
                 # it has in flight, before the run goes.
                 self.stop()
                 await self.wind_down()
@@ -270,14 +275,59 @@ class RealtimeEngine(Engine):
     async def wind_down(self, grace_s: float = WIND_DOWN_S) -> None:
         """Wait, at most `grace_s`, for the requests in flight and queued to be answered, then
         give up on the rest (counted as dropped) and write what the recording has."""
-        deadline = asyncio.get_running_loop().time() + grace_s
-        while self._draining and (left := deadline - asyncio.get_running_loop().time()) > 0:
-            self._room = 0
-            await self._wait_for_change(left)
+        finished = False
+        try:
+            deadline = asyncio.get_running_loop().time() + grace_s
+            while self._draining and (left := deadline - asyncio.get_running_loop().time()) > 0:
+                self._room = 0
+                await self._wait_for_change(left)
+            finished = True
+        finally:
+            # Counted before the requests still out are cancelled, while which are out (a
+            # sessionStart that may yet open a session, say) is known.
+            self._unended(
+                f"no answer within the {grace_s:g} s wind-down" if finished else CUT_SHORT
+            )
         await self._cancel_drains()
-        self._unended(f"no answer within the {grace_s:g} s wind-down")
+        self.give_up.unwatch()  # (its sessionEnds armed it again, after the run)
 
-    def _abandon_all(self) -> None:
+    def settle_interrupted(self) -> None:
+        """Account for a run whose loop is gone before it could end its sessions, or wait for
+        their answers (a second Ctrl-C): every viewing still in progress is retired (what it
+        had not sent counted as dropped), and each session left open on the endpoint is
+        counted in `stats.ending` as not ended. Call it after the loop; it is harmless after a
+        run that wound down in full."""
+        if self._async_transport is None:
+            return
+        if self.stats.ending is None:
+            # Interrupted twice before `stop()` could run: no session was ended.
+            self.stats.ending = Ending()
+            self.stopping = self._stopped = True
+            if left_open := len(self._open_outboxes()):
+                self.stats.ending.not_ended[NOT_ENDED_TWICE] = left_open
+        else:
+            self._unended(CUT_SHORT)
+        for player, outbox in list(self._draining.items()):
+            if len(outbox):
+                self._cut.setdefault(player, OUTCOME_STOPPED)
+            self._finished(player, outbox)
+        self._abandon_all(OUTCOME_STOPPED)
+        if self._in_order is not None:
+            self._in_order.flush()
+
+    def _open_outboxes(self) -> list[Outbox]:
+        """The outboxes of the sessions open on the endpoint (or being opened), as far as the
+        answers so far tell: not ended, not completed."""
+        outboxes = [e[3] for e in self._heap if self._wakes.get(e[2]) == e[0]]
+        outboxes += [o for p, o in self._draining.items() if p not in self._wakes]
+        return [
+            outbox
+            for outbox in outboxes
+            if (outbox.sid is not None or outbox.in_flight)
+            and (outbox.last_sent is None or outbox.last_sent["eventType"] not in _ENDINGS)
+        ]
+
+    def _abandon_all(self, outcome: str = OUTCOME_CUT_OFF) -> None:
         """The run is over before its end (the endpoint is gone): retire every player, its
         unsent requests counted as dropped, so the accounting still adds up."""
         self._arriving = None
@@ -288,7 +338,7 @@ class RealtimeEngine(Engine):
             if wakes.get(player) == wake:  # its live entry (the others were superseded)
                 del wakes[player]
                 self._forget(player)
-                self._cut.setdefault(player, OUTCOME_CUT_OFF)
+                self._cut.setdefault(player, outcome)
                 self._retire(player, outbox, follow=False)
 
     async def _cancel_drains(self) -> None:

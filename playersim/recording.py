@@ -16,6 +16,7 @@ Lines are written compactly with keys in a fixed order, so the same run gives th
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -37,7 +38,7 @@ class Recorder:
     def __init__(
         self, target: str | Path | IO[str], *, flush_each: bool = False, append: bool = False
     ) -> None:
-        self.kept = 0  # lines the file already held when it was opened to append
+        self.kept = 0  # bytes the file already held when it was opened to append
         # A file is written as bytes, each line encoded once (strictly, by `_strict`); a text
         # stream handed in (a test's StringIO, say) takes the same lines as text.
         self._file: IO[bytes] | None = None
@@ -58,7 +59,10 @@ class Recorder:
         *,
         sid: str | None,
         error: str | None = None,
+        raw: bytes | None = None,
     ) -> None:
+        """One request and its answer. `raw`: the bytes the body came as, if they are known
+        (a server's): written instead of the body if the body cannot be strict JSON."""
         line: dict[str, Any] = {
             "session": sid,
             "path": request.path,
@@ -72,25 +76,19 @@ class Recorder:
         try:
             text = _strict(line)
         except (ValueError, TypeError):
-            # NaN, a lone surrogate or a value JSON has no form for (in a body handed over in
-            # memory, unchecked): the body as text, so the line itself stays strict JSON.
-            line["body"] = None
-            line["raw"] = json.dumps(request.body, allow_nan=True, default=repr)
-            text = _strict(line)
+            # NaN, a lone surrogate, a number read as infinite, or a value JSON has no form
+            # for: the body as it came (or, handed over in memory, as Python sees it).
+            if raw is None:
+                raw = json.dumps(request.body, allow_nan=True, default=repr).encode()
+            text = _strict(_with_raw(line, raw))
         self._put(text)
 
     def write_refused(self, path: str, raw: bytes, response: Response) -> None:
-        """A request whose body is not strict JSON (refused with a 4xx): its bytes as `raw`."""
-        line: dict[str, Any] = {
-            "session": None,
-            "path": path,
-            "status": response.status,
-            "body": None,
-            "raw": raw.decode("utf-8", "backslashreplace"),
-        }
+        """A request whose body is not a JSON object (refused with a 4xx): its bytes as `raw`."""
+        line: dict[str, Any] = {"session": None, "path": path, "status": response.status}
         if response.message is not None:
             line["message"] = response.message
-        self._put(_strict(line))
+        self._put(_strict(_with_raw(line, raw)))
 
     def _put(self, line: bytes) -> None:
         if self._file is not None:
@@ -116,6 +114,18 @@ class Recorder:
         self.close()
 
 
+def _with_raw(line: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    """`line` with `"body": null` and the bytes in `raw`, as text (a byte that is not UTF-8
+    written `\\xNN`), keys in the recording's order."""
+    keys = ("session", "path", "status")
+    return {
+        **{key: line[key] for key in keys},
+        "body": None,
+        "raw": raw.decode("utf-8", "backslashreplace"),
+        **{key: value for key, value in line.items() if key not in (*keys, "body")},
+    }
+
+
 def _strict(line: dict[str, Any]) -> bytes:
     """The line as strict JSON in UTF-8 (ValueError if it cannot be: NaN, a lone surrogate)."""
     text = json.dumps(line, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -125,13 +135,17 @@ def _strict(line: dict[str, Any]) -> bytes:
 
 
 def _mend_for_append(path: Path) -> int:
-    """Make `path` ready to append lines to; returns how many lines it holds. A last line cut
+    """Make `path` ready to append lines to; returns how many bytes it holds. A last line cut
     short (its writer was killed mid-line) is moved to `path.partial`, rather than left to run
-    into the next line written."""
+    into the next line written. Only a regular file is looked at: a pipe or a FIFO (`--record
+    /dev/stdout`) is simply appended to."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         return 0
+    if not stat.S_ISREG(info.st_mode):
+        return 0
+    size = info.st_size
     with open(path, "rb+") as stream:
         tail = b""
         end = size
@@ -146,8 +160,8 @@ def _mend_for_append(path: Path) -> int:
             with open(path.with_name(path.name + ".partial"), "ab") as partial:
                 partial.write(torn + b"\n")
             stream.truncate(size - len(torn))
-        stream.seek(0)
-        return sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
+            size -= len(torn)
+    return size
 
 
 class RecordingTransport:

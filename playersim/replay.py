@@ -25,7 +25,8 @@ from typing import Any, Final
 from playersim.clock import ManualClock, Pacer
 from playersim.delivery import GiveUp, Turns
 from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
-from playersim.summary import GAVE_UP, NOT_OPEN, Lateness, RunStats
+from playersim.spec import MAX_TS
+from playersim.summary import GAVE_UP, NOT_OPEN, STOPPED, Lateness, RunStats
 from playersim.transport import (
     SESSIONS_PATH,
     AsyncTransport,
@@ -41,7 +42,6 @@ __all__ = ["RecordingError", "ReplayLine", "read_replay", "replay"]
 
 # Why a request in flight when the replay ended (it gave up, or was interrupted) has no answer.
 ABANDONED: Final = "no answer before the replay ended"
-LATEST_TS = 221_845_392_000_000  # 9000-01-01T00:00:00Z, as for `playersim run --start`
 _SESSION_END = frozenset({EventType.SESSION_END.value, EventType.SESSION_COMPLETE.value})
 
 
@@ -123,14 +123,18 @@ def _checked(line: object, name: str, number: int, serial: int) -> ReplayLine:
     ts = player_time.get("ts") if isinstance(player_time, dict) else None
     if not isinstance(ts, int) or isinstance(ts, bool):
         raise RecordingError(name, number, f"body.playerTime.ts: not an integer (got {ts!r})")
-    if not 0 <= ts <= LATEST_TS:
+    if not 0 <= ts <= MAX_TS:
         raise RecordingError(
-            name, number, f"body.playerTime.ts: {ts} is not an instant before the year 9000"
+            name,
+            number,
+            f"body.playerTime.ts: {ts} is not an instant in epoch milliseconds (0 to {MAX_TS}, "
+            "the end of the year 9999)",
         )
     session = line.get("session")
     if session is not None and not isinstance(session, str):
         raise RecordingError(name, number, f"session: not a string or null (got {session!r})")
-    if request_path == SESSIONS_PATH:
+    # As the collector reads a path: a trailing slash or a query still names the endpoint.
+    if isinstance(request_path, str) and request_path.split("?", 1)[0].rstrip("/") == SESSIONS_PATH:
         # A sessionStart that got no sid still opens a session of its own on replay.
         key = session if isinstance(session, str) and session else f"unnamed:{serial}"
         return ReplayLine(key, True, body)
@@ -224,7 +228,7 @@ class _Replayer:
                 await asyncio.gather(*self.tasks, return_exceptions=True)
             # Lines read and never sent (the replay gave up, or was interrupted): accounted for.
             left = sum(len(session.queue) for session in self.sessions.values())
-            self.stats.drop(left, GAVE_UP)
+            self.stats.drop(left, GAVE_UP if self.failure is not None else STOPPED)
 
     def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -270,7 +274,9 @@ class _Replayer:
                     session.sid = response.sid if accepted and response is not None else None
                 elif response is not None and response.status in (404, 410):
                     session.sid = None  # the endpoint lost it: the rest cannot be delivered
-                if line.body.get("eventType") in _SESSION_END and not session.queue:
+                # (A recorded body is what a client sent: its eventType may be anything.)
+                ended = str(line.body.get("eventType")) in _SESSION_END
+                if ended and not session.queue:
                     # Over: let it go, so a long recording's replay holds only open sessions.
                     self.sessions.pop(line.session, None)
         finally:

@@ -34,6 +34,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Final, cast
+from urllib.parse import unquote, urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -131,13 +132,18 @@ class _Cut(Response):
         raise _CutError("connection cut on purpose (playersim serve --drop)")
 
 
-class _QuietCuts(logging.Filter):
-    # A cut is what was asked for: no error and no traceback in the server's log for it.
+class _Quiet(logging.Filter):
+    # A cut is what was asked for: no error and no traceback in the server's log for it. And a
+    # client asking for a WebSocket gets an ordinary answer here (the server has none, on
+    # purpose): uvicorn's advice to install a WebSocket library is not for this server.
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], _CutError))
+        if record.exc_info and isinstance(record.exc_info[1], _CutError):
+            return False
+        message = record.getMessage()
+        return "WebSocket library" not in message and "Unsupported upgrade" not in message
 
 
-logging.getLogger("uvicorn.error").addFilter(_QuietCuts())
+logging.getLogger("uvicorn.error").addFilter(_Quiet())
 
 
 def create_app(
@@ -161,6 +167,8 @@ def create_app(
         path = request.url.path
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=_CORS)
+        if path in ("/", "/stats"):  # (their GET has a route of its own)
+            return _not_allowed(request.method, path)
         if request.method == "GET" and path.startswith("/api/v1/schemas/"):
             return _schema(path.removeprefix("/api/v1/schemas/"))
         if request.method != "POST":
@@ -195,7 +203,9 @@ def create_app(
                 return _error(500, "an injected fault (playersim serve --fail-rate)")
         answer = collector.handle("POST", path, raw)
         if recorder is not None:
-            _record(recorder, path, raw, answer)
+            # The path as it came, not as decoded: a byte that is not UTF-8 is kept, escaped.
+            _record(recorder, request.scope["raw_path"].decode("utf-8", "backslashreplace"),
+                    raw, answer)  # fmt: skip
         return _answer(answer)
 
     async def stats(request: Request) -> Response:
@@ -233,6 +243,7 @@ class _Framing:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            _origin_form(scope)
             refusal = _framing_refusal(scope)
             if refusal is not None:
                 status, message = refusal
@@ -240,6 +251,20 @@ class _Framing:
                 await answer(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _origin_form(scope: Scope) -> None:
+    """A request line may name the whole URL (`POST http://host/api/v1/sessions`, RFC 9112
+    section 3.2.2, as a client behind a proxy sends it): routed by its path, as any other."""
+    raw: bytes = scope["raw_path"]
+    if not raw.lower().startswith((b"http://", b"https://")):
+        return
+    parts = urlsplit(raw.decode("latin-1"))
+    path = parts.path or "/"
+    scope["raw_path"] = path.encode("latin-1")
+    scope["path"] = unquote(path)
+    if parts.query:
+        scope["query_string"] = parts.query.encode("latin-1")
 
 
 def _framing_refusal(scope: Scope) -> tuple[int, str] | None:
@@ -314,12 +339,19 @@ def _refused_by_starlette(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers or {})
     message = exc.detail
+    if exc.status_code == 405:
+        return _not_allowed(request.method, request.url.path)
     if exc.status_code == 404:
         message = f"no such endpoint: {request.url.path}"
-    elif exc.status_code == 405:
-        allowed = headers.get("Allow", "")
-        message = f"{request.method} is not allowed on {request.url.path} (allowed: {allowed})"
     return _error(exc.status_code, message, headers=headers)
+
+
+def _not_allowed(method: str, path: str) -> Response:
+    """405, saying the one method the path takes (as the collector says it of its own)."""
+    allowed = "GET" if path in ("/", "/stats") or path.startswith("/api/v1/schemas/") else "POST"
+    return _error(
+        405, f"{method} is not allowed on {path}: use {allowed}", headers={"Allow": allowed}
+    )
 
 
 def _schema(event_type: str) -> Response:
@@ -339,7 +371,7 @@ def _record(recorder: Recorder, path: str, raw: bytes, answer: McaResponse) -> N
         body = None
     if isinstance(body, dict):
         sid = sid_from_events_path(path) or answer.sid
-        recorder.write(McaRequest(path, body), answer, sid=sid)
+        recorder.write(McaRequest(path, body), answer, sid=sid, raw=raw)
     else:
         recorder.write_refused(path, raw, answer)
 
@@ -358,7 +390,7 @@ def _stats(collector: Collector, uptime_s: float, injected: Counter[str]) -> dic
             "complete": counts.complete,
             "closed": sum(counts.closed.values()),
             "closed_by": dict(sorted(counts.closed.items())),
-            # Closed longer ago than the retention, and let go (`--retention`).
+            # Of the closed: closed longer ago than the retention, and let go (`--retention`).
             "forgotten": counts.forgotten,
         },
         "requests": requests,
@@ -387,7 +419,7 @@ def _page(figures: dict[str, Any]) -> str:
         "open": sessions["open"],
         "complete (awaiting sessionEnd or the idle timeout)": sessions["complete"],
         **{f"closed by {reason}": n for reason, n in sessions["closed_by"].items()},
-        "forgotten (closed, past the retention)": sessions["forgotten"],
+        "of the closed, forgotten (past the retention)": sessions["forgotten"],
         "requests": figures["requests"],
         "requests per second": figures["requests_per_second"],
         "uptime (s)": figures["uptime_seconds"],

@@ -119,6 +119,7 @@ class RunStats:
                 self._example(f"{event_type}: {status} {response.message or ''}".rstrip())
 
     def _example(self, text: str) -> None:
+        text = printable(text, 200)
         if len(self.problems) < _MAX_EXAMPLES and text not in self.problems:
             self.problems.append(text)
 
@@ -291,6 +292,15 @@ _BEHAVIOUR_ROWS = (
     "bitrate changes/h", "state changes/h", "had a pre-roll", "left in pre-roll",
     "ads per viewing", "ads skipped", "resumed sessions",
 )  # fmt: skip
+
+
+def printable(text: str, most: int = 40) -> str:
+    """`text` safe to print on a terminal: what it names may come from a recording, and so
+    from anyone (an event type of escape sequences would rewrite the screen). Characters that
+    do not print are written as escapes, and the text is cut at `most`."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def behaviour_table(stats: RunStats) -> list[str]:
@@ -503,10 +513,11 @@ def format_summary(
             f"  {_sparkline(stats.starts_by_hour)}",
         ]
     lines.append("")
-    width = max((len(name) for name in stats.sent), default=0)
+    names = {name: printable(name) for name in stats.sent}
+    width = max((len(name) for name in names.values()), default=0)
     events = [["requests by event", "sent"]]
     events += [
-        [name.ljust(width), _n(count)]
+        [names[name].ljust(width), _n(count)]
         for name, count in sorted(stats.sent.items(), key=lambda item: (-item[1], item[0]))
     ]
     lines += _table(events)

@@ -132,7 +132,8 @@ def _as_is(value: int | float) -> int | float:
 
 
 def _json_type(value: object) -> str:
-    names = {str: "a string", bool: "a boolean", dict: "an object", list: "an array"}
+    names = {str: "a string", bool: "a boolean", dict: "an object", list: "an array",
+             int: "a number", float: "a number"}  # fmt: skip
     if value is None:
         return "null"
     return names.get(type(value), type(value).__name__)
@@ -177,9 +178,9 @@ _CUSTOM_KEY = re.compile(r"^[a-zA-Z0-9_.]+$")
 def _check_custom_metadata(value: dict[str, str]) -> dict[str, str]:
     for key in value:
         if not _CUSTOM_KEY.match(key):
-            raise ValueError(f"key {key!r} may contain only letters, digits, '_' and '.'")
+            raise ValueError(f"key {_short(key)} may contain only letters, digits, '_' and '.'")
         if key.startswith("a."):
-            raise ValueError(f"key {key!r} must not start with 'a.' (reserved by Analytics)")
+            raise ValueError(f"key {_short(key)} must not start with 'a.' (reserved by Analytics)")
     return value
 
 
@@ -588,9 +589,10 @@ def parse_body(raw: bytes | bytearray | str) -> BodyModel:
 def decode_json(raw: bytes | bytearray | str) -> object:
     """Decode a JSON request body; raise `WireError` if it is not strict JSON in UTF-8.
 
-    Strict, as RFC 8259 and the API read it: UTF-8 only (not UTF-16, not a byte that is not
-    UTF-8), no `NaN` or `Infinity`, no string holding half of a UTF-16 surrogate pair, no
-    number longer than `MAX_NUMBER_LENGTH` characters, and no deeper than `MAX_NESTING`.
+    Strict, as RFC 8259 and I-JSON (RFC 7493) read it: UTF-8 only (not UTF-16, not a byte that
+    is not UTF-8), no `NaN` or `Infinity`, no string holding half of a UTF-16 surrogate pair,
+    no key twice in one object, no number longer than `MAX_NUMBER_LENGTH` characters, and no
+    deeper than `MAX_NESTING`.
     Python's `json.loads` takes all of these, and a recording of them would not be JSON that
     other readers (jq, a pipeline) accept.
 
@@ -605,9 +607,17 @@ def decode_json(raw: bytes | bytearray | str) -> object:
     """
     text = _utf8(raw) if isinstance(raw, bytes | bytearray) else raw
     try:
-        data = json.loads(text, parse_constant=_no_constant, parse_float=_float)
+        data = json.loads(
+            text,
+            parse_constant=_no_constant,
+            parse_float=_float,
+            parse_int=_int,
+            object_pairs_hook=_unique_keys,
+        )
+    except _RepeatedKeyError as exc:
+        raise WireError(str(exc)) from None
     except ValueError as exc:
-        raise WireError(f"the body is not valid JSON: {_why(exc)}") from None
+        raise WireError(f"the body is not valid JSON: {exc}") from None
     except RecursionError:
         raise WireError(_TOO_DEEP) from None
     if _nests_deeper_than(data, MAX_NESTING):
@@ -655,16 +665,35 @@ def _float(literal: str) -> float | _Overlong:
     return float(literal)
 
 
+def _int(literal: str) -> int | _Overlong:
+    # Past a few thousand digits Python refuses to read an int at all (quadratic time), with
+    # no word of which field: held as _Overlong, the field says it instead.
+    if len(literal) > MAX_NUMBER_LENGTH:
+        return _Overlong(len(literal))
+    return int(literal)
+
+
+class _RepeatedKeyError(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Python keeps the last of a key given twice, other readers the first, or refuse it:
+    # I-JSON (RFC 7493) forbids it, and a body read two ways is refused here.
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKeyError(
+                    f"the key {_short(key)} is given twice in one object (RFC 7493: once)"
+                )
+            seen.add(key)
+    return data
+
+
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not a JSON number")
-
-
-def _why(exc: ValueError) -> str:
-    text = str(exc)
-    if "integer string conversion" in text:
-        # Python's guard against quadratic int parsing (over 4,300 digits).
-        return "a number too long to be one"
-    return text
 
 
 def _utf8(raw: bytes | bytearray) -> str:
@@ -736,7 +765,7 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
             continue
         if kind == "union_tag_invalid":
             problems.append(
-                f"eventType: {event!r} is not an MCA event type "
+                f"eventType: {_short(event)} is not an MCA event type "
                 f"(expected one of: {', '.join(EVENT_TYPES)})"
             )
             continue
@@ -744,7 +773,11 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
         loc = [str(part) for part in error["loc"][1:]]
         where = ".".join(loc) or "body"
         given = error.get("input")
-        if kind == "missing":
+        if isinstance(given, _Overlong):
+            problems.append(
+                f"{where}: a number may have at most {MAX_NUMBER_LENGTH} characters (got {given!r})"
+            )
+        elif kind == "missing":
             problems.append(f"{where}: required")
         elif kind == "extra_forbidden":
             problems.append(f"{where}: unknown key, not allowed on {event}")
@@ -758,8 +791,16 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
         else:
             message = error["msg"].removeprefix("Value error, ")
             problems.append(f"{where}: {message} (got {_short(given)})")
+    if len(problems) > _MOST_PROBLEMS:
+        # A body of thousands of bad keys gets a message of a few lines, not a larger body.
+        more = len(problems) - _MOST_PROBLEMS
+        problems = [*problems[:_MOST_PROBLEMS], f"and {more:,} more"]
     summary = "; ".join(problems)
     return f"{event}: {summary}" if isinstance(event, str) and event in EVENT_TYPES else summary
+
+
+# Problems a 400's message lists, at most.
+_MOST_PROBLEMS: Final = 20
 
 
 def _short(value: object) -> str:

@@ -202,7 +202,7 @@ def test_a_bad_session_start_gets_400_naming_the_field(collector: Collector) -> 
         ),
         ({"playerTime": {"playhead": 0, "ts": T0 + 1.5}}, "play: playerTime.ts: "),
         ({"params": {"media.id": "x"}}, "play: params.media.id: unknown key"),
-        ({"eventType": "resume"}, "eventType: 'resume' is not an MCA event type"),
+        ({"eventType": "resume"}, 'eventType: "resume" is not an MCA event type'),
     ],
 )
 def test_a_bad_event_gets_400_naming_the_field(
@@ -908,6 +908,22 @@ def test_a_session_start_received_twice_is_a_duplicate_not_an_unended_session(
     assert problem.rule is Rule.DUPLICATE
     assert str(second.sid) in problem.message
     assert collector.counts().problems == {"duplicate": 1, "unterminated": 1}
+
+
+def test_the_same_traffic_sent_twice_is_not_a_duplicate(
+    collector: Collector, clock: VirtualClock
+) -> None:
+    """Two runs with the same seed send byte-identical sessions: the second opens sessions of
+    its own, and neither is a retry's duplicate."""
+    for run in range(2):
+        sid = collector.handle("POST", SESSIONS, session_start()).sid
+        assert sid is not None
+        for n, (event, playhead) in enumerate([("play", 0), ("sessionEnd", 1)], start=1):
+            clock.advance_to(T0 + 10 * run + n)
+            body = make_body(event, ms(playhead), T0 + ms(n))
+            assert collector.handle("POST", events_path(sid), body).status == 204
+    assert len(collector.sessions) == 2
+    assert collector.counts().problems == {}
 
 
 def test_an_event_received_twice_is_counted_as_a_duplicate(

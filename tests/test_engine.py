@@ -300,9 +300,12 @@ def test_a_stop_says_which_sessions_it_ended_and_why_others_could_not_be(
     ending = engine.stats.ending
     assert ending is not None
     assert (ending.open, ending.ended) == (3, 1)
-    assert ending.not_ended == {"its sessionEnd got 410": 1, "its sessionEnd got no answer": 1}
+    assert ending.not_ended == {
+        "its session was closed already (410)": 1,
+        "its sessionEnd got no answer": 1,
+    }
     assert ending.said() == (
         "1 of 3 open sessions were ended with a sessionEnd; 2 could not be "
-        "(1: its sessionEnd got 410; 1: its sessionEnd got no answer)"
+        "(1: its session was closed already (410); 1: its sessionEnd got no answer)"
     )
     assert engine.stats.outcomes == {"left": 1, "stopped": 3}

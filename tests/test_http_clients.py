@@ -516,3 +516,40 @@ def test_a_run_through_lost_answers_says_what_may_have_arrived_twice(
     assert counts["generated"] == accounted_for(counts)
     assert counts["unanswered_maybe_delivered"] == counts["unanswered"]
     assert counts["sent_again_after_lost_answer"] > 0
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_cuts_the_wind_down_short_and_says_what_it_left_open(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C twice in a row, against a slow collector: the run ends at once, and instead of
+    claiming the sessions were ended (or that none was open) it counts those it could not
+    end; everything generated is still accounted for."""
+    collector = Collector(SystemClock(), seed="1")
+    app = create_app(collector, faults=Faults(latency_ms=(50, 600), seed="slow"))
+    for url in running(app):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "playersim", "run", "--to", url, "--json", "--profile",
+             "live-news", "--sessions", "40", "--rate", "10/s"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_until(lambda: collector.counts().open >= 5, "five sessions open at the collector")
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=BOUND_S)
+        report = json.loads(out)
+        left = sum(report["stopped"]["not_ended"].values())
+        accepted = report["requests"]["accepted"]
+        # Every request sent has been taken (or refused) before the collector is judged.
+        taken = lambda n=accepted: sum(collector.statuses.values()) >= n  # noqa: E731
+        wait_until(taken, "the requests sent taken")
+        still_open = collector.counts().open
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "no session was open" not in err
+    said = re.search(r"(\d+) of (\d+) open sessions were ended", err)
+    assert said is not None, err
+    assert int(said[2]) == report["stopped"]["open"] >= still_open
+    assert left >= still_open  # each session it left open, it says so (some ended late)
+    numbers = report["requests"]
+    assert numbers["generated"] == accounted_for(numbers)

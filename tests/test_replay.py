@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from playersim import Collector, SystemClock
+from playersim import Collector, SystemClock, read_replay
 from playersim.cli import main
 from playersim.recording import read_recording
 from playersim.server import Faults, create_app
@@ -116,7 +116,7 @@ def replay_cli(path: Path) -> subprocess.CompletedProcess[str]:
         ("", "holds no requests"),
         (
             '{"path": "/api/v1/sessions", "body": {"playerTime": {"ts": 1' + "0" * 30 + "}}}\n",
-            "is not an instant before the year 9000",
+            "is not an instant in epoch milliseconds (0 to 253402300799999",
         ),
         ("[" * 100_000 + "\n", ":1: nested too deeply"),
         (
@@ -168,14 +168,25 @@ def test_a_served_recording_with_hostile_lines_still_replays(
         "body": {},
         "message": "playerTime: required",
     }
+    # What a client may send, and serve records (refused): replayed as it came (refused again,
+    # and said so), never a crash, and nothing of it printed raw to the terminal.
+    odd_types: list[object] = [["x"], "\u001b[2J\u001b[31mPWNED"]
+    odd = [
+        {"session": None, "path": "/api/v1/sessions", "status": 400,
+         "body": {"eventType": kind, "playerTime": {"playhead": 0, "ts": 1}}}
+        for kind in odd_types
+    ]  # fmt: skip
     with path.open("a", encoding="utf-8") as stream:
-        stream.write(json.dumps(hostile) + "\n")
+        for line in [hostile, *odd]:
+            stream.write(json.dumps(line) + "\n")
     capsys.readouterr()
-    assert main(["replay", str(path)]) == 0
+    assert main(["replay", str(path)]) == 1  # the odd ones are refused again: not accepted
     out = capsys.readouterr().out
     assert f"requests accepted  {len(lines):>9,}".replace(" ", "") in out.replace(" ", "")
     assert "skipped 1 line refused when recorded and too malformed to send again" in out
     assert f"{path}:{len(lines) + 1}: body.playerTime" in out
+    assert "\x1b" not in out
+    assert "\\x1b[2J" in out
 
 
 def test_a_malformed_line_that_was_not_refused_still_stops_replay(
@@ -212,3 +223,16 @@ def test_a_replay_that_cannot_keep_pace_says_how_far_behind_it_fell(
                      r"([\d.]+) s late, the latest ([\d.]+) s", err)  # fmt: skip
     assert said is not None, err
     assert float(said[2]) >= float(said[1]) >= 1.0
+
+
+def test_what_the_collector_took_replay_takes_too(tmp_path: Path) -> None:
+    """A sessions path with a trailing slash or a query, and a `ts` up to the end of the year
+    9999, are what the collector accepts: a recording of them replays (it refused them)."""
+    path = tmp_path / "served.ndjson"
+    bodies = [
+        {"path": "/api/v1/sessions/", "body": {"playerTime": {"ts": 253_402_300_799_999}}},
+        {"path": "/api/v1/sessions?x=1", "body": {"playerTime": {"ts": 1}}},
+    ]
+    path.write_text("".join(json.dumps({"session": None, **line}) + "\n" for line in bodies))
+    replayed = list(read_replay(path))
+    assert [line.start for line in replayed] == [True, True]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -138,6 +139,16 @@ def test_unknown_paths_methods_and_preflights(served: Served) -> None:
     assert answer.status_code == 404
     assert answer.json()["message"].startswith("no such endpoint: /api/v1/")
     assert answer.headers["access-control-allow-origin"] == "*"
+    # Each says the one method its path takes, whichever layer refused it (found by trying).
+    for method, path, allowed in [("PUT", "/stats", "GET"), ("DELETE", "/api/v1/sessions", "POST"),
+                                  ("FOO", "/api/v1/sessions", "POST")]:  # fmt: skip
+        answer = httpx.request(method, f"{served.url}{path}")
+        assert answer.status_code == 405
+        assert answer.json()["message"] == f"{method} is not allowed on {path}: use {allowed}"
+    # A request line naming the whole URL (a client behind a proxy) is served by its path.
+    with connect(served.url) as sock:
+        sock.sendall(b"GET http://elsewhere/stats?format=json HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert one_answer(sock).startswith(b"HTTP/1.1 200 ")
     preflight = httpx.options(f"{served.url}/api/v1/sessions")
     assert preflight.status_code == 204
     assert "POST" in preflight.headers["access-control-allow-methods"]
@@ -176,6 +187,10 @@ HOSTILE_STARTS = [
     (b'{"eventType":"ping","playerTime":{"playhead":NaN,"ts":1}}', "NaN is not a JSON number"),
     (b'{"eventType":"ping","playerTime":{"playhead":Infinity,"ts":1}}', "Infinity is not"),
     ('{"eventType":"ping","playerTime":{"playhead":0,"ts":1}}'.encode("utf-16"), "UTF-16"),
+    # JSON that Python reads, but cannot write again as it came: kept as the bytes sent.
+    (b'{"eventType":"ping","playerTime":{"playhead":1e400,"ts":1}}', "must be a finite number"),
+    (b'{"eventType":"ping","playerTime":{"playhead":' + b"1" * 5_000 + b',"ts":1}}',
+     "playerTime.playhead: a number may have at most 64 characters"),
 ]  # fmt: skip
 
 
@@ -267,7 +282,7 @@ def test_a_recorder_appends_and_sets_a_line_torn_by_a_crash_aside(tmp_path: Path
     path.write_bytes(b'{"a":1}\n{"b":2}\n{"c":')
     request = McaRequest("/api/v1/sessions", make_body("sessionStart", 0, 1, params={}))
     with Recorder(path, append=True) as recorder:
-        assert recorder.kept == 2
+        assert recorder.kept == len(b'{"a":1}\n{"b":2}\n')  # the bytes kept
         recorder.write(request, McaResponse(400, message="no"), sid=None)
     lines = path.read_bytes().splitlines()
     assert lines[:2] == [b'{"a":1}', b'{"b":2}']
@@ -294,8 +309,25 @@ def test_playersim_serve_appends_to_its_recording_when_restarted(tmp_path: Path)
             _, err = process.communicate(timeout=BOUND_S)
         if run == 1:
             assert "--record" in err
-            assert "appending to the 1 line it holds" in err
+            assert re.search(r"appending to the \d+ bytes it holds", err), err
     assert len(record.read_bytes().splitlines()) == 2
+
+
+@pytest.mark.slow
+def test_playersim_serve_records_to_a_pipe(tmp_path: Path) -> None:
+    """`--record /dev/stdout | ...`: a pipe has nothing to mend or count, and is written to."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playersim", "serve", "--port", "0", "--record", "/dev/stderr"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        httpx.post(f"{url}/api/v1/sessions", content=b"{}", headers=JSON)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=BOUND_S)
+    assert '"status":400' in err
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ from playersim import (
     Recorder,
     RecordingTransport,
     RunStats,
+    TransportError,
     VirtualClock,
     Workload,
     load_profile,
@@ -292,3 +293,30 @@ def test_replay_gives_up_by_the_same_rule_in_the_same_words(tmp_path: Path) -> N
     stats = gave_up.value.stats
     assert isinstance(stats, RunStats)
     assert stats.generated == stats.requests + stats.dropped > 0
+
+
+class _FailsFirst:
+    """An endpoint whose first request gets no answer; every other is answered at once."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.inner = AsyncMemoryTransport(collector)
+        self.calls = 0
+
+    async def send(self, request: Request) -> Response:
+        self.calls += 1
+        if self.calls == 1:
+            raise TransportError("POST", "http://127.0.0.1:9/", "cannot connect: refused")
+        return await self.inner.send(request)
+
+
+def test_time_with_nothing_to_send_is_not_time_waited_for_an_answer() -> None:
+    """A paced run: the first viewer's sessionStart gets no answer, and the next viewer comes
+    later than the give-up time. Nobody was waited for meanwhile: the run goes on."""
+    clock = VirtualClock(START)
+    collector = Collector(clock)
+    engine = RealtimeEngine(clock, _FailsFirst(collector), speed=10, give_up=GiveUp(0.3))
+    for index, at in enumerate([START, START + 5_000]):  # the second 0.5 s (wall) later
+        engine.add(Player(load_profile("ugc-clip"), seed=1, index=index, start_at=at))
+    asyncio.run(engine.run_async(until=START + 20_000))
+    assert engine.stats.outcomes["unreachable"] == 1
+    assert len(collector.sessions) == 1  # the second viewer played

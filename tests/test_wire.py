@@ -162,7 +162,8 @@ def test_a_minimal_body_of_every_event_type_validates(event_type: str) -> None:
 def test_an_unknown_event_type_is_refused_listing_the_valid_ones(event_type: str) -> None:
     """An eventType the MCA does not know is refused, and the message lists all 20 valid ones."""
     message = refusal(body("play", eventType=event_type))
-    assert f"eventType: {event_type!r} is not an MCA event type" in message
+    # Quoted as JSON, as the client wrote it.
+    assert f"eventType: {json.dumps(event_type)} is not an MCA event type" in message
     assert "expected one of: " + ", ".join(SPEC_EVENT_TYPES) in message
 
 
@@ -393,14 +394,15 @@ def test_custom_metadata_values_must_be_strings(value: object, fragment: str) ->
 def test_custom_metadata_keys_are_letters_digits_underscore_and_dot(key: str) -> None:
     """A customMetadata key with any character outside [a-zA-Z0-9_.] is refused, naming the key."""
     message = refusal(body("sessionStart", customMetadata={key: "v"}))
-    assert f"customMetadata: key {key!r} may contain only letters, digits, '_' and '.'" in message
+    quoted = json.dumps(key, ensure_ascii=False)
+    assert f"customMetadata: key {quoted} may contain only letters, digits, '_' and '.'" in message
 
 
 @pytest.mark.parametrize("key", ["a.", "a.visitor", "a.media.view"])
 def test_custom_metadata_keys_must_not_start_with_a_dot(key: str) -> None:
     """Keys starting with 'a.' are reserved by Analytics and refused, naming the key."""
     message = refusal(body("adStart", customMetadata={key: "v"}))
-    assert f"customMetadata: key {key!r} must not start with 'a.'" in message
+    assert f"customMetadata: key {json.dumps(key)} must not start with 'a.'" in message
 
 
 def test_custom_metadata_must_be_an_object() -> None:
@@ -656,6 +658,11 @@ PING = b'{"eventType":"ping","playerTime":{"playhead":%s,"ts":1795780800000}%s}'
     [
         # Python's json module takes each of these; RFC 8259 and the API do not.
         (PING % (b"NaN", b""), "the body is not valid JSON: NaN is not a JSON number"),
+        # Python keeps the last of a key given twice, other readers the first: refused.
+        (
+            b'{"eventType":"ping","eventType":"play","playerTime":{"playhead":0,"ts":1}}',
+            'the key "eventType" is given twice in one object',
+        ),
         (PING % (b"-Infinity", b""), "the body is not valid JSON: -Infinity is not a JSON number"),
         (
             PING % (b"0", b',"customMetadata":{"k":"\\ud800"}'),
@@ -682,7 +689,11 @@ PING = b'{"eventType":"ping","playerTime":{"playhead":%s,"ts":1795780800000}%s}'
             "ping: playerTime.playhead: a number may have at most 64 characters "
             "(got a number of 60,002 characters)",
         ),
-        (PING % (b"1" * 5_000, b""), "the body is not valid JSON: a number too long to be one"),
+        (
+            PING % (b"1" * 5_000, b""),  # (Python alone would not read it, nor say where it is)
+            "ping: playerTime.playhead: a number may have at most 64 characters "
+            "(got a number of 5,000 characters)",
+        ),
     ],
 )
 def test_what_python_reads_but_json_is_not_is_refused_naming_what(raw: bytes, message: str) -> None:
@@ -690,6 +701,17 @@ def test_what_python_reads_but_json_is_not_is_refused_naming_what(raw: bytes, me
     with pytest.raises(WireError) as refused:
         parse_body(raw)
     assert str(refused.value).startswith(message)
+
+
+def test_a_body_of_thousands_of_mistakes_gets_a_message_of_a_few_lines() -> None:
+    """A 400's message lists the first twenty problems and counts the rest: an answer (and a
+    recording line) is not made larger than the body it refuses."""
+    data = body("ping", **{f"k{n}": 1 for n in range(3_000)})
+    with pytest.raises(WireError) as refused:
+        validate_body(data)
+    message = str(refused.value)
+    assert message.endswith("; and 2,980 more")
+    assert message.count("unknown key") == 20
 
 
 def test_a_surrogate_pair_spelt_as_escapes_is_text() -> None:

@@ -146,7 +146,12 @@ class LocustTransport(RetryingTransport):
             # Stopped mid-request: its answer is waited for (the request's own timeout bounds
             # it), so that its fate is known and the session's sessionEnd comes after it.
             self.stopping = True
-            answer = job.get(timeout=self.timeout * 2 + 1)
+            try:
+                answer = job.get(timeout=self.timeout * 2 + 1)
+            except gevent.Timeout:
+                job.kill(block=False)  # not left to run on behind the sessionEnd
+                target = f"{getattr(self.client, 'base_url', '')}{request.path}"
+                raise TransportError("POST", target, "no answer as the user stopped") from None
         finally:
             self._last_used = time.monotonic()
         return answer
