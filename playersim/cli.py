@@ -23,9 +23,9 @@ import socket
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import ExitStack
-from typing import NoReturn, TextIO, cast
+from typing import Any, NoReturn, TextIO, TypeVar, cast
 
 from playersim import __version__
 from playersim.arrivals import FLAT, Shape, parse_duration, parse_rate
@@ -53,7 +53,7 @@ from playersim.recording import Recorder, RecordingTransport
 from playersim.replay import RecordingError, ReplayLine, read_replay, replay
 from playersim.script import Script, ScriptedBehaviour, load_script
 from playersim.spec import IDLE_TIMEOUT_MS, STALL_TIMEOUT_MS
-from playersim.summary import Ending, Lateness, RunStats, format_summary, summary_json
+from playersim.summary import STOPPED, Ending, Lateness, RunStats, format_summary, summary_json
 from playersim.transport import AsyncTransport, MemoryTransport, Transport
 from playersim.viewings import Workload
 
@@ -755,31 +755,13 @@ def _drive(engine: Engine, progress: Progress | None) -> int | None:
 
 
 async def _paced(engine: RealtimeEngine, progress: Progress | None) -> None:
-    main_task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    terminated: list[bool] = []
-
-    def on_sigterm() -> None:
-        terminated.append(True)
-        if main_task is not None:
-            main_task.cancel()
-
-    with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
-        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     ticker = asyncio.ensure_future(progress.every(PROGRESS_EVERY_S)) if progress else None
     try:
-        await engine.run_async()
-    except asyncio.CancelledError:
         # Ctrl-C (asyncio cancels the run) or SIGTERM: end the open sessions, then go.
-        engine.stop()
-        if terminated:
-            raise _TerminatedError from None
-        raise
+        await _interruptible(engine.run_async(), on_cancel=engine.stop)
     finally:
         if ticker is not None:
             ticker.cancel()
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.remove_signal_handler(signal.SIGTERM)
         await engine.aclose()
 
 
@@ -848,9 +830,12 @@ def _status(
         reasons.append(no_sessions)
     if stats.failed:
         reasons.append(f"{stats.failed:,} requests were not accepted")
-    if stats.dropped:
-        why = ", ".join(f"{n:,} {reason}" for reason, n in stats.dropped_by.most_common())
-        reasons.append(f"{stats.dropped:,} events were not sent ({why})")
+    # Events a stop (Ctrl-C, SIGTERM) left unsent are what was asked for: the summary counts
+    # them, and the interruption is said on a line of its own.
+    lost = [(reason, n) for reason, n in stats.dropped_by.most_common() if reason != STOPPED]
+    if lost:
+        why = ", ".join(f"{n:,} {reason}" for reason, n in lost)
+        reasons.append(f"{sum(n for _, n in lost):,} events were not sent ({why})")
     if problems:
         reasons.append(f"{problems:,} conformance problems in the traffic")
     if reasons:
@@ -1118,26 +1103,30 @@ def _replay(args: argparse.Namespace) -> int:
     collector: Collector | None = None
     began = time.perf_counter()
     aborted: str | None = None
+    interrupted: int | None = None
     lateness: Lateness | None = None
+    # Filled in as the replay goes, so an interrupted one can still be summed up.
+    stats = RunStats()
     try:
         if args.to:
             where = f"to {args.to}"
-            stats, lateness = asyncio.run(
-                _replay_http(args, itertools.chain([first], lines), speed)
-            )
+            send = _replay_http(args, itertools.chain([first], lines), speed, stats)
         else:
             where = "in memory (built-in collector)"
             collector = Collector(clock, keep_events=False, retention_s=RETENTION_S)
-            stats, lateness = asyncio.run(
-                replay(itertools.chain([first], lines), MemoryTransport(collector), speed=speed,
-                       clock=clock)
-            )  # fmt: skip
+            send = replay(itertools.chain([first], lines), MemoryTransport(collector),
+                          speed=speed, clock=clock, stats=stats)  # fmt: skip
+        lateness = asyncio.run(_interruptible(send))[1]
     except (RecordingError, _BadInputError) as exc:
         return _fail(prog, str(exc))
     except EndpointUnreachableError as exc:
         if not isinstance(exc.stats, RunStats):
             return _fail(prog, str(exc), status=1)
         stats, aborted = exc.stats, str(exc)
+    except KeyboardInterrupt:
+        interrupted = 130
+    except _TerminatedError:
+        interrupted = 143
     elapsed = time.perf_counter() - began
     conformance: Counter[str] | None = None
     if collector is not None:
@@ -1154,9 +1143,44 @@ def _replay(args: argparse.Namespace) -> int:
     if lateness is not None and aborted is None:
         _say_if_behind(prog, lateness, "the recording's pace")
     problems = sum(conformance.values()) if conformance else 0
-    return _status(
+    status = _status(
         prog, stats, aborted, problems, no_sessions="no sessionStart of the recording was sent"
     )
+    if interrupted is None:
+        return status
+    return _interrupted(prog, interrupted, stats.ending)
+
+
+_T = TypeVar("_T")
+
+
+async def _interruptible(
+    work: Coroutine[Any, Any, _T], on_cancel: Callable[[], None] | None = None
+) -> _T:
+    """Await `work`; SIGTERM cancels it as Ctrl-C does (its wind-down runs, then
+    `on_cancel`), and then raises `_TerminatedError`."""
+    main_task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    terminated: list[bool] = []
+
+    def on_sigterm() -> None:
+        terminated.append(True)
+        if main_task is not None:
+            main_task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if on_cancel is not None:
+            on_cancel()
+        if terminated:
+            raise _TerminatedError from None
+        raise
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 # Past this lateness (p99, wall ms) a paced run or replay says it could not keep pace: a ping a
@@ -1180,24 +1204,19 @@ def _say_if_behind(prog: str, lateness: Lateness, pace: str) -> None:
 
 
 async def _replay_http(
-    args: argparse.Namespace, lines: Iterator[ReplayLine], speed: float | None
+    args: argparse.Namespace, lines: Iterator[ReplayLine], speed: float | None, stats: RunStats
 ) -> tuple[RunStats, Lateness | None]:
     transport = _http_transport(args)
     give_up = GiveUp(args.give_up_after / 1000)
     try:
-        stats, lateness = await replay(
-            lines, transport, speed=speed, in_flight=args.in_flight, give_up=give_up
+        return await replay(
+            lines, transport, speed=speed, in_flight=args.in_flight, give_up=give_up, stats=stats
         )
-    except EndpointUnreachableError as exc:
-        if isinstance(exc.stats, RunStats):
-            exc.stats.retried = transport.retried
-            exc.stats.sent_again_after_lost_answer = transport.sent_again_after_lost_answer
-        raise
     finally:
+        # However it ended (given up, interrupted), the transport's share of the accounting.
+        stats.retried = transport.retried
+        stats.sent_again_after_lost_answer = transport.sent_again_after_lost_answer
         await transport.aclose()
-    stats.retried = transport.retried
-    stats.sent_again_after_lost_answer = transport.sent_again_after_lost_answer
-    return stats, lateness
 
 
 class Progress:

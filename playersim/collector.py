@@ -438,12 +438,11 @@ class Collector:
         self.requests_by_event[event_type] += 1
         if event_type == _SESSION_START:
             return _error(400, f"sessionStart opens a session: POST it to {SESSIONS_PATH}")
-        was_complete = session.completed
+        if event_type == _SESSION_COMPLETE and not session.completed:
+            self._counts.complete += 1
         if session._accept(body, now):
             self._by_motion.move_to_end(sid)
         self._by_event.move_to_end(sid)
-        if session.completed and not was_complete:
-            self._counts.complete += 1
         if event_type == _SESSION_END:
             session._close(now, "sessionEnd")
         return _NO_CONTENT

@@ -9,6 +9,11 @@ one request in flight; a slow session never holds up another.
 Pacing follows the bodies' own `ts`: the first request goes out at once and each later one when
 the wall clock has moved as far as its `ts` has (divided by `speed`). With `speed=None`,
 requests go out as fast as the endpoint answers.
+
+Interrupted (the task cancelled, as by Ctrl-C), a replay winds down as `playersim run` does:
+what is not yet sent is dropped, each session waits for its request in flight, and every
+session open on the endpoint is sent a `sessionEnd` 1 ms after its last event, so none is left
+for the endpoint's idle timeout; `RunStats.ending` says how many were ended.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from playersim.clock import ManualClock, Pacer
 from playersim.delivery import GiveUp, Turns
 from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
 from playersim.spec import MAX_TS
-from playersim.summary import GAVE_UP, NOT_OPEN, STOPPED, Lateness, RunStats
+from playersim.summary import GAVE_UP, NOT_OPEN, STOPPED, Ending, Lateness, RunStats
 from playersim.transport import (
     SESSIONS_PATH,
     AsyncTransport,
@@ -42,6 +47,8 @@ __all__ = ["RecordingError", "ReplayLine", "read_replay", "replay"]
 
 # Why a request in flight when the replay ended (it gave up, or was interrupted) has no answer.
 ABANDONED: Final = "no answer before the replay ended"
+# How long an interrupted replay waits for the requests in flight, then for its sessionEnds.
+WIND_DOWN_S: Final = 10.0
 _SESSION_END = frozenset({EventType.SESSION_END.value, EventType.SESSION_COMPLETE.value})
 
 
@@ -151,6 +158,8 @@ class _Session:
     sid: str | None = None  # the new sid, once the endpoint has given one
     lost: bool = False  # its sessionStart was refused on replay: its events cannot go
     busy: bool = False
+    sending: bool = False  # a request of it is out, not yet answered
+    last: dict[str, Any] | None = None  # the last body the endpoint took for the new sid
 
 
 # Requests one session may have waiting behind a slow answer before reading stops.
@@ -163,15 +172,17 @@ class _Replayer:
         transport: Transport | AsyncTransport,
         clock: ManualClock | None,
         pacer: Pacer | None,
+        *,
         in_flight: int | None = None,
         give_up: GiveUp | None = None,
+        stats: RunStats | None = None,
     ) -> None:
         self.transport = transport
         self.in_flight = in_flight
         self.is_async = inspect.iscoroutinefunction(getattr(transport, "send", None))
         self.clock = clock
         self.pacer = pacer
-        self.stats = RunStats()
+        self.stats = stats if stats is not None else RunStats()
         self.lateness = Lateness()
         self.sessions: dict[str, _Session] = {}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -183,6 +194,8 @@ class _Replayer:
         # With an in-flight limit, that many workers take busy sessions in turn (as a plain
         # client loop does: no task per session); without one, each busy session has a task.
         self.turns: Turns[_Session] = Turns()
+        self.stopping = False  # interrupted: no more requests but the sessionEnds
+        self.answered: asyncio.Future[None] | None = None  # settled as a request is answered
 
     async def run(self, lines: Iterator[ReplayLine]) -> None:
         try:
@@ -220,6 +233,9 @@ class _Replayer:
             if self.failure is not None:
                 self.failure.stats = self.stats  # the accounting, for the summary
                 raise self.failure
+        except asyncio.CancelledError:
+            await self.stop()
+            raise
         finally:
             self.give_up.unwatch()
             for task in list(self.tasks):
@@ -258,7 +274,7 @@ class _Replayer:
     async def _drain(self, session: _Session) -> None:
         try:
             # Once the replay has given up, what is queued stays there, counted as not sent.
-            while session.queue and self.failure is None:
+            while session.queue and self.failure is None and not self.stopping:
                 line = session.queue.popleft()
                 if line.start:
                     session.sid, session.lost = None, False
@@ -268,12 +284,19 @@ class _Replayer:
                     continue
                 else:
                     request = Request(events_path(session.sid), line.body)
-                response = await self._send(request, line)
+                session.sending = True
+                try:
+                    response = await self._send(request, line)
+                finally:
+                    session.sending = False
+                    self._answered()
                 if line.start:
                     accepted = response is not None and response.accepted
                     session.sid = response.sid if accepted and response is not None else None
                 elif response is not None and response.status in (404, 410):
                     session.sid = None  # the endpoint lost it: the rest cannot be delivered
+                if session.sid is not None and response is not None and response.accepted:
+                    session.last = line.body
                 # (A recorded body is what a client sent: its eventType may be anything.)
                 ended = str(line.body.get("eventType")) in _SESSION_END
                 if ended and not session.queue:
@@ -283,6 +306,81 @@ class _Replayer:
             session.busy = False
             self._sent()
 
+    def _answered(self) -> None:
+        if self.answered is not None and not self.answered.done():
+            self.answered.set_result(None)
+
+    async def stop(self, grace_s: float = WIND_DOWN_S) -> None:
+        """Wind down an interrupted replay: send nothing more of the recording, wait (at most
+        `grace_s` in all) for the requests in flight, then end each session left open on the
+        endpoint with a `sessionEnd` and wait for their answers. Counted in `stats.ending`."""
+        self.stopping = True
+        ending = self.stats.ending = Ending()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        # (`asyncio.wait` with a timeout, never `asyncio.timeout`: this task is being cancelled.)
+        while any(s.sending for s in self.sessions.values()) and loop.time() < deadline:
+            self.answered = loop.create_future()
+            await asyncio.wait([self.answered], timeout=deadline - loop.time())
+        no_answer = f"no answer within the {grace_s:g} s wind-down"
+        # Still unanswered: whether these sessions are open, or what their last event was, is
+        # not known; they are not ended, and say why.
+        late = {id(s) for s in self.sessions.values() if s.sending}
+        if late:
+            ending.not_ended[no_answer] += len(late)
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        ends = [
+            (session, _session_end(session.last))
+            for session in self.sessions.values()
+            if session.sid is not None
+            and session.last is not None
+            and id(session) not in late
+            and str(session.last.get("eventType")) not in _SESSION_END
+        ]
+        if not ends:
+            return
+        sends = [asyncio.ensure_future(self._end(session, body)) for session, body in ends]
+        done, pending = await asyncio.wait(sends, timeout=max(0.0, deadline - loop.time()))
+        for send in pending:
+            send.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if pending:
+            ending.not_ended[no_answer] += len(pending)
+        for send in done:
+            reason = send.result()
+            if reason is None:
+                ending.ended += 1
+            else:
+                ending.not_ended[reason] += 1
+
+    async def _end(self, session: _Session, body: dict[str, Any]) -> str | None:
+        """Send one wind-down sessionEnd; None once accepted, else why not."""
+        assert session.sid is not None
+        try:
+            response = await self._exchange(Request(events_path(session.sid), body))
+        except TransportError as exc:
+            return exc.reason
+        return None if response.accepted else f"answered {response.status}"
+
+    async def _exchange(self, request: Request) -> Response:
+        """Send one request and count what became of it (an error raised as it came)."""
+        try:
+            if self.is_async:
+                response: Response = await self.transport.send(request)  # type: ignore[misc]
+            else:
+                response = self.transport.send(request)  # type: ignore[assignment]
+        except asyncio.CancelledError:
+            self.stats.record(request, None, ABANDONED, maybe_delivered=True)
+            raise
+        except TransportError as exc:
+            self.stats.record(request, None, exc.reason, maybe_delivered=exc.maybe_delivered)
+            raise
+        self.stats.record(request, response)
+        return response
+
     async def _send(self, request: Request, line: ReplayLine) -> Response | None:
         if self.pacer is not None:
             self.lateness.sent(self.pacer, line.body)
@@ -290,22 +388,16 @@ class _Replayer:
         give_up.sent()
         give_up.watch(self._give_up)
         try:
-            if self.is_async:
-                response: Response = await self.transport.send(request)  # type: ignore[misc]
-            else:
-                response = self.transport.send(request)  # type: ignore[assignment]
+            response = await self._exchange(request)
         except asyncio.CancelledError:
             give_up.abandoned()
-            self.stats.record(request, None, ABANDONED, maybe_delivered=True)
             raise
         except TransportError as exc:
             give_up.unanswered(exc)
-            self.stats.record(request, None, exc.reason, maybe_delivered=exc.maybe_delivered)
             if give_up.expired:
                 self._give_up()
             return None
         give_up.answered()
-        self.stats.record(request, response)
         return response
 
     def _give_up(self) -> None:
@@ -313,6 +405,16 @@ class _Replayer:
             self.failure = self.give_up.error()
         if self.freed is not None and not self.freed.done():
             self.freed.set_result(None)
+
+
+def _session_end(last: dict[str, Any]) -> dict[str, Any]:
+    """The sessionEnd that ends a session whose last event was `last`: at its playhead, 1 ms
+    later (the session's events stay in order)."""
+    player_time = last["playerTime"]
+    return {
+        "playerTime": {"playhead": player_time["playhead"], "ts": int(player_time["ts"]) + 1},
+        "eventType": EventType.SESSION_END.value,
+    }
 
 
 async def replay(
@@ -323,6 +425,7 @@ async def replay(
     clock: ManualClock | None = None,
     in_flight: int | None = None,
     give_up: GiveUp | None = None,
+    stats: RunStats | None = None,
 ) -> tuple[RunStats, Lateness | None]:
     """Send recorded requests through `transport`; returns the accounting (and lateness).
 
@@ -334,14 +437,17 @@ async def replay(
     in-memory collector, so its timeouts see the recording's own time.
     `give_up`: when to stop trying an endpoint that answers nothing (default: 30 s without an
     answer, as `playersim run`).
+    `stats`: the accounting to fill in (a new one if not given), so that a caller whose replay
+    was interrupted still has it.
     """
+    stats = stats if stats is not None else RunStats()
     first = next(lines, None)
     if first is None:
-        return RunStats(), None
+        return stats, None
     pacer = Pacer(first.ts, speed) if speed is not None else None
     if clock is not None and first.ts > clock.now():
         clock.advance_to(first.ts)
-    replayer = _Replayer(transport, clock, pacer, in_flight, give_up)
+    replayer = _Replayer(transport, clock, pacer, in_flight=in_flight, give_up=give_up, stats=stats)
 
     def chained() -> Iterator[ReplayLine]:
         yield first

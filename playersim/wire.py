@@ -112,6 +112,13 @@ def _number_check(minimum: float | None) -> Any:
     def check(value: object) -> int | float:
         if type(value) is int and (minimum is None or value >= minimum) and value <= MAX_INTEGER:
             return value  # the common case (a whole-second playhead), decided at once
+        if (
+            type(value) is float
+            and math.isfinite(value)
+            and (minimum is None or value >= minimum)
+            and value <= MAX_INTEGER
+        ):
+            return value  # the next most common (a playhead between seconds)
         if isinstance(value, _Overlong):
             raise ValueError(f"a number may have at most {MAX_NUMBER_LENGTH} characters")
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -13,10 +14,12 @@ from typing import Any
 
 import pytest
 
-from playersim import Collector, SystemClock, read_replay
+from playersim import Collector, SystemClock, VirtualClock, read_replay, replay
 from playersim.cli import main
 from playersim.recording import read_recording
 from playersim.server import Faults, create_app
+from playersim.summary import RunStats
+from playersim.transport import Request, Response
 from tests.test_server import running
 
 from .mca_server import serve
@@ -236,3 +239,46 @@ def test_what_the_collector_took_replay_takes_too(tmp_path: Path) -> None:
     path.write_text("".join(json.dumps({"session": None, **line}) + "\n" for line in bodies))
     replayed = list(read_replay(path))
     assert [line.start for line in replayed] == [True, True]
+
+
+def test_an_interrupted_replay_ends_every_session_it_opened(tmp_path: Path) -> None:
+    """Ctrl-C mid-replay (the replay's task cancelled, here on cue after 150 requests): the
+    rest of the recording is not sent, and every session open on the endpoint gets a
+    sessionEnd after its request in flight, in order, so none waits for the idle timeout."""
+    path = tmp_path / "live.ndjson"
+    record(path, "--profile", "live-news", "--sessions", "12", "--rate", "2/s", "--seed", "3")
+    lines = list(read_replay(path))
+    clock = VirtualClock(start=lines[0].ts)
+    collector = Collector(clock)
+    stats = RunStats()
+
+    class CancelsOnCue:
+        def __init__(self) -> None:
+            self.seen = 0
+            self.replaying: asyncio.Task[object] | None = None
+
+        async def send(self, request: Request) -> Response:
+            self.seen += 1
+            if self.seen == 150 and self.replaying is not None:
+                self.replaying.cancel()  # what asyncio.run does on Ctrl-C
+            await asyncio.sleep(0)  # an answer takes a turn of the loop, as over a socket
+            return collector.handle("POST", request.path, request.body)
+
+    transport = CancelsOnCue()
+
+    async def interrupted() -> None:
+        transport.replaying = asyncio.current_task()
+        await replay(iter(lines), transport, speed=None, clock=clock, stats=stats)
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(interrupted())
+
+    counts = collector.counts()
+    assert counts.open == 0
+    assert counts.complete == 0
+    assert counts.closed == {"sessionEnd": counts.opened}
+    assert stats.ending is not None
+    assert stats.ending.ended == stats.ending.open > 0
+    assert stats.dropped_by == {"not yet sent when the run was stopped": stats.dropped}
+    assert stats.dropped > 0
+    assert collector.problems() == []  # each sessionEnd in order after its session's last
