@@ -1106,17 +1106,19 @@ def _replay(args: argparse.Namespace) -> int:
     interrupted: int | None = None
     lateness: Lateness | None = None
     # Filled in as the replay goes, so an interrupted one can still be summed up.
-    stats = RunStats()
+    stats, paced = RunStats(), Lateness()
+    if speed is not None:
+        lateness = paced
     try:
         if args.to:
             where = f"to {args.to}"
-            send = _replay_http(args, itertools.chain([first], lines), speed, stats)
+            send = _replay_http(args, itertools.chain([first], lines), speed, stats, paced)
         else:
             where = "in memory (built-in collector)"
             collector = Collector(clock, keep_events=False, retention_s=RETENTION_S)
             send = replay(itertools.chain([first], lines), MemoryTransport(collector),
-                          speed=speed, clock=clock, stats=stats)  # fmt: skip
-        lateness = asyncio.run(_interruptible(send))[1]
+                          speed=speed, clock=clock, stats=stats, lateness=paced)  # fmt: skip
+        asyncio.run(_interruptible(send))
     except (RecordingError, _BadInputError) as exc:
         return _fail(prog, str(exc))
     except EndpointUnreachableError as exc:
@@ -1204,13 +1206,23 @@ def _say_if_behind(prog: str, lateness: Lateness, pace: str) -> None:
 
 
 async def _replay_http(
-    args: argparse.Namespace, lines: Iterator[ReplayLine], speed: float | None, stats: RunStats
+    args: argparse.Namespace,
+    lines: Iterator[ReplayLine],
+    speed: float | None,
+    stats: RunStats,
+    lateness: Lateness,
 ) -> tuple[RunStats, Lateness | None]:
     transport = _http_transport(args)
     give_up = GiveUp(args.give_up_after / 1000)
     try:
         return await replay(
-            lines, transport, speed=speed, in_flight=args.in_flight, give_up=give_up, stats=stats
+            lines,
+            transport,
+            speed=speed,
+            in_flight=args.in_flight,
+            give_up=give_up,
+            stats=stats,
+            lateness=lateness,
         )
     finally:
         # However it ended (given up, interrupted), the transport's share of the accounting.

@@ -29,10 +29,13 @@ from typing import Any, Final
 
 from playersim.clock import ManualClock, Pacer
 from playersim.delivery import GiveUp, Turns
+from playersim.engine import NO_ANSWER_TO_END
 from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
+from playersim.realtime import CUT_SHORT
 from playersim.spec import MAX_TS
 from playersim.summary import GAVE_UP, NOT_OPEN, STOPPED, Ending, Lateness, RunStats
 from playersim.transport import (
+    GONE_STATUSES,
     SESSIONS_PATH,
     AsyncTransport,
     Request,
@@ -47,6 +50,8 @@ __all__ = ["RecordingError", "ReplayLine", "read_replay", "replay"]
 
 # Why a request in flight when the replay ended (it gave up, or was interrupted) has no answer.
 ABANDONED: Final = "no answer before the replay ended"
+# Why a session may be open and was not ended: its sessionStart may have opened it.
+NO_ANSWER_TO_START: Final = "its sessionStart got no answer"
 # How long an interrupted replay waits for the requests in flight, then for its sessionEnds.
 WIND_DOWN_S: Final = 10.0
 _SESSION_END = frozenset({EventType.SESSION_END.value, EventType.SESSION_COMPLETE.value})
@@ -159,11 +164,16 @@ class _Session:
     lost: bool = False  # its sessionStart was refused on replay: its events cannot go
     busy: bool = False
     sending: bool = False  # a request of it is out, not yet answered
-    last: dict[str, Any] | None = None  # the last body the endpoint took for the new sid
+    # The last body sent for the new sid (taken, or maybe taken: its answer was lost): a
+    # wind-down sessionEnd goes after it.
+    last: dict[str, Any] | None = None
+    start_lost: bool = False  # its sessionStart's answer was lost: it may be open, unknown sid
 
 
 # Requests one session may have waiting behind a slow answer before reading stops.
 _MAX_QUEUED: Final = 64
+# Over a blocking transport, lines read between two turns of the event loop.
+_YIELD_EVERY: Final = 256
 
 
 class _Replayer:
@@ -176,6 +186,7 @@ class _Replayer:
         in_flight: int | None = None,
         give_up: GiveUp | None = None,
         stats: RunStats | None = None,
+        lateness: Lateness | None = None,
     ) -> None:
         self.transport = transport
         self.in_flight = in_flight
@@ -183,7 +194,7 @@ class _Replayer:
         self.clock = clock
         self.pacer = pacer
         self.stats = stats if stats is not None else RunStats()
-        self.lateness = Lateness()
+        self.lateness = lateness if lateness is not None else Lateness()
         self.sessions: dict[str, _Session] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         # When to stop trying an endpoint that answers nothing: the rule `playersim run` uses.
@@ -215,6 +226,9 @@ class _Replayer:
                     await self.freed
                 session.queue.append(line)
                 self.stats.generated += 1
+                if not self.is_async and self.stats.generated % _YIELD_EVERY == 0:
+                    # Sent inline, a fast replay would never let the loop act on a signal.
+                    await asyncio.sleep(0)
                 if not session.busy:
                     session.busy = True
                     self.busy += 1
@@ -286,16 +300,16 @@ class _Replayer:
                     request = Request(events_path(session.sid), line.body)
                 session.sending = True
                 try:
-                    response = await self._send(request, line)
+                    response = await self._send(request, line, session)
                 finally:
                     session.sending = False
                     self._answered()
                 if line.start:
                     accepted = response is not None and response.accepted
                     session.sid = response.sid if accepted and response is not None else None
-                elif response is not None and response.status in (404, 410):
+                elif response is not None and response.status in GONE_STATUSES:
                     session.sid = None  # the endpoint lost it: the rest cannot be delivered
-                if session.sid is not None and response is not None and response.accepted:
+                if session.sid is not None:
                     session.last = line.body
                 # (A recorded body is what a client sent: its eventType may be anything.)
                 ended = str(line.body.get("eventType")) in _SESSION_END
@@ -313,57 +327,75 @@ class _Replayer:
     async def stop(self, grace_s: float = WIND_DOWN_S) -> None:
         """Wind down an interrupted replay: send nothing more of the recording, wait (at most
         `grace_s` in all) for the requests in flight, then end each session left open on the
-        endpoint with a `sessionEnd` and wait for their answers. Counted in `stats.ending`."""
+        endpoint with a `sessionEnd` and wait for their answers. Counted in `stats.ending`,
+        also when a second interruption cuts the wind-down short."""
         self.stopping = True
-        ending = self.stats.ending = Ending()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace_s
-        # (`asyncio.wait` with a timeout, never `asyncio.timeout`: this task is being cancelled.)
-        while any(s.sending for s in self.sessions.values()) and loop.time() < deadline:
-            self.answered = loop.create_future()
-            await asyncio.wait([self.answered], timeout=deadline - loop.time())
-        no_answer = f"no answer within the {grace_s:g} s wind-down"
-        # Still unanswered: whether these sessions are open, or what their last event was, is
-        # not known; they are not ended, and say why.
-        late = {id(s) for s in self.sessions.values() if s.sending}
-        if late:
-            ending.not_ended[no_answer] += len(late)
-        for task in list(self.tasks):
-            task.cancel()
-        if self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-        ends = [
-            (session, _session_end(session.last))
-            for session in self.sessions.values()
-            if session.sid is not None
-            and session.last is not None
-            and id(session) not in late
-            and str(session.last.get("eventType")) not in _SESSION_END
-        ]
-        if not ends:
-            return
-        sends = [asyncio.ensure_future(self._end(session, body)) for session, body in ends]
-        done, pending = await asyncio.wait(sends, timeout=max(0.0, deadline - loop.time()))
-        for send in pending:
-            send.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        if pending:
-            ending.not_ended[no_answer] += len(pending)
-        for send in done:
-            reason = send.result()
-            if reason is None:
-                ending.ended += 1
-            else:
-                ending.not_ended[reason] += 1
+        late: set[int] = set()  # sessions with a request still out when the wait ran out
+        sends: dict[int, asyncio.Future[str | None]] = {}
+        cut = False
+        try:
+            # (`asyncio.wait` with a timeout, never `asyncio.timeout`: this task is being
+            # cancelled.)
+            while any(s.sending for s in self.sessions.values()) and loop.time() < deadline:
+                self.answered = loop.create_future()
+                await asyncio.wait([self.answered], timeout=deadline - loop.time())
+            late = {id(s) for s in self.sessions.values() if s.sending}
+            for task in list(self.tasks):
+                task.cancel()
+            if self.tasks:
+                await asyncio.gather(*self.tasks, return_exceptions=True)
+            sends = {
+                id(session): asyncio.ensure_future(self._end(session, _session_end(session.last)))
+                for session in self.sessions.values()
+                if id(session) not in late and _open(session) and session.last is not None
+            }
+            if sends:
+                await asyncio.wait(sends.values(), timeout=max(0.0, deadline - loop.time()))
+        except asyncio.CancelledError:
+            cut = True  # interrupted again: what is not ended yet stays open
+            raise
+        finally:
+            for send in sends.values():
+                send.cancel()
+            unanswered = CUT_SHORT if cut else f"no answer within the {grace_s:g} s wind-down"
+            self.stats.ending = self._ending(sends, late, unanswered)
+
+    def _ending(
+        self, sends: dict[int, asyncio.Future[str | None]], late: set[int], unanswered: str
+    ) -> Ending:
+        """What the wind-down did to each session that was, or may have been, open."""
+        ending = Ending()
+        for session in self.sessions.values():
+            send = sends.get(id(session))
+            if send is not None and send.done() and not send.cancelled():
+                reason = send.result()
+                if reason is None:
+                    ending.ended += 1
+                else:
+                    ending.not_ended[reason] += 1
+            elif send is not None or id(session) in late or session.sending:
+                ending.not_ended[unanswered] += 1
+            elif session.sid is None and session.start_lost:
+                ending.not_ended[NO_ANSWER_TO_START] += 1
+            elif _open(session):
+                ending.not_ended[unanswered] += 1
+        return ending
 
     async def _end(self, session: _Session, body: dict[str, Any]) -> str | None:
-        """Send one wind-down sessionEnd; None once accepted, else why not."""
+        """Send one wind-down sessionEnd; None once accepted, else why not (in the words
+        `playersim run` uses)."""
         assert session.sid is not None
         try:
             response = await self._exchange(Request(events_path(session.sid), body))
-        except TransportError as exc:
-            return exc.reason
-        return None if response.accepted else f"answered {response.status}"
+        except TransportError:
+            return NO_ANSWER_TO_END
+        if response.accepted:
+            return None
+        if response.status in GONE_STATUSES:
+            return f"its session was closed already ({response.status})"
+        return f"its sessionEnd got {response.status}"
 
     async def _exchange(self, request: Request) -> Response:
         """Send one request and count what became of it (an error raised as it came)."""
@@ -381,7 +413,7 @@ class _Replayer:
         self.stats.record(request, response)
         return response
 
-    async def _send(self, request: Request, line: ReplayLine) -> Response | None:
+    async def _send(self, request: Request, line: ReplayLine, session: _Session) -> Response | None:
         if self.pacer is not None:
             self.lateness.sent(self.pacer, line.body)
         give_up = self.give_up
@@ -394,6 +426,7 @@ class _Replayer:
             raise
         except TransportError as exc:
             give_up.unanswered(exc)
+            session.start_lost = line.start and exc.maybe_delivered
             if give_up.expired:
                 self._give_up()
             return None
@@ -405,6 +438,15 @@ class _Replayer:
             self.failure = self.give_up.error()
         if self.freed is not None and not self.freed.done():
             self.freed.set_result(None)
+
+
+def _open(session: _Session) -> bool:
+    """Whether a session is open on the endpoint, as far as its answers tell."""
+    return (
+        session.sid is not None
+        and session.last is not None
+        and str(session.last.get("eventType")) not in _SESSION_END
+    )
 
 
 def _session_end(last: dict[str, Any]) -> dict[str, Any]:
@@ -426,6 +468,7 @@ async def replay(
     in_flight: int | None = None,
     give_up: GiveUp | None = None,
     stats: RunStats | None = None,
+    lateness: Lateness | None = None,
 ) -> tuple[RunStats, Lateness | None]:
     """Send recorded requests through `transport`; returns the accounting (and lateness).
 
@@ -437,8 +480,8 @@ async def replay(
     in-memory collector, so its timeouts see the recording's own time.
     `give_up`: when to stop trying an endpoint that answers nothing (default: 30 s without an
     answer, as `playersim run`).
-    `stats`: the accounting to fill in (a new one if not given), so that a caller whose replay
-    was interrupted still has it.
+    `stats` and `lateness`: the accounting and the lateness to fill in (new ones if not
+    given), so that a caller whose replay was interrupted still has them.
     """
     stats = stats if stats is not None else RunStats()
     first = next(lines, None)
@@ -447,7 +490,15 @@ async def replay(
     pacer = Pacer(first.ts, speed) if speed is not None else None
     if clock is not None and first.ts > clock.now():
         clock.advance_to(first.ts)
-    replayer = _Replayer(transport, clock, pacer, in_flight=in_flight, give_up=give_up, stats=stats)
+    replayer = _Replayer(
+        transport,
+        clock,
+        pacer,
+        in_flight=in_flight,
+        give_up=give_up,
+        stats=stats,
+        lateness=lateness,
+    )
 
     def chained() -> Iterator[ReplayLine]:
         yield first

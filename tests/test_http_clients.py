@@ -339,8 +339,8 @@ def test_an_interrupted_run_over_http_ends_every_session_it_opened(
     numbers = report["requests"]
     assert numbers["generated"] == accounted_for(numbers) > 0
     assert set(numbers["dropped_by"]) <= {"not yet sent when the run was stopped"}
-    if numbers["dropped"]:
-        assert f"{numbers['dropped']:,} events were not sent (" in err
+    # What the stop left unsent is counted (above), and not called an error: it was asked for.
+    assert "error:" not in err
     lines = recorded(record)
     assert len([line for line in lines if line["status"] in (201, 204)]) == numbers["accepted"]
     for lines_of_one in by_session(lines).values():

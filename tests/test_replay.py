@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -14,13 +15,15 @@ from typing import Any
 
 import pytest
 
-from playersim import Collector, SystemClock, VirtualClock, read_replay, replay
+from playersim import Collector, ReplayLine, SystemClock, VirtualClock, read_replay, replay
 from playersim.cli import main
+from playersim.errors import TransportError
 from playersim.recording import read_recording
 from playersim.server import Faults, create_app
 from playersim.summary import RunStats
 from playersim.transport import Request, Response
 from tests.test_server import running
+from tests.waiting import BOUND_S, wait_until
 
 from .mca_server import serve
 
@@ -241,37 +244,68 @@ def test_what_the_collector_took_replay_takes_too(tmp_path: Path) -> None:
     assert [line.start for line in replayed] == [True, True]
 
 
-def test_an_interrupted_replay_ends_every_session_it_opened(tmp_path: Path) -> None:
-    """Ctrl-C mid-replay (the replay's task cancelled, here on cue after 150 requests): the
-    rest of the recording is not sent, and every session open on the endpoint gets a
-    sessionEnd after its request in flight, in order, so none waits for the idle timeout."""
-    path = tmp_path / "live.ndjson"
+@pytest.fixture(scope="module")
+def live_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A recording of 12 live sessions with ad breaks: hundreds of requests, many in flight."""
+    path = tmp_path_factory.mktemp("live") / "live.ndjson"
     record(path, "--profile", "live-news", "--sessions", "12", "--rate", "2/s", "--seed", "3")
-    lines = list(read_replay(path))
-    clock = VirtualClock(start=lines[0].ts)
-    collector = Collector(clock)
-    stats = RunStats()
+    return path
 
-    class CancelsOnCue:
-        def __init__(self) -> None:
-            self.seen = 0
-            self.replaying: asyncio.Task[object] | None = None
 
-        async def send(self, request: Request) -> Response:
-            self.seen += 1
-            if self.seen == 150 and self.replaying is not None:
-                self.replaying.cancel()  # what asyncio.run does on Ctrl-C
-            await asyncio.sleep(0)  # an answer takes a turn of the loop, as over a socket
-            return collector.handle("POST", request.path, request.body)
+@pytest.fixture(scope="module")
+def live_lines(live_recording: Path) -> list[ReplayLine]:
+    return list(read_replay(live_recording))
 
-    transport = CancelsOnCue()
 
-    async def interrupted() -> None:
-        transport.replaying = asyncio.current_task()
-        await replay(iter(lines), transport, speed=None, clock=clock, stats=stats)
+class OnCue:
+    """An asyncio transport in front of a collector that interrupts the replay on cue: it
+    cancels the replay's task (what asyncio.run does on Ctrl-C) at the first ping from the
+    `cue`th request on,
+    then, if told, cuts the wind-down short (a second Ctrl-C) at its first sessionEnd, or
+    loses the answer to the request that came with the cue (taken all the same)."""
 
-    with pytest.raises(asyncio.CancelledError):
-        asyncio.run(interrupted())
+    def __init__(
+        self, collector: Collector, cue: int, *, twice: bool = False, lose: bool = False
+    ) -> None:
+        self.collector = collector
+        self.cue, self.twice, self.lose = cue, twice, lose
+        self.seen = 0
+        self.replaying: asyncio.Task[object] | None = None
+        self.interrupted = False
+
+    async def send(self, request: Request) -> Response:
+        assert self.replaying is not None
+        self.seen += 1
+        if self.interrupted and self.twice and request.event_type == "sessionEnd":
+            self.replaying.cancel()  # the second Ctrl-C, during the wind-down
+            await asyncio.Event().wait()  # (this answer never comes)
+        # (At a ping: an event in the middle of a session.)
+        cue = self.seen >= self.cue and not self.interrupted and request.event_type == "ping"
+        if cue:
+            self.replaying.cancel()
+            self.interrupted = True
+        await asyncio.sleep(0)  # an answer takes a turn of the loop, as over a socket
+        response = self.collector.handle("POST", request.path, request.body)
+        if cue and self.lose:
+            raise TransportError("POST", request.path, "timed out waiting for the answer")
+        return response
+
+    def interrupt(self, lines: list[ReplayLine], clock: VirtualClock, stats: RunStats) -> None:
+        async def replaying() -> None:
+            self.replaying = asyncio.current_task()
+            await replay(iter(lines), self, speed=None, clock=clock, stats=stats)
+
+        with pytest.raises(asyncio.CancelledError):
+            asyncio.run(replaying())
+
+
+def test_an_interrupted_replay_ends_every_session_it_opened(live_lines: list[ReplayLine]) -> None:
+    """Ctrl-C mid-replay: the rest of the recording is not sent, and every session open on
+    the endpoint gets a sessionEnd after its request in flight, in order, so none waits for
+    the idle timeout."""
+    clock = VirtualClock(start=live_lines[0].ts)
+    collector, stats = Collector(clock), RunStats()
+    OnCue(collector, 150).interrupt(live_lines, clock, stats)
 
     counts = collector.counts()
     assert counts.open == 0
@@ -282,3 +316,92 @@ def test_an_interrupted_replay_ends_every_session_it_opened(tmp_path: Path) -> N
     assert stats.dropped_by == {"not yet sent when the run was stopped": stats.dropped}
     assert stats.dropped > 0
     assert collector.problems() == []  # each sessionEnd in order after its session's last
+
+
+def test_a_sessionend_on_stop_follows_a_request_whose_answer_was_lost(
+    live_lines: list[ReplayLine],
+) -> None:
+    """The request in flight at the Ctrl-C reached the endpoint, but its answer was lost: the
+    wind-down's sessionEnd still goes after it, never before (no `ts-order` problem)."""
+    clock = VirtualClock(start=live_lines[0].ts)
+    collector, stats = Collector(clock), RunStats()
+    OnCue(collector, 150, lose=True).interrupt(live_lines, clock, stats)
+
+    assert stats.answer_lost == 1
+    assert collector.counts().open == 0
+    assert collector.problems() == []
+
+
+def test_a_second_interruption_says_which_sessions_it_left_open(
+    live_lines: list[ReplayLine],
+) -> None:
+    """A second Ctrl-C during the wind-down leaves the sessions not yet ended open, and the
+    account says so, rather than "no session was open"."""
+    clock = VirtualClock(start=live_lines[0].ts)
+    collector, stats = Collector(clock), RunStats()
+    OnCue(collector, 150, twice=True).interrupt(live_lines, clock, stats)
+
+    left_open = collector.counts().open
+    assert left_open > 0
+    assert stats.ending is not None
+    assert stats.ending.ended == 0
+    assert stats.ending.not_ended == {"the wind-down was cut short (interrupted again)": left_open}
+
+
+def test_an_in_memory_replay_takes_a_signal_while_it_sends(live_lines: list[ReplayLine]) -> None:
+    """A replay in memory sends inline, yet the loop still gets turns to act on a signal:
+    its task cancelled once three sessions are open, it stops long before the end."""
+    clock = VirtualClock(start=live_lines[0].ts)
+    collector, stats = Collector(clock), RunStats()
+    replaying: list[asyncio.Task[object]] = []
+
+    class Blocking:  # as MemoryTransport: answers at once, never awaits
+        def send(self, request: Request) -> Response:
+            if collector.counts().opened == 3 and not replaying[0].cancelling():
+                replaying[0].cancel()
+            return collector.handle("POST", request.path, request.body)
+
+    async def interrupted() -> None:
+        replaying.append(asyncio.current_task())  # type: ignore[arg-type]
+        await replay(iter(live_lines), Blocking(), speed=None, clock=clock, stats=stats)
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(interrupted())
+    assert sum(stats.sent.values()) < len(live_lines) / 2
+    assert stats.ending is not None
+    assert stats.ending.ended == stats.ending.open
+    assert collector.counts().open == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_during_a_replay_ends_its_sessions_and_says_so(
+    live_recording: Path, sig: signal.Signals, status: int
+) -> None:
+    """`playersim replay --to URL` interrupted by Ctrl-C or SIGTERM, against a collector
+    50-600 ms slow: the summary is printed, the last line says how many open sessions were
+    ended, and none is left open at the collector."""
+    collector = Collector(SystemClock(), seed="1")
+    app = create_app(collector, faults=Faults(latency_ms=(50, 600), seed="slow"))
+    for url in running(app):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "playersim", "replay", str(live_recording), "--to", url,
+             "--speed", "20"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_until(lambda: collector.counts().open >= 3, "three sessions open at the collector")
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=BOUND_S)
+        counts = collector.counts()
+    assert process.returncode == status, err
+    assert "Traceback" not in err
+    assert "requests by event" in out
+    said = re.search(
+        r"interrupted \((Ctrl-C|SIGTERM)\): (\d+) of (\d+) open sessions were ended", err
+    )
+    assert said is not None, err
+    assert said[2] == said[3] != "0"
+    assert "error:" not in err
+    assert counts.open == 0
+    assert counts.complete == 0
+    assert counts.problems == {}

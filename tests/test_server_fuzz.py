@@ -40,6 +40,7 @@ from playersim import (
     bundled_profiles,
     load_profile,
 )
+from playersim.http_transport import IDLE_CONNECTION_S
 from playersim.recording import Recorder
 from playersim.server import MAX_BODY_BYTES, Limits, create_app
 from playersim.wire import EVENT_TYPES, to_wire
@@ -60,8 +61,11 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 # Long enough never to cut off a request that httpx sends whole; short enough that a raw
-# request left incomplete costs an example a second at most.
-LIMITS = Limits(header_timeout=1, body_timeout=1, keep_alive=1)
+# request left incomplete costs an example a second at most. The client retires a connection
+# idle for `IDLE_CONNECTION_S` long before the server would close it: otherwise, over a long
+# run on a busy machine, a request sent as the server closes its idle connection gets no
+# answer (the keep-alive race), which is the client's doing, not the server's.
+LIMITS = Limits(header_timeout=1, body_timeout=1, keep_alive=10 * IDLE_CONNECTION_S)
 JSON = "application/json"
 
 
@@ -92,7 +96,9 @@ class Fuzzed:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.client = httpx.Client(base_url=url, timeout=30)
+        self.client = httpx.Client(
+            base_url=url, timeout=30, limits=httpx.Limits(keepalive_expiry=IDLE_CONNECTION_S)
+        )
         self.errors: list[logging.LogRecord] = []
 
     def open_session(self) -> str:
