@@ -33,7 +33,7 @@ from playersim.wire import make_body
 from tests.mca_server import serve
 from tests.test_http import FakeSleep, flaky_server, free_port, session_bodies
 from tests.test_server import accounted_for, by_session, running
-from tests.waiting import BOUND_S, wait_until
+from tests.waiting import BOUND_S, interrupted_when, wait_until
 
 CLIENTS: list[Client] = ["httpx", "aiohttp"]
 
@@ -317,17 +317,14 @@ def test_an_interrupted_run_over_http_ends_every_session_it_opened(
     app = create_app(collector, faults=Faults(latency_ms=(50, 600), seed="slow"))
     record = tmp_path / "cut.ndjson"
     for url in running(app):
-        process = subprocess.Popen(
+        # Interrupted in the thick of it: sessions open, requests on their way.
+        returned, out, err = interrupted_when(
             [sys.executable, "-m", "playersim", "run", "--to", url, "--json", "--record",
              str(record), "--start", "2026-01-01T12:00:00Z", *mode],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            lambda: collector.counts().open >= 3, "three sessions open at the collector", sig,
         )  # fmt: skip
-        # Interrupted in the thick of it: sessions open, requests on their way.
-        wait_until(lambda: collector.counts().open >= 3, "three sessions open at the collector")
-        process.send_signal(sig)
-        out, err = process.communicate(timeout=BOUND_S)
         counts = collector.counts()
-    assert process.returncode == status, err
+    assert returned == status, err
     assert "Traceback" not in err
     report = json.loads(out)
     stopped = report["stopped"]

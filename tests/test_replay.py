@@ -23,7 +23,7 @@ from playersim.server import Faults, create_app
 from playersim.summary import RunStats
 from playersim.transport import Request, Response
 from tests.test_server import running
-from tests.waiting import BOUND_S, wait_until
+from tests.waiting import interrupted_when
 
 from .mca_server import serve
 
@@ -384,16 +384,13 @@ def test_ctrl_c_during_a_replay_ends_its_sessions_and_says_so(
     collector = Collector(SystemClock(), seed="1")
     app = create_app(collector, faults=Faults(latency_ms=(50, 600), seed="slow"))
     for url in running(app):
-        process = subprocess.Popen(
+        returned, out, err = interrupted_when(
             [sys.executable, "-m", "playersim", "replay", str(live_recording), "--to", url,
              "--speed", "20"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            lambda: collector.counts().open >= 3, "three sessions open at the collector", sig,
         )  # fmt: skip
-        wait_until(lambda: collector.counts().open >= 3, "three sessions open at the collector")
-        process.send_signal(sig)
-        out, err = process.communicate(timeout=BOUND_S)
         counts = collector.counts()
-    assert process.returncode == status, err
+    assert returned == status, err
     assert "Traceback" not in err
     assert "requests by event" in out
     said = re.search(

@@ -8,6 +8,8 @@ any machine's pace (a hang, not slowness).
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -22,3 +24,20 @@ def wait_until(condition: Callable[[], bool], what: str, *, within_s: float = BO
         if time.monotonic() > deadline:
             raise AssertionError(f"waited {within_s:g} s for {what}: it never happened")
         time.sleep(0.02)
+
+
+def interrupted_when(
+    command: list[str], condition: Callable[[], bool], what: str, sig: signal.Signals
+) -> tuple[int, str, str]:
+    """Start `command`, send it `sig` (Ctrl-C: SIGINT) once `condition()` holds, and return
+    its exit status, stdout and stderr when it has exited."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(condition, what)
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=BOUND_S)
+    finally:
+        if process.poll() is None:  # (the wait failed: no process outlives its test)
+            process.kill()
+            process.communicate()
+    return process.returncode, out, err
