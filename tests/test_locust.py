@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import pytest
 from playersim import EventType, Seats, load_profile
 from tests.test_http import free_port
 from tests.test_readme import locustfile as readme_locustfile
-from tests.waiting import wait_until
+from tests.waiting import interrupted_when, wait_until
 
 # Every test here runs real Locust processes (a master, workers) against `playersim serve`.
 pytestmark = pytest.mark.slow
@@ -85,6 +85,23 @@ def locust(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]
     )
 
 
+def locust_until(
+    serve: Serve, what: str, condition: Callable[[dict[str, Any]], bool], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """A headless Locust run stopped as a user stops one (SIGTERM, as `-t` does on its own)
+    once the collector's figures show `condition`: never after a time that a busy machine
+    might not have been given to reach it."""
+    command = [*LOCUST, *args]
+    status, out, err = interrupted_when(
+        command, lambda: condition(serve.stats()), what, signal.SIGTERM
+    )
+    return subprocess.CompletedProcess(command, status, out, err)
+
+
+def opened(at_least: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda stats: stats["sessions"]["opened"] >= at_least
+
+
 def start_worker(master_port: str, locustfile: Path = EXAMPLE) -> subprocess.Popen[str]:
     """A Locust worker, for a master on 127.0.0.1."""
     return subprocess.Popen(
@@ -127,16 +144,18 @@ def test_a_headless_master_and_one_worker_send_valid_sessions_to_playersim_serve
     tmp_path: Path, serve: Serve
 ) -> None:
     """The README's distributed run: the example locustfile, a master and a worker on
-    loopback, five seconds of eight viewers. The collector sees valid sessions, each ended;
-    Locust's CSV has a row per event type; the viewers are the ones the seed names."""
+    loopback, eight viewers, stopped once they have all started. The collector sees valid
+    sessions, each ended; Locust's CSV has a row per event type; the viewers are the ones the
+    seed names."""
     port = str(free_port())
     worker = start_worker(port)
     try:
-        master = locust(
+        master = locust_until(
+            serve, "eight sessions opened", opened(8),
             "-f", str(EXAMPLE), "--master", "--master-bind-host", "127.0.0.1",
             "--master-bind-port", port, "--expect-workers", "1",
             "--expect-workers-max-wait", "60", "--host", serve.url, "--headless",
-            "-u", "8", "-r", "8", "-t", "5s", "--csv", str(tmp_path / "run"),
+            "-u", "8", "-r", "8", "--csv", str(tmp_path / "run"),
         )  # fmt: skip
         _, worker_log = worker.communicate(timeout=60)
     finally:
@@ -170,19 +189,20 @@ def test_each_worker_plays_seats_of_its_own_and_a_stop_mid_ramp_starts_no_more(
 ) -> None:
     """The README's locustfile on two workers: each names its seats by its index, so no two
     play the same viewers, and a rerun with the same seed and workers plays the same ones.
-    The run stops while users are still arriving (20 at 2 a second, 3 s): no session starts
-    after the stop, and the master's CSV counts exactly what the collector got."""
+    The run stops while users are still arriving (20 at 2 a second, stopped once 4 have
+    started): no session starts after the stop, and the master's CSV counts exactly what the
+    collector got."""
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(readme_locustfile())
     port = str(free_port())
     workers = [start_worker(port, locustfile) for _ in range(2)]
     try:
-        master = locust(
+        master = locust_until(
+            serve, "four sessions opened", opened(4),
             "-f", str(locustfile), "--master", "--master-bind-host", "127.0.0.1",
             "--master-bind-port", port, "--expect-workers", "2",
             "--expect-workers-max-wait", "60", "--host", serve.url, "--headless",
-            "-u", "20", "-r", "2", "-t", "3s", "--playersim-seed", "11",
-            "--csv", str(tmp_path / "run"),
+            "-u", "20", "-r", "2", "--playersim-seed", "11", "--csv", str(tmp_path / "run"),
         )  # fmt: skip
         for worker in workers:
             worker.communicate(timeout=60)
@@ -230,9 +250,11 @@ def test_a_headless_run_through_faults_keeps_every_session_in_order(
         tmp_path, "--fail-rate", "0.2", "--latency", "20ms:300ms", "--seed", "3"
     )
     try:
-        run = locust(
+        run = locust_until(
+            collector, "six sessions opened and a fault injected",
+            lambda stats: opened(6)(stats) and bool(stats["injected_faults"]),
             "-f", str(locustfile), "--host", collector.url, "--headless", "-u", "6",
-            "-r", "6", "-t", "5s", "--csv", str(tmp_path / "run"), "--playersim-seed", "5",
+            "-r", "6", "--csv", str(tmp_path / "run"), "--playersim-seed", "5",
         )  # fmt: skip
         stats = collector.stats()
         viewings = collector.viewings()
@@ -476,17 +498,21 @@ def test_a_user_stopped_mid_request_finishes_it_and_retires_idle_connections(
 def test_a_distributed_test_ends_every_session_against_a_collector_that_closes_idle_connections(
     tmp_path: Path,
 ) -> None:
-    """The README's distributed run, stopped by its time limit, against a collector that
-    closes idle connections after 5 s (a common server default) and answers slowly: every
-    user ends its session (none left open, none killed mid-request), nothing is lost to a
-    connection closed under it, and no real-time lateness is judged a gap."""
+    """The README's distributed run, stopped once every viewer has played a while, against a
+    collector that closes idle connections after 5 s (a common server default) and answers
+    slowly: every user ends its session (none left open, none killed mid-request), nothing is
+    lost to a connection closed under it, and no real-time lateness is judged a gap."""
     process, collector = start_serve(tmp_path, "--keep-alive", "5", "--latency", "50ms:600ms")
     port = str(free_port())
     workers = [start_worker(port), start_worker(port)]
     try:
-        run = locust(
+        # Stopped once every viewer has pinged at least once on average: each ping follows
+        # ten seconds of an idle connection, past the collector's five.
+        run = locust_until(
+            collector, "120 sessions opened, and 120 pings",
+            lambda stats: opened(120)(stats) and stats["by_event_type"].get("ping", 0) >= 120,
             "-f", str(EXAMPLE), "--master", "--master-bind-port", port, "--expect-workers",
-            "2", "--host", collector.url, "--headless", "-u", "120", "-r", "40", "-t", "12s",
+            "2", "--host", collector.url, "--headless", "-u", "120", "-r", "40",
             "--csv", str(tmp_path / "run"),
         )  # fmt: skip
         for worker in workers:
