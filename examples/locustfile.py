@@ -4,7 +4,7 @@ One machine, headless, against a collector (`playersim serve` in another termina
 
     locust -f examples/locustfile.py --host http://127.0.0.1:8080 --headless -u 200 -r 20 -t 5m
 
-Many machines: one `--master` and any number of `--worker`s (see the README). Each Locust user
+Many machines: one `--master` and any number of `--worker`s (see docs/locust.md). Each Locust user
 is a viewer's seat: one viewing after another, its requests named by event type in Locust's
 statistics. `--playersim-profiles` and `--playersim-seed` override the class's settings.
 """

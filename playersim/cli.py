@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument(
         "--script",
         metavar="FILE",
-        help="play the scripted session in this TOML file (see the README) instead of profiles",
+        help="play the scripted session in this TOML file (docs/testing.md) instead of profiles",
     )
     when = run.add_argument_group("who arrives, and when")
     when.add_argument(

@@ -10,7 +10,7 @@ import pytest
 # Each test runs pytest in a fresh project, in a process of its own.
 pytestmark = pytest.mark.slow
 
-README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+TESTING_PAGE = (Path(__file__).parent.parent / "docs" / "testing.md").read_text(encoding="utf-8")
 
 EXAMPLE = """
 from playersim.testing import (
@@ -104,10 +104,10 @@ def test_complete(playersim_engine, playersim_collector, make_player):
 
 
 def test_the_readme_example_passes_as_a_test_file(pytester: pytest.Pytester) -> None:
-    """The README's complete example test file, run by pytest in a fresh project."""
+    """The documented complete example test file, run by pytest in a fresh project."""
     (example,) = [
         block
-        for block in re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+        for block in re.findall(r"```python\n(.*?)```", TESTING_PAGE, flags=re.DOTALL)
         if block.startswith("# test_playback.py")
     ]
     pytester.makepyfile(test_playback=example)

@@ -9,7 +9,7 @@ server still answers, /stats still serves JSON, and nothing went to its error lo
 every line of its recording is strict JSON.
 
 Each test draws 150 examples; `PLAYERSIM_FUZZ_EXAMPLES=100000 pytest tests/test_server_fuzz.py`
-draws that many instead (the README's Benchmarks give the figure of such a run).
+draws that many instead (docs/benchmarks.md gives the figure of such a run).
 """
 
 from __future__ import annotations

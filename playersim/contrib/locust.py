@@ -8,7 +8,7 @@
         profiles = {"vod-episode": 3, "live-news": 1}
 
 and `locust -f locustfile.py --host http://127.0.0.1:8080 --headless -u 100 -r 10 -t 5m`, or
-the same with `--master` and `--worker` processes (see the README).
+the same with `--master` and `--worker` processes (see docs/locust.md).
 
 Each Locust user is a seat on the service (`playersim.Seats`): it plays one viewing after
 another, each a simulated `Player` on the wall clock. Locust's `wait_time` is the time to the
