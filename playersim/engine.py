@@ -49,6 +49,15 @@ NO_ANSWER_TO_END: Final = "its sessionEnd got no answer"
 ENDPOINT_GONE: Final = "the endpoint stopped answering"
 
 
+def end_refused(status: int) -> str:
+    """Why a sessionEnd sent on stop that got `status` (not 204) did not end its session."""
+    if status in GONE_STATUSES:
+        # Closed already: by a timeout, or by a try of this very sessionEnd whose answer was
+        # lost. Not open, then, though this request did not close it.
+        return f"its session was closed already ({status})"
+    return f"its sessionEnd got {status}"
+
+
 class Engine:
     """Runs players against a transport, on a clock.
 
@@ -261,12 +270,8 @@ class Engine:
             ending.ended += 1
         elif response is None:
             ending.not_ended[NO_ANSWER_TO_END] += 1
-        elif response.status in GONE_STATUSES:
-            # Closed already: by a timeout, or by a try of this very sessionEnd whose answer
-            # was lost. Not open, then, though this request did not close it.
-            ending.not_ended[f"its session was closed already ({response.status})"] += 1
         else:
-            ending.not_ended[f"its sessionEnd got {response.status}"] += 1
+            ending.not_ended[end_refused(response.status)] += 1
 
     def _unended(self, reason: str) -> None:
         """Stop sessionEnds that will not be sent now: their sessions stay open on the

@@ -29,7 +29,7 @@ from typing import Any, Final
 
 from playersim.clock import ManualClock, Pacer
 from playersim.delivery import GiveUp, Turns
-from playersim.engine import NO_ANSWER_TO_END
+from playersim.engine import NO_ANSWER_TO_END, end_refused
 from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
 from playersim.realtime import CUT_SHORT
 from playersim.spec import MAX_TS
@@ -391,11 +391,7 @@ class _Replayer:
             response = await self._exchange(Request(events_path(session.sid), body))
         except TransportError:
             return NO_ANSWER_TO_END
-        if response.accepted:
-            return None
-        if response.status in GONE_STATUSES:
-            return f"its session was closed already ({response.status})"
-        return f"its sessionEnd got {response.status}"
+        return None if response.accepted else end_refused(response.status)
 
     async def _exchange(self, request: Request) -> Response:
         """Send one request and count what became of it (an error raised as it came)."""

@@ -119,8 +119,10 @@ class RunStats:
                 self._example(f"{event_type}: {status} {response.message or ''}".rstrip())
 
     def _example(self, text: str) -> None:
+        if len(self.problems) >= _MAX_EXAMPLES:
+            return  # (every failed request comes here: no work once the examples are in)
         text = printable(text, 200)
-        if len(self.problems) < _MAX_EXAMPLES and text not in self.problems:
+        if text not in self.problems:
             self.problems.append(text)
 
     @property
