@@ -56,10 +56,10 @@ from playersim import (
     read_replay,
     replay,
 )
-from playersim.http_transport import Client, async_http_transport
-from playersim.transport import SESSIONS_PATH, events_path
-from playersim.viewings import Workload
-from playersim.wire import WireBody
+from playersim.mca.api import SESSIONS_PATH, events_path
+from playersim.mca.wire import WireBody
+from playersim.sim.viewings import Workload
+from playersim.transports.clients import Client, async_http_transport
 
 START: Final = parse_instant("2026-01-01T20:00:00Z")
 PROFILES: Final = ("live-news", "vod-episode", "ugc-clip", "podcast-audio")

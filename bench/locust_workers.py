@@ -45,7 +45,7 @@ from locust import events
 
 try:
     from playersim.contrib.locust import tally
-    from playersim.summary import Lateness
+    from playersim.engines.summary import Lateness
 except ImportError:  # the baseline's process never imports playersim
     tally = None
 

@@ -51,12 +51,12 @@ from playersim import (
     VirtualClock,
     load_profile,
 )
-from playersim.arrivals import Shape
-from playersim.cli import RETENTION_S
+from playersim.audience.arrivals import Shape
+from playersim.audience.metadata import MetadataPool
+from playersim.cli.app import RETENTION_S
 from playersim.clock import parse_instant
-from playersim.metadata import MetadataPool
-from playersim.transport import SESSIONS_PATH
-from playersim.viewings import Workload
+from playersim.mca.api import SESSIONS_PATH
+from playersim.sim.viewings import Workload
 
 PROFILES = ("vod-movie", "live-sports", "vod-episode")
 BURST_START = "2026-01-07T12:00:00Z"

@@ -57,10 +57,10 @@ from playersim import (
     load_profile,
     parse_instant,
 )
-from playersim.cli import RETENTION_S
-from playersim.metadata import MetadataPool
-from playersim.realtime import RealtimeEngine
-from playersim.viewings import Workload
+from playersim.audience.metadata import MetadataPool
+from playersim.cli.app import RETENTION_S
+from playersim.engines.realtime import RealtimeEngine
+from playersim.sim.viewings import Workload
 
 PROFILES = ("live-news", "live-sports", "linear-channel")
 LIMIT_MS = 100

@@ -35,8 +35,8 @@ from pathlib import Path
 import aiohttp
 
 from playersim import Player, load_profile
-from playersim.transport import SESSIONS_PATH, events_path
-from playersim.wire import make_body
+from playersim.mca.api import SESSIONS_PATH, events_path
+from playersim.mca.wire import make_body
 
 # The steady state begins once the idle timeout (10 min) and the retention (10 min) have both
 # run their course for the first sessions: before that the server is still filling up.

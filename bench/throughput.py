@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 
 from playersim import Collector, Engine, MemoryTransport, Player, VirtualClock, load_profile
-from playersim.metadata import MetadataPool
-from playersim.wire import WireBody
+from playersim.audience.metadata import MetadataPool
+from playersim.mca.wire import WireBody
 
 START = "2026-01-01T12:00:00Z"
 PROFILES = ("vod-movie", "vod-episode", "live-news")

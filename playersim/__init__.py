@@ -7,16 +7,55 @@ a user needs is exported here; the submodules are an implementation detail.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("playersim")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
-
-from playersim.arrivals import Ramp, Shape, parse_duration, parse_rate
-from playersim.audience import Audience
-from playersim.behaviour import (
+from playersim.audience.arrivals import Ramp, Shape, parse_duration, parse_rate
+from playersim.audience.catalog import AdCreative, Chapter, Title
+from playersim.audience.metadata import MetadataPool, Visitor
+from playersim.audience.profiles import (
+    Profile,
+    bundled_profiles,
+    load_profile,
+    parse_weighted,
+    profile_from_dict,
+)
+from playersim.audience.visitors import Audience
+from playersim.clock import (
+    Clock,
+    ManualClock,
+    Pacer,
+    SleepingClock,
+    SystemClock,
+    VirtualClock,
+    format_instant,
+    parse_instant,
+)
+from playersim.engines.delivery import GiveUp, Outbox
+from playersim.engines.engine import Engine, FollowUp
+from playersim.engines.realtime import RealtimeEngine
+from playersim.engines.replay import RecordingError, ReplayLine, read_replay, replay
+from playersim.engines.summary import BehaviourStats, Ending, Lateness, RunStats
+from playersim.errors import (
+    EndpointUnreachableError,
+    PlayerProtocolError,
+    PlayersimError,
+    ProfileError,
+    ScriptError,
+    TransportError,
+    WireError,
+)
+from playersim.mca.api import Request, Response
+from playersim.mca.collector import CollectedEvent, CollectedSession, Collector, Counts
+from playersim.mca.conformance import Problem, Rule, check_session
+from playersim.mca.states import AdPhase, SessionState, State
+from playersim.mca.wire import (
+    BodyModel,
+    EventType,
+    WireBody,
+    make_body,
+    parse_body,
+    to_wire,
+    validate_body,
+)
+from playersim.sim.behaviour import (
     Action,
     AdPlay,
     Behaviour,
@@ -35,81 +74,26 @@ from playersim.behaviour import (
     StateChange,
     ViewerBehaviour,
 )
-from playersim.catalog import AdCreative, Chapter, Title
-from playersim.clock import (
-    Clock,
-    ManualClock,
-    Pacer,
-    SleepingClock,
-    SystemClock,
-    VirtualClock,
-    format_instant,
-    parse_instant,
+from playersim.sim.player import Player, SessionStats
+from playersim.sim.script import Script, ScriptedBehaviour, load_script, script_from_dict
+from playersim.sim.viewings import Binge, Seat, Seats, Workload
+from playersim.testing import assert_completed, assert_ended, assert_event_order, assert_no_problems
+from playersim.transports.base import (
+    AsyncMemoryTransport,
+    AsyncTransport,
+    MemoryTransport,
+    Transport,
 )
-from playersim.collector import CollectedEvent, CollectedSession, Collector, Counts
-from playersim.conformance import Problem, Rule, check_session
-from playersim.delivery import GiveUp, Outbox
-from playersim.engine import Engine, FollowUp
-from playersim.errors import (
-    EndpointUnreachableError,
-    PlayerProtocolError,
-    PlayersimError,
-    ProfileError,
-    ScriptError,
-    TransportError,
-    WireError,
-)
-from playersim.http_transport import (
+from playersim.transports.clients import async_http_transport
+from playersim.transports.http import (
     AsyncHttpTransport,
     HttpTransport,
     Retries,
     RetryingAsyncTransport,
     RetryingTransport,
-    async_http_transport,
 )
-from playersim.metadata import MetadataPool, Visitor
-from playersim.player import Player, SessionStats
-from playersim.profiles import (
-    Profile,
-    bundled_profiles,
-    load_profile,
-    parse_weighted,
-    profile_from_dict,
-)
-from playersim.realtime import RealtimeEngine
-from playersim.recording import (
-    Recorder,
-    RecordingTransport,
-    read_recording,
-)
-from playersim.replay import RecordingError, ReplayLine, read_replay, replay
-from playersim.script import Script, ScriptedBehaviour, load_script, script_from_dict
-from playersim.states import AdPhase, SessionState, State
-from playersim.summary import BehaviourStats, Ending, Lateness, RunStats
-from playersim.testing import (
-    assert_completed,
-    assert_ended,
-    assert_event_order,
-    assert_no_problems,
-)
-from playersim.transport import (
-    AsyncMemoryTransport,
-    AsyncTransport,
-    MemoryTransport,
-    Request,
-    Response,
-    Transport,
-)
-from playersim.viewings import Binge, Seat, Seats, Workload
-from playersim.wire import (
-    BodyModel,
-    EventType,
-    WireBody,
-    make_body,
-    parse_body,
-    to_wire,
-    validate_body,
-)
+from playersim.transports.recording import Recorder, RecordingTransport, read_recording
+from playersim.version import __version__
 
 __all__ = [
     "Action",

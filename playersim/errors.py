@@ -92,7 +92,7 @@ class EndpointUnreachableError(PlayersimError):
 
     Without this a run against a dead or black-holed endpoint would wait out one timeout per
     request, for every session: a hang in all but name. `stats`, when set, is the accounting
-    of what was sent until then (`playersim.replay` sets it: it has no engine to ask).
+    of what was sent until then (`playersim.engines.replay` sets it: it has no engine to ask).
     """
 
     stats: Any = None

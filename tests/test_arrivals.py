@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playersim.arrivals import (
+from playersim.audience.arrivals import (
     Ramp,
     Shape,
     closed_loop,

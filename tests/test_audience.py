@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playersim import Collector, Engine, MemoryTransport, Player, VirtualClock, load_profile
-from playersim.audience import Audience
+from playersim.audience.metadata import MetadataPool
+from playersim.audience.profiles import Profile, profile_from_dict
+from playersim.audience.visitors import Audience
 from playersim.clock import parse_instant
-from playersim.metadata import MetadataPool
-from playersim.profiles import Profile, profile_from_dict
-from playersim.viewings import Workload
+from playersim.sim.viewings import Workload
 
 START = parse_instant("2026-01-05T00:00:00Z")
 

@@ -19,7 +19,7 @@ from playersim import (
     parse_instant,
     profile_from_dict,
 )
-from playersim.behaviour import preroll_leave_share
+from playersim.sim.behaviour import preroll_leave_share
 from tests.conftest import START
 
 T0 = parse_instant(START)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from playersim.cli import main
-from playersim.recording import read_recording
+from playersim.cli.app import main
+from playersim.transports.recording import read_recording
 from tests.waiting import BOUND_S, wait_until
 
 

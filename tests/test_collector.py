@@ -23,9 +23,9 @@ from playersim import (
     load_profile,
     parse_instant,
 )
-from playersim.collector import FORGOTTEN_PROBLEMS_KEPT
-from playersim.transport import events_path
-from playersim.wire import WireBody, make_body
+from playersim.mca.api import events_path
+from playersim.mca.collector import FORGOTTEN_PROBLEMS_KEPT
+from playersim.mca.wire import WireBody, make_body
 from tests.conftest import START
 
 T0 = parse_instant(START)  # 2026-11-27T12:00:00Z: second 43200 of the UTC day

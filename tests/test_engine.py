@@ -21,7 +21,7 @@ from playersim import (
     load_profile,
     parse_instant,
 )
-from playersim.wire import make_body
+from playersim.mca.wire import make_body
 from tests.conftest import START
 
 T0 = parse_instant(START)

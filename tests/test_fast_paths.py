@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from playersim import Player, PlayerProtocolError, load_profile
-from playersim.profiles import bundled_profiles
-from playersim.states import SessionState, State, advance
-from playersim.transport import Request
-from playersim.wire import make_body
+from playersim.audience.profiles import bundled_profiles
+from playersim.mca.api import Request
+from playersim.mca.states import SessionState, State, advance
+from playersim.mca.wire import make_body
 from tests.conftest import START
 
 # Each profile, plus viewings where the stall deadline is the earliest mechanic but a ping (which

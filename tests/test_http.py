@@ -26,9 +26,9 @@ from playersim import (
     load_profile,
     parse_instant,
 )
-from playersim.http_transport import Retries
-from playersim.recording import read_recording
-from playersim.wire import make_body
+from playersim.mca.wire import make_body
+from playersim.transports.http import Retries
+from playersim.transports.recording import read_recording
 from tests.mca_server import serve
 from tests.test_server import accounted_for
 

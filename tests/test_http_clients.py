@@ -20,16 +20,12 @@ from typing import Any
 import pytest
 
 from playersim import Collector, Outbox, Request, SystemClock, TransportError
-from playersim.aiohttp_transport import AiohttpTransport
-from playersim.cli import main
-from playersim.http_transport import (
-    Client,
-    Retries,
-    RetryingAsyncTransport,
-    async_http_transport,
-)
+from playersim.cli.app import main
+from playersim.mca.wire import make_body
 from playersim.server import Faults, create_app
-from playersim.wire import make_body
+from playersim.transports.aiohttp_client import AiohttpTransport
+from playersim.transports.clients import Client, async_http_transport
+from playersim.transports.http import Retries, RetryingAsyncTransport
 from tests.mca_server import serve
 from tests.test_http import FakeSleep, flaky_server, free_port, session_bodies
 from tests.test_server import accounted_for, by_session, running
@@ -268,7 +264,7 @@ def test_bad_http_flags_exit_2(
 def test_asking_for_aiohttp_without_the_extra_says_how_to_get_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("playersim.http_transport.aiohttp_installed", lambda: False)
+    monkeypatch.setattr("playersim.transports.clients.aiohttp_installed", lambda: False)
     status = main(["run", "--to", "http://127.0.0.1:1", "--http-client", "aiohttp"])
     assert status == 2
     err = capsys.readouterr().err

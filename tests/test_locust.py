@@ -412,7 +412,7 @@ from locust.env import Environment  # Locust's own import: it patches the standa
 import playersim.contrib.locust as locust_module
 from playersim import Request
 from playersim.contrib.locust import LocustTransport
-from playersim.wire import make_body
+from playersim.mca.wire import make_body
 
 out = Event()  # the request has gone out
 

@@ -17,9 +17,9 @@ from playersim import (
     load_profile,
     parse_instant,
 )
-from playersim.profiles import profile_from_dict
-from playersim.states import AdPhase, SessionState, advance
-from playersim.wire import WireBody, validate_body
+from playersim.audience.profiles import profile_from_dict
+from playersim.mca.states import AdPhase, SessionState, advance
+from playersim.mca.wire import WireBody, validate_body
 from tests.conftest import START
 
 T0 = parse_instant(START)

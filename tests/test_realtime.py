@@ -11,11 +11,11 @@ import pytest
 
 from playersim import Collector, Engine, MemoryTransport, VirtualClock, load_profile
 from playersim.clock import Pacer, parse_instant
-from playersim.realtime import RealtimeEngine
-from playersim.recording import Recorder, RecordingTransport
-from playersim.summary import Lateness
-from playersim.transport import Request, Response
-from playersim.viewings import Workload
+from playersim.engines.realtime import RealtimeEngine
+from playersim.engines.summary import Lateness
+from playersim.mca.api import Request, Response
+from playersim.sim.viewings import Workload
+from playersim.transports.recording import Recorder, RecordingTransport
 
 START = parse_instant("2026-01-05T20:00:00Z")
 

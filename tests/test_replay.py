@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from playersim import Collector, ReplayLine, SystemClock, VirtualClock, read_replay, replay
-from playersim.cli import main
+from playersim.cli.app import main
+from playersim.engines.summary import RunStats
 from playersim.errors import TransportError
-from playersim.recording import read_recording
+from playersim.mca.api import Request, Response
 from playersim.server import Faults, create_app
-from playersim.summary import RunStats
-from playersim.transport import Request, Response
+from playersim.transports.recording import read_recording
 from tests.test_server import running
 from tests.waiting import interrupted_when
 

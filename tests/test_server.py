@@ -26,13 +26,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from playersim import Collector, SystemClock
-from playersim.cli import build_parser, main
-from playersim.limits import DEFAULT_LIMITS
-from playersim.recording import Recorder, read_recording
+from playersim.cli.app import build_parser, main
+from playersim.mca.api import Request as McaRequest
+from playersim.mca.api import Response as McaResponse
+from playersim.mca.wire import EventType, make_body
 from playersim.server import MAX_BODY_BYTES, Faults, Limits, create_app, uvicorn_config
-from playersim.transport import Request as McaRequest
-from playersim.transport import Response as McaResponse
-from playersim.wire import EventType, make_body
+from playersim.server.limits import DEFAULT_LIMITS
+from playersim.transports.recording import Recorder, read_recording
 from tests.waiting import wait_until
 
 JSON = {"Content-Type": "application/json"}

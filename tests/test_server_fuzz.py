@@ -40,10 +40,10 @@ from playersim import (
     bundled_profiles,
     load_profile,
 )
-from playersim.http_transport import IDLE_CONNECTION_S
-from playersim.recording import Recorder
+from playersim.mca.wire import EVENT_TYPES, to_wire
 from playersim.server import MAX_BODY_BYTES, Limits, create_app
-from playersim.wire import EVENT_TYPES, to_wire
+from playersim.transports.http import IDLE_CONNECTION_S
+from playersim.transports.recording import Recorder
 from tests.test_server import running, strict_json
 
 

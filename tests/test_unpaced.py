@@ -32,9 +32,9 @@ from playersim import (
     read_replay,
     replay,
 )
-from playersim.realtime import RealtimeEngine
-from playersim.summary import STOPPED
-from playersim.transport import Request, Response
+from playersim.engines.realtime import RealtimeEngine
+from playersim.engines.summary import STOPPED
+from playersim.mca.api import Request, Response
 
 START = parse_instant("2026-01-05T20:00:00Z")
 

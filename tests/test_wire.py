@@ -1,6 +1,6 @@
 """The wire model: which request bodies the MCA accepts, and what it says about the others.
 
-Every expectation here is read off MCA-SPEC.md sections 2 and 3, not off playersim.wire.
+Every expectation here is read off MCA-SPEC.md sections 2 and 3, not off playersim.mca.wire.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playersim import Player, WireError, load_profile
-from playersim.spec import MAX_INTEGER, MAX_TS
-from playersim.wire import (
+from playersim.mca.spec import MAX_INTEGER, MAX_TS
+from playersim.mca.wire import (
     EVENT_TYPES,
     WireBody,
     body_adapter,

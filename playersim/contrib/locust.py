@@ -60,11 +60,17 @@ from locust.runners import (
 )
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
+from playersim.audience.profiles import Profile, bundled_profiles, load_profile, parse_weighted
 from playersim.clock import SleepingClock, SystemClock
-from playersim.delivery import GiveUp
-from playersim.engine import Engine
+from playersim.engines.delivery import GiveUp
+from playersim.engines.engine import Engine
+from playersim.engines.realtime import WIND_DOWN_S
+from playersim.engines.summary import Lateness, RunStats
 from playersim.errors import ProfileError, TransportError
-from playersim.http_transport import (
+from playersim.mca.api import Request, Response
+from playersim.sim.player import Player
+from playersim.sim.viewings import Seat, Seats
+from playersim.transports.http import (
     DEFAULT_TIMEOUT,
     HEADERS,
     IDLE_CONNECTION_S,
@@ -75,12 +81,6 @@ from playersim.http_transport import (
     body_bytes,
     check_base_url,
 )
-from playersim.player import Player
-from playersim.profiles import Profile, bundled_profiles, load_profile, parse_weighted
-from playersim.realtime import WIND_DOWN_S
-from playersim.summary import Lateness, RunStats
-from playersim.transport import Request, Response
-from playersim.viewings import Seat, Seats
 
 __all__ = ["FastPlayerUser", "LocustTransport", "PlayerUser", "Tally", "tally"]
 

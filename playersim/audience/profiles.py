@@ -1,0 +1,522 @@
+"""Profiles: what kind of content a simulated audience watches, and how it behaves.
+
+A profile is a TOML file (see `profiles/` at the top of the repository, installed inside the
+package). It is validated by the pydantic models below; any mistake is reported as a
+`ProfileError` naming the file, the field and the value, never as a traceback. Unknown keys are
+errors too: a misspelt `completion_rat` must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from faker.config import AVAILABLE_LOCALES
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from playersim.audience.arrivals import Shape
+from playersim.audience.devices import DEVICES
+from playersim.audience.distributions import Choice, Distribution, Fixed, LogNormal, Uniform
+from playersim.errors import ProfileError
+from playersim.mca.spec import LIVE_CONTENT_TYPES
+
+__all__ = [
+    "LIVE_CONTENT_TYPES",
+    "Ads",
+    "Analytics",
+    "Arrivals",
+    "Audience",
+    "Content",
+    "PlayerStates",
+    "Profile",
+    "Qoe",
+    "Viewing",
+    "bundled_profiles",
+    "load_profile",
+    "parse_weighted",
+    "profile_from_dict",
+]
+
+_DAY_SECONDS = 86_400.0
+_STATE_NAME = re.compile(r"^[a-zA-Z0-9_.]{1,64}$")
+
+
+class _Section(BaseModel):
+    # nan and inf are not numbers a profile can mean; refuse them with the field named.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Analytics(_Section):
+    """Where the data is routed: the sessionStart `analytics.*` and `visitor.*` routing params."""
+
+    tracking_server: str = Field(
+        default="playersim.sc.omtrdc.net", min_length=1, description="analytics.trackingServer"
+    )
+    report_suite: str = Field(
+        default="playersim-demo", min_length=1, description="analytics.reportSuite"
+    )
+    org_id: str = Field(
+        default="0123456789ABCDEF01234567@AdobeOrg",
+        pattern=r"^[0-9A-F]{24}@AdobeOrg$",
+        description="visitor.marketingCloudOrgId: 24 upper-case hex digits then @AdobeOrg",
+    )
+    enable_ssl: bool = Field(default=True, description="analytics.enableSSL")
+
+
+class Content(_Section):
+    """What is watched: the kind of title, its MCA content type, length and structure."""
+
+    kind: Literal["movie", "episode", "live", "sports", "linear", "clip", "podcast"] = Field(
+        description="which metadata to generate: a film, an episode of a series, a live news "
+        "channel, a live sports event, a linear channel, a short clip, a podcast episode"
+    )
+    content_type: str = Field(
+        min_length=1,
+        description="media.contentType (vod, live, linear, ugc, dvod, song, podcast, ...)",
+    )
+    stream_type: Literal["video", "audio"] = Field(default="video", description="media.streamType")
+    channel: str = Field(
+        min_length=1, description="media.channel: where the content is distributed"
+    )
+    publisher: str | None = Field(default=None, description="media.publisher")
+    length_seconds: Distribution | None = Field(
+        default=None,
+        description="media.length of each title; required for on-demand content, "
+        "86400 (unknown length) for live when omitted",
+    )
+    titles: int = Field(
+        default=40, ge=1, le=100_000, description="how many distinct titles the run draws from"
+    )
+    chapters: Distribution | None = Field(
+        default=None,
+        description="on-demand: how many chapters each title has (rounded; none when omitted)",
+    )
+    program_minutes: int | None = Field(
+        default=None,
+        ge=1,
+        le=1440,
+        description="live: each programme on this UTC grid is a chapter (none when omitted)",
+    )
+    live_latency_seconds: Distribution = Field(
+        default_factory=lambda: Uniform(distribution="uniform", low=3, high=30),
+        description="live: how far behind the live edge each viewer watches (HLS and DASH "
+        "players sit 3-30 s behind), so breaks and programme changes reach viewers spread out",
+    )
+
+    @property
+    def live(self) -> bool:
+        """True when the playhead is the second of the UTC day (live and linear content)."""
+        return self.content_type in LIVE_CONTENT_TYPES
+
+    @model_validator(mode="after")
+    def _length_for_on_demand(self) -> Self:
+        if not self.live and self.length_seconds is None:
+            raise ValueError(
+                f"length_seconds is required for on-demand content (content_type "
+                f"{self.content_type!r}); only live content may leave it out"
+            )
+        if self.live and self.chapters is not None:
+            raise ValueError("chapters is for on-demand titles; live content uses program_minutes")
+        if not self.live and self.program_minutes is not None:
+            raise ValueError("program_minutes is for live content; on-demand titles use chapters")
+        return self
+
+    @property
+    def length(self) -> Distribution:
+        return self.length_seconds or Fixed(distribution="fixed", value=_DAY_SECONDS)
+
+    @model_validator(mode="after")
+    def _sensible_ranges(self) -> Self:
+        _within(self.length_seconds, "length_seconds", 1, _WEEK)
+        _within(self.chapters, "chapters", 0, 1000)
+        return self
+
+
+# A share of viewings or events: a number from 0 to 1 (`true` is not a share).
+Share = Annotated[float, Field(ge=0, le=1, strict=True)]
+_WEEK = 7 * _DAY_SECONDS
+
+
+def _within(dist: Distribution | None, field: str, low: float, high: float) -> None:
+    """Refuse a distribution whose stated numbers fall outside what the field can mean."""
+    if dist is None:
+        return
+    for name, value in dist.numbers().items():
+        if not low <= value <= high:
+            raise ValueError(f"{field}.{name}: {value:g} is outside {low:g} .. {high:g}")
+
+
+class Viewing(_Section):
+    """How viewers behave: start-up, how long they stay, and what they do meanwhile."""
+
+    @model_validator(mode="after")
+    def _sensible_ranges(self) -> Self:
+        _within(self.startup_seconds, "startup_seconds", 0, 600)
+        _within(self.watch_seconds, "watch_seconds", 0, _WEEK)
+        _within(self.pause_seconds, "pause_seconds", 0, _WEEK)
+        _within(self.buffering_seconds, "buffering_seconds", 0, _DAY_SECONDS)
+        _within(self.seek_seconds, "seek_seconds", 0, _WEEK)
+        return self
+
+    startup_seconds: Distribution = Field(
+        description="time from sessionStart to the first frame (media.qoe.timeToStart)"
+    )
+    start_failure_rate: Share = Field(
+        default=0.0, description="share of sessions whose playback never starts"
+    )
+    completion_rate: Share | None = Field(
+        default=None,
+        description="on-demand only: the share of sessions watched to the end (sessionComplete)",
+    )
+    watch_seconds: Distribution = Field(
+        description="on-demand: how much content viewers who leave early watch; "
+        "live: how long viewers stay (wall time from their first frame, ads included)"
+    )
+    pauses_per_hour: float = Field(default=0.0, ge=0, le=3600)
+    pause_seconds: Distribution = Field(
+        default_factory=lambda: LogNormal(distribution="lognormal", median=30, sigma=1.2),
+        description="how long a pause lasts",
+    )
+    pause_abandon_rate: Share = Field(
+        default=0.0,
+        description="share of viewers who leave before the end by pausing and never coming "
+        "back (the rest close the player mid-play)",
+    )
+    buffering_rate: Share = Field(
+        default=0.0, description="share of sessions that rebuffer at least once"
+    )
+    buffering_per_hour: float = Field(
+        default=2.0, ge=0, le=3600, description="rebuffering events per hour, in those sessions"
+    )
+    buffering_seconds: Distribution = Field(
+        default_factory=lambda: LogNormal(distribution="lognormal", median=3, sigma=0.7, max=60),
+        description="how long a rebuffering event lasts",
+    )
+    seeks_per_hour: float = Field(default=0.0, ge=0, le=3600)
+    seek_seconds: Distribution = Field(
+        default_factory=lambda: LogNormal(distribution="lognormal", median=60, sigma=1.0),
+        description="how far a seek jumps",
+    )
+    seek_forward_rate: Share = Field(default=0.7)
+    errors_per_hour: float = Field(
+        default=0.0, ge=0, le=3600, description="non-fatal player errors per hour"
+    )
+
+
+class Ads(_Section):
+    """Ad load: pods before, during and after the content."""
+
+    preroll_rate: Share = Field(default=0.0, description="share of sessions with a pre-roll")
+    midroll_interval_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=_WEEK,
+        description="a mid-roll every this many seconds of content (live: of the UTC day); "
+        "0 = none",
+    )
+    postroll_rate: Share = Field(default=0.0)
+    ads_per_pod: Distribution = Field(
+        default_factory=lambda: Fixed(distribution="fixed", value=2), description="rounded, >= 1"
+    )
+    ad_seconds: Distribution = Field(
+        default_factory=lambda: Choice(distribution="choice", values=[15, 30], weights=[1, 1]),
+        description="the length of each ad creative",
+    )
+    creatives: int = Field(default=60, ge=1, le=100_000, description="distinct ads per run")
+    skippable_rate: Share = Field(default=0.0, description="share of skippable ads")
+    skip_after_seconds: float = Field(default=5.0, ge=0)
+    skip_rate: Share = Field(default=0.5, description="share of skippable ads that viewers skip")
+    granular_tracking: bool = Field(
+        default=False, description="ping every second during ads instead of every 10 s"
+    )
+    preroll_abandonment: list[tuple[float, float]] = Field(
+        default_factory=list,
+        description="[pre-roll seconds, share of viewers who leave during it] points",
+    )
+
+    @model_validator(mode="after")
+    def _abandonment_points(self) -> Self:
+        interval = self.midroll_interval_seconds
+        if 0 < interval < 10:
+            raise ValueError(f"midroll_interval_seconds: {interval:g} s is too short (0 or >= 10)")
+        _within(self.ads_per_pod, "ads_per_pod", 0, 50)
+        _within(self.ad_seconds, "ad_seconds", 1, 3600)
+        for seconds, share in self.preroll_abandonment:
+            if seconds <= 0 or not 0 <= share <= 1:
+                raise ValueError(
+                    f"preroll_abandonment point [{seconds:g}, {share:g}] needs seconds > 0 "
+                    "and a share between 0 and 1"
+                )
+        return self
+
+
+class Qoe(_Section):
+    """Quality of experience: the bitrate ladder, frame rate and dropped frames."""
+
+    bitrates: list[Annotated[int, Field(gt=0)]] = Field(
+        default_factory=lambda: [800_000, 1_600_000, 3_000_000, 5_000_000, 8_000_000],
+        min_length=1,
+        description="the bitrate ladder, bits per second",
+    )
+    bitrate_changes_per_hour: float = Field(default=0.0, ge=0, le=3600)
+    frames_per_second: int = Field(default=30, ge=0, le=240, description="0 for audio")
+    dropped_frames_per_minute: float = Field(default=0.0, ge=0)
+
+
+class PlayerStates(_Section):
+    """Player states (fullscreen, mute, ...): which are on at the start, and how often they flip."""
+
+    initial: dict[str, float] = Field(
+        default_factory=dict,
+        description="state name -> probability that it is on when playback starts",
+    )
+    names: list[str] = Field(
+        default_factory=lambda: [
+            "fullscreen",
+            "mute",
+            "closedCaptioning",
+            "pictureInPicture",
+            "inFocus",
+        ],
+        max_length=10,
+        description="the states a viewer may toggle (at most 10 per session, MCA-SPEC.md 3)",
+    )
+    changes_per_hour: float = Field(default=0.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _names_valid(self) -> Self:
+        for name in [*self.names, *self.initial]:
+            if not _STATE_NAME.match(name):
+                raise ValueError(f"state name {name!r} must match [a-zA-Z0-9_.]{{1,64}}")
+        if self.changes_per_hour > 0 and not self.names:
+            raise ValueError("changes_per_hour > 0 needs at least one name to toggle")
+        unknown = sorted(set(self.initial) - set(self.names))
+        if unknown:
+            raise ValueError(f"initial state {unknown[0]!r} is not in names")
+        return self
+
+
+class Audience(_Section):
+    """Who watches: the visitors, the devices they use, how often they come back, and binges."""
+
+    visitors: int = Field(
+        default=500,
+        ge=1,
+        le=200_000,
+        description="distinct people per run; profiles of a run share the first ones",
+    )
+    activity_sigma: float = Field(
+        default=1.0,
+        ge=0,
+        le=4,
+        description="how unequal viewers are: the sigma of a lognormal of each person's activity "
+        "(0: all alike; 1: a fifth of the people make over half the sessions)",
+    )
+    binge_rate: Share = Field(
+        default=0.0,
+        description="share of finished episodes that roll on into the next episode of the show",
+    )
+    next_episode_seconds: Distribution = Field(
+        default_factory=lambda: Fixed(distribution="fixed", value=10.0),
+        description="the autoplay countdown between one episode's end and the next one's start",
+    )
+    devices: dict[str, float] = Field(
+        default_factory=lambda: {"web": 3.0, "ios": 2.0, "android": 2.0, "roku": 1.0, "tvos": 1.0},
+        description="relative weight of each device family (web, ios, android, roku, tvos, firetv)",
+    )
+    locale: str = Field(default="en_US", description="Faker locale for names and titles")
+
+    @field_validator("next_episode_seconds")
+    @classmethod
+    def _a_countdown(cls, value: Distribution) -> Distribution:
+        if isinstance(value, Fixed) and not 0 <= value.value <= 86_400:
+            raise ValueError(f"must be from 0 to 86400 seconds (got {value.value:g})")
+        return value
+
+    @model_validator(mode="after")
+    def _known_devices(self) -> Self:
+        if self.locale not in AVAILABLE_LOCALES:
+            raise ValueError(
+                f"locale {self.locale!r} is not a Faker locale (e.g. en_US, en_GB, de_DE, fr_FR)"
+            )
+        unknown = sorted(set(self.devices) - set(DEVICES))
+        if unknown:
+            raise ValueError(
+                f"unknown device {unknown[0]!r} in devices (known: {', '.join(DEVICES)})"
+            )
+        if not any(weight > 0 for weight in self.devices.values()) or any(
+            weight < 0 for weight in self.devices.values()
+        ):
+            raise ValueError("devices weights must be >= 0 with at least one > 0")
+        return self
+
+
+class Arrivals(_Section):
+    """When this audience arrives: its daily and weekly curve, in its own time zone."""
+
+    hourly: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [1.0] * 24,
+        min_length=24,
+        max_length=24,
+        description="24 multipliers, local midnight first; only their proportions matter",
+    )
+    weekly: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [1.0] * 7,
+        min_length=7,
+        max_length=7,
+        description="7 multipliers, Monday first; only their proportions matter",
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone, e.g. America/New_York")
+
+    @field_validator("timezone")
+    @classmethod
+    def _a_zone(cls, value: str) -> str:
+        Shape(timezone=value)  # raises ValueError naming the zone
+        return value
+
+    @model_validator(mode="after")
+    def _a_shape(self) -> Self:
+        self.shape()  # raises ValueError with the reason
+        return self
+
+    def shape(self) -> Shape:
+        return Shape(hourly=tuple(self.hourly), weekly=tuple(self.weekly), timezone=self.timezone)
+
+
+class Profile(_Section):
+    """A whole profile: one kind of content and the audience that watches it."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    analytics: Analytics = Field(default_factory=Analytics)
+    content: Content
+    viewing: Viewing
+    ads: Ads = Field(default_factory=Ads)
+    qoe: Qoe = Field(default_factory=Qoe)
+    states: PlayerStates = Field(default_factory=PlayerStates)
+    audience: Audience = Field(default_factory=Audience)
+    arrivals: Arrivals = Field(default_factory=Arrivals)
+
+    @model_validator(mode="after")
+    def _completion_only_on_demand(self) -> Self:
+        if self.content.live and self.viewing.completion_rate is not None:
+            raise ValueError(
+                "viewing.completion_rate applies to on-demand content only: live content "
+                f"({self.content.content_type!r}) has no end to complete"
+            )
+        if not self.content.live and self.viewing.completion_rate is None:
+            raise ValueError(
+                "viewing.completion_rate is required for on-demand content "
+                f"({self.content.content_type!r})"
+            )
+        return self
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def bundled_profiles() -> dict[str, Path]:
+    """The profiles that ship with playersim, by name."""
+    return {path.stem: path for path in sorted(_bundled_dir().glob("*.toml"))}
+
+
+@cache
+def _bundled_dir() -> Path:
+    installed = resources.files("playersim") / "profiles"
+    if installed.is_dir():
+        return Path(str(installed))
+    # An editable install or a source checkout: the profiles sit beside the package.
+    return Path(__file__).resolve().parents[2] / "profiles"
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """Load a bundled profile by name (`"vod-movie"`) or any profile file by path."""
+    text = str(name_or_path)
+    path = Path(text)
+    # A bare name is a bundled profile; a path says so with .toml or a directory part.
+    if not (path.suffix == ".toml" or "/" in text or "\\" in text):
+        known = bundled_profiles()
+        if text not in known:
+            raise ProfileError(
+                text, [f"no bundled profile of that name (bundled: {', '.join(known) or 'none'})"]
+            )
+        path = known[text]
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ProfileError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            str(path), [f"not UTF-8 text: {exc.reason} at byte {exc.start}"]
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(str(path), [f"not valid TOML: {exc}"]) from None
+    # A file's name is its default profile name, with anything a name may not hold made a dash.
+    data.setdefault("name", re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "profile")
+    return profile_from_dict(data, source=str(path))
+
+
+def profile_from_dict(data: dict[str, Any], *, source: str = "<profile>") -> Profile:
+    """Validate a profile given as a dict (as parsed from TOML)."""
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(
+            source, [_describe(error) for error in exc.errors(include_url=False)]
+        ) from None
+
+
+_DISTRIBUTION_TAGS = frozenset({"fixed", "uniform", "normal", "lognormal", "exponential", "choice"})
+
+
+def _describe(error: Any) -> str:
+    # Discriminated unions put the chosen tag in the location; a user never wrote it there.
+    loc = [str(part) for part in error["loc"] if str(part) not in _DISTRIBUTION_TAGS]
+    where = ".".join(loc) or "profile"
+    kind = error["type"]
+    if kind == "missing":
+        return f"{where}: required"
+    if kind == "extra_forbidden":
+        return f"{where}: unknown field"
+    if kind == "union_tag_invalid":
+        tags = ", ".join(sorted(_DISTRIBUTION_TAGS))
+        return f"{where}.distribution: {error['input'].get('distribution')!r} is not one of {tags}"
+    if kind == "union_tag_not_found":
+        kinds = ", ".join(sorted(_DISTRIBUTION_TAGS))
+        return f"{where}: needs a 'distribution' key ({kinds})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if isinstance(error.get("input"), dict):
+        # A rule about a whole section (or the whole profile): the message names the fields.
+        return message if where == "profile" else f"{where}: {message}"
+    return f"{where}: {message} (got {error['input']!r})"
+
+
+def parse_weighted(given: str) -> tuple[str, float]:
+    """`NAME_OR_PATH[:WEIGHT]` as the command lines take a profile: the name or path, and the
+    weight (1 if none). A path may hold colons (`C:\\x.toml`); a weight is a number >= 0.
+    ValueError says what is wrong.
+
+    >>> parse_weighted("vod-episode:3")
+    ('vod-episode', 3.0)
+    >>> parse_weighted("C:/profiles/mine.toml")
+    ('C:/profiles/mine.toml', 1.0)
+    """
+    name, colon, tail = given.rpartition(":")
+    if not colon:
+        return given, 1.0
+    try:
+        weight = float(tail)
+    except ValueError:
+        if any(mark in tail for mark in "/\\.") or not name:
+            return given, 1.0  # not a weight: part of the path (`C:\\x.toml`, `a:b.toml`)
+        raise ValueError(f"{given!r}: the weight {tail!r} is not a number") from None
+    if not math.isfinite(weight) or weight < 0:
+        raise ValueError(f"{given!r}: the weight must be a number >= 0")
+    return name, weight

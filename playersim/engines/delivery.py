@@ -1,0 +1,302 @@
+"""Delivery: one session's requests leave in order, one at a time, and only once they can.
+
+A player produces bodies; an `Outbox` turns them into requests. Nothing but the sessionStart can
+go out before its 201 names the session id, and the MCA back end orders events by arrival beyond
+a small window, so each session has exactly one request in flight and a FIFO behind it
+(MCA-SPEC.md sections 4 and 5). The outbox does no I/O itself: engines, sync or async, ask it for
+the next request, send it however they send, and report the answer back.
+
+When a run stops, a session's unsent backlog goes and its sessionEnd goes right behind the
+request in flight (`Outbox.cut`). When the endpoint stops answering altogether, every engine
+and replay gives up by the same rule (`GiveUp`): so long without any answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Final, Generic, TypeVar
+
+from playersim.errors import EndpointUnreachableError, TransportError
+from playersim.mca.api import GONE_STATUSES, SESSIONS_PATH, Request, Response, events_path
+from playersim.mca.wire import EventType, WireBody, make_body
+
+__all__ = ["DEFAULT_GIVE_UP_S", "GiveUp", "Outbox", "Turns"]
+
+_SESSION_START: Final = EventType.SESSION_START.value
+_ENDINGS: Final = frozenset({EventType.SESSION_END.value, EventType.SESSION_COMPLETE.value})
+T = TypeVar("T")
+
+# Seconds without any answer before a run gives up on its endpoint: longer than a collector
+# takes to restart, or a load balancer to fail over, so that those are ridden out (sessions it
+# lost come back with media.resume), and short enough that a dead endpoint ends a run promptly.
+DEFAULT_GIVE_UP_S: Final = 30.0
+
+
+class GiveUp:
+    """The one rule for when a run stops trying its endpoint: `after_s` seconds of waiting,
+    with requests out, and not one answer (of any status).
+
+    Counted in time, not in requests: a collector that restarts in a few seconds fails a burst
+    of requests, and is ridden out; one that is gone is given up on `after_s` after its last
+    answer, however many retries each request was allowed. Only time spent waiting counts: a
+    run with nothing to send (a quiet hour, a paced pause) is not waiting on anyone. Time is
+    read from `now` (seconds, monotonic; `time.monotonic` unless told), at most once a request.
+
+    >>> now = [0.0]
+    >>> rule = GiveUp(30, now=lambda: now[0])
+    >>> rule.sent(); now[0] = 20.0
+    >>> rule.unanswered(TransportError("POST", "http://x", "refused")); rule.expired
+    False
+    >>> now[0] = 100.0  # nothing out meanwhile: nobody was waited for
+    >>> rule.sent(); now[0] = 110.0
+    >>> rule.unanswered(TransportError("POST", "http://x", "refused")); rule.expired
+    True
+    >>> print(rule.error())  # doctest: +ELLIPSIS
+    gave up: no answer from the endpoint for 30 s (2 requests in a row got none; the last: ...)
+    """
+
+    def __init__(
+        self, after_s: float = DEFAULT_GIVE_UP_S, *, now: Callable[[], float] | None = None
+    ):
+        if not after_s > 0:
+            raise ValueError(f"give up after must be above 0 seconds, got {after_s}")
+        self.after_s = after_s
+        self.now = now or time.monotonic
+        self._out = 0  # requests sent and not yet settled
+        # Waiting since the last answer: seconds of it before the requests now out went out,
+        # and since when these have been out (None: none is).
+        self._waited = 0.0
+        self._out_since: float | None = None
+        self._in_a_row = 0  # requests in a row with no answer
+        self._last: TransportError | None = None
+        self._timer: asyncio.TimerHandle | None = None  # `watch`'s, while one is armed
+
+    @property
+    def never(self) -> bool:
+        """Whether the rule never gives up (`after_s` is infinite)."""
+        return math.isinf(self.after_s)
+
+    def sent(self) -> None:
+        """A request goes out."""
+        if not self._out:
+            self._out_since = self.now()
+        self._out += 1
+
+    def answered(self) -> None:
+        """A request got an answer (any status): the endpoint is there; waiting starts over."""
+        self._out -= 1
+        self._in_a_row = 0
+        self._waited = 0.0
+        self._out_since = self.now() if self._out else None
+
+    def unanswered(self, error: TransportError) -> None:
+        """A request got no answer: the waiting goes on."""
+        self._in_a_row += 1
+        self._last = error
+        self._settled()
+
+    def abandoned(self) -> None:
+        """A request was cut short (the run is ending): neither heard nor failed."""
+        self._settled()
+
+    def _settled(self) -> None:
+        self._out -= 1
+        if not self._out and self._out_since is not None:
+            self._waited += self.now() - self._out_since
+            self._out_since = None
+
+    @property
+    def waited(self) -> float:
+        """Seconds spent waiting, with requests out, since the last answer."""
+        out_since = self._out_since
+        return self._waited + (0.0 if out_since is None else self.now() - out_since)
+
+    @property
+    def deadline(self) -> float | None:
+        """When, on the `now` clock, the run gives up if nothing is heard by then (None: no
+        request is out, so nothing is awaited)."""
+        out_since = self._out_since
+        return None if out_since is None else out_since + self.after_s - self._waited
+
+    @property
+    def expired(self) -> bool:
+        """Whether `after_s` have been spent waiting without an answer."""
+        return bool(self._out or self._in_a_row) and self.waited >= self.after_s
+
+    def watch(self, on_expired: Callable[[], None]) -> None:
+        """For asyncio code, after `sent()`: call `on_expired` once the waiting runs out,
+        even while every request is still out (a timeout, or retries, that outlast it). One
+        timer, on the running loop, armed again while answers come."""
+        deadline = self.deadline
+        if self._timer is None and deadline is not None and not self.never:
+            # A delay, not a loop instant: `now` may be a clock of the caller's (a test's).
+            delay = max(0.0, deadline - self.now())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._check, on_expired)
+
+    def unwatch(self) -> None:
+        """Disarm `watch`'s timer (the run is over)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self, on_expired: Callable[[], None]) -> None:
+        self._timer = None
+        if self.expired:
+            on_expired()
+        else:
+            self.watch(on_expired)  # heard from meanwhile, or idle: watch again, if waiting
+
+    def error(self) -> EndpointUnreachableError:
+        """What a run that gives up says: the same words in every engine and in replay."""
+        if self._in_a_row:
+            many = f"{self._in_a_row:,} request{'s' if self._in_a_row != 1 else ''}"
+            told = f"{many} in a row got none"
+        else:
+            # Every request still out, none failed yet: a black hole, or long retries.
+            many = f"{self._out:,} request{'s' if self._out != 1 else ''}"
+            told = f"{many} still out, none answered"
+        last = f"; the last: {self._last}" if self._last is not None else ""
+        return EndpointUnreachableError(
+            f"gave up: no answer from the endpoint for {self.after_s:g} s ({told}{last})"
+        )
+
+
+class Outbox:
+    """The ordered queue of one session's requests."""
+
+    __slots__ = ("_events_path", "_in_flight", "_queue", "dropped", "last_sent", "sid")
+
+    def __init__(self) -> None:
+        self.sid: str | None = None
+        self._queue: deque[WireBody] = deque()
+        self._in_flight: Request | None = None
+        self.dropped = 0  # bodies that could never be sent: their session did not open, or closed
+        self._events_path: tuple[str, str] | None = None  # (sid, its events path), built once
+        # The body of the last request handed out in the current session (None: none yet).
+        self.last_sent: WireBody | None = None
+
+    def push(self, bodies: list[WireBody]) -> None:
+        self._queue.extend(bodies)
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether a request is out, waiting for its answer."""
+        return self._in_flight is not None
+
+    @property
+    def backlog(self) -> int:
+        """Bodies waiting behind the request in flight (or to go, if none is out)."""
+        return len(self._queue) - (self._in_flight is not None)
+
+    def cut(self) -> tuple[int, WireBody | None]:
+        """The run stops: drop every body not yet sent, and say what ends the session instead.
+
+        Returns how many bodies were dropped, and a sessionEnd to queue if the session is open
+        on the endpoint (or is being opened by the request in flight). It comes 1 ms after the
+        last request handed out, at its playhead, so the session stays in order and the
+        sessionEnd leaves right after the answer in flight.
+        """
+        keep = 1 if self._in_flight is not None else 0
+        dropped = len(self._queue) - keep
+        while len(self._queue) > keep:
+            self._queue.pop()
+        last = self.last_sent
+        if last is None or last["eventType"] in _ENDINGS:
+            return dropped, None  # nothing of this session went out, or it is already over
+        if self._in_flight is None and self.sid is None:
+            return dropped, None  # its session was refused or lost: nothing to end
+        player_time = last["playerTime"]
+        playhead_ms = round(player_time["playhead"] * 1000)
+        return dropped, make_body(EventType.SESSION_END, playhead_ms, player_time["ts"] + 1)
+
+    def peek(self) -> WireBody | None:
+        """The body at the head of the queue (in flight, or next to go), if any."""
+        return self._queue[0] if self._queue else None
+
+    def next_request(self) -> Request | None:
+        """The next request to send, or None if nothing may go out now."""
+        if self._in_flight is not None or not self._queue:
+            return None
+        body = self._queue[0]
+        event_type = str(body["eventType"])  # what `Request` itself would make of it
+        if event_type == _SESSION_START:
+            request = Request(SESSIONS_PATH, body, event_type)
+        elif self.sid is None:
+            return None  # waiting for the sessionStart's 201
+        else:
+            request = Request(self._path_of(self.sid), body, event_type)
+        self._in_flight = request
+        self.last_sent = body
+        return request
+
+    def _path_of(self, sid: str) -> str:
+        # Every event of a session goes to the same path: build it once per sid (`sid` is a
+        # public attribute, so the cache is keyed by it rather than trusted blindly).
+        cached = self._events_path
+        if cached is None or cached[0] != sid:
+            cached = self._events_path = (sid, events_path(sid))
+        return cached[1]
+
+    def settle(self, request: Request, response: Response | None) -> None:
+        """Record the answer to the request in flight (None: it got no answer)."""
+        assert request is self._in_flight, "settle() takes the request in flight"
+        self._in_flight = None
+        self._queue.popleft()
+        status = response.status if response is not None else None
+        if request.event_type == _SESSION_START:
+            self.sid = response.sid if response is not None and status == 201 else None
+            if self.sid is None:
+                self._drop_until_next_start()
+        elif status in GONE_STATUSES:
+            self.sid = None
+            self._drop_until_next_start()
+
+    def _drop_until_next_start(self) -> None:
+        # Events of a session that does not exist can never be delivered; a later sessionStart
+        # (a resumed session) starts a fresh run of the queue.
+        self.last_sent = None
+        while self._queue and self._queue[0]["eventType"] != _SESSION_START:
+            self._queue.popleft()
+            self.dropped += 1
+
+
+class Turns(Generic[T]):
+    """Busy sessions waiting for a sender, handed to long-lived worker tasks in turn.
+
+    The way a plain client loop sends: a fixed set of workers each `take()` the next session and
+    send its queue, rather than a task made for every session that becomes busy. `put()` wakes
+    one waiting worker, if any.
+    """
+
+    __slots__ = ("_idle", "_ready")
+
+    def __init__(self) -> None:
+        self._ready: deque[T] = deque()
+        self._idle: deque[asyncio.Future[None]] = deque()  # workers waiting for one
+
+    def put(self, item: T) -> None:
+        self._ready.append(item)
+        while self._idle:
+            idle = self._idle.popleft()
+            if not idle.done():
+                idle.set_result(None)
+                break
+
+    async def take(self) -> T:
+        while not self._ready:
+            idle: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._idle.append(idle)
+            await idle
+        return self._ready.popleft()
+
+    def clear(self) -> None:
+        """Forget what waits and who waits (the workers are being cancelled)."""
+        self._ready.clear()
+        self._idle.clear()

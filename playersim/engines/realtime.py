@@ -1,0 +1,647 @@
+"""Real time: the same players and engine, paced to the wall clock on asyncio.
+
+`RealtimeEngine` serves exactly the wake-ups the virtual engine serves, in the same order, with
+the same simulated instants: it only waits, before each, for the wall clock to reach it (a
+`Pacer`, at `speed` simulated seconds per wall second). So a seed gives the same traffic in real
+time as in virtual time, and the timestamps on the wire are the instants events were due, not the
+instants a busy machine got round to them. How late each request went out is measured
+(`lateness`, in wall milliseconds, p50/p99 for pings and for all requests).
+
+With an asyncio transport (HTTP), each session's requests go out from a task of their own, one in
+flight per session, so a slow answer holds back that session only; the scheduler never waits on
+the network. With a synchronous transport (the in-memory collector) requests go out inline,
+which is cheapest and keeps the collector's view identical to a virtual run.
+
+At `speed=math.inf` nothing is paced: this is virtual time over an asyncio transport, as fast as
+the endpoint answers, with up to `in_flight` requests out at once (each from a different
+session). A player hears the answer to its sessionStart before its next wake-up is served, as in
+a virtual run, so from an endpoint that accepts what it is sent the traffic is a virtual run's,
+byte for byte. (A player that loses its session hears of it when its 404 comes back, as a real
+one does, so the re-opened session starts a little later than in a virtual run.)
+
+Cancelled (Ctrl-C, SIGTERM), `run_async` ends every open session: what a session had not yet
+sent is dropped (an unpaced run may be hours of events ahead of its answers), its `sessionEnd`
+goes right after its request in flight, and the run waits up to `WIND_DOWN_S` for the answers.
+An endpoint that stops answering is given up on by the rule every engine shares (`GiveUp`),
+watched by a timer: however long each request's retries would take, and whichever queue waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import heapq
+import inspect
+import itertools
+import math
+from collections import deque
+from collections.abc import Coroutine
+from typing import Any, Final
+
+from playersim.clock import ManualClock, Pacer
+from playersim.engines.delivery import GiveUp, Outbox, Turns
+from playersim.engines.engine import Engine, FollowUp
+from playersim.engines.summary import OUTCOME_CUT_OFF, OUTCOME_STOPPED, Ending, Lateness
+from playersim.errors import EndpointUnreachableError, TransportError
+from playersim.mca.api import Request, Response
+from playersim.mca.wire import WireBody
+from playersim.sim.player import Player
+from playersim.transports.base import AsyncTransport, Transport
+from playersim.transports.recording import Recorder
+
+__all__ = ["RealtimeEngine"]
+
+# A generation-2 threshold no run reaches: full collections wait until the run is over.
+_NO_FULL_COLLECTIONS: Final = 1 << 30
+# Requests out at once when not paced, unless told (`in_flight`).
+DEFAULT_IN_FLIGHT: Final = 100
+# How long a run that is interrupted waits for its sessions' last requests to be answered.
+WIND_DOWN_S: Final = 10.0
+# Why a request in flight when a run ended has no answer.
+ABANDONED: Final = "no answer before the run ended"
+# Why sessions were not ended, when a second Ctrl-C cut the run short.
+CUT_SHORT: Final = "the wind-down was cut short (interrupted again)"
+NOT_ENDED_TWICE: Final = "interrupted again before they could be ended"
+# A session whose last event handed out was one of these needs no sessionEnd of a stop.
+_ENDINGS: Final = frozenset({"sessionEnd", "sessionComplete"})
+# Requests waiting behind answers, across sessions, before an unpaced run waits: what a slow
+# endpoint can make a run hold (a few MB), and enough for one slow session not to hold up the rest.
+_MAX_QUEUED: Final = 20_000
+# A scheduler that is behind still lets other coroutines (progress, deliveries) run this often.
+_YIELD_EVERY_S: Final = 0.05
+
+
+class _Timed:
+    """Measures each request's lateness as it is handed to a synchronous transport."""
+
+    def __init__(self, inner: Transport, pacer: Pacer, lateness: Lateness) -> None:
+        self.inner = inner
+        self.pacer = pacer
+        self.lateness = lateness
+
+    def send(self, request: Request) -> Response:
+        self.lateness.sent(self.pacer, request.body)
+        return self.inner.send(request)
+
+
+class RealtimeEngine(Engine):
+    """An `Engine` whose `run_async()` paces wake-ups to the wall clock.
+
+    The clock it is given is the simulation's (a `VirtualClock`): it is moved to each wake-up
+    as that wake-up is served, so an in-memory collector on the same clock sees what it would
+    in a virtual run.
+    """
+
+    def __init__(
+        self,
+        clock: ManualClock,
+        transport: Transport | AsyncTransport,
+        *,
+        speed: float = 1.0,
+        pacer: Pacer | None = None,
+        concurrency: int | None = None,
+        follow_up: FollowUp | None = None,
+        recorder: Recorder | None = None,
+        full_collections: bool = False,
+        turn_away: bool = False,
+        give_up: GiveUp | None = None,
+        in_flight: int | None = None,
+    ) -> None:
+        if in_flight is not None and in_flight < 1:
+            raise ValueError(f"in_flight must be at least 1, got {in_flight}")
+        self.pacer = pacer or Pacer(clock.now(), speed)
+        # speed=inf: not paced at all; simulated time runs as fast as the answers come back.
+        self.paced = math.isfinite(self.pacer.speed)
+        self.in_flight = in_flight
+        self.full_collections = full_collections
+        self.lateness = Lateness()
+        self._async_transport: AsyncTransport | None = None
+        if inspect.iscoroutinefunction(getattr(transport, "send", None)):
+            self._async_transport = transport  # type: ignore[assignment]
+            sync: Transport = _NoSyncSend()
+        elif self.paced:
+            sync = _Timed(transport, self.pacer, self.lateness)  # type: ignore[arg-type]
+        else:
+            sync = transport  # type: ignore[assignment]
+        super().__init__(
+            clock,
+            sync,
+            concurrency=concurrency,
+            follow_up=follow_up,
+            turn_away=turn_away,
+            give_up=give_up,
+        )
+        self._wakes: dict[Player, int] = {}  # the one wake-up each player is scheduled for
+        # Players with requests queued or in flight, and the tasks that send them: a task per
+        # busy player when paced; when not, `in_flight` workers taking busy players in turn.
+        self._draining: dict[Player, Outbox] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._turns: Turns[tuple[Player, Outbox]] = Turns()  # busy players no worker has yet
+        self._queued = 0  # bodies in the queues of busy players
+        self._workers_up = False
+        # What a waiting scheduler waits for: that player's answers, or that few busy players.
+        self._awaited: Player | None = None
+        self._room: int | None = None
+        self._followed: set[Player] = set()  # finished players whose next viewing is arranged
+        # Recording an asyncio transport: lines are written in the order requests were
+        # generated (as a virtual run writes them), whatever order the answers come in.
+        self._in_order = _InOrder(recorder) if recorder is not None else None
+        self._numbers = itertools.count()
+        self._numbered: dict[Player, deque[tuple[int, WireBody]]] = {}
+        self._failure: EndpointUnreachableError | None = None
+        self._crash: Exception | None = None  # what a delivery task raised that it should not
+        self._changed: asyncio.Future[None] | None = None  # what the scheduler waits on
+        self._started = False
+        self._stopped = False  # `stop()` has ended the sessions
+
+    async def run_async(self, until: int | None = None) -> None:
+        """Serve wake-ups in wall-clock time until every player is done (or until `until`)."""
+        clock = self._manual_clock()
+        if not self._started:
+            # Wall time starts with the run, not with the engine's construction.
+            self._started = True
+            self.pacer.reset()
+        thresholds = gc.get_threshold()
+        if not self.full_collections:
+            # Python's full (generation 2) collections scan every live object: with thousands
+            # of sessions in progress one stops the event loop for hundreds of milliseconds,
+            # and every request due meanwhile goes out that late. They are held off while the
+            # run is paced (young objects are still collected as usual, and finished players
+            # hold no reference cycles, so little garbage waits), and allowed again after it.
+            gc.set_threshold(thresholds[0], thresholds[1], _NO_FULL_COLLECTIONS)
+        self._ensure_workers()
+        try:
+            await self._serve_wakeups(until)
+        except asyncio.CancelledError:
+            if self._async_transport is not None and not self.stopping:
+                # Ctrl-C or SIGTERM: every open session gets its sessionEnd, right after what
+                # it has in flight, before the run goes.
+                self.stop()
+                await self.wind_down()
+            raise
+        except EndpointUnreachableError:
+            self.stopping = self.gave_up = True
+            await self._cancel_drains()
+            self._abandon_all()
+            raise
+        finally:
+            self.give_up.unwatch()
+            await self._cancel_drains()
+            if self.stopping and self._heap:
+                self._abandon_all()  # cut short on the way out: every viewing accounted for
+            if self._in_order is not None:
+                self._in_order.flush()  # whatever was answered is written, even on the way out
+            gc.set_threshold(*thresholds)
+        if until is not None and until > clock.now():
+            await self.pacer.wait_until(until)  # real time passes, whether or not work does
+            clock.advance_to(until)
+
+    async def _serve_wakeups(self, until: int | None) -> None:
+        clock = self._manual_clock()
+        loop = asyncio.get_running_loop()
+        yielded = loop.time()
+        while True:
+            if self._crash is not None:
+                raise self._crash
+            if self._failure is not None:
+                raise self._failure
+            wake = self.next_wakeup
+            if wake is None or (until is not None and wake > until):
+                if self._draining:  # what is due is sent before the run returns
+                    self._room = 0
+                    await self._wait_for_change(None)
+                    continue
+                return
+            if self.paced and (early_ms := -self.pacer.late_ms(wake)) > 0:
+                await self._wait_for_change(early_ms / 1000)
+                continue  # woken: the schedule may have changed; look again
+            if not self.paced and self._must_wait(wake):
+                await self._wait_for_change(None)
+                continue
+            if loop.time() - yielded > _YIELD_EVERY_S:
+                await asyncio.sleep(0)  # behind: still let the others have a turn
+                yielded = loop.time()
+            clock.advance_to(max(wake, clock.now()))
+            self._serve_until(wake)
+
+    def stop(self) -> None:
+        """End every session in progress now (see `Engine.stop`).
+
+        Over an asyncio transport what a session has not yet sent is dropped, and its
+        `sessionEnd` goes right after its request in flight, sent by its delivery task: call
+        it from the run's loop and then await `wind_down()` (`run_async` does both when it is
+        cancelled, as by Ctrl-C).
+        """
+        if self._async_transport is None:
+            super().stop()
+            return
+        if self._stopped:
+            return
+        self._stopped = self.stopping = True
+        self._arriving = None
+        self._arrivals = iter(())
+        self.stats.ending = self.stats.ending or Ending()
+        now = self.clock.now()
+        # Every viewing in progress: those scheduled, and those whose requests are still going
+        # out (an unpaced run's players may have finished long before their answers came).
+        live = [e for e in sorted(self._heap, key=lambda e: e[:2]) if self._wakes.get(e[2]) == e[0]]
+        players = {player: outbox for _, _, player, outbox in live}
+        players.update(self._draining)
+        self._heap = []
+        self._wakes.clear()
+        for player, outbox in players.items():
+            if player.finished and player not in self._draining:
+                continue
+            self._queue(player, outbox, self._stop_bodies(player, outbox, now))
+            if player not in self._draining:
+                self._forget(player)
+                self._retire(player, outbox, follow=False)
+
+    def _stop_bodies(self, player: Player, outbox: Outbox, now: int) -> list[WireBody]:
+        before = len(outbox)
+        bodies = super()._stop_bodies(player, outbox, now)
+        cut = before - len(outbox)
+        if cut and player in self._draining:
+            self._queued -= cut
+        numbered = self._numbered.get(player)
+        if cut and numbered:
+            # What was cut will never be recorded: the in-order recording moves past it.
+            keep = 1 if outbox.in_flight else 0
+            while len(numbered) > keep:
+                number, _ = numbered.pop()
+                if self._in_order is not None:
+                    self._in_order.done(number, None)
+        return bodies
+
+    async def wind_down(self, grace_s: float = WIND_DOWN_S) -> None:
+        """Wait, at most `grace_s`, for the requests in flight and queued to be answered, then
+        give up on the rest (counted as dropped) and write what the recording has."""
+        finished = False
+        try:
+            deadline = asyncio.get_running_loop().time() + grace_s
+            while self._draining and (left := deadline - asyncio.get_running_loop().time()) > 0:
+                self._room = 0
+                await self._wait_for_change(left)
+            finished = True
+        finally:
+            # Counted before the requests still out are cancelled, while which are out (a
+            # sessionStart that may yet open a session, say) is known.
+            self._unended(
+                f"no answer within the {grace_s:g} s wind-down" if finished else CUT_SHORT
+            )
+        await self._cancel_drains()
+        self.give_up.unwatch()  # (its sessionEnds armed it again, after the run)
+
+    def settle_interrupted(self) -> None:
+        """Account for a run whose loop is gone before it could end its sessions, or wait for
+        their answers (a second Ctrl-C): every viewing still in progress is retired (what it
+        had not sent counted as dropped), and each session left open on the endpoint is
+        counted in `stats.ending` as not ended. Call it after the loop; it is harmless after a
+        run that wound down in full."""
+        if self._async_transport is None:
+            return
+        if self.stats.ending is None:
+            # Interrupted twice before `stop()` could run: no session was ended.
+            self.stats.ending = Ending()
+            self.stopping = self._stopped = True
+            if left_open := len(self._open_outboxes()):
+                self.stats.ending.not_ended[NOT_ENDED_TWICE] = left_open
+        else:
+            self._unended(CUT_SHORT)
+        for player, outbox in list(self._draining.items()):
+            if len(outbox):
+                self._cut.setdefault(player, OUTCOME_STOPPED)
+            self._finished(player, outbox)
+        self._abandon_all(OUTCOME_STOPPED)
+        if self._in_order is not None:
+            self._in_order.flush()
+
+    def _open_outboxes(self) -> list[Outbox]:
+        """The outboxes of the sessions open on the endpoint (or being opened), as far as the
+        answers so far tell: not ended, not completed."""
+        outboxes = [e[3] for e in self._heap if self._wakes.get(e[2]) == e[0]]
+        outboxes += [o for p, o in self._draining.items() if p not in self._wakes]
+        return [
+            outbox
+            for outbox in outboxes
+            if (outbox.sid is not None or outbox.in_flight)
+            and (outbox.last_sent is None or outbox.last_sent["eventType"] not in _ENDINGS)
+        ]
+
+    def _abandon_all(self, outcome: str = OUTCOME_CUT_OFF) -> None:
+        """The run is over before its end (the endpoint is gone): retire every player, its
+        unsent requests counted as dropped, so the accounting still adds up."""
+        self._arriving = None
+        self._arrivals = iter(())
+        entries, self._heap = self._heap, []
+        wakes, self._wakes = self._wakes, {}
+        for wake, _, player, outbox in entries:
+            if wakes.get(player) == wake:  # its live entry (the others were superseded)
+                del wakes[player]
+                self._forget(player)
+                self._cut.setdefault(player, outcome)
+                self._retire(player, outbox, follow=False)
+
+    async def _cancel_drains(self) -> None:
+        """Stop every delivery task; the requests they had out are counted as unanswered, and
+        the players they were sending for are scheduled afresh (or retired)."""
+        # Whose delivery this cuts short: its viewing ends here, as the endpoint saw it.
+        for player, outbox in self._draining.items():
+            if len(outbox):
+                self._cut.setdefault(player, OUTCOME_CUT_OFF if self.gave_up else OUTCOME_STOPPED)
+        tasks = list(self._tasks)
+        self._workers_up = False
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._turns.clear()
+        for player, outbox in list(self._draining.items()):  # queued, never taken
+            self._finished(player, outbox)
+
+    def _ensure_workers(self) -> None:
+        """Unpaced over an asyncio transport: the `in_flight` workers, if not running."""
+        if self._async_transport is not None and not self.paced and not self._workers_up:
+            self._workers_up = True
+            for _ in range(self.in_flight or DEFAULT_IN_FLIGHT):
+                self._start(self._worker())
+
+    def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def aclose(self) -> None:
+        """Close the asyncio transport, if it has anything to close (an HTTP client's pool)."""
+        close = getattr(self._async_transport, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def _wait_for_change(self, timeout_s: float | None) -> None:
+        """Wait until a busy player's requests are all answered (the one in `_awaited`, if set;
+        enough for at most `_room` to be busy, if set), or `timeout_s` has passed. Waking only
+        when it can go on keeps the scheduler from costing a turn of the loop per answer."""
+        changed = self._changed = asyncio.get_running_loop().create_future()
+        try:
+            if timeout_s is None:
+                await changed  # the unpaced run's every wait: a bare future is the cheapest
+                return
+            waiting = asyncio.get_running_loop().call_later(timeout_s, _settle, changed)
+            try:
+                await changed
+            finally:
+                waiting.cancel()
+        finally:
+            self._awaited, self._room = None, None
+
+    def _must_wait(self, wake: int) -> bool:
+        """Unpaced: whether serving `wake` must wait for answers first, and for which. It must
+        when `in_flight` requests are out (until a tenth of them are back), or `_MAX_QUEUED`
+        wait behind them (so a slow endpoint cannot make memory grow), or when the player due
+        then has not heard the answer to its sessionStart (until it has): as in a virtual run,
+        a refused start ends the viewing there, instead of hours of events generated to be
+        dropped. Other answers do not hold the run: a session retrying through an endpoint's
+        trouble would hold up every other one. Like a real player, a player that loses its
+        session (a 404) hears so when the answer comes, and re-opens it then."""
+        if not self._draining:
+            return False
+        if self.in_flight is not None and len(self._draining) >= self.in_flight:
+            self._room = self.in_flight - max(1, self.in_flight // 10)
+            return True
+        if self._queued >= _MAX_QUEUED:
+            return True
+        heap = self._heap
+        while heap and self._wakes.get(heap[0][2]) != heap[0][0]:
+            heapq.heappop(heap)  # superseded by a later reschedule
+        if heap and heap[0][0] <= wake and heap[0][3].sid is None and heap[0][2] in self._draining:
+            self._awaited = heap[0][2]
+            return True
+        return False
+
+    def _queue(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
+        """Queue a player's new bodies for its delivery task (started if it has none)."""
+        self.stats.generated += len(bodies)
+        outbox.push(bodies)
+        if self._in_order is not None and bodies:
+            numbered = self._numbered.setdefault(player, deque())
+            numbered.extend((next(self._numbers), body) for body in bodies)
+        if player in self._draining:
+            self._queued += len(bodies)
+        elif len(outbox):
+            self._queued += len(outbox)
+            self._draining[player] = outbox
+            if self.paced:
+                self._start(self._drain(player, outbox))
+            else:
+                self._ensure_workers()  # (after a run: the sessionEnds of `stop()`)
+                self._turns.put((player, outbox))
+
+    def _schedule(self, player: Player, outbox: Outbox) -> None:
+        if self._async_transport is None:
+            super()._schedule(player, outbox)
+            return
+        wake = player.next_wakeup
+        if wake is None:
+            self._wakes.pop(player, None)
+            if player not in self._followed and player.outcome == "completed":
+                # Its next viewing is arranged when it ends, as in virtual time, not when its
+                # last answer comes back: so it starts at the same instant and takes its place
+                # under a concurrency limit at the same moment, whatever the network's timing.
+                self._followed.add(player)
+                self._follow(player)
+            if player in self._draining:
+                return  # retired when its last request is answered
+            self._forget(player)
+            self._retire(player, outbox, follow=player not in self._followed)
+            self._followed.discard(player)
+            return
+        if self._wakes.get(player) != wake:
+            self._wakes[player] = wake
+            heapq.heappush(self._heap, (wake, next(self._order), player, outbox))
+
+    def _serve_until(self, now: int) -> None:
+        if self._async_transport is None:
+            super()._serve_until(now)
+            return
+        self._admit(now)
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            wake, _, player, outbox = heap[0]
+            if self._wakes.get(player) != wake:
+                heapq.heappop(heap)
+                continue  # superseded by a later reschedule
+            if not self.paced and outbox.sid is None and player in self._draining:
+                return  # its sessionStart is unanswered: `_must_wait` holds the run here
+            heapq.heappop(heap)
+            del self._wakes[player]
+            self._queue(player, outbox, player.due(now))
+            self._schedule(player, outbox)
+
+    @property
+    def active(self) -> int:
+        if self._async_transport is None:
+            return super().active
+        # Scheduled players. A finished one whose last requests are still on their way holds
+        # no place: it freed it when it sent its last event, as in virtual time, so a
+        # concurrency limit admits the next viewer at the same simulated instant.
+        return len(self._wakes)
+
+    async def _drain(self, player: Player, outbox: Outbox) -> None:
+        """Send one busy player's queue until it is empty, then let it go: the paced run's
+        task per busy player, and each unpaced worker's turn with one."""
+        try:
+            await self._send_queue(player, outbox)
+        except Exception as exc:  # a transport's bug ends the run, loudly
+            self._crashed(exc)
+        finally:
+            self._finished(player, outbox)
+
+    def _crashed(self, exc: Exception) -> None:
+        """A transport raised what it should not (only `TransportError` means no answer): the
+        run ends with it rather than lose that session's delivery task without a word."""
+        if self._crash is None:
+            self._crash = exc
+        if self._changed is not None:
+            _settle(self._changed)
+
+    async def _worker(self) -> None:
+        """Unpaced: takes busy players in turn and sends each one's queue, as a plain client
+        loop would; no task is made per request."""
+        while True:
+            await self._drain(*await self._turns.take())
+
+    def _finished(self, player: Player, outbox: Outbox) -> None:
+        """A player's queue is sent (or given up): it is no longer busy."""
+        del self._draining[player]
+        self._queued -= len(outbox)
+        # An answer may have changed what the player does next (a 404 re-opens a session,
+        # a refused sessionStart ends the viewing): schedule it afresh.
+        self._schedule(player, outbox)
+        changed = self._changed
+        if changed is None or changed.done():
+            return
+        if self._failure is None and (
+            (self._awaited is not None and player is not self._awaited)
+            or (self._room is not None and len(self._draining) > self._room)
+        ):
+            return  # not what the scheduler waits for: let it sleep
+        _settle(changed)
+
+    async def _send_queue(self, player: Player, outbox: Outbox) -> None:
+        transport = self._async_transport
+        assert transport is not None
+        give_up = self.give_up
+        while self._failure is None and (request := outbox.next_request()) is not None:
+            if self.paced:
+                self.lateness.sent(self.pacer, request.body)
+            give_up.sent()
+            give_up.watch(self._give_up)
+            try:
+                response = await transport.send(request)
+            except asyncio.CancelledError:
+                # The run ends with this request unanswered: it is counted as such.
+                give_up.abandoned()
+                self._settle(outbox, request, None)
+                self._written(player, outbox, request, None, ABANDONED)
+                self.stats.record(request, None, ABANDONED, maybe_delivered=True)
+                raise
+            except TransportError as exc:
+                give_up.unanswered(exc)
+                self._settle(outbox, request, None)
+                self._written(player, outbox, request, None, exc.reason)
+                self.stats.record(request, None, exc.reason, maybe_delivered=exc.maybe_delivered)
+                player.on_response(request.event_type, None)
+                if self.stopping:
+                    self._ended(player, request, None)
+                if give_up.expired:
+                    self._give_up()
+                continue
+            give_up.answered()
+            self._settle(outbox, request, response)
+            self._written(player, outbox, request, response, None)
+            self.stats.record(request, response)
+            if self.stopping:
+                self._ended(player, request, response)
+            if response.status != 204:  # a 204 changes nothing for the player: spare the call
+                player.on_response(request.event_type, response.status, sid=response.sid)
+
+    def _give_up(self) -> None:
+        """Nothing heard for the give-up time: the run ends now, whatever is still queued or
+        being retried (the scheduler raises it; the delivery tasks are cancelled)."""
+        if self._failure is None:
+            self._failure = self.give_up.error()
+        if self._changed is not None:
+            _settle(self._changed)
+
+    def _settle(self, outbox: Outbox, request: Request, response: Response | None) -> None:
+        before = len(outbox)
+        outbox.settle(request, response)
+        self._queued -= before - len(outbox)  # the request, and what its answer dropped
+
+    def _written(
+        self,
+        player: Player,
+        outbox: Outbox,
+        request: Request,
+        response: Response | None,
+        error: str | None,
+    ) -> None:
+        """Hand an answered request to the in-order recording, and what settling it dropped."""
+        if self._in_order is None:
+            return
+        numbered = self._numbered[player]
+        number, body = numbered.popleft()
+        assert body is request.body, "one request in flight per session, in order"
+        sid = request.sid or (response.sid if response is not None else None)
+        self._in_order.done(number, (request, response, sid, error))
+        # Bodies the outbox let go (their session was refused or lost) are never sent: they
+        # are everything before the new head of its queue.
+        head = outbox.peek()
+        while numbered and numbered[0][1] is not head:
+            self._in_order.done(numbered.popleft()[0], None)
+
+    def _forget(self, player: Player) -> None:
+        """A retired player's unsent bodies will never be recorded: let the order move on."""
+        if self._in_order is not None:
+            for number, _ in self._numbered.pop(player, ()):
+                self._in_order.done(number, None)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+_Line = tuple[Request, Response | None, str | None, str | None]
+
+
+class _InOrder:
+    """Writes recording lines in a fixed order (numbers from 0), as each one becomes known."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self._next = 0
+        self._known: dict[int, _Line | None] = {}  # None: a number that will have no line
+
+    def done(self, number: int, line: _Line | None) -> None:
+        self._known[number] = line
+        while self._next in self._known:
+            self._write(self._known.pop(self._next))
+            self._next += 1
+
+    def flush(self) -> None:
+        """Write every known line, in order, even past numbers that never came (a cut run)."""
+        for number in sorted(self._known):
+            self._write(self._known.pop(number))
+
+    def _write(self, line: _Line | None) -> None:
+        if line is not None:
+            request, response, sid, error = line
+            self.recorder.write(request, response, sid=sid, error=error)
+
+
+class _NoSyncSend:
+    """Stands in for the sync transport of an engine that only sends asynchronously."""
+
+    def send(self, request: Request) -> Response:  # pragma: no cover - never called
+        raise AssertionError("an asyncio transport is sent to from delivery tasks only")

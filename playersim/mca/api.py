@@ -1,0 +1,100 @@
+"""The MCA's HTTP API as playersim sees it: the paths, one request, one answer.
+
+A `Request` is `POST path` with a JSON body; a `Response` is the status, the `Location` of a new
+session and the `message` of a 4xx. Players, collectors, transports and engines all speak these
+two types; the paths are taken apart in one place, here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import urlsplit
+
+from playersim.mca.wire import WireBody
+
+__all__ = [
+    "GONE_STATUSES",
+    "SESSIONS_PATH",
+    "Request",
+    "Response",
+    "events_path",
+    "sid_from_events_path",
+    "sid_from_location",
+]
+
+SESSIONS_PATH: Final = "/api/v1/sessions"
+# A 404 or 410 on an event: the back end no longer knows the session (MCA-SPEC.md section 5).
+GONE_STATUSES: Final = frozenset({404, 410})
+# MCA-SPEC.md section 1: the sid is what follows "sessions/" in the Location header. Proxies
+# may make it absolute or add a slash; the sid is the one path segment either way.
+_LOCATION = re.compile(r"^/api/[^/]+/sessions/([^/?#]+)/?$")
+
+
+# POST {base}/api/v1/sessions/{sid}/events: the one place this path is taken apart.
+_EVENTS_PATH = re.compile(r"^/api/v1/sessions/([^/]+)/events/?$")
+
+
+def sid_from_events_path(path: str) -> str | None:
+    """The sid in an events path (`/api/v1/sessions/<sid>/events`), or None for any other."""
+    match = _EVENTS_PATH.match(path.split("?", 1)[0])
+    return match.group(1) if match else None
+
+
+def events_path(sid: str) -> str:
+    """The path that a session's events are posted to."""
+    return f"{SESSIONS_PATH}/{sid}/events"
+
+
+def sid_from_location(location: str | None) -> str | None:
+    """The session id in a `Location` header (`/api/v1/sessions/<sid>`), or None."""
+    if not location:
+        return None
+    match = _LOCATION.match(urlsplit(location.strip()).path)
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One MCA call: `POST path` with a JSON body.
+
+    `event_type` is the body's `eventType` (or ""). It is worked out once, here, because the
+    engine, the outbox and the run's counters each ask for it on every request; a caller that
+    already knows it (the outbox) may pass it.
+    """
+
+    path: str
+    body: WireBody
+    event_type: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.event_type:
+            object.__setattr__(self, "event_type", str(self.body.get("eventType", "")))
+
+    @property
+    def sid(self) -> str | None:
+        """The session this request belongs to (None for a sessionStart, before it is known)."""
+        return sid_from_events_path(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """An HTTP answer, as the MCA gives it."""
+
+    status: int
+    location: str | None = None  # the Location header of a 201
+    message: str | None = None  # the `message` of a 4xx/5xx JSON body
+
+    @property
+    def sid(self) -> str | None:
+        # Asked after every answer; most (the 204s) have no Location to parse.
+        return None if self.location is None else sid_from_location(self.location)
+
+    @property
+    def accepted(self) -> bool:
+        """The collector took the request: 204, or 201 with a session id to send events to.
+
+        A 201 whose Location names no session loses the session as surely as a 400.
+        """
+        return self.status == 204 or (self.status == 201 and self.sid is not None)

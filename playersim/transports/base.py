@@ -1,0 +1,63 @@
+"""Transports: the only I/O in playersim, behind one small interface.
+
+A transport takes a `Request` (a path and a JSON body) and returns a `Response` (a status, the
+`Location` of a new session, the `message` of a 4xx). Every HTTP answer is a `Response`, whatever
+its status: 4xx and 5xx are results to count and act on, never swallowed and never raised. Only a
+request that got no answer at all (refused, reset, timed out) raises `TransportError`.
+
+Implementations: `MemoryTransport` (a `Collector` in-process, no sockets), `HttpTransport` and
+`AsyncHttpTransport` (httpx, in `playersim.transports.http`), and wrappers such as
+`RecordingTransport` (`playersim.transports.recording`) that add behaviour around another transport.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from playersim.mca.api import Request, Response
+
+if TYPE_CHECKING:
+    from playersim.mca.collector import Collector
+
+__all__ = [
+    "AsyncMemoryTransport",
+    "AsyncTransport",
+    "MemoryTransport",
+    "Transport",
+]
+
+
+class Transport(Protocol):
+    """Sends one request and returns the answer; raises `TransportError` only on no answer."""
+
+    def send(self, request: Request) -> Response: ...
+
+
+class AsyncTransport(Protocol):
+    """The asyncio flavour of `Transport`, with the same request and response types."""
+
+    async def send(self, request: Request) -> Response: ...
+
+
+class MemoryTransport:
+    """Hands each request straight to an in-process `Collector`: no sockets, no serialisation.
+
+    The collector validates the body exactly as it validates JSON off the wire, so what it
+    accepts here it would accept over HTTP.
+    """
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+
+    def send(self, request: Request) -> Response:
+        return self.collector.handle("POST", request.path, request.body)
+
+
+class AsyncMemoryTransport:
+    """`MemoryTransport` for asyncio code: the same collector, awaited."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+
+    async def send(self, request: Request) -> Response:
+        return self.collector.handle("POST", request.path, request.body)

@@ -1,0 +1,198 @@
+"""Recordings: every request of a run as NDJSON, one line per request, in the order received.
+
+The format is a contract other code relies on (ARCHITECTURE.md): each line is a JSON object with
+at least `session` (the sid, or null for a sessionStart that got none), `path`, `status` (null
+when the request got no answer) and `body` (the exact JSON body sent). Non-2xx lines add
+`message`; unanswered ones add `error`. Keys keep their meaning as more are added.
+
+Every line is strict JSON (RFC 8259: no NaN, no lone surrogate), which any reader takes (jq, a
+pipeline's parser). A body that cannot be written so (a refused one: bytes that are not UTF-8,
+or JSON that Python reads but RFC 8259 does not) is recorded with `"body": null` and the bytes
+as they came in `raw`, as text with each byte that is not UTF-8 written `\\xNN`.
+
+Lines are written compactly with keys in a fixed order, so the same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from playersim.errors import TransportError
+from playersim.mca.api import Request, Response
+from playersim.transports.base import Transport
+
+__all__ = ["Recorder", "RecordingTransport", "read_recording"]
+
+
+class Recorder:
+    """Writes recording lines to a text stream (or a file it opens and owns).
+
+    A file is written afresh, or with `append=True` added to: what a collector that restarts
+    wants, so that a crash and a restart lose nothing recorded before. A file that a crash left
+    ending in part of a line gets that part moved to `FILE.partial`, so every line stays JSON.
+    """
+
+    def __init__(
+        self, target: str | Path | IO[str], *, flush_each: bool = False, append: bool = False
+    ) -> None:
+        self.kept = 0  # bytes the file already held when it was opened to append
+        # A file is written as bytes, each line encoded once (strictly, by `_strict`); a text
+        # stream handed in (a test's StringIO, say) takes the same lines as text.
+        self._file: IO[bytes] | None = None
+        self._text: IO[str] | None = None
+        if isinstance(target, str | Path):
+            if append:
+                self.kept = _mend_for_append(Path(target))
+            self._file = open(target, "ab" if append else "wb")  # noqa: SIM115
+        else:
+            self._text = target
+        self._flush_each = flush_each
+        self.lines = 0
+
+    def write(
+        self,
+        request: Request,
+        response: Response | None,
+        *,
+        sid: str | None,
+        error: str | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        """One request and its answer. `raw`: the bytes the body came as, if they are known
+        (a server's): written instead of the body if the body cannot be strict JSON."""
+        line: dict[str, Any] = {
+            "session": sid,
+            "path": request.path,
+            "status": response.status if response is not None else None,
+            "body": request.body,
+        }
+        if response is not None and response.message is not None:
+            line["message"] = response.message
+        if error is not None:
+            line["error"] = error
+        try:
+            text = _strict(line)
+        except (ValueError, TypeError):
+            # NaN, a lone surrogate, a number read as infinite, or a value JSON has no form
+            # for: the body as it came (or, handed over in memory, as Python sees it).
+            if raw is None:
+                raw = json.dumps(request.body, allow_nan=True, default=repr).encode()
+            text = _strict(_with_raw(line, raw))
+        if self._file is not None and not self._flush_each:
+            # A run's every request comes this way: the line's bytes straight to the buffer.
+            self._file.write(text)
+            self.lines += 1
+        else:
+            self._put(text)
+
+    def write_refused(self, path: str, raw: bytes, response: Response) -> None:
+        """A request whose body is not a JSON object (refused with a 4xx): its bytes as `raw`."""
+        line: dict[str, Any] = {"session": None, "path": path, "status": response.status}
+        if response.message is not None:
+            line["message"] = response.message
+        self._put(_strict(_with_raw(line, raw)))
+
+    def _put(self, line: bytes) -> None:
+        if self._file is not None:
+            self._file.write(line)
+            if self._flush_each:
+                self._file.flush()
+        elif self._text is not None:
+            self._text.write(line.decode())
+            if self._flush_each:
+                self._text.flush()
+        self.lines += 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        elif self._text is not None:
+            self._text.flush()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _with_raw(line: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    """`line` with `"body": null` and the bytes in `raw`, as text (a byte that is not UTF-8
+    written `\\xNN`), keys in the recording's order."""
+    keys = ("session", "path", "status")
+    return {
+        **{key: line[key] for key in keys},
+        "body": None,
+        "raw": raw.decode("utf-8", "backslashreplace"),
+        **{key: value for key, value in line.items() if key not in (*keys, "body")},
+    }
+
+
+_STRICT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _strict(line: dict[str, Any]) -> bytes:
+    """The line as strict JSON in UTF-8, newline included (ValueError if it cannot be: NaN,
+    a lone surrogate)."""
+    # ensure_ascii=False leaves a lone surrogate in the str as it is, and UTF-8 has no bytes
+    # for it: the strict encoding is the check (UnicodeEncodeError is a ValueError).
+    return (_STRICT.encode(line) + "\n").encode("utf-8")
+
+
+def _mend_for_append(path: Path) -> int:
+    """Make `path` ready to append lines to; returns how many bytes it holds. A last line cut
+    short (its writer was killed mid-line) is moved to `path.partial`, rather than left to run
+    into the next line written. Only a regular file is looked at: a pipe or a FIFO (`--record
+    /dev/stdout`) is simply appended to."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return 0
+    if not stat.S_ISREG(info.st_mode):
+        return 0
+    size = info.st_size
+    with open(path, "rb+") as stream:
+        tail = b""
+        end = size
+        # Back from the end, a block at a time, to the last newline: a recording can be GBs.
+        while end > 0 and b"\n" not in tail:
+            start = max(0, end - (1 << 16))
+            stream.seek(start)
+            tail = stream.read(end - start) + tail
+            end = start
+        if tail and not tail.endswith(b"\n"):
+            torn = tail[tail.rfind(b"\n") + 1 :]
+            with open(path.with_name(path.name + ".partial"), "ab") as partial:
+                partial.write(torn + b"\n")
+            stream.truncate(size - len(torn))
+            size -= len(torn)
+    return size
+
+
+class RecordingTransport:
+    """Wraps a transport and records each request with its answer, then passes the answer on."""
+
+    def __init__(self, inner: Transport, recorder: Recorder) -> None:
+        self.inner = inner
+        self.recorder = recorder
+
+    def send(self, request: Request) -> Response:
+        try:
+            response = self.inner.send(request)
+        except TransportError as exc:
+            self.recorder.write(request, None, sid=request.sid, error=exc.reason)
+            raise
+        self.recorder.write(request, response, sid=request.sid or response.sid)
+        return response
+
+
+def read_recording(path: str | Path) -> Iterator[dict[str, Any]]:
+    """The lines of a recording, decoded."""
+    with open(path, encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                yield json.loads(line)
