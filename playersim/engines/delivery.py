@@ -3,8 +3,14 @@
 A player produces bodies; an `Outbox` turns them into requests. Nothing but the sessionStart can
 go out before its 201 names the session id, and the MCA back end orders events by arrival beyond
 a small window, so each session has exactly one request in flight and a FIFO behind it
-(MCA-SPEC.md sections 4 and 5). The outbox does no I/O itself: engines, sync or async, ask it for
-the next request, send it however they send, and report the answer back.
+(MCA-SPEC.md sections 4 and 5). The outbox does no I/O itself.
+
+`Delivery` is the one place requests go out: the virtual engine, the real-time engine and replay
+all send a session's outbox through it, with its blocking driver (`drain`, for a `Transport`) or
+its asyncio driver (`adrain`, for an `AsyncTransport`). Either way each request is counted sent,
+sent, settled in its outbox, counted in the run's statistics, handed to the hooks that want
+every settled request (the recording), and its answer told to whoever listens for the session
+(the player). The rule for an endpoint that stops answering (`GiveUp`) is kept there too.
 
 When a run stops, a session's unsent backlog goes and its sessionEnd goes right behind the
 request in flight (`Outbox.cut`). When the endpoint stops answering altogether, every engine
@@ -14,21 +20,59 @@ and replay gives up by the same rule (`GiveUp`): so long without any answer.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
-from typing import Final, Generic, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Generic, Protocol, TypeVar
+
+from typing_extensions import TypeIs
 
 from playersim.errors import EndpointUnreachableError, TransportError
 from playersim.mca.api import GONE_STATUSES, SESSIONS_PATH, Request, Response, events_path
 from playersim.mca.wire import EventType, WireBody, make_body
 
-__all__ = ["DEFAULT_GIVE_UP_S", "GiveUp", "Outbox", "Turns"]
+if TYPE_CHECKING:
+    from playersim.clock import Pacer
+    from playersim.engines.summary import Lateness, RunStats
+    from playersim.transports.base import AsyncTransport, Transport
+
+__all__ = [
+    "ABANDONED",
+    "DEFAULT_GIVE_UP_S",
+    "INTERRUPTED",
+    "Delivery",
+    "GiveUp",
+    "Listener",
+    "Outbox",
+    "Settled",
+    "Turns",
+    "end_refused",
+    "is_async",
+]
 
 _SESSION_START: Final = EventType.SESSION_START.value
+_SESSION_END: Final = EventType.SESSION_END.value
 _ENDINGS: Final = frozenset({EventType.SESSION_END.value, EventType.SESSION_COMPLETE.value})
 T = TypeVar("T")
+# Why a request has no answer when a blocking send was cut short (Ctrl-C, a Locust user
+# stopped), and when an asyncio one was cancelled as the run ended.
+INTERRUPTED: Final = "interrupted"
+ABANDONED: Final = "no answer before the run ended"
+# Why a sessionEnd sent on stop did not end its session, when it got no answer at all.
+NO_ANSWER_TO_END: Final = "its sessionEnd got no answer"
+
+
+def end_refused(status: int) -> str:
+    """Why a sessionEnd sent on stop that got `status` (not 204) did not end its session."""
+    if status in GONE_STATUSES:
+        # Closed already: by a timeout, or by a try of this very sessionEnd whose answer was
+        # lost. Not open, then, though this request did not close it.
+        return f"its session was closed already ({status})"
+    return f"its sessionEnd got {status}"
+
 
 # Seconds without any answer before a run gives up on its endpoint: longer than a collector
 # takes to restart, or a load balancer to fail over, so that those are ridden out (sessions it
@@ -168,7 +212,7 @@ class GiveUp:
 class Outbox:
     """The ordered queue of one session's requests."""
 
-    __slots__ = ("_events_path", "_in_flight", "_queue", "dropped", "last_sent", "sid")
+    __slots__ = ("_events_path", "_in_flight", "_queue", "_starts", "dropped", "last_sent", "sid")
 
     def __init__(self) -> None:
         self.sid: str | None = None
@@ -178,8 +222,19 @@ class Outbox:
         self._events_path: tuple[str, str] | None = None  # (sid, its events path), built once
         # The body of the last request handed out in the current session (None: none yet).
         self.last_sent: WireBody | None = None
+        # Bodies (by id) that go where their eventType does not say: to the sessions path
+        # (True) or to the events path (False). Only replay of a hostile recording needs it.
+        self._starts: dict[int, bool] | None = None
 
     def push(self, bodies: list[WireBody]) -> None:
+        self._queue.extend(bodies)
+
+    def push_to(self, bodies: list[WireBody], *, start: bool) -> None:
+        """Queue bodies to go to the sessions path (`start`) or the events path, whatever their
+        eventType says: a recording's requests replayed as they were sent."""
+        if self._starts is None:
+            self._starts = {}
+        self._starts.update((id(body), start) for body in bodies)
         self._queue.extend(bodies)
 
     def __len__(self) -> int:
@@ -206,7 +261,9 @@ class Outbox:
         keep = 1 if self._in_flight is not None else 0
         dropped = len(self._queue) - keep
         while len(self._queue) > keep:
-            self._queue.pop()
+            cut = self._queue.pop()
+            if self._starts is not None:
+                self._starts.pop(id(cut), None)
         last = self.last_sent
         if last is None or last["eventType"] in _ENDINGS:
             return dropped, None  # nothing of this session went out, or it is already over
@@ -225,11 +282,17 @@ class Outbox:
         if self._in_flight is not None or not self._queue:
             return None
         body = self._queue[0]
-        event_type = str(body["eventType"])  # what `Request` itself would make of it
-        if event_type == _SESSION_START:
+        event_type = str(body.get("eventType", ""))  # what `Request` itself would make of it
+        start = event_type == _SESSION_START
+        if self._starts is not None:
+            start = self._starts.pop(id(body), start)
+        if start:
             request = Request(SESSIONS_PATH, body, event_type)
         elif self.sid is None:
-            return None  # waiting for the sessionStart's 201
+            # Its session was refused or lost before this body was queued (a recording
+            # replayed goes on reading it): it can never be delivered.
+            self._drop_until_next_start()
+            return self.next_request() if self._queue else None
         else:
             request = Request(self._path_of(self.sid), body, event_type)
         self._in_flight = request
@@ -250,7 +313,7 @@ class Outbox:
         self._in_flight = None
         self._queue.popleft()
         status = response.status if response is not None else None
-        if request.event_type == _SESSION_START:
+        if request.path == SESSIONS_PATH:
             self.sid = response.sid if response is not None and status == 201 else None
             if self.sid is None:
                 self._drop_until_next_start()
@@ -262,9 +325,16 @@ class Outbox:
         # Events of a session that does not exist can never be delivered; a later sessionStart
         # (a resumed session) starts a fresh run of the queue.
         self.last_sent = None
-        while self._queue and self._queue[0]["eventType"] != _SESSION_START:
-            self._queue.popleft()
+        while self._queue and not self._starts_session(self._queue[0]):
+            dropped = self._queue.popleft()
             self.dropped += 1
+            if self._starts is not None:
+                self._starts.pop(id(dropped), None)  # (an id may be reused once it is gone)
+
+    def _starts_session(self, body: WireBody) -> bool:
+        if self._starts is not None and id(body) in self._starts:
+            return self._starts[id(body)]
+        return body.get("eventType") == _SESSION_START
 
 
 class Turns(Generic[T]):
@@ -300,3 +370,232 @@ class Turns(Generic[T]):
         """Forget what waits and who waits (the workers are being cancelled)."""
         self._ready.clear()
         self._idle.clear()
+
+
+class Listener(Protocol):
+    """Who hears how a session's requests fared: the player (a 404 re-opens its session, a
+    refused sessionStart ends its viewing), or a replayed session."""
+
+    def on_response(self, event_type: str, status: int | None, *, sid: str | None = None) -> None:
+        """`status` None: the request got no answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A request whose fate is known, as `Delivery` hands it to its hooks."""
+
+    listener: Listener
+    outbox: Outbox
+    request: Request
+    response: Response | None
+    error: str | None  # why it has no answer (None: it has one)
+    maybe_delivered: bool  # without an answer: it may have arrived all the same
+    removed: int  # bodies the outbox let go in settling it (the request's own included)
+
+    @property
+    def sid(self) -> str | None:
+        """The session the request belongs to: its path's, or the one its 201 names."""
+        if (sid := self.request.sid) is not None:
+            return sid
+        return self.response.sid if self.response is not None else None
+
+
+class Delivery:
+    """Sends sessions' requests, one in flight per session, and settles each one the same way
+    wherever it was sent from: the virtual engine, the real-time engine, replay.
+
+    `drain` sends an outbox through a blocking `Transport` until nothing more may go; `adrain`
+    does so through an `AsyncTransport`. Each request is counted sent (`give_up`), measured
+    against the pacer if the run is paced (`lateness`), settled in its outbox, counted in
+    `stats`, passed to every hook (`hooks`: the recording is one), and its answer told to the
+    session's listener. A run's stop registers the sessionEnds it sends (`expect_end`): their
+    answers are counted in `stats.ending`.
+
+    When the endpoint has answered nothing for `give_up.after_s`, `drain` raises
+    `EndpointUnreachableError`; `adrain` sets `failure`, calls `on_failure`, and sends nothing
+    more (the asyncio scheduler decides what the run does next).
+    """
+
+    def __init__(
+        self,
+        stats: RunStats,
+        give_up: GiveUp,
+        *,
+        pacer: Pacer | None = None,
+        lateness: Lateness | None = None,
+    ) -> None:
+        self.stats = stats
+        self.give_up = give_up
+        # Paced runs measure how late each request goes out against its own instant.
+        self.paced = (pacer, lateness) if pacer is not None and lateness is not None else None
+        self.hooks: list[Callable[[Settled], None]] = []
+        self.failure: EndpointUnreachableError | None = None
+        self.on_failure: Callable[[], None] | None = None
+        # Set to send nothing more (an interrupted replay: only its sessionEnds go, apart).
+        self.halted = False
+        # Why a request cancelled mid-send has no answer, in the words of whoever runs it.
+        self.abandoned = ABANDONED
+        # The sessionEnds a stop sent, by listener, until their answers come.
+        self._ends: dict[Listener, Outbox] = {}
+
+    # --- the drivers ---------------------------------------------------------------------------
+
+    def drain(self, listener: Listener, outbox: Outbox, transport: Transport) -> None:
+        """Send `outbox` through a blocking transport until nothing more may go out."""
+        send = transport.send  # looked up once: this loop runs for every request
+        next_request = outbox.next_request
+        give_up = self.give_up
+        paced = self.paced
+        while not self.halted and (request := next_request()) is not None:
+            if paced is not None:
+                paced[1].sent(paced[0], request.body)
+            give_up.sent()
+            try:
+                response = send(request)
+            except TransportError as exc:
+                give_up.unanswered(exc)
+                self._settle(
+                    listener, outbox, request, None, exc.reason, maybe_delivered=exc.maybe_delivered
+                )
+                if give_up.expired:
+                    raise give_up.error() from exc
+                continue
+            except BaseException:
+                # Cut short mid-send: Ctrl-C, or a Locust user stopped (its greenlet killed).
+                # Whether it arrived is unknown: it is settled as unanswered, so the session
+                # is not left with a request in flight for ever, and a stop can still end it.
+                give_up.abandoned()
+                self._settle(
+                    listener, outbox, request, None, INTERRUPTED, maybe_delivered=True, ending=False
+                )
+                raise
+            give_up.answered()
+            self._settle(listener, outbox, request, response)
+
+    async def adrain(self, listener: Listener, outbox: Outbox, transport: AsyncTransport) -> None:
+        """Send `outbox` through an asyncio transport until nothing more may go out (or the
+        run has given up on its endpoint)."""
+        give_up = self.give_up
+        paced = self.paced
+        while (
+            self.failure is None
+            and not self.halted
+            and (request := outbox.next_request()) is not None
+        ):
+            if paced is not None:
+                paced[1].sent(paced[0], request.body)
+            give_up.sent()
+            give_up.watch(self._expired)
+            try:
+                response = await transport.send(request)
+            except asyncio.CancelledError:
+                # The run ends with this request unanswered: it is counted as such.
+                give_up.abandoned()
+                self._settle(
+                    listener,
+                    outbox,
+                    request,
+                    None,
+                    self.abandoned,
+                    maybe_delivered=True,
+                    tell=False,
+                )
+                raise
+            except TransportError as exc:
+                give_up.unanswered(exc)
+                self._settle(
+                    listener, outbox, request, None, exc.reason, maybe_delivered=exc.maybe_delivered
+                )
+                if give_up.expired:
+                    self._expired()
+                continue
+            give_up.answered()
+            self._settle(listener, outbox, request, response)
+
+    async def exchange(self, request: Request, transport: Transport | AsyncTransport) -> Response:
+        """Send one request outside any outbox (replay's wind-down sessionEnds) and count what
+        became of it; a `TransportError` is raised as it came."""
+        try:
+            if is_async(transport):
+                response = await transport.send(request)
+            else:
+                response = transport.send(request)
+        except asyncio.CancelledError:
+            self.stats.record(request, None, self.abandoned, maybe_delivered=True)
+            raise
+        except TransportError as exc:
+            self.stats.record(request, None, exc.reason, maybe_delivered=exc.maybe_delivered)
+            raise
+        self.stats.record(request, response)
+        return response
+
+    def _expired(self) -> None:
+        if self.failure is None:
+            self.failure = self.give_up.error()
+        if self.on_failure is not None:
+            self.on_failure()
+
+    def _settle(
+        self,
+        listener: Listener,
+        outbox: Outbox,
+        request: Request,
+        response: Response | None,
+        error: str | None = None,
+        *,
+        maybe_delivered: bool = False,
+        tell: bool = True,
+        ending: bool = True,
+    ) -> None:
+        before = len(outbox)
+        outbox.settle(request, response)
+        self.stats.record(request, response, error, maybe_delivered=maybe_delivered)
+        if self.hooks:
+            settled = Settled(
+                listener, outbox, request, response, error, maybe_delivered, before - len(outbox)
+            )
+            for hook in self.hooks:
+                hook(settled)
+        if not tell:
+            return
+        if response is None:
+            listener.on_response(request.event_type, None)
+        elif response.status != 204:  # a 204 changes nothing for the player: spare the call
+            listener.on_response(request.event_type, response.status, sid=response.sid)
+        if ending and self._ends and request.event_type == _SESSION_END:
+            self._ended(listener, response)
+
+    # --- a stop's sessionEnds ------------------------------------------------------------------
+
+    def expect_end(self, listener: Listener, outbox: Outbox) -> None:
+        """A stop queued a sessionEnd for this session: count what its answer says."""
+        self._ends[listener] = outbox
+
+    def _ended(self, listener: Listener, response: Response | None) -> None:
+        if self._ends.pop(listener, None) is None:
+            return
+        ending = self.stats.ending
+        assert ending is not None, "a stop sessionEnd belongs to a stop"
+        if response is not None and response.status == 204:
+            ending.ended += 1
+        elif response is None:
+            ending.not_ended[NO_ANSWER_TO_END] += 1
+        else:
+            ending.not_ended[end_refused(response.status)] += 1
+
+    def unended(self, reason: str) -> None:
+        """The stop's sessionEnds that will not be answered now: their sessions stay open on
+        the endpoint (`reason`), unless they never opened (a sessionStart refused)."""
+        ending = self.stats.ending
+        counts: Counter[str] = Counter()
+        for outbox in self._ends.values():
+            if outbox.sid is not None or outbox.in_flight:
+                counts[reason] += 1
+        if ending is not None:
+            ending.not_ended.update(counts)
+        self._ends.clear()
+
+
+def is_async(transport: Transport | AsyncTransport) -> TypeIs[AsyncTransport]:
+    """Whether a transport's `send` is a coroutine function (an `AsyncTransport`)."""
+    return inspect.iscoroutinefunction(getattr(transport, "send", None))

@@ -5,10 +5,12 @@ clock from one wake-up to the next, so hours of traffic take seconds and a test 
 the millisecond (`advance(10)`). On any clock, `step()` serves whatever is due at the clock's
 present instant, which is how a test under `freezegun` drives players on a `SystemClock`.
 
-The engine owns delivery: each session's requests go through its `Outbox`, so none leaves before
-its session id is known, one at a time, in order. Everything sent is counted in `stats`. A run
-gives up on an endpoint that stops answering by the rule every engine shares (`GiveUp`), and a
-stopped run ends each open session with a sessionEnd right behind what it has in flight.
+Each session's requests go through its `Outbox`, so none leaves before its session id is known,
+one at a time, in order, sent by the `Delivery` every engine and replay share (its blocking
+driver here). Everything sent is counted in `stats`, and written to the `recorder` if there is
+one. A run gives up on an endpoint that stops answering by the rule every engine shares
+(`GiveUp`), and a stopped run ends each open session with a sessionEnd right behind what it has
+in flight.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import datetime
 from typing import Final
 
 from playersim.clock import Clock, ManualClock, parse_instant
-from playersim.engines.delivery import GiveUp, Outbox
+from playersim.engines.delivery import Delivery, GiveUp, Outbox, Settled, end_refused
 from playersim.engines.summary import (
     GAVE_UP,
     NOT_OPEN,
@@ -31,32 +33,21 @@ from playersim.engines.summary import (
     Ending,
     RunStats,
 )
-from playersim.errors import EndpointUnreachableError, TransportError
-from playersim.mca.api import GONE_STATUSES, Request, Response
+from playersim.errors import EndpointUnreachableError
 from playersim.mca.wire import EventType, WireBody
 from playersim.sim.behaviour import ViewerBehaviour
 from playersim.sim.player import Player
 from playersim.transports.base import Transport
+from playersim.transports.recording import Recorder
 
-__all__ = ["Engine", "FollowUp"]
+__all__ = ["Engine", "FollowUp", "end_refused"]
 
 # The viewing a viewer goes on to when one ends at an instant (autoplay of the next episode).
 FollowUp = Callable[[Player, int], Player | None]
 
 _TICK_EVERY: Final = 2048
 _SESSION_END: Final = EventType.SESSION_END.value
-# Why a sessionEnd sent on stop did not end its session, when it got no answer at all.
-NO_ANSWER_TO_END: Final = "its sessionEnd got no answer"
 ENDPOINT_GONE: Final = "the endpoint stopped answering"
-
-
-def end_refused(status: int) -> str:
-    """Why a sessionEnd sent on stop that got `status` (not 204) did not end its session."""
-    if status in GONE_STATUSES:
-        # Closed already: by a timeout, or by a try of this very sessionEnd whose answer was
-        # lost. Not open, then, though this request did not close it.
-        return f"its session was closed already ({status})"
-    return f"its sessionEnd got {status}"
 
 
 class Engine:
@@ -81,6 +72,7 @@ class Engine:
         follow_up: FollowUp | None = None,
         turn_away: bool = False,
         give_up: GiveUp | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.clock = clock
         # When the run gives up on an endpoint that answers nothing (default: 30 s of silence;
@@ -91,6 +83,12 @@ class Engine:
         self.stopping = False
         self.transport = transport
         self.stats = RunStats()
+        self.delivery = Delivery(self.stats, self.give_up)
+        # Every settled request is written to the recording as it settles: in the order the
+        # requests were generated, since a blocking engine settles each before the next.
+        self.recorder = recorder
+        if recorder is not None:
+            self.delivery.hooks.append(self._record)
         # At most this many sessions at once: an arrival beyond it waits for a place to free.
         self.concurrency = concurrency
         # With the limit reached: an arrival waits for a place (False), or is turned away.
@@ -107,8 +105,6 @@ class Engine:
         # whatever the simulation had them do beyond it.
         self._cut: dict[Player, str] = {}
         self.gave_up = False  # the endpoint stopped answering, and the run gave up on it
-        # Players whose stop sessionEnd is on its way: answered, it ends the session.
-        self._ends: dict[Player, Outbox] = {}
 
     def add(self, player: Player) -> Player:
         """Schedule a player; it starts at its `start_at`, or now if it has none."""
@@ -241,7 +237,7 @@ class Engine:
                 except EndpointUnreachableError:
                     reachable = False  # the rest are counted as dropped, not sent into the void
             self._retire(player, outbox, follow=False)
-        self._unended(ENDPOINT_GONE)
+        self.delivery.unended(ENDPOINT_GONE)
 
     def _stop_bodies(self, player: Player, outbox: Outbox, now: int) -> list[WireBody]:
         """What a player stopped at `now` still sends: its own last events and sessionEnd, if
@@ -254,34 +250,16 @@ class Engine:
             self.stats.drop(dropped, STOPPED)
             own = [end] if end is not None else []
         if own and own[-1]["eventType"] == _SESSION_END:
-            self._ends[player] = outbox
+            self.delivery.expect_end(player, outbox)
         return own
 
     def _push(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
         self.stats.generated += len(bodies)
         outbox.push(bodies)
 
-    def _ended(self, player: Player, request: Request, response: Response | None) -> None:
-        """A stop's sessionEnd was answered (or not): count what became of its session."""
-        if request.event_type != _SESSION_END or self._ends.pop(player, None) is None:
-            return
-        ending = self.stats.ending
-        assert ending is not None, "a stop sessionEnd belongs to a stop"
-        if response is not None and response.status == 204:
-            ending.ended += 1
-        elif response is None:
-            ending.not_ended[NO_ANSWER_TO_END] += 1
-        else:
-            ending.not_ended[end_refused(response.status)] += 1
-
-    def _unended(self, reason: str) -> None:
-        """Stop sessionEnds that will not be sent now: their sessions stay open on the
-        endpoint (`reason`), unless they never opened (a sessionStart refused)."""
-        ending = self.stats.ending
-        for outbox in self._ends.values():
-            if ending is not None and (outbox.sid is not None or outbox.in_flight):
-                ending.not_ended[reason] += 1
-        self._ends.clear()
+    def _record(self, settled: Settled) -> None:
+        assert self.recorder is not None
+        self.recorder.write(settled.request, settled.response, sid=settled.sid, error=settled.error)
 
     def _manual_clock(self) -> ManualClock:
         if not isinstance(self.clock, ManualClock):
@@ -318,41 +296,11 @@ class Engine:
             self._schedule(player, outbox)
 
     def _deliver(self, player: Player, outbox: Outbox) -> None:
-        send = self.transport.send  # looked up once: this loop runs for every request
-        record = self.stats.record
-        next_request = outbox.next_request
-        give_up = self.give_up
-        while (request := next_request()) is not None:
-            give_up.sent()
-            try:
-                response = send(request)
-            except TransportError as exc:
-                give_up.unanswered(exc)
-                outbox.settle(request, None)
-                record(request, None, exc.reason, maybe_delivered=exc.maybe_delivered)
-                player.on_response(request.event_type, None)
-                if self.stopping:
-                    self._ended(player, request, None)
-                if give_up.expired:
-                    self.gave_up = True
-                    raise give_up.error() from exc
-                continue
-            except BaseException:
-                # Cut short mid-send: Ctrl-C, or a Locust user stopped (its greenlet killed).
-                # Whether it arrived is unknown: it is settled as unanswered, so the session
-                # is not left with a request in flight for ever, and `stop()` can still end it.
-                give_up.abandoned()
-                outbox.settle(request, None)
-                record(request, None, "interrupted", maybe_delivered=True)
-                player.on_response(request.event_type, None)
-                raise
-            give_up.answered()
-            outbox.settle(request, response)
-            record(request, response)
-            if self.stopping:
-                self._ended(player, request, response)
-            if response.status != 204:  # a 204 changes nothing for the player: spare the call
-                player.on_response(request.event_type, response.status, sid=response.sid)
+        try:
+            self.delivery.drain(player, outbox, self.transport)
+        except EndpointUnreachableError:
+            self.gave_up = True
+            raise
 
     def _follow(self, player: Player) -> None:
         """Start the viewing this one leads to (the next episode), if any."""

@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import heapq
-import inspect
 import itertools
 import math
 from collections import deque
@@ -39,17 +38,25 @@ from collections.abc import Coroutine
 from typing import Any, Final
 
 from playersim.clock import ManualClock, Pacer
-from playersim.engines.delivery import GiveUp, Outbox, Turns
+from playersim.engines.delivery import (
+    ABANDONED,
+    GiveUp,
+    Listener,
+    Outbox,
+    Settled,
+    Turns,
+    is_async,
+)
 from playersim.engines.engine import Engine, FollowUp
 from playersim.engines.summary import OUTCOME_CUT_OFF, OUTCOME_STOPPED, Ending, Lateness
-from playersim.errors import EndpointUnreachableError, TransportError
+from playersim.errors import EndpointUnreachableError
 from playersim.mca.api import Request, Response
 from playersim.mca.wire import WireBody
 from playersim.sim.player import Player
 from playersim.transports.base import AsyncTransport, Transport
 from playersim.transports.recording import Recorder
 
-__all__ = ["RealtimeEngine"]
+__all__ = ["ABANDONED", "RealtimeEngine"]
 
 # A generation-2 threshold no run reaches: full collections wait until the run is over.
 _NO_FULL_COLLECTIONS: Final = 1 << 30
@@ -57,8 +64,6 @@ _NO_FULL_COLLECTIONS: Final = 1 << 30
 DEFAULT_IN_FLIGHT: Final = 100
 # How long a run that is interrupted waits for its sessions' last requests to be answered.
 WIND_DOWN_S: Final = 10.0
-# Why a request in flight when a run ended has no answer.
-ABANDONED: Final = "no answer before the run ended"
 # Why sessions were not ended, when a second Ctrl-C cut the run short.
 CUT_SHORT: Final = "the wind-down was cut short (interrupted again)"
 NOT_ENDED_TWICE: Final = "interrupted again before they could be ended"
@@ -69,19 +74,6 @@ _ENDINGS: Final = frozenset({"sessionEnd", "sessionComplete"})
 _MAX_QUEUED: Final = 20_000
 # A scheduler that is behind still lets other coroutines (progress, deliveries) run this often.
 _YIELD_EVERY_S: Final = 0.05
-
-
-class _Timed:
-    """Measures each request's lateness as it is handed to a synchronous transport."""
-
-    def __init__(self, inner: Transport, pacer: Pacer, lateness: Lateness) -> None:
-        self.inner = inner
-        self.pacer = pacer
-        self.lateness = lateness
-
-    def send(self, request: Request) -> Response:
-        self.lateness.sent(self.pacer, request.body)
-        return self.inner.send(request)
 
 
 class RealtimeEngine(Engine):
@@ -116,13 +108,12 @@ class RealtimeEngine(Engine):
         self.full_collections = full_collections
         self.lateness = Lateness()
         self._async_transport: AsyncTransport | None = None
-        if inspect.iscoroutinefunction(getattr(transport, "send", None)):
-            self._async_transport = transport  # type: ignore[assignment]
-            sync: Transport = _NoSyncSend()
-        elif self.paced:
-            sync = _Timed(transport, self.pacer, self.lateness)  # type: ignore[arg-type]
+        sync: Transport
+        if is_async(transport):
+            self._async_transport = transport
+            sync = _NoSyncSend()
         else:
-            sync = transport  # type: ignore[assignment]
+            sync = transport
         super().__init__(
             clock,
             sync,
@@ -130,7 +121,14 @@ class RealtimeEngine(Engine):
             follow_up=follow_up,
             turn_away=turn_away,
             give_up=give_up,
+            # Over an asyncio transport answers come in any order: recorded in order below.
+            recorder=recorder if self._async_transport is None else None,
         )
+        if self.paced:
+            self.delivery.paced = (self.pacer, self.lateness)
+        if self._async_transport is not None:
+            self.delivery.hooks.append(self._settled)
+            self.delivery.on_failure = self._give_up
         self._wakes: dict[Player, int] = {}  # the one wake-up each player is scheduled for
         # Players with requests queued or in flight, and the tasks that send them: a task per
         # busy player when paced; when not, `in_flight` workers taking busy players in turn.
@@ -147,8 +145,7 @@ class RealtimeEngine(Engine):
         # generated (as a virtual run writes them), whatever order the answers come in.
         self._in_order = _InOrder(recorder) if recorder is not None else None
         self._numbers = itertools.count()
-        self._numbered: dict[Player, deque[tuple[int, WireBody]]] = {}
-        self._failure: EndpointUnreachableError | None = None
+        self._numbered: dict[Listener, deque[tuple[int, WireBody]]] = {}
         self._crash: Exception | None = None  # what a delivery task raised that it should not
         self._changed: asyncio.Future[None] | None = None  # what the scheduler waits on
         self._started = False
@@ -203,8 +200,8 @@ class RealtimeEngine(Engine):
         while True:
             if self._crash is not None:
                 raise self._crash
-            if self._failure is not None:
-                raise self._failure
+            if self.delivery.failure is not None:
+                raise self.delivery.failure
             wake = self.next_wakeup
             if wake is None or (until is not None and wake > until):
                 if self._draining:  # what is due is sent before the run returns
@@ -286,7 +283,7 @@ class RealtimeEngine(Engine):
         finally:
             # Counted before the requests still out are cancelled, while which are out (a
             # sessionStart that may yet open a session, say) is known.
-            self._unended(
+            self.delivery.unended(
                 f"no answer within the {grace_s:g} s wind-down" if finished else CUT_SHORT
             )
         await self._cancel_drains()
@@ -307,7 +304,7 @@ class RealtimeEngine(Engine):
             if left_open := len(self._open_outboxes()):
                 self.stats.ending.not_ended[NOT_ENDED_TWICE] = left_open
         else:
-            self._unended(CUT_SHORT)
+            self.delivery.unended(CUT_SHORT)
         for player, outbox in list(self._draining.items()):
             if len(outbox):
                 self._cut.setdefault(player, OUTCOME_STOPPED)
@@ -520,7 +517,7 @@ class RealtimeEngine(Engine):
         changed = self._changed
         if changed is None or changed.done():
             return
-        if self._failure is None and (
+        if self.delivery.failure is None and (
             (self._awaited is not None and player is not self._awaited)
             or (self._room is not None and len(self._draining) > self._room)
         ):
@@ -530,73 +527,27 @@ class RealtimeEngine(Engine):
     async def _send_queue(self, player: Player, outbox: Outbox) -> None:
         transport = self._async_transport
         assert transport is not None
-        give_up = self.give_up
-        while self._failure is None and (request := outbox.next_request()) is not None:
-            if self.paced:
-                self.lateness.sent(self.pacer, request.body)
-            give_up.sent()
-            give_up.watch(self._give_up)
-            try:
-                response = await transport.send(request)
-            except asyncio.CancelledError:
-                # The run ends with this request unanswered: it is counted as such.
-                give_up.abandoned()
-                self._settle(outbox, request, None)
-                self._written(player, outbox, request, None, ABANDONED)
-                self.stats.record(request, None, ABANDONED, maybe_delivered=True)
-                raise
-            except TransportError as exc:
-                give_up.unanswered(exc)
-                self._settle(outbox, request, None)
-                self._written(player, outbox, request, None, exc.reason)
-                self.stats.record(request, None, exc.reason, maybe_delivered=exc.maybe_delivered)
-                player.on_response(request.event_type, None)
-                if self.stopping:
-                    self._ended(player, request, None)
-                if give_up.expired:
-                    self._give_up()
-                continue
-            give_up.answered()
-            self._settle(outbox, request, response)
-            self._written(player, outbox, request, response, None)
-            self.stats.record(request, response)
-            if self.stopping:
-                self._ended(player, request, response)
-            if response.status != 204:  # a 204 changes nothing for the player: spare the call
-                player.on_response(request.event_type, response.status, sid=response.sid)
+        await self.delivery.adrain(player, outbox, transport)
 
     def _give_up(self) -> None:
         """Nothing heard for the give-up time: the run ends now, whatever is still queued or
-        being retried (the scheduler raises it; the delivery tasks are cancelled)."""
-        if self._failure is None:
-            self._failure = self.give_up.error()
+        being retried (the scheduler raises the delivery's failure; the tasks are cancelled)."""
         if self._changed is not None:
             _settle(self._changed)
 
-    def _settle(self, outbox: Outbox, request: Request, response: Response | None) -> None:
-        before = len(outbox)
-        outbox.settle(request, response)
-        self._queued -= before - len(outbox)  # the request, and what its answer dropped
-
-    def _written(
-        self,
-        player: Player,
-        outbox: Outbox,
-        request: Request,
-        response: Response | None,
-        error: str | None,
-    ) -> None:
-        """Hand an answered request to the in-order recording, and what settling it dropped."""
+    def _settled(self, settled: Settled) -> None:
+        """A request settled: what it (and what its answer dropped) leaves queued, and its line
+        handed to the in-order recording, with the bodies settling it let go."""
+        self._queued -= settled.removed
         if self._in_order is None:
             return
-        numbered = self._numbered[player]
+        numbered = self._numbered[settled.listener]
         number, body = numbered.popleft()
-        assert body is request.body, "one request in flight per session, in order"
-        sid = request.sid or (response.sid if response is not None else None)
-        self._in_order.done(number, (request, response, sid, error))
+        assert body is settled.request.body, "one request in flight per session, in order"
+        self._in_order.done(number, (settled.request, settled.response, settled.sid, settled.error))
         # Bodies the outbox let go (their session was refused or lost) are never sent: they
         # are everything before the new head of its queue.
-        head = outbox.peek()
+        head = settled.outbox.peek()
         while numbered and numbered[0][1] is not head:
             self._in_order.done(numbered.popleft()[0], None)
 

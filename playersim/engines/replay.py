@@ -4,8 +4,9 @@ A recording (`playersim.transports.recording`) holds each request's path, sessio
 body. Replay
 sends the same bodies in the same order per session, to a new endpoint that hands out new
 session ids: each recorded sid is mapped to the one the endpoint answers with, and each event
-goes to its session's new events path. Sessions are independent, so each has its own queue and
-one request in flight; a slow session never holds up another.
+goes to its session's new events path. Sessions are independent, so each has its own outbox and
+one request in flight; a slow session never holds up another. Requests go out through the same
+`Delivery` the engines use.
 
 Pacing follows the bodies' own `ts`: the first request goes out at once and each later one when
 the wall clock has moved as far as its `ts` has (divided by `speed`). With `speed=None`,
@@ -20,28 +21,27 @@ for the endpoint's idle timeout; `RunStats.ending` says how many were ended.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
-from collections import deque
 from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from playersim.clock import ManualClock, Pacer
-from playersim.engines.delivery import GiveUp, Turns
-from playersim.engines.engine import NO_ANSWER_TO_END, end_refused
+from playersim.engines.delivery import (
+    NO_ANSWER_TO_END,
+    Delivery,
+    GiveUp,
+    Outbox,
+    Settled,
+    Turns,
+    end_refused,
+    is_async,
+)
 from playersim.engines.realtime import CUT_SHORT
 from playersim.engines.summary import GAVE_UP, NOT_OPEN, STOPPED, Ending, Lateness, RunStats
 from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
-from playersim.mca.api import (
-    GONE_STATUSES,
-    SESSIONS_PATH,
-    Request,
-    Response,
-    events_path,
-    sid_from_events_path,
-)
+from playersim.mca.api import SESSIONS_PATH, Request, events_path, sid_from_events_path
 from playersim.mca.spec import MAX_TS
 from playersim.mca.wire import EventType
 from playersim.transports.base import AsyncTransport, Transport
@@ -55,6 +55,7 @@ NO_ANSWER_TO_START: Final = "its sessionStart got no answer"
 # How long an interrupted replay waits for the requests in flight, then for its sessionEnds.
 WIND_DOWN_S: Final = 10.0
 _SESSION_END = frozenset({EventType.SESSION_END.value, EventType.SESSION_COMPLETE.value})
+_SESSION_START: Final = EventType.SESSION_START.value
 
 
 class RecordingError(PlayersimError):
@@ -157,17 +158,29 @@ def _checked(line: object, name: str, number: int, serial: int) -> ReplayLine:
     return ReplayLine(sid, False, body)
 
 
-@dataclass
 class _Session:
-    queue: deque[ReplayLine] = field(default_factory=deque)
-    sid: str | None = None  # the new sid, once the endpoint has given one
-    lost: bool = False  # its sessionStart was refused on replay: its events cannot go
-    busy: bool = False
-    sending: bool = False  # a request of it is out, not yet answered
-    # The last body sent for the new sid (taken, or maybe taken: its answer was lost): a
-    # wind-down sessionEnd goes after it.
-    last: dict[str, Any] | None = None
-    start_lost: bool = False  # its sessionStart's answer was lost: it may be open, unknown sid
+    """A recorded session, replayed: its outbox (the new sid, its queue, its last body sent)."""
+
+    __slots__ = ("busy", "key", "outbox", "start_lost")
+
+    def __init__(self, key: str) -> None:
+        self.key = key  # the recorded sid
+        self.outbox = Outbox()
+        self.busy = False  # its outbox is being sent, or waits for a sender
+        self.start_lost = False  # its sessionStart's answer was lost: it may be open, unknown sid
+
+    def on_response(self, event_type: str, status: int | None, *, sid: str | None = None) -> None:
+        """Nothing to do: its outbox keeps the new sid, and drops what cannot go."""
+
+    @property
+    def open(self) -> bool:
+        """Whether it is open on the endpoint, as far as its answers tell."""
+        last = self.outbox.last_sent
+        return (
+            self.outbox.sid is not None
+            and last is not None
+            and str(last.get("eventType")) not in _SESSION_END
+        )
 
 
 # Requests one session may have waiting behind a slow answer before reading stops.
@@ -190,7 +203,6 @@ class _Replayer:
     ) -> None:
         self.transport = transport
         self.in_flight = in_flight
-        self.is_async = inspect.iscoroutinefunction(getattr(transport, "send", None))
         self.clock = clock
         self.pacer = pacer
         self.stats = stats if stats is not None else RunStats()
@@ -199,7 +211,10 @@ class _Replayer:
         self.tasks: set[asyncio.Task[None]] = set()
         # When to stop trying an endpoint that answers nothing: the rule `playersim run` uses.
         self.give_up = give_up if give_up is not None else GiveUp()
-        self.failure: EndpointUnreachableError | None = None
+        self.delivery = Delivery(self.stats, self.give_up, pacer=pacer, lateness=self.lateness)
+        self.delivery.abandoned = ABANDONED
+        self.delivery.hooks.append(self._settled)
+        self.delivery.on_failure = self._give_up
         self.freed: asyncio.Future[None] | None = None  # settled as a session's queue is sent
         self.busy = 0  # sessions with requests queued or in flight
         # With an in-flight limit, that many workers take busy sessions in turn (as a plain
@@ -207,6 +222,10 @@ class _Replayer:
         self.turns: Turns[_Session] = Turns()
         self.stopping = False  # interrupted: no more requests but the sessionEnds
         self.answered: asyncio.Future[None] | None = None  # settled as a request is answered
+
+    @property
+    def failure(self) -> EndpointUnreachableError | None:
+        return self.delivery.failure
 
     async def run(self, lines: Iterator[ReplayLine]) -> None:
         try:
@@ -218,29 +237,27 @@ class _Replayer:
                     await self.pacer.wait_until(line.ts)
                 if self.clock is not None and line.ts > self.clock.now():
                     self.clock.advance_to(line.ts)  # an in-memory collector's clock follows
-                session = self.sessions.setdefault(line.session, _Session())
+                session = self.sessions.get(line.session)
+                if session is None:
+                    session = self.sessions[line.session] = _Session(line.session)
                 while self.busy and self._full(session):
                     # As many sessions sending as allowed, or this one far behind: wait for
                     # answers rather than read the recording ahead into memory.
                     self.freed = asyncio.get_running_loop().create_future()
                     await self.freed
-                session.queue.append(line)
+                if line.start == (line.body.get("eventType") == _SESSION_START):
+                    session.outbox.push([line.body])
+                else:
+                    # (A recorded body is what a client sent: its eventType may be anything.)
+                    # It goes where it was sent, and is refused again there, as it was.
+                    session.outbox.push_to([line.body], start=line.start)
                 self.stats.generated += 1
-                if not self.is_async and self.stats.generated % _YIELD_EVERY == 0:
+                blocking = not is_async(self.transport)
+                if blocking and self.stats.generated % _YIELD_EVERY == 0:
                     # Sent inline, a fast replay would never let the loop act on a signal.
                     await asyncio.sleep(0)
                 if not session.busy:
-                    session.busy = True
-                    self.busy += 1
-                    if not self.is_async:
-                        await self._drain(session)
-                    elif self.in_flight is None:
-                        self._start(self._drain(session))
-                    else:
-                        if not self.tasks:
-                            for _ in range(self.in_flight):
-                                self._start(self._worker())
-                        self.turns.put(session)
+                    await self._hand_over(session, blocking=blocking)
             while self.busy and self.failure is None:
                 self.freed = asyncio.get_running_loop().create_future()
                 await self.freed
@@ -257,8 +274,24 @@ class _Replayer:
             if self.tasks:
                 await asyncio.gather(*self.tasks, return_exceptions=True)
             # Lines read and never sent (the replay gave up, or was interrupted): accounted for.
-            left = sum(len(session.queue) for session in self.sessions.values())
+            left = sum(len(session.outbox) for session in self.sessions.values())
             self.stats.drop(left, GAVE_UP if self.failure is not None else STOPPED)
+            self.stats.drop(sum(s.outbox.dropped for s in self.sessions.values()), NOT_OPEN)
+
+    async def _hand_over(self, session: _Session, *, blocking: bool) -> None:
+        """A session with something to send and no sender: sent now (a blocking transport), by
+        a task of its own, or by the next free worker (an in-flight limit)."""
+        session.busy = True
+        self.busy += 1
+        if blocking:
+            await self._drain(session)
+        elif self.in_flight is None:
+            self._start(self._drain(session))
+        else:
+            if not self.tasks:
+                for _ in range(self.in_flight):
+                    self._start(self._worker())
+            self.turns.put(session)
 
     def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -282,45 +315,44 @@ class _Replayer:
 
     def _full(self, session: _Session) -> bool:
         if session.busy:
-            return len(session.queue) >= _MAX_QUEUED
+            return len(session.outbox) >= _MAX_QUEUED
         return self.in_flight is not None and self.busy >= self.in_flight
 
     async def _drain(self, session: _Session) -> None:
+        """Send a session's outbox through the run's `Delivery` until it is empty (or the
+        replay stops or gives up: what is queued then stays there, counted as not sent)."""
         try:
-            # Once the replay has given up, what is queued stays there, counted as not sent.
-            while session.queue and self.failure is None and not self.stopping:
-                line = session.queue.popleft()
-                if line.start:
-                    session.sid, session.lost = None, False
-                    request = Request(SESSIONS_PATH, line.body)
-                elif session.sid is None:
-                    self.stats.drop(1, NOT_OPEN)  # its session did not open on replay
-                    continue
-                else:
-                    request = Request(events_path(session.sid), line.body)
-                session.sending = True
+            if self.stopping or self.failure is not None:
+                return
+            transport = self.transport
+            if is_async(transport):
+                await self.delivery.adrain(session, session.outbox, transport)
+            else:
                 try:
-                    response = await self._send(request, line, session)
-                finally:
-                    session.sending = False
-                    self._answered()
-                if line.start:
-                    accepted = response is not None and response.accepted
-                    session.sid = response.sid if accepted and response is not None else None
-                elif response is not None and response.status in GONE_STATUSES:
-                    session.sid = None  # the endpoint lost it: the rest cannot be delivered
-                if session.sid is not None:
-                    session.last = line.body
-                # (A recorded body is what a client sent: its eventType may be anything.)
-                ended = str(line.body.get("eventType")) in _SESSION_END
-                if ended and not session.queue:
-                    # Over: let it go, so a long recording's replay holds only open sessions.
-                    self.sessions.pop(line.session, None)
+                    self.delivery.drain(session, session.outbox, transport)
+                except EndpointUnreachableError as exc:
+                    self.delivery.failure = exc
+                    self._give_up()
         finally:
             session.busy = False
             self._sent()
 
-    def _answered(self) -> None:
+    def _settled(self, settled: Settled) -> None:
+        """Every replayed request, once its fate is known."""
+        session = settled.listener
+        assert isinstance(session, _Session)
+        request = settled.request
+        if settled.response is None and request.event_type == _SESSION_START:
+            session.start_lost = settled.maybe_delivered
+        if self.stopping:
+            # Interrupted: nothing more of the recording goes; what waits is counted.
+            self.delivery.halted = True
+        # (A recorded body is what a client sent: its eventType may be anything.)
+        if request.event_type in _SESSION_END and not len(session.outbox):
+            # Over: let it go, so a long recording's replay holds only open sessions.
+            self.stats.drop(session.outbox.dropped, NOT_OPEN)
+            session.outbox.dropped = 0
+            self.sessions.pop(session.key, None)
         if self.answered is not None and not self.answered.done():
             self.answered.set_result(None)
 
@@ -329,7 +361,7 @@ class _Replayer:
         `grace_s` in all) for the requests in flight, then end each session left open on the
         endpoint with a `sessionEnd` and wait for their answers. Counted in `stats.ending`,
         also when a second interruption cuts the wind-down short."""
-        self.stopping = True
+        self.stopping = self.delivery.halted = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace_s
         late: set[int] = set()  # sessions with a request still out when the wait ran out
@@ -338,18 +370,20 @@ class _Replayer:
         try:
             # (`asyncio.wait` with a timeout, never `asyncio.timeout`: this task is being
             # cancelled.)
-            while any(s.sending for s in self.sessions.values()) and loop.time() < deadline:
+            while (
+                any(s.outbox.in_flight for s in self.sessions.values()) and loop.time() < deadline
+            ):
                 self.answered = loop.create_future()
                 await asyncio.wait([self.answered], timeout=deadline - loop.time())
-            late = {id(s) for s in self.sessions.values() if s.sending}
+            late = {id(s) for s in self.sessions.values() if s.outbox.in_flight}
             for task in list(self.tasks):
                 task.cancel()
             if self.tasks:
                 await asyncio.gather(*self.tasks, return_exceptions=True)
             sends = {
-                id(session): asyncio.ensure_future(self._end(session, _session_end(session.last)))
+                id(session): asyncio.ensure_future(self._end(session))
                 for session in self.sessions.values()
-                if id(session) not in late and _open(session) and session.last is not None
+                if id(session) not in late and session.open
             }
             if sends:
                 await asyncio.wait(sends.values(), timeout=max(0.0, deadline - loop.time()))
@@ -375,74 +409,30 @@ class _Replayer:
                     ending.ended += 1
                 else:
                     ending.not_ended[reason] += 1
-            elif send is not None or id(session) in late or session.sending:
+            elif send is not None or id(session) in late or session.outbox.in_flight:
                 ending.not_ended[unanswered] += 1
-            elif session.sid is None and session.start_lost:
+            elif session.outbox.sid is None and session.start_lost:
                 ending.not_ended[NO_ANSWER_TO_START] += 1
-            elif _open(session):
+            elif session.open:
                 ending.not_ended[unanswered] += 1
         return ending
 
-    async def _end(self, session: _Session, body: dict[str, Any]) -> str | None:
+    async def _end(self, session: _Session) -> str | None:
         """Send one wind-down sessionEnd; None once accepted, else why not (in the words
         `playersim run` uses)."""
-        assert session.sid is not None
+        sid, last = session.outbox.sid, session.outbox.last_sent
+        assert sid is not None
+        assert last is not None
+        request = Request(events_path(sid), _session_end(last))
         try:
-            response = await self._exchange(Request(events_path(session.sid), body))
+            response = await self.delivery.exchange(request, self.transport)
         except TransportError:
             return NO_ANSWER_TO_END
         return None if response.accepted else end_refused(response.status)
 
-    async def _exchange(self, request: Request) -> Response:
-        """Send one request and count what became of it (an error raised as it came)."""
-        try:
-            if self.is_async:
-                response: Response = await self.transport.send(request)  # type: ignore[misc]
-            else:
-                response = self.transport.send(request)  # type: ignore[assignment]
-        except asyncio.CancelledError:
-            self.stats.record(request, None, ABANDONED, maybe_delivered=True)
-            raise
-        except TransportError as exc:
-            self.stats.record(request, None, exc.reason, maybe_delivered=exc.maybe_delivered)
-            raise
-        self.stats.record(request, response)
-        return response
-
-    async def _send(self, request: Request, line: ReplayLine, session: _Session) -> Response | None:
-        if self.pacer is not None:
-            self.lateness.sent(self.pacer, line.body)
-        give_up = self.give_up
-        give_up.sent()
-        give_up.watch(self._give_up)
-        try:
-            response = await self._exchange(request)
-        except asyncio.CancelledError:
-            give_up.abandoned()
-            raise
-        except TransportError as exc:
-            give_up.unanswered(exc)
-            session.start_lost = line.start and exc.maybe_delivered
-            if give_up.expired:
-                self._give_up()
-            return None
-        give_up.answered()
-        return response
-
     def _give_up(self) -> None:
-        if self.failure is None:
-            self.failure = self.give_up.error()
         if self.freed is not None and not self.freed.done():
             self.freed.set_result(None)
-
-
-def _open(session: _Session) -> bool:
-    """Whether a session is open on the endpoint, as far as its answers tell."""
-    return (
-        session.sid is not None
-        and session.last is not None
-        and str(session.last.get("eventType")) not in _SESSION_END
-    )
 
 
 def _session_end(last: dict[str, Any]) -> dict[str, Any]:
