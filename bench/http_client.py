@@ -47,7 +47,6 @@ from playersim import (
     MemoryTransport,
     RealtimeEngine,
     Recorder,
-    RecordingTransport,
     Request,
     Response,
     VirtualClock,
@@ -59,6 +58,7 @@ from playersim import (
 from playersim.mca.api import SESSIONS_PATH, events_path
 from playersim.mca.wire import WireBody
 from playersim.sim.viewings import Workload
+from playersim.transports.base import Transport
 from playersim.transports.clients import Client, async_http_transport
 
 START: Final = parse_instant("2026-01-01T20:00:00Z")
@@ -73,7 +73,7 @@ def workload(sessions: int) -> Workload:
     return Workload(profiles, start=START, sessions=sessions, duration_ms=600_000)
 
 
-class _Capture:
+class _Capture(Transport):
     """Keeps each session's bodies, in order, as an in-memory run sends them."""
 
     def __init__(self, inner: MemoryTransport) -> None:
@@ -97,9 +97,7 @@ def the_requests(sessions: int, record: Path) -> list[list[WireBody]]:
     capture = _Capture(MemoryTransport(Collector(clock, keep_events=False, conformance=False)))
     load = workload(sessions)
     with Recorder(record) as recorder:
-        engine = Engine(
-            clock, RecordingTransport(capture, recorder), follow_up=load.follow_up(SEED)
-        )
+        engine = Engine(clock, capture, follow_up=load.follow_up(SEED), recorder=recorder)
         engine.add_arrivals(load.players(SEED), until=load.end)
         engine.run()
     return list(capture.sessions.values())

@@ -57,6 +57,7 @@ from playersim.cli.app import RETENTION_S
 from playersim.clock import parse_instant
 from playersim.mca.api import SESSIONS_PATH
 from playersim.sim.viewings import Workload
+from playersim.transports.base import Transport
 
 PROFILES = ("vod-movie", "live-sports", "vod-episode")
 BURST_START = "2026-01-07T12:00:00Z"
@@ -70,7 +71,7 @@ DAY_ROWS_EVERY = 12  # samples: a row every two simulated hours
 MB = 1024 * 1024
 
 
-class Sink:
+class Sink(Transport):
     """Answers like a collector that keeps nothing: a fresh sid per sessionStart, 204 otherwise.
 
     It validates nothing: it is here to show what the engine and players hold on their own.

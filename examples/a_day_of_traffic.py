@@ -17,7 +17,6 @@ from playersim import (
     Engine,
     MemoryTransport,
     Recorder,
-    RecordingTransport,
     VirtualClock,
     Workload,
     bundled_profiles,
@@ -43,8 +42,9 @@ def main() -> None:
     with Recorder(args.out) as recorder:
         engine = Engine(
             clock,
-            RecordingTransport(MemoryTransport(collector), recorder),
+            MemoryTransport(collector),
             follow_up=day.follow_up(args.seed),
+            recorder=recorder,
         )
         engine.add_arrivals(day.players(args.seed), until=day.end)
         engine.run()

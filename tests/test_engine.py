@@ -22,12 +22,13 @@ from playersim import (
     parse_instant,
 )
 from playersim.mca.wire import make_body
+from playersim.transports.base import Transport
 from tests.conftest import START
 
 T0 = parse_instant(START)
 
 
-class ScriptedTransport:
+class ScriptedTransport(Transport):
     """A transport whose answers a test decides, in front of a real collector."""
 
     def __init__(self, collector: Collector, answer: Callable[[Request], Response | None]) -> None:
@@ -141,7 +142,7 @@ def test_a_410_opens_a_resumed_session_and_carries_on(
     assert set(engine.stats.outcomes) <= {"completed", "left"}
 
 
-class Outage:
+class Outage(Transport):
     """A transport in front of a collector that goes down: requests `down` (numbered from 0)
     get no answer, each after `timeout_s` of a fake monotonic clock (a client timeout: nothing
     really waits); the rest are answered at once. With `restart`, the collector that comes back

@@ -15,7 +15,8 @@ from playersim.engines.realtime import RealtimeEngine
 from playersim.engines.summary import Lateness
 from playersim.mca.api import Request, Response
 from playersim.sim.viewings import Workload
-from playersim.transports.recording import Recorder, RecordingTransport
+from playersim.transports.base import AsyncTransport
+from playersim.transports.recording import Recorder
 
 START = parse_instant("2026-01-05T20:00:00Z")
 
@@ -29,15 +30,18 @@ def recorded(realtime: bool, speed: float = 5000) -> tuple[str, Engine]:
     work = workload()
     stream = io.StringIO()
     clock = VirtualClock(START)
-    transport = RecordingTransport(MemoryTransport(Collector(clock)), Recorder(stream))
+    transport = MemoryTransport(Collector(clock))
+    recorder = Recorder(stream)
     engine: Engine
     if realtime:
-        engine = RealtimeEngine(clock, transport, speed=speed, follow_up=work.follow_up(3))
+        engine = RealtimeEngine(
+            clock, transport, speed=speed, follow_up=work.follow_up(3), recorder=recorder
+        )
         engine.add_arrivals(work.players(3), until=work.end)
         assert isinstance(engine, RealtimeEngine)
         asyncio.run(engine.run_async())
     else:
-        engine = Engine(clock, transport, follow_up=work.follow_up(3))
+        engine = Engine(clock, transport, follow_up=work.follow_up(3), recorder=recorder)
         engine.add_arrivals(work.players(3), until=work.end)
         engine.run()
     return stream.getvalue(), engine
@@ -65,7 +69,7 @@ def test_real_time_takes_the_simulated_time_divided_by_the_speed() -> None:
     assert clock.now() == START + 100_000
 
 
-class SlowForOne:
+class SlowForOne(AsyncTransport):
     """An asyncio transport in front of a collector that answers one session slowly."""
 
     def __init__(self, collector: Collector, slow_media: str, delay: float) -> None:

@@ -21,6 +21,7 @@ from playersim.engines.summary import RunStats
 from playersim.errors import TransportError
 from playersim.mca.api import Request, Response
 from playersim.server import Faults, create_app
+from playersim.transports.base import AsyncTransport, Transport
 from playersim.transports.recording import read_recording
 from tests.test_server import running
 from tests.waiting import interrupted_when
@@ -257,7 +258,7 @@ def live_lines(live_recording: Path) -> list[ReplayLine]:
     return list(read_replay(live_recording))
 
 
-class OnCue:
+class OnCue(AsyncTransport):
     """An asyncio transport in front of a collector that interrupts the replay on cue: it
     cancels the replay's task (what asyncio.run does on Ctrl-C) at the first ping from the
     `cue`th request on,
@@ -355,7 +356,7 @@ def test_an_in_memory_replay_takes_a_signal_while_it_sends(live_lines: list[Repl
     collector, stats = Collector(clock), RunStats()
     replaying: list[asyncio.Task[object]] = []
 
-    class Blocking:  # as MemoryTransport: answers at once, never awaits
+    class Blocking(Transport):  # as MemoryTransport: answers at once, never awaits
         def send(self, request: Request) -> Response:
             if collector.counts().opened == 3 and not replaying[0].cancelling():
                 replaying[0].cancel()

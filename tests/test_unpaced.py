@@ -22,7 +22,6 @@ from playersim import (
     MemoryTransport,
     Player,
     Recorder,
-    RecordingTransport,
     RunStats,
     TransportError,
     VirtualClock,
@@ -35,6 +34,7 @@ from playersim import (
 from playersim.engines.realtime import RealtimeEngine
 from playersim.engines.summary import STOPPED
 from playersim.mca.api import Request, Response
+from playersim.transports.base import AsyncTransport, Transport
 
 START = parse_instant("2026-01-05T20:00:00Z")
 
@@ -47,7 +47,7 @@ def _answer(request: Request, start_number: int) -> Response:
     return Response(400, message="refused")
 
 
-class _SlowRefusal:
+class _SlowRefusal(AsyncTransport):
     """The first sessionStart is accepted at once; the second refused, 50 ms later."""
 
     def __init__(self) -> None:
@@ -62,7 +62,7 @@ class _SlowRefusal:
         return _answer(request, number)
 
 
-class _Refusal:
+class _Refusal(Transport):
     def __init__(self) -> None:
         self.starts = 0
 
@@ -91,7 +91,7 @@ def test_a_refused_start_ends_its_viewing_even_when_another_is_due_at_that_insta
     assert dict(unpaced.stats.outcomes) == dict(virtual.stats.outcomes)
 
 
-class _Buggy:
+class _Buggy(AsyncTransport):
     """A transport with a bug: every 20th request raises what no transport should."""
 
     def __init__(self, collector: Collector) -> None:
@@ -141,7 +141,7 @@ def test_stop_after_a_run_ends_every_open_session(speed: float) -> None:
     assert counts["generated"] == counts["accepted"]
 
 
-class _OneSlowSession:
+class _OneSlowSession(AsyncTransport):
     """Answers at once, except the events of the first session opened: 100 ms each (a session
     whose requests the endpoint keeps failing and the client keeps retrying, say)."""
 
@@ -181,7 +181,7 @@ def test_a_slow_session_does_not_hold_up_the_others() -> None:
 # --- stopping, and giving up ------------------------------------------------------------------
 
 
-class _Slow:
+class _Slow(AsyncTransport):
     """The collector, behind answers that take `delay_s` each (a slow endpoint), counting."""
 
     def __init__(self, collector: Collector, delay_s: float = 0.002) -> None:
@@ -246,7 +246,7 @@ def test_a_stopped_run_drops_its_backlog_and_ends_every_session_right_after_its_
         assert stamps == sorted(stamps)
 
 
-class _Silent:
+class _Silent(AsyncTransport):
     """An endpoint that never answers, and never fails: each request waits for ever."""
 
     def __init__(self) -> None:
@@ -284,7 +284,7 @@ def test_replay_gives_up_by_the_same_rule_in_the_same_words(tmp_path: Path) -> N
     path = tmp_path / "run.ndjson"
     clock = VirtualClock(START)
     with Recorder(path) as recorder:
-        engine = Engine(clock, RecordingTransport(MemoryTransport(Collector(clock)), recorder))
+        engine = Engine(clock, MemoryTransport(Collector(clock)), recorder=recorder)
         engine.add(Player(load_profile("live-news"), seed=1, start_at=START))
         engine.run()
     with pytest.raises(EndpointUnreachableError) as gave_up:
@@ -295,7 +295,7 @@ def test_replay_gives_up_by_the_same_rule_in_the_same_words(tmp_path: Path) -> N
     assert stats.generated == stats.requests + stats.dropped > 0
 
 
-class _FailsFirst:
+class _FailsFirst(AsyncTransport):
     """An endpoint whose first request gets no answer; every other is answered at once."""
 
     def __init__(self, collector: Collector) -> None:

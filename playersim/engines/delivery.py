@@ -20,7 +20,6 @@ and replay gives up by the same rule (`GiveUp`): so long without any answer.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import math
 import time
 from collections import Counter, deque
@@ -33,11 +32,11 @@ from typing_extensions import TypeIs
 from playersim.errors import EndpointUnreachableError, TransportError
 from playersim.mca.api import GONE_STATUSES, SESSIONS_PATH, Request, Response, events_path
 from playersim.mca.wire import EventType, WireBody, make_body
+from playersim.transports.base import AsyncTransport, Transport
 
 if TYPE_CHECKING:
     from playersim.clock import Pacer
     from playersim.engines.summary import Lateness, RunStats
-    from playersim.transports.base import AsyncTransport, Transport
 
 __all__ = [
     "ABANDONED",
@@ -597,5 +596,5 @@ class Delivery:
 
 
 def is_async(transport: Transport | AsyncTransport) -> TypeIs[AsyncTransport]:
-    """Whether a transport's `send` is a coroutine function (an `AsyncTransport`)."""
-    return inspect.iscoroutinefunction(getattr(transport, "send", None))
+    """Whether a transport is an asyncio one (sent to from tasks) rather than a blocking one."""
+    return isinstance(transport, AsyncTransport)

@@ -369,10 +369,9 @@ class RealtimeEngine(Engine):
         task.add_done_callback(self._tasks.discard)
 
     async def aclose(self) -> None:
-        """Close the asyncio transport, if it has anything to close (an HTTP client's pool)."""
-        close = getattr(self._async_transport, "aclose", None)
-        if close is not None:
-            await close()
+        """Close the asyncio transport (an HTTP client's pool, say)."""
+        if self._async_transport is not None:
+            await self._async_transport.aclose()
 
     async def _wait_for_change(self, timeout_s: float | None) -> None:
         """Wait until a busy player's requests are all answered (the one in `_awaited`, if set;

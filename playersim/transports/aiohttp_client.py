@@ -146,12 +146,6 @@ class AiohttpTransport(RetryingAsyncTransport):
             await self._session.close()
         self._session = None if self._owned else self._session
 
-    async def __aenter__(self) -> AiohttpTransport:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
 
 def _proxy_from_environment(url: httpx.URL) -> str | None:
     """The proxy the environment names for `url` (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`),

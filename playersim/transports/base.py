@@ -12,7 +12,8 @@ Implementations: `MemoryTransport` (a `Collector` in-process, no sockets), `Http
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Self
 
 from playersim.mca.api import Request, Response
 
@@ -27,19 +28,46 @@ __all__ = [
 ]
 
 
-class Transport(Protocol):
-    """Sends one request and returns the answer; raises `TransportError` only on no answer."""
+class Transport(ABC):
+    """Sends one request and returns the answer; raises `TransportError` only on no answer.
 
-    def send(self, request: Request) -> Response: ...
+    The base of every blocking transport (as httpx's `BaseTransport` is of its own): implement
+    `send`; override `close` if the transport holds something to release (connections). Used
+    as a context manager, it is closed on the way out.
+    """
+
+    @abstractmethod
+    def send(self, request: Request) -> Response:
+        """Send one request; its answer, whatever its status."""
+
+    def close(self) -> None:  # noqa: B027 - optional: most transports hold nothing
+        """Release what the transport holds (nothing, unless a subclass says otherwise)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-class AsyncTransport(Protocol):
+class AsyncTransport(ABC):
     """The asyncio flavour of `Transport`, with the same request and response types."""
 
-    async def send(self, request: Request) -> Response: ...
+    @abstractmethod
+    async def send(self, request: Request) -> Response:
+        """Send one request; its answer, whatever its status."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional: most transports hold nothing
+        """Release what the transport holds (nothing, unless a subclass says otherwise)."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
-class MemoryTransport:
+class MemoryTransport(Transport):
     """Hands each request straight to an in-process `Collector`: no sockets, no serialisation.
 
     The collector validates the body exactly as it validates JSON off the wire, so what it
@@ -53,7 +81,7 @@ class MemoryTransport:
         return self.collector.handle("POST", request.path, request.body)
 
 
-class AsyncMemoryTransport:
+class AsyncMemoryTransport(AsyncTransport):
     """`MemoryTransport` for asyncio code: the same collector, awaited."""
 
     def __init__(self, collector: Collector) -> None:

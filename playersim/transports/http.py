@@ -31,6 +31,7 @@ import httpx
 from playersim.clock import SleepingClock, SystemClock
 from playersim.errors import TransportError
 from playersim.mca.api import Request, Response
+from playersim.transports.base import AsyncTransport, Transport
 
 __all__ = [
     "AsyncHttpTransport",
@@ -209,7 +210,7 @@ class _Retrying:
         return None
 
 
-class RetryingAsyncTransport(_Retrying):
+class RetryingAsyncTransport(_Retrying, AsyncTransport):
     """The retry loop every asyncio HTTP transport shares: `post` one try, `send` until done.
 
     A subclass's `_post` returns the `Response` of one try, or raises `TransportError` when
@@ -218,9 +219,6 @@ class RetryingAsyncTransport(_Retrying):
     """
 
     async def _post(self, request: Request) -> Response:
-        raise NotImplementedError
-
-    async def aclose(self) -> None:
         raise NotImplementedError
 
     async def send(self, request: Request) -> Response:
@@ -245,7 +243,7 @@ class RetryingAsyncTransport(_Retrying):
             attempt += 1
 
 
-class RetryingTransport(_Retrying):
+class RetryingTransport(_Retrying, Transport):
     """The retry loop every blocking HTTP transport shares: `_post` one try, `send` until done.
 
     A subclass's `_post` returns the `Response` of one try, or raises `TransportError` when
@@ -314,12 +312,6 @@ class HttpTransport(RetryingTransport):
         if self._owned:
             self._client.close()
 
-    def __enter__(self) -> HttpTransport:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 class AsyncHttpTransport(RetryingAsyncTransport):
     """`HttpTransport` for asyncio: the same requests and answers over `httpx.AsyncClient`.
@@ -376,9 +368,3 @@ class AsyncHttpTransport(RetryingAsyncTransport):
         if self._owned:
             for client in self._clients:
                 await client.aclose()
-
-    async def __aenter__(self) -> AsyncHttpTransport:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
