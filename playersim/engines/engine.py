@@ -5,12 +5,17 @@ clock from one wake-up to the next, so hours of traffic take seconds and a test 
 the millisecond (`advance(10)`). On any clock, `step()` serves whatever is due at the clock's
 present instant, which is how a test under `freezegun` drives players on a `SystemClock`.
 
+An engine is made of parts: the schedule (a heap of wake-ups, one live entry per player, with
+arrivals, a concurrency limit and follow-ups), a `Sender` that takes each wake-up's bodies out
+(here `Inline`: sent through a blocking transport before the next wake-up is served; the
+real-time engine has one that sends from asyncio tasks), and what moves the clock (here jumps
+from wake-up to wake-up; in real time, a pacer).
+
 Each session's requests go through its `Outbox`, so none leaves before its session id is known,
-one at a time, in order, sent by the `Delivery` every engine and replay share (its blocking
-driver here). Everything sent is counted in `stats`, and written to the `recorder` if there is
-one. A run gives up on an endpoint that stops answering by the rule every engine shares
-(`GiveUp`), and a stopped run ends each open session with a sessionEnd right behind what it has
-in flight.
+one at a time, in order, sent by the `Delivery` every engine and replay share. Everything sent
+is counted in `stats`, and written to the `recorder` if there is one. A run gives up on an
+endpoint that stops answering by the rule every engine shares (`GiveUp`), and a stopped run
+ends each open session with a sessionEnd right behind what it has in flight.
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Final
+from typing import Final, Protocol
 
 from playersim.clock import Clock, ManualClock, parse_instant
-from playersim.engines.delivery import Delivery, GiveUp, Outbox, Settled, end_refused
+from playersim.engines.delivery import Delivery, GiveUp, Outbox, Settled, end_refused, is_async
 from playersim.engines.summary import (
     GAVE_UP,
     NOT_OPEN,
@@ -37,10 +42,10 @@ from playersim.errors import EndpointUnreachableError
 from playersim.mca.wire import EventType, WireBody
 from playersim.sim.behaviour import ViewerBehaviour
 from playersim.sim.player import Player
-from playersim.transports.base import Transport
+from playersim.transports.base import AsyncTransport, Transport
 from playersim.transports.recording import Recorder
 
-__all__ = ["Engine", "FollowUp", "end_refused"]
+__all__ = ["Engine", "FollowUp", "Inline", "Sender", "end_refused"]
 
 # The viewing a viewer goes on to when one ends at an instant (autoplay of the next episode).
 FollowUp = Callable[[Player, int], Player | None]
@@ -48,6 +53,75 @@ FollowUp = Callable[[Player, int], Player | None]
 _TICK_EVERY: Final = 2048
 _SESSION_END: Final = EventType.SESSION_END.value
 ENDPOINT_GONE: Final = "the endpoint stopped answering"
+
+
+class Sender(Protocol):
+    """How an engine's bodies go out once a wake-up has made them: the part of an engine that
+    differs between a blocking transport (`Inline`) and an asyncio one (the real-time
+    engine's tasks)."""
+
+    def send(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
+        """A wake-up made `bodies` (a stop, its sessionEnd): queue them and see them sent."""
+
+    def holds(self, player: Player, outbox: Outbox) -> bool:
+        """Whether the player's wake-up must wait (for the answer to its sessionStart)."""
+
+    def busy(self, player: Player) -> bool:
+        """Whether the player still has requests queued or out (it is not retired till then)."""
+
+    def busy_players(self) -> dict[Player, Outbox]:
+        """The players with requests queued or out."""
+
+    def cut(self, player: Player, outbox: Outbox, count: int) -> None:
+        """A stop dropped `count` unsent bodies from the player's outbox."""
+
+    def stopped(self) -> None:
+        """The stop has queued every session's sessionEnd."""
+
+    def retired(self, player: Player) -> None:
+        """The player's viewing is over: nothing more of it will be sent."""
+
+
+class Inline:
+    """Sends each wake-up's bodies through a blocking transport before the next is served: the
+    virtual engine's way, and the real-time engine's with an in-memory collector."""
+
+    def __init__(self, engine: Engine, transport: Transport) -> None:
+        self.engine = engine
+        self.transport = transport
+        self._reachable = True  # while a stop sends its sessionEnds
+
+    def send(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
+        engine = self.engine
+        engine.stats.generated += len(bodies)
+        outbox.push(bodies)
+        if engine.stopping and not self._reachable:
+            return  # the endpoint is gone: what is left is counted as dropped, not sent
+        try:
+            engine.delivery.drain(player, outbox, self.transport)
+        except EndpointUnreachableError:
+            engine.gave_up = True
+            self._reachable = False
+            if not engine.stopping:
+                raise
+
+    def holds(self, player: Player, outbox: Outbox) -> bool:
+        return False
+
+    def busy(self, player: Player) -> bool:
+        return False
+
+    def busy_players(self) -> dict[Player, Outbox]:
+        return {}
+
+    def cut(self, player: Player, outbox: Outbox, count: int) -> None:
+        pass
+
+    def stopped(self) -> None:
+        self.engine.delivery.unended(ENDPOINT_GONE)
+
+    def retired(self, player: Player) -> None:
+        pass
 
 
 class Engine:
@@ -66,13 +140,14 @@ class Engine:
     def __init__(
         self,
         clock: Clock,
-        transport: Transport,
+        transport: Transport | AsyncTransport,
         *,
         concurrency: int | None = None,
         follow_up: FollowUp | None = None,
         turn_away: bool = False,
         give_up: GiveUp | None = None,
         recorder: Recorder | None = None,
+        sender: Callable[[Engine], Sender] | None = None,
     ) -> None:
         self.clock = clock
         # When the run gives up on an endpoint that answers nothing (default: 30 s of silence;
@@ -95,7 +170,23 @@ class Engine:
         self.turn_away = turn_away
         # Asked as each viewing ends: the viewer's next one (the next episode), or None.
         self.follow_up = follow_up
+        # Wake-ups, earliest first (ties in scheduling order). A player has one live entry: the
+        # one `_wakes` names; an entry it was moved from stays in the heap until popped.
         self._heap: list[tuple[int, int, Player, Outbox]] = []
+        self._wakes: dict[Player, int] = {}
+        self._followed: set[Player] = set()  # finished players whose next viewing is arranged
+        self._stopped = False
+        # How bodies go out: `Inline` through a blocking transport, unless told (the real-time
+        # engine's asyncio tasks).
+        if sender is not None:
+            self.sender: Sender = sender(self)
+        elif is_async(transport):
+            raise TypeError(
+                f"{type(transport).__name__} is an asyncio transport: the virtual engine sends "
+                "through a blocking one (MemoryTransport, HttpTransport); RealtimeEngine takes both"
+            )
+        else:
+            self.sender = Inline(self, transport)
         self._order = itertools.count()
         self._arrivals: Iterator[Player] = iter(())
         self._arriving: Player | None = None
@@ -166,13 +257,19 @@ class Engine:
 
     @property
     def active(self) -> int:
-        """Players that still have something to send (not counting those yet to arrive)."""
-        return len(self._heap)
+        """Players scheduled to wake (not counting those yet to arrive). A finished one whose
+        last requests are still on their way holds no place: it freed it when it sent its last
+        event, so a concurrency limit admits the next viewer at the same simulated instant
+        whatever the network's timing."""
+        return len(self._wakes)
 
     @property
     def next_wakeup(self) -> int | None:
         """The next instant anything is due: a player's wake-up or an arrival."""
-        wake = self._heap[0][0] if self._heap else None
+        heap, wakes = self._heap, self._wakes
+        while heap and wakes.get(heap[0][2]) != heap[0][0]:
+            heapq.heappop(heap)  # superseded by a later reschedule
+        wake = heap[0][0] if heap else None
         if self._arriving is not None and (arrival := self._arrival_due()) is not None:
             return arrival if wake is None or arrival < wake else wake
         return wake
@@ -219,25 +316,33 @@ class Engine:
         """End every session in progress now, with a `sessionEnd` each, delivered, and start
         no more arrivals: a run interrupted by Ctrl-C or SIGTERM winds down this way.
 
-        What the stop did is in `stats.ending`: the sessions open on the endpoint, how many
-        the sessionEnd ended, and why any could not be.
+        What a session has not yet sent is dropped, and its `sessionEnd` goes right after its
+        request in flight. What the stop did is in `stats.ending`: the sessions open on the
+        endpoint, how many the sessionEnd ended, and why any could not be. (The real-time
+        engine's asyncio sender sends them from its tasks: await its `wind_down()` next.)
         """
-        self.stopping = True
+        if self._stopped:
+            return
+        self._stopped = self.stopping = True
         self._arriving = None
         self._arrivals = iter(())
         self.stats.ending = self.stats.ending or Ending()
         now = self.clock.now()
-        entries, self._heap = sorted(self._heap, key=lambda entry: entry[:2]), []
-        reachable = True
-        for _, _, player, outbox in entries:
-            self._push(player, outbox, self._stop_bodies(player, outbox, now))
-            if reachable:
-                try:
-                    self._deliver(player, outbox)
-                except EndpointUnreachableError:
-                    reachable = False  # the rest are counted as dropped, not sent into the void
-            self._retire(player, outbox, follow=False)
-        self.delivery.unended(ENDPOINT_GONE)
+        # Every viewing in progress: those scheduled, and those whose requests are still going
+        # out (an unpaced run's players may have finished long before their answers came).
+        live = [e for e in sorted(self._heap, key=lambda e: e[:2]) if self._wakes.get(e[2]) == e[0]]
+        players = {player: outbox for _, _, player, outbox in live}
+        sender = self.sender
+        players.update(sender.busy_players())
+        self._heap = []
+        self._wakes.clear()
+        for player, outbox in players.items():
+            if player.finished and not sender.busy(player):
+                continue
+            sender.send(player, outbox, self._stop_bodies(player, outbox, now))
+            if not sender.busy(player):
+                self._retire(player, outbox, follow=False)
+        sender.stopped()
 
     def _stop_bodies(self, player: Player, outbox: Outbox, now: int) -> list[WireBody]:
         """What a player stopped at `now` still sends: its own last events and sessionEnd, if
@@ -246,16 +351,14 @@ class Engine:
         own = player.stop(now)
         if outbox.backlog:
             self._cut[player] = OUTCOME_STOPPED
+            before = len(outbox)
             dropped, end = outbox.cut()
             self.stats.drop(dropped, STOPPED)
+            self.sender.cut(player, outbox, before - len(outbox))
             own = [end] if end is not None else []
         if own and own[-1]["eventType"] == _SESSION_END:
             self.delivery.expect_end(player, outbox)
         return own
-
-    def _push(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
-        self.stats.generated += len(bodies)
-        outbox.push(bodies)
 
     def _record(self, settled: Settled) -> None:
         assert self.recorder is not None
@@ -274,19 +377,36 @@ class Engine:
     def _schedule(self, player: Player, outbox: Outbox) -> None:
         wake = player.next_wakeup
         if wake is None:
-            self._retire(player, outbox)
-        else:
+            self._wakes.pop(player, None)
+            if player not in self._followed and player.outcome == "completed":
+                # Its next viewing is arranged when it ends, not when its last answer comes
+                # back: so it starts at the same instant and takes its place under a
+                # concurrency limit at the same moment, whatever the network's timing.
+                self._followed.add(player)
+                self._follow(player)
+            if self.sender.busy(player):
+                return  # retired when its last request is answered
+            self._retire(player, outbox, follow=player not in self._followed)
+            self._followed.discard(player)
+            return
+        if self._wakes.get(player) != wake:
+            self._wakes[player] = wake
             heapq.heappush(self._heap, (wake, next(self._order), player, outbox))
 
     def _serve_until(self, now: int) -> None:
         self._admit(now)
-        while self._heap and self._heap[0][0] <= now:
-            _, _, player, outbox = heapq.heappop(self._heap)
-            bodies = player.due(now)  # (`_push`, inline: this runs at every wake-up)
-            self.stats.generated += len(bodies)
-            outbox.push(bodies)
+        heap, wakes, sender = self._heap, self._wakes, self.sender
+        while heap and heap[0][0] <= now:
+            wake, _, player, outbox = heap[0]
+            if wakes.get(player) != wake:
+                heapq.heappop(heap)
+                continue  # superseded by a later reschedule
+            if sender.holds(player, outbox):
+                return  # its sessionStart is unanswered: the sender holds the run here
+            heapq.heappop(heap)
+            del wakes[player]
             try:
-                self._deliver(player, outbox)
+                sender.send(player, outbox, player.due(now))
             except EndpointUnreachableError:
                 self._abandon(player, outbox)
                 raise
@@ -294,13 +414,6 @@ class Engine:
                 self._schedule(player, outbox)  # cut short: still in progress, for stop() to end
                 raise
             self._schedule(player, outbox)
-
-    def _deliver(self, player: Player, outbox: Outbox) -> None:
-        try:
-            self.delivery.drain(player, outbox, self.transport)
-        except EndpointUnreachableError:
-            self.gave_up = True
-            raise
 
     def _follow(self, player: Player) -> None:
         """Start the viewing this one leads to (the next episode), if any."""
@@ -321,6 +434,7 @@ class Engine:
 
     def _retire(self, player: Player, outbox: Outbox, *, follow: bool = True) -> None:
         """The viewing is over: count its outcome, and what it leaves unsent, and why."""
+        self.sender.retired(player)
         self.stats.drop(outbox.dropped, NOT_OPEN)
         outbox.dropped = 0
         # Left in its queue: the run gave up on the endpoint, or was stopped, before it went.

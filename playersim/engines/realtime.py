@@ -7,9 +7,10 @@ time as in virtual time, and the timestamps on the wire are the instants events 
 instants a busy machine got round to them. How late each request went out is measured
 (`lateness`, in wall milliseconds, p50/p99 for pings and for all requests).
 
-With an asyncio transport (HTTP), each session's requests go out from a task of their own, one in
-flight per session, so a slow answer holds back that session only; the scheduler never waits on
-the network. With a synchronous transport (the in-memory collector) requests go out inline,
+The engine is the virtual one's schedule with another clock driver and, over an asyncio transport,
+another sender (`Tasks`): each session's requests go out from a task of their own, one in flight
+per session, so a slow answer holds back that session only; the scheduler never waits on the
+network. With a blocking transport (the in-memory collector) requests go out inline (`Inline`),
 which is cheapest and keeps the collector's view identical to a virtual run.
 
 At `speed=math.inf` nothing is paced: this is virtual time over an asyncio transport, as fast as
@@ -35,7 +36,7 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Coroutine
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from playersim.clock import ManualClock, Pacer
 from playersim.engines.delivery import (
@@ -47,7 +48,7 @@ from playersim.engines.delivery import (
     Turns,
     is_async,
 )
-from playersim.engines.engine import Engine, FollowUp
+from playersim.engines.engine import Engine, FollowUp, Inline
 from playersim.engines.summary import OUTCOME_CUT_OFF, OUTCOME_STOPPED, Ending, Lateness
 from playersim.errors import EndpointUnreachableError
 from playersim.mca.api import Request, Response
@@ -56,7 +57,7 @@ from playersim.sim.player import Player
 from playersim.transports.base import AsyncTransport, Transport
 from playersim.transports.recording import Recorder
 
-__all__ = ["ABANDONED", "RealtimeEngine"]
+__all__ = ["ABANDONED", "RealtimeEngine", "Tasks"]
 
 # A generation-2 threshold no run reaches: full collections wait until the run is over.
 _NO_FULL_COLLECTIONS: Final = 1 << 30
@@ -76,12 +77,78 @@ _MAX_QUEUED: Final = 20_000
 _YIELD_EVERY_S: Final = 0.05
 
 
+class _Paced(Protocol):
+    """What the real-time scheduler asks of its sender, besides sending."""
+
+    crash: Exception | None
+
+    @property
+    def pending(self) -> bool:
+        """Whether any request is queued or out."""
+        ...
+
+    def must_wait(self, wake: int) -> bool:
+        """Unpaced: whether serving `wake` must wait for answers first."""
+        ...
+
+    async def wait_for_change(self, timeout_s: float | None) -> None:
+        """Wait for answers to change what the scheduler can do, or `timeout_s`."""
+
+    def start(self) -> None:
+        """The run starts (its senders, if it has any of its own)."""
+
+    async def cancel(self) -> None:
+        """Stop sending: what is out is counted unanswered."""
+
+    async def wind_down(self, grace_s: float) -> None:
+        """After a stop: wait for the sessionEnds' answers, at most `grace_s`."""
+
+    def settle_interrupted(self) -> None:
+        """The loop is gone: account for what was in progress."""
+
+    def flush(self) -> None:
+        """Write whatever is answered to the recording."""
+
+
+class _InlinePaced(Inline):
+    """`Inline` for the real-time engine: requests go out as each wake-up is served, so there
+    is never anything to wait for but the clock."""
+
+    crash: Exception | None = None
+
+    @property
+    def pending(self) -> bool:
+        return False
+
+    def must_wait(self, wake: int) -> bool:
+        return False
+
+    async def wait_for_change(self, timeout_s: float | None) -> None:
+        await asyncio.sleep(timeout_s or 0)
+
+    def start(self) -> None:
+        pass
+
+    async def cancel(self) -> None:
+        pass
+
+    async def wind_down(self, grace_s: float) -> None:
+        pass
+
+    def settle_interrupted(self) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
 class RealtimeEngine(Engine):
     """An `Engine` whose `run_async()` paces wake-ups to the wall clock.
 
     The clock it is given is the simulation's (a `VirtualClock`): it is moved to each wake-up
     as that wake-up is served, so an in-memory collector on the same clock sees what it would
-    in a virtual run.
+    in a virtual run. It takes a blocking transport (sent to inline) or an asyncio one (sent to
+    from tasks, `Tasks`).
     """
 
     def __init__(
@@ -107,49 +174,30 @@ class RealtimeEngine(Engine):
         self.in_flight = in_flight
         self.full_collections = full_collections
         self.lateness = Lateness()
-        self._async_transport: AsyncTransport | None = None
-        sync: Transport
-        if is_async(transport):
-            self._async_transport = transport
-            sync = _NoSyncSend()
-        else:
-            sync = transport
+        self._pacing: _Paced
+
+        def sender(engine: Engine) -> Tasks | _InlinePaced:
+            # (`engine` is self: the sender is made once the engine's parts exist.)
+            if is_async(transport):
+                self._pacing = Tasks(self, transport, recorder=recorder)
+            else:
+                self._pacing = _InlinePaced(self, transport)
+            return self._pacing
+
         super().__init__(
             clock,
-            sync,
+            transport,
             concurrency=concurrency,
             follow_up=follow_up,
             turn_away=turn_away,
             give_up=give_up,
-            # Over an asyncio transport answers come in any order: recorded in order below.
-            recorder=recorder if self._async_transport is None else None,
+            # Over an asyncio transport answers come in any order: `Tasks` records in order.
+            recorder=None if is_async(transport) else recorder,
+            sender=sender,
         )
         if self.paced:
             self.delivery.paced = (self.pacer, self.lateness)
-        if self._async_transport is not None:
-            self.delivery.hooks.append(self._settled)
-            self.delivery.on_failure = self._give_up
-        self._wakes: dict[Player, int] = {}  # the one wake-up each player is scheduled for
-        # Players with requests queued or in flight, and the tasks that send them: a task per
-        # busy player when paced; when not, `in_flight` workers taking busy players in turn.
-        self._draining: dict[Player, Outbox] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._turns: Turns[tuple[Player, Outbox]] = Turns()  # busy players no worker has yet
-        self._queued = 0  # bodies in the queues of busy players
-        self._workers_up = False
-        # What a waiting scheduler waits for: that player's answers, or that few busy players.
-        self._awaited: Player | None = None
-        self._room: int | None = None
-        self._followed: set[Player] = set()  # finished players whose next viewing is arranged
-        # Recording an asyncio transport: lines are written in the order requests were
-        # generated (as a virtual run writes them), whatever order the answers come in.
-        self._in_order = _InOrder(recorder) if recorder is not None else None
-        self._numbers = itertools.count()
-        self._numbered: dict[Listener, deque[tuple[int, WireBody]]] = {}
-        self._crash: Exception | None = None  # what a delivery task raised that it should not
-        self._changed: asyncio.Future[None] | None = None  # what the scheduler waits on
         self._started = False
-        self._stopped = False  # `stop()` has ended the sessions
 
     async def run_async(self, until: int | None = None) -> None:
         """Serve wake-ups in wall-clock time until every player is done (or until `until`)."""
@@ -166,28 +214,29 @@ class RealtimeEngine(Engine):
             # run is paced (young objects are still collected as usual, and finished players
             # hold no reference cycles, so little garbage waits), and allowed again after it.
             gc.set_threshold(thresholds[0], thresholds[1], _NO_FULL_COLLECTIONS)
-        self._ensure_workers()
+        pacing = self._pacing
+        pacing.start()
         try:
             await self._serve_wakeups(until)
         except asyncio.CancelledError:
-            if self._async_transport is not None and not self.stopping:
+            if isinstance(pacing, Tasks) and not self.stopping:
                 # Ctrl-C or SIGTERM: every open session gets its sessionEnd, right after what
-                # it has in flight, before the run goes.
+                # it has in flight, before the run goes. (Sent inline, a caller stops the run
+                # between two wake-ups itself: see `Engine.stop`.)
                 self.stop()
                 await self.wind_down()
             raise
         except EndpointUnreachableError:
             self.stopping = self.gave_up = True
-            await self._cancel_drains()
+            await pacing.cancel()
             self._abandon_all()
             raise
         finally:
             self.give_up.unwatch()
-            await self._cancel_drains()
+            await pacing.cancel()
             if self.stopping and self._heap:
                 self._abandon_all()  # cut short on the way out: every viewing accounted for
-            if self._in_order is not None:
-                self._in_order.flush()  # whatever was answered is written, even on the way out
+            pacing.flush()  # whatever was answered is written, even on the way out
             gc.set_threshold(*thresholds)
         if until is not None and until > clock.now():
             await self.pacer.wait_until(until)  # real time passes, whether or not work does
@@ -197,23 +246,23 @@ class RealtimeEngine(Engine):
         clock = self._manual_clock()
         loop = asyncio.get_running_loop()
         yielded = loop.time()
+        pacing = self._pacing
         while True:
-            if self._crash is not None:
-                raise self._crash
+            if pacing.crash is not None:
+                raise pacing.crash
             if self.delivery.failure is not None:
                 raise self.delivery.failure
             wake = self.next_wakeup
             if wake is None or (until is not None and wake > until):
-                if self._draining:  # what is due is sent before the run returns
-                    self._room = 0
-                    await self._wait_for_change(None)
+                if pacing.pending:  # what is due is sent before the run returns
+                    await pacing.wait_for_change(None)
                     continue
                 return
             if self.paced and (early_ms := -self.pacer.late_ms(wake)) > 0:
-                await self._wait_for_change(early_ms / 1000)
+                await pacing.wait_for_change(early_ms / 1000)
                 continue  # woken: the schedule may have changed; look again
-            if not self.paced and self._must_wait(wake):
-                await self._wait_for_change(None)
+            if not self.paced and pacing.must_wait(wake):
+                await pacing.wait_for_change(None)
                 continue
             if loop.time() - yielded > _YIELD_EVERY_S:
                 await asyncio.sleep(0)  # behind: still let the others have a turn
@@ -221,73 +270,11 @@ class RealtimeEngine(Engine):
             clock.advance_to(max(wake, clock.now()))
             self._serve_until(wake)
 
-    def stop(self) -> None:
-        """End every session in progress now (see `Engine.stop`).
-
-        Over an asyncio transport what a session has not yet sent is dropped, and its
-        `sessionEnd` goes right after its request in flight, sent by its delivery task: call
-        it from the run's loop and then await `wind_down()` (`run_async` does both when it is
-        cancelled, as by Ctrl-C).
-        """
-        if self._async_transport is None:
-            super().stop()
-            return
-        if self._stopped:
-            return
-        self._stopped = self.stopping = True
-        self._arriving = None
-        self._arrivals = iter(())
-        self.stats.ending = self.stats.ending or Ending()
-        now = self.clock.now()
-        # Every viewing in progress: those scheduled, and those whose requests are still going
-        # out (an unpaced run's players may have finished long before their answers came).
-        live = [e for e in sorted(self._heap, key=lambda e: e[:2]) if self._wakes.get(e[2]) == e[0]]
-        players = {player: outbox for _, _, player, outbox in live}
-        players.update(self._draining)
-        self._heap = []
-        self._wakes.clear()
-        for player, outbox in players.items():
-            if player.finished and player not in self._draining:
-                continue
-            self._queue(player, outbox, self._stop_bodies(player, outbox, now))
-            if player not in self._draining:
-                self._forget(player)
-                self._retire(player, outbox, follow=False)
-
-    def _stop_bodies(self, player: Player, outbox: Outbox, now: int) -> list[WireBody]:
-        before = len(outbox)
-        bodies = super()._stop_bodies(player, outbox, now)
-        cut = before - len(outbox)
-        if cut and player in self._draining:
-            self._queued -= cut
-        numbered = self._numbered.get(player)
-        if cut and numbered:
-            # What was cut will never be recorded: the in-order recording moves past it.
-            keep = 1 if outbox.in_flight else 0
-            while len(numbered) > keep:
-                number, _ = numbered.pop()
-                if self._in_order is not None:
-                    self._in_order.done(number, None)
-        return bodies
-
     async def wind_down(self, grace_s: float = WIND_DOWN_S) -> None:
-        """Wait, at most `grace_s`, for the requests in flight and queued to be answered, then
-        give up on the rest (counted as dropped) and write what the recording has."""
-        finished = False
-        try:
-            deadline = asyncio.get_running_loop().time() + grace_s
-            while self._draining and (left := deadline - asyncio.get_running_loop().time()) > 0:
-                self._room = 0
-                await self._wait_for_change(left)
-            finished = True
-        finally:
-            # Counted before the requests still out are cancelled, while which are out (a
-            # sessionStart that may yet open a session, say) is known.
-            self.delivery.unended(
-                f"no answer within the {grace_s:g} s wind-down" if finished else CUT_SHORT
-            )
-        await self._cancel_drains()
-        self.give_up.unwatch()  # (its sessionEnds armed it again, after the run)
+        """After `stop()` over an asyncio transport: wait, at most `grace_s`, for the requests
+        in flight and queued to be answered, then give up on the rest (counted as dropped) and
+        write what the recording has. (Sent inline, there is nothing to wait for.)"""
+        await self._pacing.wind_down(grace_s)
 
     def settle_interrupted(self) -> None:
         """Account for a run whose loop is gone before it could end its sessions, or wait for
@@ -295,35 +282,7 @@ class RealtimeEngine(Engine):
         had not sent counted as dropped), and each session left open on the endpoint is
         counted in `stats.ending` as not ended. Call it after the loop; it is harmless after a
         run that wound down in full."""
-        if self._async_transport is None:
-            return
-        if self.stats.ending is None:
-            # Interrupted twice before `stop()` could run: no session was ended.
-            self.stats.ending = Ending()
-            self.stopping = self._stopped = True
-            if left_open := len(self._open_outboxes()):
-                self.stats.ending.not_ended[NOT_ENDED_TWICE] = left_open
-        else:
-            self.delivery.unended(CUT_SHORT)
-        for player, outbox in list(self._draining.items()):
-            if len(outbox):
-                self._cut.setdefault(player, OUTCOME_STOPPED)
-            self._finished(player, outbox)
-        self._abandon_all(OUTCOME_STOPPED)
-        if self._in_order is not None:
-            self._in_order.flush()
-
-    def _open_outboxes(self) -> list[Outbox]:
-        """The outboxes of the sessions open on the endpoint (or being opened), as far as the
-        answers so far tell: not ended, not completed."""
-        outboxes = [e[3] for e in self._heap if self._wakes.get(e[2]) == e[0]]
-        outboxes += [o for p, o in self._draining.items() if p not in self._wakes]
-        return [
-            outbox
-            for outbox in outboxes
-            if (outbox.sid is not None or outbox.in_flight)
-            and (outbox.last_sent is None or outbox.last_sent["eventType"] not in _ENDINGS)
-        ]
+        self._pacing.settle_interrupted()
 
     def _abandon_all(self, outcome: str = OUTCOME_CUT_OFF) -> None:
         """The run is over before its end (the endpoint is gone): retire every player, its
@@ -335,17 +294,177 @@ class RealtimeEngine(Engine):
         for wake, _, player, outbox in entries:
             if wakes.get(player) == wake:  # its live entry (the others were superseded)
                 del wakes[player]
-                self._forget(player)
                 self._cut.setdefault(player, outcome)
                 self._retire(player, outbox, follow=False)
 
-    async def _cancel_drains(self) -> None:
+    async def aclose(self) -> None:
+        """Close the asyncio transport (an HTTP client's pool, say). A blocking one is the
+        caller's to close: it may outlive the run."""
+        transport = self.transport
+        if is_async(transport):
+            await transport.aclose()
+
+
+class Tasks:
+    """The real-time engine's sender over an asyncio transport.
+
+    Each busy player's queue is sent by a task: one per busy player when paced; when not,
+    `in_flight` workers taking busy players in turn (as a plain client loop does). Requests go
+    out through the engine's `Delivery`; lines are recorded in the order they were generated
+    (as a virtual run writes them), whatever order the answers come in.
+    """
+
+    def __init__(
+        self, engine: RealtimeEngine, transport: AsyncTransport, *, recorder: Recorder | None
+    ) -> None:
+        self.engine = engine
+        self.transport = transport
+        self.crash: Exception | None = None  # what a delivery task raised that it should not
+        # Players with requests queued or in flight, and the tasks that send them.
+        self._draining: dict[Player, Outbox] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._turns: Turns[tuple[Player, Outbox]] = Turns()  # busy players no worker has yet
+        self._queued = 0  # bodies in the queues of busy players
+        self._workers_up = False
+        # What a waiting scheduler waits for: that player's answers, or that few busy players.
+        self._awaited: Player | None = None
+        self._room: int | None = None
+        self._changed: asyncio.Future[None] | None = None  # what the scheduler waits on
+        self._in_order = _InOrder(recorder) if recorder is not None else None
+        self._numbers = itertools.count()
+        self._numbered: dict[Listener, deque[tuple[int, WireBody]]] = {}
+        engine.delivery.hooks.append(self._settled)
+        engine.delivery.on_failure = self._give_up
+
+    # --- the engine's sender -------------------------------------------------------------------
+
+    def send(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
+        """Queue a player's new bodies for its delivery task (started if it has none)."""
+        self.engine.stats.generated += len(bodies)
+        outbox.push(bodies)
+        if self._in_order is not None and bodies:
+            numbered = self._numbered.setdefault(player, deque())
+            numbered.extend((next(self._numbers), body) for body in bodies)
+        if player in self._draining:
+            self._queued += len(bodies)
+        elif len(outbox):
+            self._queued += len(outbox)
+            self._draining[player] = outbox
+            if self.engine.paced:
+                self._start(self._drain(player, outbox))
+            else:
+                self.start()  # (after a run: the sessionEnds of `stop()`)
+                self._turns.put((player, outbox))
+
+    def holds(self, player: Player, outbox: Outbox) -> bool:
+        # Unpaced, a player's wake-up waits for the answer to its sessionStart (`must_wait`).
+        return not self.engine.paced and outbox.sid is None and player in self._draining
+
+    def busy(self, player: Player) -> bool:
+        return player in self._draining
+
+    def busy_players(self) -> dict[Player, Outbox]:
+        return self._draining
+
+    def cut(self, player: Player, outbox: Outbox, count: int) -> None:
+        if count and player in self._draining:
+            self._queued -= count
+        numbered = self._numbered.get(player)
+        if count and numbered:
+            # What was cut will never be recorded: the in-order recording moves past it.
+            keep = 1 if outbox.in_flight else 0
+            while len(numbered) > keep:
+                number, _ = numbered.pop()
+                if self._in_order is not None:
+                    self._in_order.done(number, None)
+
+    def stopped(self) -> None:
+        pass  # the sessionEnds go from the tasks: `wind_down` counts what became of them
+
+    def retired(self, player: Player) -> None:
+        """A retired player's unsent bodies will never be recorded: let the order move on."""
+        if self._in_order is not None:
+            for number, _ in self._numbered.pop(player, ()):
+                self._in_order.done(number, None)
+
+    # --- what the scheduler asks ---------------------------------------------------------------
+
+    @property
+    def pending(self) -> bool:
+        if self._draining:
+            self._room = 0
+        return bool(self._draining)
+
+    def start(self) -> None:
+        """Unpaced: the `in_flight` workers, if not running."""
+        engine = self.engine
+        if not engine.paced and not self._workers_up:
+            self._workers_up = True
+            for _ in range(engine.in_flight or DEFAULT_IN_FLIGHT):
+                self._start(self._worker())
+
+    def flush(self) -> None:
+        if self._in_order is not None:
+            self._in_order.flush()
+
+    async def wind_down(self, grace_s: float) -> None:
+        finished = False
+        engine = self.engine
+        try:
+            deadline = asyncio.get_running_loop().time() + grace_s
+            while self._draining and (left := deadline - asyncio.get_running_loop().time()) > 0:
+                self._room = 0
+                await self.wait_for_change(left)
+            finished = True
+        finally:
+            # Counted before the requests still out are cancelled, while which are out (a
+            # sessionStart that may yet open a session, say) is known.
+            engine.delivery.unended(
+                f"no answer within the {grace_s:g} s wind-down" if finished else CUT_SHORT
+            )
+        await self.cancel()
+        engine.give_up.unwatch()  # (its sessionEnds armed it again, after the run)
+
+    def settle_interrupted(self) -> None:
+        engine = self.engine
+        if engine.stats.ending is None:
+            # Interrupted twice before `stop()` could run: no session was ended.
+            engine.stats.ending = Ending()
+            engine.stopping = engine._stopped = True
+            if left_open := len(self._open_outboxes()):
+                engine.stats.ending.not_ended[NOT_ENDED_TWICE] = left_open
+        else:
+            engine.delivery.unended(CUT_SHORT)
+        for player, outbox in list(self._draining.items()):
+            if len(outbox):
+                engine._cut.setdefault(player, OUTCOME_STOPPED)
+            self._finished(player, outbox)
+        engine._abandon_all(OUTCOME_STOPPED)
+        self.flush()
+
+    def _open_outboxes(self) -> list[Outbox]:
+        """The outboxes of the sessions open on the endpoint (or being opened), as far as the
+        answers so far tell: not ended, not completed."""
+        engine = self.engine
+        outboxes = [e[3] for e in engine._heap if engine._wakes.get(e[2]) == e[0]]
+        outboxes += [o for p, o in self._draining.items() if p not in engine._wakes]
+        return [
+            outbox
+            for outbox in outboxes
+            if (outbox.sid is not None or outbox.in_flight)
+            and (outbox.last_sent is None or outbox.last_sent["eventType"] not in _ENDINGS)
+        ]
+
+    async def cancel(self) -> None:
         """Stop every delivery task; the requests they had out are counted as unanswered, and
         the players they were sending for are scheduled afresh (or retired)."""
+        engine = self.engine
         # Whose delivery this cuts short: its viewing ends here, as the endpoint saw it.
         for player, outbox in self._draining.items():
             if len(outbox):
-                self._cut.setdefault(player, OUTCOME_CUT_OFF if self.gave_up else OUTCOME_STOPPED)
+                engine._cut.setdefault(
+                    player, OUTCOME_CUT_OFF if engine.gave_up else OUTCOME_STOPPED
+                )
         tasks = list(self._tasks)
         self._workers_up = False
         for task in tasks:
@@ -356,24 +475,12 @@ class RealtimeEngine(Engine):
         for player, outbox in list(self._draining.items()):  # queued, never taken
             self._finished(player, outbox)
 
-    def _ensure_workers(self) -> None:
-        """Unpaced over an asyncio transport: the `in_flight` workers, if not running."""
-        if self._async_transport is not None and not self.paced and not self._workers_up:
-            self._workers_up = True
-            for _ in range(self.in_flight or DEFAULT_IN_FLIGHT):
-                self._start(self._worker())
-
     def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def aclose(self) -> None:
-        """Close the asyncio transport (an HTTP client's pool, say)."""
-        if self._async_transport is not None:
-            await self._async_transport.aclose()
-
-    async def _wait_for_change(self, timeout_s: float | None) -> None:
+    async def wait_for_change(self, timeout_s: float | None) -> None:
         """Wait until a busy player's requests are all answered (the one in `_awaited`, if set;
         enough for at most `_room` to be busy, if set), or `timeout_s` has passed. Waking only
         when it can go on keeps the scheduler from costing a turn of the loop per answer."""
@@ -390,7 +497,7 @@ class RealtimeEngine(Engine):
         finally:
             self._awaited, self._room = None, None
 
-    def _must_wait(self, wake: int) -> bool:
+    def must_wait(self, wake: int) -> bool:
         """Unpaced: whether serving `wake` must wait for answers first, and for which. It must
         when `in_flight` requests are out (until a tenth of them are back), or `_MAX_QUEUED`
         wait behind them (so a slow endpoint cannot make memory grow), or when the player due
@@ -401,92 +508,28 @@ class RealtimeEngine(Engine):
         session (a 404) hears so when the answer comes, and re-opens it then."""
         if not self._draining:
             return False
-        if self.in_flight is not None and len(self._draining) >= self.in_flight:
-            self._room = self.in_flight - max(1, self.in_flight // 10)
+        in_flight = self.engine.in_flight
+        if in_flight is not None and len(self._draining) >= in_flight:
+            self._room = in_flight - max(1, in_flight // 10)
             return True
         if self._queued >= _MAX_QUEUED:
             return True
-        heap = self._heap
-        while heap and self._wakes.get(heap[0][2]) != heap[0][0]:
+        engine = self.engine
+        heap = engine._heap
+        while heap and engine._wakes.get(heap[0][2]) != heap[0][0]:
             heapq.heappop(heap)  # superseded by a later reschedule
         if heap and heap[0][0] <= wake and heap[0][3].sid is None and heap[0][2] in self._draining:
             self._awaited = heap[0][2]
             return True
         return False
 
-    def _queue(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
-        """Queue a player's new bodies for its delivery task (started if it has none)."""
-        self.stats.generated += len(bodies)
-        outbox.push(bodies)
-        if self._in_order is not None and bodies:
-            numbered = self._numbered.setdefault(player, deque())
-            numbered.extend((next(self._numbers), body) for body in bodies)
-        if player in self._draining:
-            self._queued += len(bodies)
-        elif len(outbox):
-            self._queued += len(outbox)
-            self._draining[player] = outbox
-            if self.paced:
-                self._start(self._drain(player, outbox))
-            else:
-                self._ensure_workers()  # (after a run: the sessionEnds of `stop()`)
-                self._turns.put((player, outbox))
-
-    def _schedule(self, player: Player, outbox: Outbox) -> None:
-        if self._async_transport is None:
-            super()._schedule(player, outbox)
-            return
-        wake = player.next_wakeup
-        if wake is None:
-            self._wakes.pop(player, None)
-            if player not in self._followed and player.outcome == "completed":
-                # Its next viewing is arranged when it ends, as in virtual time, not when its
-                # last answer comes back: so it starts at the same instant and takes its place
-                # under a concurrency limit at the same moment, whatever the network's timing.
-                self._followed.add(player)
-                self._follow(player)
-            if player in self._draining:
-                return  # retired when its last request is answered
-            self._forget(player)
-            self._retire(player, outbox, follow=player not in self._followed)
-            self._followed.discard(player)
-            return
-        if self._wakes.get(player) != wake:
-            self._wakes[player] = wake
-            heapq.heappush(self._heap, (wake, next(self._order), player, outbox))
-
-    def _serve_until(self, now: int) -> None:
-        if self._async_transport is None:
-            super()._serve_until(now)
-            return
-        self._admit(now)
-        heap = self._heap
-        while heap and heap[0][0] <= now:
-            wake, _, player, outbox = heap[0]
-            if self._wakes.get(player) != wake:
-                heapq.heappop(heap)
-                continue  # superseded by a later reschedule
-            if not self.paced and outbox.sid is None and player in self._draining:
-                return  # its sessionStart is unanswered: `_must_wait` holds the run here
-            heapq.heappop(heap)
-            del self._wakes[player]
-            self._queue(player, outbox, player.due(now))
-            self._schedule(player, outbox)
-
-    @property
-    def active(self) -> int:
-        if self._async_transport is None:
-            return super().active
-        # Scheduled players. A finished one whose last requests are still on their way holds
-        # no place: it freed it when it sent its last event, as in virtual time, so a
-        # concurrency limit admits the next viewer at the same simulated instant.
-        return len(self._wakes)
+    # --- the delivery tasks --------------------------------------------------------------------
 
     async def _drain(self, player: Player, outbox: Outbox) -> None:
         """Send one busy player's queue until it is empty, then let it go: the paced run's
         task per busy player, and each unpaced worker's turn with one."""
         try:
-            await self._send_queue(player, outbox)
+            await self.engine.delivery.adrain(player, outbox, self.transport)
         except Exception as exc:  # a transport's bug ends the run, loudly
             self._crashed(exc)
         finally:
@@ -495,8 +538,8 @@ class RealtimeEngine(Engine):
     def _crashed(self, exc: Exception) -> None:
         """A transport raised what it should not (only `TransportError` means no answer): the
         run ends with it rather than lose that session's delivery task without a word."""
-        if self._crash is None:
-            self._crash = exc
+        if self.crash is None:
+            self.crash = exc
         if self._changed is not None:
             _settle(self._changed)
 
@@ -512,21 +555,16 @@ class RealtimeEngine(Engine):
         self._queued -= len(outbox)
         # An answer may have changed what the player does next (a 404 re-opens a session,
         # a refused sessionStart ends the viewing): schedule it afresh.
-        self._schedule(player, outbox)
+        self.engine._schedule(player, outbox)
         changed = self._changed
         if changed is None or changed.done():
             return
-        if self.delivery.failure is None and (
+        if self.engine.delivery.failure is None and (
             (self._awaited is not None and player is not self._awaited)
             or (self._room is not None and len(self._draining) > self._room)
         ):
             return  # not what the scheduler waits for: let it sleep
         _settle(changed)
-
-    async def _send_queue(self, player: Player, outbox: Outbox) -> None:
-        transport = self._async_transport
-        assert transport is not None
-        await self.delivery.adrain(player, outbox, transport)
 
     def _give_up(self) -> None:
         """Nothing heard for the give-up time: the run ends now, whatever is still queued or
@@ -549,12 +587,6 @@ class RealtimeEngine(Engine):
         head = settled.outbox.peek()
         while numbered and numbered[0][1] is not head:
             self._in_order.done(numbered.popleft()[0], None)
-
-    def _forget(self, player: Player) -> None:
-        """A retired player's unsent bodies will never be recorded: let the order move on."""
-        if self._in_order is not None:
-            for number, _ in self._numbered.pop(player, ()):
-                self._in_order.done(number, None)
 
 
 def _settle(future: asyncio.Future[None]) -> None:
@@ -588,10 +620,3 @@ class _InOrder:
         if line is not None:
             request, response, sid, error = line
             self.recorder.write(request, response, sid=sid, error=error)
-
-
-class _NoSyncSend:
-    """Stands in for the sync transport of an engine that only sends asynchronously."""
-
-    def send(self, request: Request) -> Response:  # pragma: no cover - never called
-        raise AssertionError("an asyncio transport is sent to from delivery tasks only")
