@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Final, Generic, Protocol, TypeVar
 from typing_extensions import TypeIs
 
 from playersim.errors import EndpointUnreachableError, TransportError
-from playersim.mca.api import GONE_STATUSES, SESSIONS_PATH, Request, Response, events_path
+from playersim.mca.api import GONE_STATUSES, Request, Response
+from playersim.mca.dialect import MCA
 from playersim.mca.wire import EventType, WireBody, make_body
 from playersim.transports.base import AsyncTransport, Transport
 
@@ -43,6 +44,7 @@ __all__ = [
     "DEFAULT_GIVE_UP_S",
     "INTERRUPTED",
     "Delivery",
+    "Dialect",
     "GiveUp",
     "Listener",
     "Outbox",
@@ -211,14 +213,15 @@ class GiveUp:
 class Outbox:
     """The ordered queue of one session's requests."""
 
-    __slots__ = ("_events_path", "_in_flight", "_queue", "_starts", "dropped", "last_sent", "sid")
+    __slots__ = ("_in_flight", "_queue", "_starts", "dialect", "dropped", "last_sent", "sid")
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: Dialect = MCA) -> None:
+        # How the session's requests travel: where they go, what the answers mean.
+        self.dialect = dialect
         self.sid: str | None = None
         self._queue: deque[WireBody] = deque()
         self._in_flight: Request | None = None
         self.dropped = 0  # bodies that could never be sent: their session did not open, or closed
-        self._events_path: tuple[str, str] | None = None  # (sid, its events path), built once
         # The body of the last request handed out in the current session (None: none yet).
         self.last_sent: WireBody | None = None
         # Bodies (by id) that go where their eventType does not say: to the sessions path
@@ -286,37 +289,29 @@ class Outbox:
         if self._starts is not None:
             start = self._starts.pop(id(body), start)
         if start:
-            request = Request(SESSIONS_PATH, body, event_type)
+            request = self.dialect.start(body, event_type)
         elif self.sid is None:
             # Its session was refused or lost before this body was queued (a recording
             # replayed goes on reading it): it can never be delivered.
             self._drop_until_next_start()
             return self.next_request() if self._queue else None
         else:
-            request = Request(self._path_of(self.sid), body, event_type)
+            request = self.dialect.event(self.sid, body, event_type)
         self._in_flight = request
         self.last_sent = body
         return request
-
-    def _path_of(self, sid: str) -> str:
-        # Every event of a session goes to the same path: build it once per sid (`sid` is a
-        # public attribute, so the cache is keyed by it rather than trusted blindly).
-        cached = self._events_path
-        if cached is None or cached[0] != sid:
-            cached = self._events_path = (sid, events_path(sid))
-        return cached[1]
 
     def settle(self, request: Request, response: Response | None) -> None:
         """Record the answer to the request in flight (None: it got no answer)."""
         assert request is self._in_flight, "settle() takes the request in flight"
         self._in_flight = None
         self._queue.popleft()
-        status = response.status if response is not None else None
-        if request.path == SESSIONS_PATH:
-            self.sid = response.sid if response is not None and status == 201 else None
+        dialect = self.dialect
+        if dialect.is_start(request):
+            self.sid = dialect.opened(response)
             if self.sid is None:
                 self._drop_until_next_start()
-        elif status in GONE_STATUSES:
+        elif response is not None and dialect.gone(response.status):
             self.sid = None
             self._drop_until_next_start()
 
@@ -369,6 +364,31 @@ class Turns(Generic[T]):
         """Forget what waits and who waits (the workers are being cancelled)."""
         self._ready.clear()
         self._idle.clear()
+
+
+class Dialect(Protocol):
+    """How a session's requests travel on the wire: the four questions delivery asks, and all
+    it knows of a wire format (`playersim.mca.dialect.MCA` answers them for the MCA)."""
+
+    def start(self, body: WireBody, event_type: str = "") -> Request:
+        """The request that opens a session."""
+        ...
+
+    def event(self, sid: str, body: WireBody, event_type: str = "") -> Request:
+        """The request that carries one of session `sid`'s events."""
+        ...
+
+    def is_start(self, request: Request) -> bool:
+        """Whether `request` opens a session."""
+        ...
+
+    def opened(self, response: Response | None) -> str | None:
+        """The session an answer to a start opened, or None."""
+        ...
+
+    def gone(self, status: int | None) -> bool:
+        """Whether an answer to an event says its session no longer exists."""
+        ...
 
 
 class Listener(Protocol):

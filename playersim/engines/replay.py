@@ -41,7 +41,7 @@ from playersim.engines.delivery import (
 from playersim.engines.realtime import CUT_SHORT
 from playersim.engines.summary import GAVE_UP, NOT_OPEN, STOPPED, Ending, Lateness, RunStats
 from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
-from playersim.mca.api import SESSIONS_PATH, Request, events_path, sid_from_events_path
+from playersim.mca.api import SESSIONS_PATH, sid_from_events_path
 from playersim.mca.spec import MAX_TS
 from playersim.mca.wire import EventType
 from playersim.transports.base import AsyncTransport, Transport
@@ -423,7 +423,7 @@ class _Replayer:
         sid, last = session.outbox.sid, session.outbox.last_sent
         assert sid is not None
         assert last is not None
-        request = Request(events_path(sid), _session_end(last))
+        request = session.outbox.dialect.event(sid, _session_end(last))
         try:
             response = await self.delivery.exchange(request, self.transport)
         except TransportError:
