@@ -23,9 +23,9 @@ import asyncio
 import math
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar
 
 from typing_extensions import TypeIs
 
@@ -48,6 +48,7 @@ __all__ = [
     "GiveUp",
     "Listener",
     "Outbox",
+    "Senders",
     "Settled",
     "Turns",
     "end_refused",
@@ -618,3 +619,58 @@ class Delivery:
 def is_async(transport: Transport | AsyncTransport) -> TypeIs[AsyncTransport]:
     """Whether a transport is an asyncio one (sent to from tasks) rather than a blocking one."""
     return isinstance(transport, AsyncTransport)
+
+
+class Senders(Generic[T]):
+    """The asyncio tasks that send busy sessions' outboxes, for the real-time engine and replay.
+
+    With `workers=None`, each busy session gets a task of its own (a paced run: few are busy at
+    once, and none waits for another). With a number, that many long-lived workers take busy
+    sessions in turn, as a plain client loop does, so no task is made per session (an unpaced
+    run, or an in-flight limit). `drain` sends one session's outbox until it is empty.
+    """
+
+    __slots__ = ("_drain", "_tasks", "_turns", "_up", "workers")
+
+    def __init__(
+        self, drain: Callable[[T], Coroutine[Any, Any, None]], workers: int | None
+    ) -> None:
+        self._drain = drain
+        self.workers = workers
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._turns: Turns[T] = Turns()  # busy sessions no worker has taken yet
+        self._up = False
+
+    def put(self, item: T) -> None:
+        """A session has something to send and no sender: give it one."""
+        if self.workers is None:
+            self._spawn(self._drain(item))
+        else:
+            self.start()
+            self._turns.put(item)
+
+    def start(self) -> None:
+        """The workers, if there are to be some and they are not running."""
+        if self.workers is not None and not self._up:
+            self._up = True
+            for _ in range(self.workers):
+                self._spawn(self._work())
+
+    async def cancel(self) -> None:
+        """Cancel every task and wait for them: what they had out is settled as abandoned."""
+        tasks = list(self._tasks)
+        self._up = False
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._turns.clear()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _work(self) -> None:
+        while True:
+            await self._drain(await self._turns.take())

@@ -35,8 +35,7 @@ import heapq
 import itertools
 import math
 from collections import deque
-from collections.abc import Coroutine
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from playersim.clock import ManualClock, Pacer
 from playersim.engines.delivery import (
@@ -44,8 +43,8 @@ from playersim.engines.delivery import (
     GiveUp,
     Listener,
     Outbox,
+    Senders,
     Settled,
-    Turns,
     is_async,
 )
 from playersim.engines.engine import Engine, FollowUp, Inline
@@ -322,10 +321,11 @@ class Tasks:
         self.crash: Exception | None = None  # what a delivery task raised that it should not
         # Players with requests queued or in flight, and the tasks that send them.
         self._draining: dict[Player, Outbox] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._turns: Turns[tuple[Player, Outbox]] = Turns()  # busy players no worker has yet
+        # A task per busy player when paced; when not, `in_flight` workers taking them in turn.
+        self._senders: Senders[tuple[Player, Outbox]] = Senders(
+            self._drain, None if engine.paced else engine.in_flight or DEFAULT_IN_FLIGHT
+        )
         self._queued = 0  # bodies in the queues of busy players
-        self._workers_up = False
         # What a waiting scheduler waits for: that player's answers, or that few busy players.
         self._awaited: Player | None = None
         self._room: int | None = None
@@ -350,11 +350,7 @@ class Tasks:
         elif len(outbox):
             self._queued += len(outbox)
             self._draining[player] = outbox
-            if self.engine.paced:
-                self._start(self._drain(player, outbox))
-            else:
-                self.start()  # (after a run: the sessionEnds of `stop()`)
-                self._turns.put((player, outbox))
+            self._senders.put((player, outbox))  # (after a run too: the sessionEnds of `stop()`)
 
     def holds(self, player: Player, outbox: Outbox) -> bool:
         # Unpaced, a player's wake-up waits for the answer to its sessionStart (`must_wait`).
@@ -397,11 +393,7 @@ class Tasks:
 
     def start(self) -> None:
         """Unpaced: the `in_flight` workers, if not running."""
-        engine = self.engine
-        if not engine.paced and not self._workers_up:
-            self._workers_up = True
-            for _ in range(engine.in_flight or DEFAULT_IN_FLIGHT):
-                self._start(self._worker())
+        self._senders.start()
 
     def flush(self) -> None:
         if self._in_order is not None:
@@ -465,20 +457,9 @@ class Tasks:
                 engine._cut.setdefault(
                     player, OUTCOME_CUT_OFF if engine.gave_up else OUTCOME_STOPPED
                 )
-        tasks = list(self._tasks)
-        self._workers_up = False
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        self._turns.clear()
+        await self._senders.cancel()
         for player, outbox in list(self._draining.items()):  # queued, never taken
             self._finished(player, outbox)
-
-    def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def wait_for_change(self, timeout_s: float | None) -> None:
         """Wait until a busy player's requests are all answered (the one in `_awaited`, if set;
@@ -525,9 +506,10 @@ class Tasks:
 
     # --- the delivery tasks --------------------------------------------------------------------
 
-    async def _drain(self, player: Player, outbox: Outbox) -> None:
+    async def _drain(self, busy: tuple[Player, Outbox]) -> None:
         """Send one busy player's queue until it is empty, then let it go: the paced run's
         task per busy player, and each unpaced worker's turn with one."""
+        player, outbox = busy
         try:
             await self.engine.delivery.adrain(player, outbox, self.transport)
         except Exception as exc:  # a transport's bug ends the run, loudly
@@ -542,12 +524,6 @@ class Tasks:
             self.crash = exc
         if self._changed is not None:
             _settle(self._changed)
-
-    async def _worker(self) -> None:
-        """Unpaced: takes busy players in turn and sends each one's queue, as a plain client
-        loop would; no task is made per request."""
-        while True:
-            await self._drain(*await self._turns.take())
 
     def _finished(self, player: Player, outbox: Outbox) -> None:
         """A player's queue is sent (or given up): it is no longer busy."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -33,8 +33,8 @@ from playersim.engines.delivery import (
     Delivery,
     GiveUp,
     Outbox,
+    Senders,
     Settled,
-    Turns,
     end_refused,
     is_async,
 )
@@ -208,7 +208,6 @@ class _Replayer:
         self.stats = stats if stats is not None else RunStats()
         self.lateness = lateness if lateness is not None else Lateness()
         self.sessions: dict[str, _Session] = {}
-        self.tasks: set[asyncio.Task[None]] = set()
         # When to stop trying an endpoint that answers nothing: the rule `playersim run` uses.
         self.give_up = give_up if give_up is not None else GiveUp()
         self.delivery = Delivery(self.stats, self.give_up, pacer=pacer, lateness=self.lateness)
@@ -219,7 +218,7 @@ class _Replayer:
         self.busy = 0  # sessions with requests queued or in flight
         # With an in-flight limit, that many workers take busy sessions in turn (as a plain
         # client loop does: no task per session); without one, each busy session has a task.
-        self.turns: Turns[_Session] = Turns()
+        self.senders: Senders[_Session] = Senders(self._drain, in_flight)
         self.stopping = False  # interrupted: no more requests but the sessionEnds
         self.answered: asyncio.Future[None] | None = None  # settled as a request is answered
 
@@ -269,10 +268,7 @@ class _Replayer:
             raise
         finally:
             self.give_up.unwatch()
-            for task in list(self.tasks):
-                task.cancel()
-            if self.tasks:
-                await asyncio.gather(*self.tasks, return_exceptions=True)
+            await self.senders.cancel()
             # Lines read and never sent (the replay gave up, or was interrupted): accounted for.
             left = sum(len(session.outbox) for session in self.sessions.values())
             self.stats.drop(left, GAVE_UP if self.failure is not None else STOPPED)
@@ -285,22 +281,8 @@ class _Replayer:
         self.busy += 1
         if blocking:
             await self._drain(session)
-        elif self.in_flight is None:
-            self._start(self._drain(session))
         else:
-            if not self.tasks:
-                for _ in range(self.in_flight):
-                    self._start(self._worker())
-            self.turns.put(session)
-
-    def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def _worker(self) -> None:
-        while True:
-            await self._drain(await self.turns.take())
+            self.senders.put(session)
 
     def _sent(self) -> None:
         """A session's queue is sent: wake the reader if it waits, for a tenth of the places
@@ -376,10 +358,7 @@ class _Replayer:
                 self.answered = loop.create_future()
                 await asyncio.wait([self.answered], timeout=deadline - loop.time())
             late = {id(s) for s in self.sessions.values() if s.outbox.in_flight}
-            for task in list(self.tasks):
-                task.cancel()
-            if self.tasks:
-                await asyncio.gather(*self.tasks, return_exceptions=True)
+            await self.senders.cancel()
             sends = {
                 id(session): asyncio.ensure_future(self._end(session))
                 for session in self.sessions.values()
