@@ -39,7 +39,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import gevent
 from locust import HttpUser, events
@@ -83,6 +83,112 @@ from playersim.transports.http import (
 )
 
 __all__ = ["FastPlayerUser", "LocustTransport", "PlayerUser", "Tally", "tally"]
+
+# What this module relies on in Locust: its modules and names imported above, the methods our
+# users override, and what is read, set or called on its objects (some of it undocumented, some
+# private): (where, name, how). A name with parentheses is a method whose parameters we rely on:
+# for "overrides", exactly those after self, in order. It is the list
+# tests/test_pinned_internals.py checks against the installed Locust, naming the one an upgrade
+# no longer has; the pin on locust in pyproject.toml is the releases it passes on. (A literal: the
+# test reads it without importing this module, as importing it imports Locust, which patches the
+# standard library for gevent.)
+_REACHES_INTO: Final[tuple[tuple[str, str, str], ...]] = (
+    # Imported above. The runner's states and report interval, and the CSV writer's interval,
+    # are module constants, not documented API: how long a stopping master or worker waits.
+    ("locust", "HttpUser", "subclasses"),
+    ("locust", "events", "imports"),
+    ("locust.argument_parser", "LocustArgumentParser", "imports"),
+    ("locust.clients", "HttpSession", "imports"),
+    ("locust.contrib.fasthttp", "FastHttpUser", "subclasses"),
+    ("locust.env", "Environment", "imports"),
+    ("locust.exception", "StopUser", "imports"),
+    ("locust.runners", "STATE_CLEANUP", "imports"),
+    ("locust.runners", "STATE_MISSING", "imports"),
+    ("locust.runners", "STATE_STOPPED", "imports"),
+    ("locust.runners", "STATE_STOPPING", "imports"),
+    ("locust.runners", "WORKER_REPORT_INTERVAL", "imports"),
+    ("locust.runners", "MasterRunner", "imports"),
+    ("locust.runners", "Runner", "imports"),
+    ("locust.runners", "WorkerRunner", "imports"),
+    ("locust.stats", "CSV_STATS_INTERVAL_SEC", "imports"),
+    # Our users: a seat starts on on_start and ends its session on on_stop, wait_time is the
+    # player's schedule; Locust runs `tasks`, skips an `abstract` class, and gives each user its
+    # `environment` and `client`. FastPlayerUser's __init__ sets the timeouts FastHttpUser's
+    # __init__ makes its client with.
+    ("locust.User", "on_start()", "overrides"),
+    ("locust.User", "on_stop()", "overrides"),
+    ("locust.User", "wait_time()", "overrides"),
+    ("locust.User", "tasks", "sets"),
+    ("locust.User", "abstract", "sets"),
+    ("locust.User", "environment", "reads"),
+    ("locust.HttpUser", "client", "reads"),
+    ("locust.contrib.fasthttp.FastHttpUser", "client", "reads"),
+    ("locust.contrib.fasthttp.FastHttpUser", "__init__(environment)", "overrides"),
+    ("locust.contrib.fasthttp.FastHttpUser", "network_timeout", "sets"),
+    ("locust.contrib.fasthttp.FastHttpUser", "connection_timeout", "sets"),
+    # The two clients: a request named by its event type and judged by us; the base URL, for
+    # messages; closing idle connections (FastHttpSession's through its user agent, `client`).
+    ("locust.clients.HttpSession", "request(name, catch_response, data)", "calls"),
+    ("locust.clients.HttpSession", "post", "calls"),
+    ("locust.clients.HttpSession", "base_url", "reads"),
+    ("locust.clients.HttpSession", "close()", "calls"),
+    (
+        "locust.contrib.fasthttp.FastHttpSession",
+        "request(name, data, catch_response, headers, allow_redirects)",
+        "calls",
+    ),
+    ("locust.contrib.fasthttp.FastHttpSession", "post", "calls"),
+    ("locust.contrib.fasthttp.FastHttpSession", "base_url", "reads"),
+    ("locust.contrib.fasthttp.FastHttpSession", "client", "reads"),
+    ("locust.contrib.fasthttp.LocustUserAgent", "close()", "calls"),
+    # Their answers, as `catch_response` gives them: the error of a request with no answer.
+    ("locust.clients.ResponseContextManager", "success()", "calls"),
+    ("locust.clients.ResponseContextManager", "failure(exc)", "calls"),
+    ("locust.clients.ResponseContextManager", "error", "reads"),
+    ("locust.contrib.fasthttp.ResponseContextManager", "success()", "calls"),
+    ("locust.contrib.fasthttp.ResponseContextManager", "failure(exc)", "calls"),
+    ("locust.contrib.fasthttp.ErrorResponse", "error", "reads"),
+    # The environment: the user classes and options to check, the runner, the events a master
+    # and its workers are wired by; a stop timeout set so a user in mid-request finishes, and
+    # the exit status of a run refused.
+    ("locust.env.Environment", "user_classes", "reads"),
+    ("locust.env.Environment", "parsed_options", "reads"),
+    ("locust.env.Environment", "host", "reads"),
+    ("locust.env.Environment", "runner", "reads"),
+    ("locust.env.Environment", "events", "reads"),
+    ("locust.env.Environment", "stop_timeout", "sets"),
+    ("locust.env.Environment", "process_exit_code", "sets"),
+    ("locust.argument_parser.default_args_dict()", "headless", "reads"),
+    ("locust.argument_parser.default_args_dict()", "csv_prefix", "reads"),
+    ("locust.argument_parser.LocustArgumentParser", "add_argument", "calls"),
+    ("locust.events", "init_command_line_parser", "reads"),
+    ("locust.events", "init", "reads"),
+    ("locust.events", "test_start", "reads"),
+    ("locust.events", "test_stopping", "reads"),
+    ("locust.events", "test_stop", "reads"),
+    ("locust.events", "quitting", "reads"),
+    ("locust.event.EventHook", "add_listener(handler)", "calls"),
+    # The runners: their state, to stop users and wait until they have; the messages between
+    # a master and its workers; which workers a master has; a worker's index, its seats' key.
+    ("locust.runners.Runner", "state", "reads"),
+    ("locust.runners.Runner", "user_count", "reads"),
+    ("locust.runners.Runner", "stop()", "calls"),
+    ("locust.runners.Runner", "quit()", "calls"),
+    ("locust.runners.Runner", "update_state(new_state)", "calls"),
+    ("locust.runners.Runner", "register_message(msg_type, listener)", "calls"),
+    ("locust.runners.Runner", "send_message(msg_type, data)", "calls"),
+    ("locust.runners.MasterRunner", "clients", "reads"),
+    ("locust.runners.WorkerNodes", "all", "reads"),
+    ("locust.runners.WorkerNode", "id", "reads"),
+    ("locust.runners.WorkerNode", "state", "reads"),
+    ("locust.runners.WorkerRunner", "worker_index", "reads"),
+    ("locust.runners.WorkerRunner", "send_message(msg_type, data)", "calls"),
+    # What a worker's quit does to report its last figures now (private: without it, we wait
+    # for its reporter).
+    ("locust.runners.WorkerRunner", "_send_stats()", "calls"),
+    ("locust.rpc.protocol.Message", "data", "reads"),
+    ("locust.rpc.protocol.Message", "node_id", "reads"),
+)
 
 logger = logging.getLogger("playersim")
 

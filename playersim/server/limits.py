@@ -56,6 +56,67 @@ from uvicorn.server import ServerState
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "protocol"]
 
+# What this module relies on in uvicorn beyond its documented API (uvicorn.Config, uvicorn.Server),
+# and in h11 through uvicorn's protocol: (where, name, how). A name with parentheses is a method
+# whose parameters we rely on: for "overrides", exactly those after self, in order. It is the list
+# tests/test_pinned_internals.py checks against the installed releases, naming the one an upgrade
+# no longer has; the pin on uvicorn in pyproject.toml is the releases it passes on. (A literal, so
+# the test can read it without importing this module, which would fail on the first one missing.)
+_REACHES_INTO: Final[tuple[tuple[str, str, str], ...]] = (
+    # The protocol class `Config(http=...)` takes; ours is a subclass of uvicorn's h11 one.
+    ("uvicorn.protocols.http.h11_impl", "H11Protocol", "subclasses"),
+    # The reason phrases uvicorn writes, so our own answers' status lines are the same.
+    ("uvicorn.protocols.http.h11_impl", "STATUS_PHRASES", "imports"),
+    # The types of H11Protocol.__init__'s parameters, which our __init__ passes on.
+    ("uvicorn.config", "Config", "imports"),
+    ("uvicorn.server", "ServerState", "imports"),
+    # Overridden: our __init__ adds the deadlines' state; connection_made counts and caps
+    # connections; connection_lost forgets one; data_received and on_response_complete move the
+    # deadline to what the client owes next; pause_writing and resume_writing time a client that
+    # takes no answer; send_400_response answers in JSON, not uvicorn's plain text.
+    (
+        "uvicorn.protocols.http.h11_impl.H11Protocol",
+        "__init__(config, server_state, app_state, _loop)",
+        "overrides",
+    ),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "connection_made(transport)", "overrides"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "connection_lost(exc)", "overrides"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "data_received(data)", "overrides"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "on_response_complete()", "overrides"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "pause_writing()", "overrides"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "resume_writing()", "overrides"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "send_400_response(msg)", "overrides"),
+    # The protocol's per-connection state. `app` is replaced by the 503 for a connection past
+    # the cap; `connections` (the server's, shared) tells a flood; `transport`, `loop` and
+    # `conn` (its h11.Connection) are how a deadline closes, is scheduled, and sees what the
+    # client owes; `cycle` is the request being answered; `server_state` has the Server and
+    # Date headers of uvicorn's answers, which ours carry too.
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "app", "sets"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "connections", "reads"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "transport", "reads"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "loop", "reads"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "conn", "reads"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "cycle", "reads"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "server_state", "reads"),
+    ("uvicorn.server.ServerState", "default_headers", "reads"),
+    # uvicorn's keep-alive, armed again after the body of an early answer has arrived (uvicorn
+    # forgets to): its timer, its length, and what it calls.
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "timeout_keep_alive_task", "sets"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "timeout_keep_alive", "reads"),
+    ("uvicorn.protocols.http.h11_impl.H11Protocol", "timeout_keep_alive_handler()", "calls"),
+    # The request being answered: whether its answer is complete (an early one leaves the rest
+    # of the body owed), and how the app reading its body is told the client is gone.
+    ("uvicorn.protocols.http.h11_impl.RequestResponseCycle", "response_complete", "reads"),
+    ("uvicorn.protocols.http.h11_impl.RequestResponseCycle", "disconnected", "sets"),
+    ("uvicorn.protocols.http.h11_impl.RequestResponseCycle", "message_event", "reads"),
+    # h11's Connection, as uvicorn's `conn`: whose turn it is, the bytes of a request begun
+    # (a head part-sent gets a 408, no byte at all a close), and writing our own answers.
+    ("h11.Connection", "their_state", "reads"),
+    ("h11.Connection", "our_state", "reads"),
+    ("h11.Connection", "trailing_data", "reads"),
+    ("h11.Connection", "send(event)", "calls"),
+)
+
 _Header = tuple[bytes, bytes]
 # What a connection is waiting for from its client (None: nothing; the app is at work).
 _Wait = Literal["head", "rest of body", "next request"]
