@@ -53,9 +53,9 @@ from playersim import (
 )
 from playersim.audience.arrivals import Shape
 from playersim.audience.metadata import MetadataPool
-from playersim.cli.app import RETENTION_S
 from playersim.clock import parse_instant
 from playersim.mca.api import SESSIONS_PATH
+from playersim.runner import RETENTION_S
 from playersim.sim.viewings import Workload
 from playersim.transports.base import Transport
 

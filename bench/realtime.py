@@ -58,8 +58,8 @@ from playersim import (
     parse_instant,
 )
 from playersim.audience.metadata import MetadataPool
-from playersim.cli.app import RETENTION_S
 from playersim.engines.realtime import RealtimeEngine
+from playersim.runner import RETENTION_S
 from playersim.sim.viewings import Workload
 
 PROFILES = ("live-news", "live-sports", "linear-channel")

@@ -55,6 +55,7 @@ from playersim.mca.wire import (
     to_wire,
     validate_body,
 )
+from playersim.runner import RunOptions, arun, run
 from playersim.sim.behaviour import (
     Action,
     AdPlay,
@@ -92,7 +93,7 @@ from playersim.transports.http import (
     RetryingAsyncTransport,
     RetryingTransport,
 )
-from playersim.transports.recording import Recorder, RecordingTransport, read_recording
+from playersim.transports.recording import Recorder, read_recording
 from playersim.version import __version__
 
 __all__ = [
@@ -146,7 +147,6 @@ __all__ = [
     "RealtimeEngine",
     "Recorder",
     "RecordingError",
-    "RecordingTransport",
     "ReplayLine",
     "Request",
     "Response",
@@ -154,6 +154,7 @@ __all__ = [
     "RetryingAsyncTransport",
     "RetryingTransport",
     "Rule",
+    "RunOptions",
     "RunStats",
     "Script",
     "ScriptError",
@@ -180,6 +181,7 @@ __all__ = [
     "WireError",
     "Workload",
     "__version__",
+    "arun",
     "assert_completed",
     "assert_ended",
     "assert_event_order",
@@ -200,6 +202,7 @@ __all__ = [
     "read_recording",
     "read_replay",
     "replay",
+    "run",
     "script_from_dict",
     "to_wire",
     "validate_body",

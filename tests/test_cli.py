@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from playersim.cli.app import main
+from playersim.cli.progress import Progress
+from playersim.runner import Run, RunOptions
 from playersim.transports.recording import read_recording
 from tests.waiting import BOUND_S, wait_until
+
+
+def figure(out: str, label: str) -> int:
+    """The number in the row `label` (a regex) of a summary's table; 0 if there is no row."""
+    found = re.search(rf"^  {label} +([\d,]+)$", out, re.M)
+    return int(found[1].replace(",", "")) if found else 0
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -33,16 +44,17 @@ def test_run_with_no_arguments_simulates_and_summarises() -> None:
     result = run_cli("run")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "100 sessions of linear-channel, live-news, live-sports, podcast-audio" in out
+    assert "100 arrivals of linear-channel, live-news, live-sports, podcast-audio" in out
     assert "in memory" in out
     for needle in ("sessionStart", "ping", "play", "requests accepted", "errors: none"):
         assert needle in out
-    viewings = int(re.search(r"^  viewings +([\d,]+)$", out, re.M)[1].replace(",", ""))  # type: ignore[index]
-    binges = re.search(r"^    next episode \(binge\) +(\d+)$", out, re.M)
-    assert viewings == 100 + (int(binges[1]) if binges else 0)
-    opened = re.search(r"^    201 +([\d,]+)$", out, re.M)
-    assert opened
-    assert int(opened[1].replace(",", "")) >= viewings  # more: a resumed session opens anew
+    assert figure(out, "  arrivals") == 100
+    assert figure(out, "viewings") == 100 + figure(out, "  next episode \\(binge\\)")
+    started = figure(out, "sessions started \\(sessionStart\\)")
+    assert started == figure(out, "  201")
+    # More than the viewings when a viewing opened a session anew: the rows say how many.
+    resumed = figure(out, "  resumed \\(media.resume\\)")
+    assert started == figure(out, "viewings") + resumed
     assert re.search(r"^  conformance problems +0$", out, re.M)
     assert "conformance: no problems" in out
     assert result.stderr == ""
@@ -103,7 +115,7 @@ def test_profile_flag_accepts_a_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     mine = tmp_path / "my-news.toml"
     mine.write_text(source.read_text().replace('name = "live-news"', 'name = "my-news"'))
     assert main(["run", "--sessions", "5", "--profile", str(mine)]) == 0
-    assert "5 sessions of my-news" in capsys.readouterr().out
+    assert "5 arrivals of my-news" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -113,7 +125,13 @@ def test_profile_flag_accepts_a_file(tmp_path: Path, capsys: pytest.CaptureFixtu
         (["run", "--sessions", "0"], "argument --sessions: '0' must be at least 1"),
         (["run", "--to", "ftp://example"], "argument --to: 'ftp://example' is not an http"),
         (["run", "--start", "yesterday"], "argument --start: not an ISO-8601 instant"),
-        (["run", "--bogus"], "unrecognized arguments: --bogus"),
+        (["run", "--bogus"], "playersim run: error: unrecognized arguments: --bogus"),
+        (["replay", "x.ndjson", "--bogus"], "playersim replay: error: unrecognized arguments"),
+        (["profiles", "--all"], "playersim profiles: error: unrecognized arguments: --all"),
+        (
+            ["run", "--flat", "--timezone", "UTC"],
+            "playersim run: error: --flat and --hourly/--weekly/--timezone do not go",
+        ),
         (["run", "--profile", "nope"], "--profile: nope: no bundled profile of that name"),
         (["fly"], "invalid choice: 'fly'"),
     ],
@@ -312,6 +330,10 @@ def test_a_day_of_sessions_starts_along_the_daily_curve(
     # ugc-clip's New York curve: 04:00 is its quietest hour, 20:00-21:00 its busiest.
     assert by_hour[20] + by_hour[21] > 4 * (by_hour[3] + by_hour[4])
     assert "starts per hour from 2026-01-05T05:00Z" in out
+    # The bars come with what they stand for: from none to the busiest hour's count.
+    legend = out.split("starts per hour from")[1].splitlines()[2]
+    assert re.fullmatch(r'  \(a character an hour: " " none, "\." up to \d+, .*, "%" \d+ '
+                        r"sessions started\)", legend), legend  # fmt: skip
 
 
 def test_weighted_profiles_share_the_sessions(
@@ -365,7 +387,7 @@ def test_a_rate_alone_stops_after_the_default_hundred(capsys: pytest.CaptureFixt
     """No --sessions and no --duration: 100 arrivals, whatever the rate."""
     assert main(["run", "--profile", "ugc-clip", "--rate", "10/s"]) == 0
     out = capsys.readouterr().out
-    assert "100 sessions of ugc-clip" in out
+    assert "100 arrivals of ugc-clip" in out
 
 
 def test_a_time_zone_alone_moves_the_profiles_curves(capsys: pytest.CaptureFixture[str]) -> None:
@@ -397,10 +419,6 @@ def test_a_full_service_turns_arrivals_away_and_says_so(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """--rate with --concurrency: who finds every place taken is counted, not lost in silence."""
-
-    def figure(out: str, label: str) -> int:
-        found = re.search(rf"^  {label} +([\d,]+)$", out, re.M)
-        return int(found[1].replace(",", "")) if found else 0
 
     common = ["run", "--profile", "ugc-clip", "--rate", "1", "--duration", "10m", "--flat"]
     assert main(common) == 0
@@ -462,3 +480,55 @@ def test_a_json_summary_for_machines(capsys: pytest.CaptureFixture[str]) -> None
     assert sum(report["by_event_type"].values()) == counts["accepted"]
     assert report["conformance_problems"] == {}
     assert sum(report["outcomes"].values()) == report["viewings"]
+    assert report["sessions_started"] == report["by_event_type"]["sessionStart"]
+    assert report["sessions_started"] == report["viewings"] + report["resumed_sessions"]
+
+
+def test_run_and_replay_name_the_same_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The header's arrivals are the table's; viewings add arrivals and next episodes; the
+    sessions started are what a replay of the recording counts, under the same name."""
+    path = tmp_path / "run.ndjson"
+    args = ["run", "--profile", "vod-episode", "--profile", "podcast-audio", "--sessions", "60",
+            "--seed", "9", "--record", str(path)]  # fmt: skip
+    assert main(args) == 0
+    ran = capsys.readouterr().out
+    assert main(["replay", str(path)]) == 0
+    replayed = capsys.readouterr().out
+    assert "60 arrivals of vod-episode, podcast-audio" in ran
+    assert figure(ran, "  arrivals") == 60
+    binges = figure(ran, "  next episode \\(binge\\)")
+    assert binges > 0
+    assert figure(ran, "viewings") == 60 + binges
+    starts = sum(1 for line in read_recording(path) if line["body"]["eventType"] == "sessionStart")
+    label = "sessions started \\(sessionStart\\)"
+    assert figure(ran, label) == figure(replayed, label) == starts
+    # A recording holds sessions, not viewings: a replay does not pretend to count those.
+    assert not re.search(r"^  viewings", replayed, re.M)
+
+
+def test_progress_says_how_far_how_long_and_when_it_ends() -> None:
+    """With a window: the share of it simulated, the time left at the pace so far, and the
+    wall-clock time the run gets there; paced, the time left is the clock's own."""
+    options = RunOptions(profiles=["ugc-clip"], duration=timedelta(hours=2), rate=1 / 60,
+                         flat=True)  # fmt: skip
+    wall = 1_000_000.0
+    with Run(options) as prepared:
+        now = [100.0]
+        progress = Progress(prepared, io.StringIO(), monotonic=lambda: now[0], wall=lambda: wall)
+        assert "ETA" not in progress.line()  # nothing done yet: no telling
+        prepared.engine.run(until=prepared.start + 30 * 60_000)  # a quarter of the window
+        now[0] = 130.0  # in 30 wall seconds
+        ends = time.strftime("%H:%M:%S", time.localtime(wall + 90))
+        assert f"  25% ETA 1m30s, ends {ends}  active " in progress.line()
+        prepared.engine.run(until=prepared.start + 2 * 3_600_000)
+        assert "arrivals over, open sessions playing out" in progress.line()
+    with Run(options.replace(speed=60)) as paced:
+        progress = Progress(paced, io.StringIO(), wall=lambda: wall)
+        ends = time.strftime("%H:%M:%S", time.localtime(wall + 120))
+        assert f"  0% ETA 2m00s, ends {ends}  " in progress.line()  # 2 h at x60
+    with Run(RunOptions(profiles=["ugc-clip"], sessions=10)) as counted:
+        progress = Progress(counted, io.StringIO())
+        counted.engine.run()
+        assert "  100% ETA 0s" in progress.line()  # every viewing finished

@@ -190,7 +190,7 @@ def test_the_cli_plays_a_script(tmp_path: Path) -> None:
     out = tmp_path / "s6.ndjson"
     result = cli("--script", str(SECTION_6), "--record", str(out))
     assert result.returncode == 0, result.stderr
-    assert "1 session of script" in result.stdout
+    assert "1 arrival of script" in result.stdout
     assert len(out.read_text().splitlines()) == len(TABLE)
 
 

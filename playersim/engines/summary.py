@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["BehaviourStats", "Ending", "Lateness", "RunStats", "format_summary", "summary_json"]
 
 NO_ANSWER = "no answer"
+_SESSION_START = "sessionStart"
 # Why bodies a player made were never sent.
 NOT_OPEN = "their session was not open"
 STOPPED = "not yet sent when the run was stopped"
@@ -40,9 +41,16 @@ _MAX_EXAMPLES = 5
 
 @dataclass
 class RunStats:
-    """Counters a run keeps as it goes."""
+    """Counters a run keeps as it goes, and its account once it is over.
 
-    sessions: int = 0  # players started (arrivals and follow-ups)
+    Four counts of "how many", each its own word: `arrivals` (viewers who came: `--sessions`),
+    `viewings` (titles watched: the arrivals and the next episodes they went on to,
+    `follow_ups`), `sessions_started` (MCA sessions, one sessionStart each: a viewing's
+    first, and those `resumed` with `media.resume`, after a long pause, a day, or a session
+    the back end lost) and `people` (the audience members behind the viewings).
+    """
+
+    sessions: int = 0  # viewings started (arrivals and follow-ups); `viewings`
     follow_ups: int = 0  # viewings a viewer went on to (the next episode)
     turned_away: int = 0  # arrivals that found every place taken (a concurrency limit)
     retried: int = 0  # requests an HTTP transport sent again (connection errors, 429, 5xx)
@@ -65,6 +73,10 @@ class RunStats:
     people: set[int] = field(default_factory=set)  # the audience's people who watched
     returning: int = 0  # viewings by someone who had already watched in this run
     starts_by_hour: Counter[int] = field(default_factory=Counter)  # hours since the epoch
+    # Once the run is over: problems in its traffic by rule (None: no conformance report, as
+    # over HTTP), and how late its requests went out (None: not paced).
+    conformance: Counter[str] | None = None
+    lateness: Lateness | None = None
 
     def arrived(self, player: Player) -> None:
         """Count a viewing as it starts: who, and when."""
@@ -76,6 +88,27 @@ class RunStats:
             self.people.add(person)
         if player.start_at is not None:
             self.starts_by_hour[player.start_at // 3_600_000] += 1
+
+    @property
+    def viewings(self) -> int:
+        """Titles watched: arrivals, and the next episodes they went on to."""
+        return self.sessions
+
+    @property
+    def arrivals(self) -> int:
+        """Viewers who came (and found a place): viewings that were not a next episode."""
+        return self.sessions - self.follow_ups
+
+    @property
+    def sessions_started(self) -> int:
+        """MCA sessions opened: sessionStart requests sent."""
+        return self.sent[_SESSION_START]
+
+    @property
+    def resumed(self) -> int:
+        """Sessions a viewing opened again (`media.resume`): after a long pause, after a day,
+        or after the back end lost its session (viewers of profiles; a script's are its own)."""
+        return sum(behaviour.resumes for behaviour in self.behaviour.values())
 
     @property
     def dropped(self) -> int:
@@ -407,13 +440,37 @@ _LATENESS_ROWS = (
 _SPARKS = " .:-=+*#%@"  # ASCII: a summary must print on any terminal encoding
 
 
+def _spark_level(count: int, peak: int) -> int:
+    """The bar (0 to 8) for `count` out of `peak`: 0 for none, 8 for the peak, each step an
+    eighth of the peak (rounded up, so that a single start still shows)."""
+    return min(8, (8 * count + peak - 1) // peak)
+
+
 def _sparkline(counts: Counter[int]) -> str:
     """Sessions started per hour, as a line of bars from the first hour to the last."""
     first, last = min(counts), max(counts)
     peak = max(counts.values())
-    return "".join(
-        _SPARKS[min(8, (8 * counts[hour] + peak - 1) // peak)] for hour in range(first, last + 1)
-    )
+    return "".join(_SPARKS[_spark_level(counts[hour], peak)] for hour in range(first, last + 1))
+
+
+def _sparkline_legend(counts: Counter[int]) -> str:
+    """What the bars of `_sparkline` stand for: the most sessions started in an hour that each
+    shows, from none to the peak. A bar no count can reach (a peak below 8) is left out.
+
+    >>> _sparkline_legend(Counter({0: 2, 1: 1}))
+    'a character an hour: " " none, "=" 1, "%" 2 sessions started'
+    >>> print(_sparkline_legend(Counter({0: 71, 5: 3})))  # doctest: +NORMALIZE_WHITESPACE
+    a character an hour: " " none, "." up to 8, ":" 17, "-" 26, "=" 35, "+" 44, "*" 53,
+    "#" 62, "%" 71 sessions started
+    """
+    peak = max(counts.values())
+    bands = ['" " none']
+    for level in range(1, 9):
+        low, high = (level - 1) * peak // 8 + 1, level * peak // 8
+        if low <= high:
+            upto = "up to " if len(bands) == 1 and low != high else ""
+            bands.append(f'"{_SPARKS[level]}" {upto}{high}')
+    return "a character an hour: " + ", ".join(bands) + " sessions started"
 
 
 def summary_json(
@@ -424,9 +481,11 @@ def summary_json(
 ) -> dict[str, Any]:
     """The end-of-run report for machines (`playersim run --json`)."""
     return {
-        "viewings": stats.sessions,
-        "arrivals": stats.sessions - stats.follow_ups,
+        "viewings": stats.viewings,
+        "arrivals": stats.arrivals,
         "next_episode": stats.follow_ups,
+        "sessions_started": stats.sessions_started,
+        "resumed_sessions": stats.resumed,
         "turned_away": stats.turned_away,
         "outcomes": dict(sorted(stats.outcomes.items())),
         "people": len(stats.people),
@@ -443,6 +502,33 @@ def summary_json(
         "lateness_ms": None if lateness is None else lateness.summary(),
         "stopped": None if stats.ending is None else stats.ending.as_json(),
     }
+
+
+def _viewing_rows(stats: RunStats) -> list[list[str]]:
+    """The summary's rows on who came and what they watched, each count named for what it
+    counts, and each broken down so that the counts add up: viewings are arrivals and next
+    episodes; sessions started are each viewing's first and those resumed."""
+    rows = [["viewings", _n(stats.viewings)], ["  arrivals", _n(stats.arrivals)]]
+    if stats.follow_ups:
+        rows.append(["  next episode (binge)", _n(stats.follow_ups)])
+    if stats.turned_away:
+        rows.append(["arrivals turned away", _n(stats.turned_away)])
+    if stats.outcomes:
+        rows.append(["how the viewings ended", ""])
+        rows += [[f"  {name}", _n(count)] for name, count in sorted(stats.outcomes.items())]
+    rows.append(["sessions started (sessionStart)", _n(stats.sessions_started)])
+    if resumed := stats.resumed:
+        rows.append(["  a viewing's first", _n(stats.sessions_started - resumed)])
+        rows.append(["  resumed (media.resume)", _n(resumed)])
+    if stats.people:
+        rows.append(["people", _n(len(stats.people))])
+        rows.append(["returning viewings", _pct(stats.returning, stats.sessions)])
+    return rows
+
+
+def _session_rows(stats: RunStats) -> list[list[str]]:
+    """A replay's count: the sessions of the recording, as `playersim run` names them."""
+    return [["sessions started (sessionStart)", _n(stats.sessions_started)]]
 
 
 def _request_rows(stats: RunStats) -> list[list[str]]:
@@ -477,8 +563,10 @@ def format_summary(
     title: str,
     conformance: Counter[str] | None = None,
     lateness: Lateness | None = None,
+    replay: bool = False,
 ) -> str:
-    """The end-of-run report: a title, then tables."""
+    """The end-of-run report: a title, then tables. A `replay`'s counts are of the sessions
+    in the recording (a recording knows sessions, not viewers or viewings)."""
     lines = [title, ""]
     rows: list[list[str]] = [["run", ""]]
     if stats.first_ts is not None and stats.last_ts is not None:
@@ -486,16 +574,7 @@ def format_summary(
         rows.append(["simulated from", format_instant(stats.first_ts)])
         rows.append(["simulated to", format_instant(stats.last_ts)])
         rows.append(["simulated span", f"{span // 3600}h{span % 3600 // 60:02d}m{span % 60:02d}s"])
-    rows.append(["viewings", _n(stats.sessions)])
-    for name, count in sorted(stats.outcomes.items()):
-        rows.append([f"  {name}", _n(count)])
-    if stats.follow_ups:
-        rows.append(["  next episode (binge)", _n(stats.follow_ups)])
-    if stats.turned_away:
-        rows.append(["arrivals turned away", _n(stats.turned_away)])
-    if stats.people:
-        rows.append(["people", _n(len(stats.people))])
-        rows.append(["returning viewings", _pct(stats.returning, stats.sessions)])
+    rows += _session_rows(stats) if replay else _viewing_rows(stats)
     rows += _request_rows(stats)
     if conformance is not None:
         rows.append(["conformance problems", _n(sum(conformance.values()))])
@@ -513,6 +592,7 @@ def format_summary(
             "",
             f"  starts per hour from {first}:00Z",
             f"  {_sparkline(stats.starts_by_hour)}",
+            f"  ({_sparkline_legend(stats.starts_by_hour)})",
         ]
     lines.append("")
     names = {name: printable(name) for name in stats.sent}

@@ -21,11 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from playersim.errors import TransportError
 from playersim.mca.api import Request, Response
-from playersim.transports.base import Transport
 
-__all__ = ["Recorder", "RecordingTransport", "read_recording"]
+__all__ = ["Recorder", "read_recording"]
 
 
 class Recorder:
@@ -171,23 +169,6 @@ def _mend_for_append(path: Path) -> int:
             stream.truncate(size - len(torn))
             size -= len(torn)
     return size
-
-
-class RecordingTransport:
-    """Wraps a transport and records each request with its answer, then passes the answer on."""
-
-    def __init__(self, inner: Transport, recorder: Recorder) -> None:
-        self.inner = inner
-        self.recorder = recorder
-
-    def send(self, request: Request) -> Response:
-        try:
-            response = self.inner.send(request)
-        except TransportError as exc:
-            self.recorder.write(request, None, sid=request.sid, error=exc.reason)
-            raise
-        self.recorder.write(request, response, sid=request.sid or response.sid)
-        return response
 
 
 def read_recording(path: str | Path) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,885 @@
+"""Runs from Python: `run()` and `arun()` do what `playersim run` does, and return its `RunStats`.
+
+`RunOptions` holds everything `playersim run` takes, each field checked as the options are made,
+with a message naming the field and the value (`OptionError`). The command line builds one from
+its flags and hands it to the same `Run` as `run()` does, so a run from Python and the same run
+from the command line send the same bytes, write the same recording and add up to the same
+`RunStats`; only the printing (the summary, the progress line) is the command line's.
+
+>>> stats = run(profiles=["ugc-clip"], sessions=3, seed=7)
+>>> stats.arrivals, stats.failed, stats.conformance
+(3, 0, Counter())
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Final, cast, get_args
+
+from playersim.audience.arrivals import FLAT, Process, Shape
+from playersim.audience.profiles import Profile, bundled_profiles, load_profile, parse_weighted
+from playersim.clock import SystemClock, VirtualClock, format_instant, parse_instant
+from playersim.engines.delivery import DEFAULT_GIVE_UP_S, GiveUp
+from playersim.engines.engine import Engine
+from playersim.engines.realtime import DEFAULT_IN_FLIGHT, RealtimeEngine
+from playersim.engines.summary import RunStats
+from playersim.errors import (
+    EndpointUnreachableError,
+    PlayerProtocolError,
+    PlayersimError,
+    ProfileError,
+    ScriptError,
+)
+from playersim.mca.collector import Collector
+from playersim.mca.spec import STALL_TIMEOUT_MS
+from playersim.sim.script import Script, ScriptedBehaviour, load_script
+from playersim.sim.viewings import Workload
+from playersim.transports.base import AsyncTransport, MemoryTransport, Transport
+from playersim.transports.clients import CLIENTS, Client, async_http_transport
+from playersim.transports.http import (
+    DEFAULT_TIMEOUT,
+    Retries,
+    RetryingAsyncTransport,
+    check_base_url,
+)
+from playersim.transports.recording import Recorder
+
+__all__ = [
+    "DEFAULT_SEED",
+    "DEFAULT_START",
+    "MAX_IN_FLIGHT",
+    "MAX_RETRIES",
+    "MAX_SPAN",
+    "MAX_SPEED",
+    "MAX_TIMEOUT_S",
+    "RETENTION_S",
+    "OptionError",
+    "Run",
+    "RunOptions",
+    "arun",
+    "check_start",
+    "curve_problem",
+    "http_transport",
+    "number_problem",
+    "rate_problem",
+    "run",
+    "span_problem",
+]
+
+# A fixed default start keeps a run reproducible byte for byte; "now" asks for the present
+# instead (what a live report suite wants), and is the default of a run paced in real time.
+DEFAULT_START: Final = "2026-01-01T12:00:00Z"
+DEFAULT_SEED: Final = "1"
+# A run's collector forgets sessions closed this long ago (their problems stay in the report),
+# so a day of a million sessions holds only those open or lately closed.
+RETENTION_S: Final = 3600.0
+# Bounds on the options: past them a value is a typo, not a plan (a timeout of a week, a run
+# of a thousand years), and refused before anything starts.
+MAX_TIMEOUT_S: Final = 3600.0
+MAX_SPAN: Final = timedelta(days=366)
+MAX_SPEED: Final = 1_000_000.0
+MIN_RATE: Final = 1 / (366 * 86_400)  # per second: one session a year
+MAX_RETRIES: Final = 10
+MAX_IN_FLIGHT: Final = 10_000
+EARLIEST_START: Final = 0  # 1970-01-01: MCA timestamps are positive milliseconds
+# Room for sessions of days after the start, well inside what an instant can be written as.
+LATEST_START: Final = parse_instant("9000-01-01T00:00:00Z")
+# An in-memory run in virtual time, awaited with `arun()`, lets the event loop run this often
+# (in wake-ups served): its other tasks wait a few milliseconds at most.
+_YIELD_EVERY: Final = 2048
+
+
+def _default(cls: Any, name: str) -> Any:
+    """The default of a dataclass's field: the option that sets it defaults to the same."""
+    return next(f.default for f in dataclasses.fields(cls) if f.name == name)
+
+
+# The defaults of the options that their owners set.
+_ARRIVALS: Final[Process] = _default(Workload, "process")
+_RAMP_UP: Final = timedelta(milliseconds=_default(Workload, "ramp_up_ms"))
+_RAMP_DOWN: Final = timedelta(milliseconds=_default(Workload, "ramp_down_ms"))
+_RETRIES: Final[int] = _default(Retries, "attempts")
+_GIVE_UP_AFTER: Final = timedelta(seconds=DEFAULT_GIVE_UP_S)
+_HTTP_CLIENT: Final[Client] = inspect.signature(async_http_transport).parameters["client"].default
+
+
+class OptionError(PlayersimError, ValueError):
+    """An option `run()` cannot use: the message names the field and the value.
+
+    `field` is the option at fault. The message names other fields as `{name}` in
+    `template`, so that a front end can say them its own way (`says()`; the command line says
+    `--name`); `str()` says the field names as they are.
+
+    >>> RunOptions(sessions=0)
+    Traceback (most recent call last):
+    ...
+    playersim.runner.OptionError: sessions must be at least 1, got 0
+    """
+
+    def __init__(self, field: str, template: str) -> None:
+        self.field = field
+        self.template = template
+        super().__init__(self.says(str))
+
+    def says(self, name: Callable[[str], str]) -> str:
+        """The message, each field named by `name(field)`."""
+        text = self.template
+        for option in _FIELDS:
+            text = text.replace("{" + option + "}", name(option))
+        return text
+
+
+def _shown(value: object) -> str:
+    """A value as a message shows it: a span as `1:30:00`, text quoted, numbers as they are."""
+    return str(value) if isinstance(value, timedelta) else repr(value)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Everything `playersim run` takes, as a Python value: what is watched, who arrives and
+    when, time, and where the traffic goes. Made once, checked once: a field that cannot be
+    used raises `OptionError` naming it. Every field has the command line's default.
+
+    `profiles` are bundled names or `.toml` paths, each with an optional `:WEIGHT`
+    (`"vod-episode:3"`), or `Profile` objects, or `(profile, weight)` pairs; none means every
+    bundled profile, equally. A `script` (a TOML file or a `Script`) plays instead of profiles.
+    Spans are `timedelta`s; `rate` is sessions per second (`parse_rate("600/min")`);
+    `timeout` is seconds. `speed=None` is virtual time (as fast as possible); a number paces
+    the run to the wall clock, sped up that many times (1: real time). `start` is an instant
+    (ISO-8601 text, epoch ms or a `datetime`) or `"now"`; by default a fixed instant
+    (`DEFAULT_START`), or now when paced. `record` is a path, or a text stream.
+
+    >>> RunOptions(profiles=["vod-episode:3", "live-news"], sessions=50).sessions
+    50
+    >>> RunOptions(flat=True, timezone="UTC")
+    Traceback (most recent call last):
+    ...
+    playersim.runner.OptionError: flat and hourly/weekly/timezone do not go together
+    """
+
+    # What is watched.
+    profiles: Sequence[str | Profile | tuple[str | Profile, float]] = ()
+    script: str | os.PathLike[str] | Script | None = None
+    # Who arrives, and when.
+    sessions: int | None = None
+    duration: timedelta | None = None
+    rate: float | None = None
+    arrivals: Process = _ARRIVALS
+    ramp_up: timedelta = _RAMP_UP
+    ramp_down: timedelta = _RAMP_DOWN
+    concurrency: int | None = None
+    hourly: Sequence[float] | None = None
+    weekly: Sequence[float] | None = None
+    timezone: str | None = None
+    flat: bool = False
+    # Time.
+    start: str | int | datetime | None = None
+    speed: float | None = None
+    # Where it goes.
+    seed: str | int = DEFAULT_SEED
+    to: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = _RETRIES
+    give_up_after: timedelta = _GIVE_UP_AFTER
+    in_flight: int = DEFAULT_IN_FLIGHT
+    http_client: Client = _HTTP_CLIENT
+    record: str | os.PathLike[str] | IO[str] | None = None
+    conformance: bool = True
+
+    def __post_init__(self) -> None:
+        # Sequences are kept as tuples: the options stay frozen whatever was passed in.
+        object.__setattr__(self, "profiles", tuple(self.profiles))
+        for name in ("hourly", "weekly"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                object.__setattr__(self, name, tuple(value))
+        self._check_values()
+        self._check_together()
+
+    def _check_values(self) -> None:
+        """Each field on its own: its type and its range."""
+        for name in ("sessions", "concurrency"):
+            _check(name, getattr(self, name), whole=True, least=1)
+        _check("retries", self.retries, whole=True, least=0, most=MAX_RETRIES)
+        _check("in_flight", self.in_flight, whole=True, least=1, most=MAX_IN_FLIGHT)
+        _check("timeout", self.timeout, above=0, most=MAX_TIMEOUT_S)
+        _check("speed", self.speed, above=0, most=MAX_SPEED)
+        _check("rate", self.rate, rule=rate_problem)
+        for name in ("duration", "give_up_after"):
+            _check_span(name, getattr(self, name))
+        for name in ("ramp_up", "ramp_down"):
+            _check_span(name, getattr(self, name), zero=True)
+        _check_curve("hourly", self.hourly, 24)
+        _check_curve("weekly", self.weekly, 7)
+        _one_of("arrivals", self.arrivals, get_args(Process))
+        _one_of("http_client", self.http_client, CLIENTS)
+        for name in ("flat", "conformance"):
+            if not isinstance(getattr(self, name), bool):
+                raise OptionError(
+                    name, f"{{{name}}} must be True or False, got {_shown(getattr(self, name))}"
+                )
+        if not isinstance(self.seed, str | int) or isinstance(self.seed, bool):
+            raise OptionError("seed", f"{{seed}} must be text or a whole number, got {self.seed!r}")
+        if self.timezone is not None:
+            try:
+                Shape(timezone=self.timezone)
+            except (ValueError, TypeError) as exc:
+                raise OptionError("timezone", f"{{timezone}}: {exc}") from None
+        if self.to is not None:
+            try:
+                check_base_url(self.to)
+            except (ValueError, TypeError) as exc:
+                raise OptionError("to", f"{{to}}: {exc}") from None
+        if self.start is not None and self.start != "now":
+            try:
+                check_start(self.start)
+            except ValueError as exc:
+                raise OptionError("start", f"{{start}}: {exc}") from None
+        for given in self.profiles:
+            _weighted(given)
+        if self.script is not None and not isinstance(self.script, str | os.PathLike | Script):
+            raise OptionError(
+                "script", f"{{script}} must be a path or a Script, got {self.script!r}"
+            )
+        record = self.record
+        if record is not None and not (
+            isinstance(record, str | os.PathLike) or callable(getattr(record, "write", None))
+        ):
+            raise OptionError(
+                "record", f"{{record}} must be a path or a text stream, got {record!r}"
+            )
+
+    def _check_together(self) -> None:
+        """Fields that do not go together, or need another."""
+        if self.script is not None:
+            if self.profiles:
+                raise OptionError(
+                    "script", "{script} and {profiles} do not go together: a script names its "
+                    "profile"
+                )  # fmt: skip
+            for name in _ARRIVAL_FIELDS:
+                if getattr(self, name) != _default(RunOptions, name):
+                    raise OptionError(
+                        name, f"{{script}} plays its own timeline: {{{name}}} does not apply"
+                    )
+        if self.flat and (self.hourly or self.weekly or self.timezone):
+            raise OptionError("flat", "{flat} and {hourly}/{weekly}/{timezone} do not go together")
+        if self.concurrency and self.rate is None and not (self.sessions or self.duration):
+            raise OptionError(
+                "concurrency",
+                "{concurrency} without {rate} keeps viewers coming: give {sessions} or "
+                "{duration} to say when to stop",
+            )
+
+    @property
+    def realtime(self) -> bool:
+        """Whether the run is paced to the wall clock (`speed` is set)."""
+        return self.speed is not None
+
+    def replace(self, **fields: Any) -> RunOptions:
+        """These options with some fields changed (checked again)."""
+        return dataclasses.replace(self, **fields)
+
+
+_FIELDS: Final = tuple(f.name for f in dataclasses.fields(RunOptions))
+# The fields a script's own timeline replaces.
+_ARRIVAL_FIELDS: Final = (
+    "duration", "rate", "concurrency", "hourly", "weekly", "timezone", "ramp_up", "ramp_down",
+    "flat", "arrivals",
+)  # fmt: skip
+
+
+def _check(
+    name: str,
+    value: object,
+    *,
+    whole: bool = False,
+    least: float | None = None,
+    above: float | None = None,
+    most: float = math.inf,
+    rule: Callable[[float], str | None] | None = None,
+) -> None:
+    """A number within bounds, or that `rule` has no problem with (None passes: the option
+    is not set)."""
+    if value is None:
+        return
+    kind = int if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        noun = "a whole number" if whole else "a number"
+        raise OptionError(name, f"{{{name}}} must be {noun}, got {_shown(value)}")
+    number = cast("float", value)
+    if rule is not None:
+        problem = rule(number)
+    else:
+        problem = number_problem(number, least=least, above=above, most=most)
+    if problem:
+        raise OptionError(name, f"{{{name}}} {problem}, got {_shown(value)}")
+
+
+def number_problem(
+    value: float, *, least: float | None = None, above: float | None = None, most: float = math.inf
+) -> str | None:
+    """What is wrong with `value` against its bounds (`least` <= value, or `above` < value;
+    and value <= `most`), as the end of a sentence, or None. One wording for the command
+    line's flags and the options' fields.
+
+    >>> number_problem(0, least=1)
+    'must be at least 1'
+    >>> number_problem(float("nan"), above=0, most=3600)
+    'must be above 0 and at most 3600'
+    """
+    high = "" if math.isinf(most) else f" and at most {most:g}"
+    if least is not None and not least <= value <= most:
+        return f"must be from {least:g} to {most:g}" if high else f"must be at least {least:g}"
+    if above is not None and not above < value <= most:
+        return f"must be above {above:g}{high}"
+    return None
+
+
+def _check_span(name: str, value: object, *, zero: bool = False) -> None:
+    if value is None:
+        return
+    if not isinstance(value, timedelta):
+        raise OptionError(name, f"{{{name}}} must be a timedelta, got {_shown(value)}")
+    problem = span_problem(value, zero=zero)
+    if problem:
+        raise OptionError(name, f"{{{name}}} {problem}, got {value}")
+
+
+def _check_curve(name: str, value: Sequence[float] | None, size: int) -> None:
+    """Multipliers of a curve: `size` numbers, none below 0, one at least above it."""
+    if value is None:
+        return
+    problem = curve_problem(value, size)
+    if problem:
+        raise OptionError(name, f"{{{name}}} {problem}")
+
+
+def curve_problem(values: Sequence[object], size: int) -> str | None:
+    """What is wrong with a curve's multipliers, or None.
+
+    >>> curve_problem((1, 2, 3), 24)
+    'needs 24 numbers, got 3'
+    """
+    if isinstance(values, str) or len(values) != size:
+        return f"needs {size} numbers, got {len(values)}"
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
+        return "must be numbers"
+    numbers = cast("Sequence[float]", values)
+    if any(not math.isfinite(v) or v < 0 for v in numbers) or not any(numbers):
+        return "numbers must be >= 0, with at least one above 0"
+    return None
+
+
+def _one_of(name: str, value: object, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise OptionError(
+            name, f"{{{name}}} must be one of {', '.join(map(repr, choices))}, got {value!r}"
+        )
+
+
+def check_start(instant: str | int | datetime) -> int:
+    """The instant a run starts at, in epoch ms, if a run can start then; ValueError saying
+    why not otherwise.
+
+    >>> check_start("9999-12-31T23:00:00Z")
+    Traceback (most recent call last):
+    ...
+    ValueError: '9999-12-31T23:00:00Z' is outside 1970-01-01 .. 9000-01-01
+    """
+    try:
+        at = parse_instant(instant)
+    except (TypeError, OverflowError) as exc:
+        raise ValueError(str(exc)) from None
+    if not EARLIEST_START <= at <= LATEST_START:
+        raise ValueError(
+            f"{_shown(instant)} is outside {format_instant(EARLIEST_START)[:10]} .. "
+            f"{format_instant(LATEST_START)[:10]}"
+        )
+    return at
+
+
+def span_problem(span: timedelta, *, zero: bool = False) -> str | None:
+    """What is wrong with a span for a run (above 0, or 0 too; at most 366 days), or None."""
+    least = timedelta(0) if zero else timedelta(milliseconds=1)
+    if least <= span <= MAX_SPAN:
+        return None
+    return f"must be {'0' if zero else 'above 0'} and at most 366 days"
+
+
+def rate_problem(rate: float) -> str | None:
+    """What is wrong with an arrival rate (sessions per second), or None."""
+    problem = number_problem(rate, above=0)
+    if problem is None and rate < MIN_RATE:
+        return "is less than one session a year"
+    return problem
+
+
+def _weighted(given: object) -> tuple[str | Profile, float]:
+    """A `profiles` item as (name, path or profile; weight)."""
+    if isinstance(given, Profile):
+        return given, 1.0
+    if isinstance(given, str):
+        try:
+            return parse_weighted(given)
+        except ValueError as exc:
+            raise OptionError("profiles", f"{{profiles}} {exc}") from None
+    if (
+        isinstance(given, tuple)
+        and len(given) == 2
+        and isinstance(given[0], str | Profile)
+        and isinstance(given[1], int | float)
+        and not isinstance(given[1], bool)
+    ):
+        weight = float(given[1])
+        if not (math.isfinite(weight) and weight >= 0):
+            raise OptionError("profiles", f"{{profiles}} {given!r}: the weight must be >= 0")
+        return given[0], weight
+    raise OptionError(
+        "profiles",
+        f"{{profiles}}: {given!r} is not a profile name, path, Profile or (profile, weight)",
+    )
+
+
+def http_transport(
+    to: str,
+    *,
+    client: Client,
+    timeout: float,
+    retries: int,
+    seed: str,
+    in_flight: int,
+) -> RetryingAsyncTransport:
+    """The asyncio HTTP transport a run (or a replay) sends with: the client asked for, its
+    retries seeded by `seed`, at most `in_flight` connections. OptionError (`http_client`)
+    when that client is not installed."""
+    try:
+        return async_http_transport(
+            to,
+            client=client,
+            timeout=timeout,
+            retries=Retries(attempts=retries, seed=seed),
+            connections=in_flight,
+        )
+    except ValueError as exc:  # the client asked for is not installed
+        raise OptionError("http_client", f"{{http_client}} {client}: {exc}") from None
+
+
+class Run:
+    """A run made ready from its options: what is watched, where the traffic goes, the engine
+    that sends it. `run()` and `arun()` are made of it; the command line drives it itself (for
+    its progress line, and its own handling of Ctrl-C and SIGTERM).
+
+    Made: profiles and script loaded, the recording opened, viewers added, or `OptionError`
+    naming the option. Then `go()` (virtual time in memory) or `go_async()` (the rest), then
+    `finish()` for the account. It is a context manager: leaving it closes the recording.
+    """
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self._stack = ExitStack()
+        self._finished: RunStats | None = None
+        try:
+            self.script, self.profiles, weights = _what_is_watched(options)
+            self.start = _start_instant(options)
+            self.workload = (
+                None
+                if self.script is not None
+                else _workload(options, self.profiles, weights, self.start)
+            )
+            self.clock = VirtualClock(start=self.start)
+            self.seed = str(options.seed)
+            self.http: RetryingAsyncTransport | None = None
+            self.collector: Collector | None = None
+            # The behaviours of a script's sessions: what they have played, for messages.
+            self.scripted: list[ScriptedBehaviour] = []
+            recorder = self._recorder()
+            self.engine = self._engine(self._transport(), recorder)
+            self._add_viewers()
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the recording (what was written stays)."""
+        self._stack.close()
+
+    # --- what the run is, in words -------------------------------------------------------------
+
+    @property
+    def what(self) -> str:
+        """What is watched: `script FILE`, or the profiles' names."""
+        if self.script is not None:
+            return f"script {_source(self.options.script)}"
+        return ", ".join(profile.name for profile in self.profiles)
+
+    @property
+    def where(self) -> str:
+        """Where the traffic goes."""
+        return f"to {self.options.to}" if self.options.to else "in memory (built-in collector)"
+
+    @property
+    def pace(self) -> str:
+        """`virtual time`, `real time` or `real time xN`."""
+        speed = self.options.speed
+        if speed is None:
+            return "virtual time"
+        return "real time" if speed == 1 else f"real time x{speed:g}"
+
+    # --- building ------------------------------------------------------------------------------
+
+    def _transport(self) -> Transport | AsyncTransport:
+        """Where the traffic goes: the built-in collector, or the endpoint at `to`."""
+        options = self.options
+        if options.to:
+            # Over HTTP each session sends from its own task, so one slow answer holds back
+            # that session only.
+            self.http = http_transport(
+                options.to,
+                client=options.http_client,
+                timeout=options.timeout,
+                retries=options.retries,
+                seed=self.seed,
+                in_flight=options.in_flight,
+            )
+            return self.http
+        # The summary needs counters and the conformance report, not every body: keeping none
+        # holds memory flat however long the run.
+        self.collector = Collector(
+            self.clock,
+            seed=self.seed,
+            keep_events=False,
+            retention_s=RETENTION_S,
+            conformance=options.conformance,
+        )
+        return MemoryTransport(self.collector)
+
+    def _recorder(self) -> Recorder | None:
+        """The recording of every request (`record`), written by the engine in the order the
+        requests were generated, whatever order their answers come in."""
+        target = self.options.record
+        if target is None:
+            return None
+        try:
+            recorder = Recorder(Path(target) if isinstance(target, os.PathLike) else target)
+        except OSError as exc:
+            raise OptionError(
+                "record", f"{{record}}: cannot write {_source(target)!r}: {exc.strerror or exc}"
+            ) from None
+        return self._stack.enter_context(recorder)
+
+    def _engine(self, transport: Transport | AsyncTransport, recorder: Recorder | None) -> Engine:
+        options, workload = self.options, self.workload
+        follow_up = workload.follow_up(self.seed) if workload is not None else None
+        # An open workload (a rate) over a concurrency limit turns away who finds no place; a
+        # closed one's viewers wait for a place, which is what makes them a closed workload.
+        turn_away = workload is not None and not workload.closed
+        # Seconds without any answer, however many tries each request was allowed meanwhile.
+        give_up = GiveUp(options.give_up_after.total_seconds())
+        if options.realtime or options.to:
+            # Over HTTP in virtual time: not paced, as many sessions sending at once as
+            # `in_flight`.
+            return RealtimeEngine(
+                self.clock,
+                transport,
+                speed=options.speed if options.speed is not None else math.inf,
+                concurrency=options.concurrency,
+                follow_up=follow_up,
+                recorder=recorder,
+                turn_away=turn_away,
+                give_up=give_up,
+                in_flight=None if options.realtime else options.in_flight,
+            )
+        # Virtual time in memory sends inline: `_transport` gave a synchronous transport.
+        return Engine(
+            self.clock,
+            cast("Transport", transport),
+            concurrency=options.concurrency,
+            follow_up=follow_up,
+            turn_away=turn_away,
+            give_up=give_up,
+            recorder=recorder,
+        )
+
+    def _add_viewers(self) -> None:
+        """The run's players: the script's sessions, or the workload's arrivals."""
+        if self.script is not None:
+            for index in range(self.options.sessions or 1):
+                with self._script_errors():
+                    player = self.script.player(seed=self.seed, index=index, start_at=self.start)
+                assert isinstance(player.behaviour, ScriptedBehaviour)
+                self.scripted.append(player.behaviour)
+                self.engine.add(player)
+        else:
+            assert self.workload is not None
+            self.engine.add_arrivals(self.workload.players(self.seed), until=self.workload.end)
+
+    @contextmanager
+    def _script_errors(self) -> Iterator[None]:
+        """A script that cannot be played is the bad option (`script`), not a crash."""
+        try:
+            yield
+        except ScriptError as exc:
+            raise OptionError("script", f"{{script}}: {exc}") from None
+        except PlayerProtocolError as exc:
+            # A script step the state machine refuses: the script is the bad input.
+            if not self.scripted:
+                raise
+            step = self.scripted[0].current()
+            source = _source(self.options.script)
+            raise OptionError("script", f"{{script}}: {source}: {step}: {exc}") from None
+
+    # --- running -------------------------------------------------------------------------------
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the run must be driven on asyncio (`go_async`): paced, or over HTTP."""
+        return isinstance(self.engine, RealtimeEngine)
+
+    def go(self, tick: Callable[[], None] | None = None) -> None:
+        """Run a virtual in-memory run to its end (`tick`, if given, is called every few
+        thousand wake-ups). Interrupted (KeyboardInterrupt), it ends the sessions in progress,
+        each with a sessionEnd, and lets the interruption go on."""
+        if self.is_async:
+            raise TypeError("this run is paced or goes over HTTP: await go_async()")
+        with self._script_errors():
+            try:
+                self.engine.run(tick=tick)
+            except KeyboardInterrupt:
+                self.engine.stop()
+                raise
+
+    async def go_async(self, *, tick: Callable[[], None] | None = None) -> None:
+        """Run on the running event loop to the end. A virtual in-memory run lets the loop run
+        every few thousand wake-ups (and calls `tick` then). Cancelled, the run ends the
+        sessions in progress, each with a sessionEnd (waiting a while for their answers over
+        HTTP), and the cancellation goes on."""
+        engine = self.engine
+        with self._script_errors():
+            if not isinstance(engine, RealtimeEngine):
+                await self._virtual_async(tick)
+                return
+            try:
+                await engine.run_async()
+            except asyncio.CancelledError:
+                engine.stop()  # (over HTTP the engine has ended its sessions already)
+                raise
+            finally:
+                await engine.aclose()
+
+    async def _virtual_async(self, tick: Callable[[], None] | None) -> None:
+        # What `Engine.run()` does, one wake-up at a time, with a turn of the loop now and then.
+        engine, served = self.engine, 0
+        try:
+            while not engine.stopping and (wake := engine.next_wakeup) is not None:
+                engine.advance_to(wake)
+                served += 1
+                if not served % _YIELD_EVERY:
+                    if tick is not None:
+                        tick()
+                    await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            engine.stop()
+            raise
+
+    def finish(self) -> RunStats:
+        """The account of the run, once it is over: `RunStats`, with the conformance report
+        (in memory; the sessions left open are judged as the back end's timeouts would close
+        them), the lateness (paced) and the HTTP client's retries. OptionError (`script`) if
+        the script's session ended before all of its steps could run."""
+        if self._finished is not None:
+            return self._finished
+        if self.scripted and (unplayed := self.scripted[0].unplayed()):
+            raise OptionError(
+                "script",
+                f"{{script}}: {_source(self.options.script)}: the session ended before "
+                f"{', '.join(unplayed[:3])}{' ...' if len(unplayed) > 3 else ''} could run",
+            )
+        stats = self.engine.stats
+        if self.collector is not None and self.collector.conformance:
+            # Let the back end's timeouts run out, so sessions left open are judged as closed.
+            self.clock.advance(STALL_TIMEOUT_MS / 1000)
+            stats.conformance = self.collector.counts().problems
+        if isinstance(self.engine, RealtimeEngine) and self.engine.paced:
+            stats.lateness = self.engine.lateness
+        if self.http is not None:
+            stats.retried = self.http.retried
+            stats.sent_again_after_lost_answer = self.http.sent_again_after_lost_answer
+        self._finished = stats
+        return stats
+
+
+def _source(target: object) -> str:
+    """A script or recording target as its messages name it."""
+    if isinstance(target, Script):
+        return target.source
+    if isinstance(target, str | os.PathLike):
+        return os.fspath(target)
+    return repr(target)
+
+
+def _what_is_watched(options: RunOptions) -> tuple[Script | None, list[Profile], list[float]]:
+    """The script, or the profiles the run plays and their weights."""
+    if options.script is not None:
+        try:
+            script = (
+                options.script
+                if isinstance(options.script, Script)
+                else load_script(os.fspath(options.script))
+            )
+            return script, [script.profile()], [1.0]
+        except ScriptError as exc:
+            raise OptionError("script", f"{{script}}: {exc}") from None
+    profiles: list[Profile] = []
+    weights: list[float] = []
+    for given in options.profiles or list(bundled_profiles()):
+        which, weight = _weighted(given)
+        if isinstance(which, Profile):
+            profiles.append(which)
+        else:
+            try:
+                profiles.append(load_profile(which))
+            except ProfileError as exc:
+                raise OptionError("profiles", f"{{profiles}}: {exc}") from None
+        weights.append(weight)
+    if not profiles:
+        raise OptionError("profiles", "no profiles: none bundled and none given as {profiles}")
+    if not any(weights):
+        raise OptionError(
+            "profiles", "{profiles}: every weight is 0: give at least one profile a weight"
+        )
+    return None, profiles, weights
+
+
+def _start_instant(options: RunOptions) -> int:
+    if options.start == "now" or (options.start is None and options.realtime):
+        return SystemClock().now()
+    return check_start(options.start if options.start is not None else DEFAULT_START)
+
+
+def _workload(
+    options: RunOptions, profiles: list[Profile], weights: list[float], start: int
+) -> Workload:
+    """The run's workload, or the option that makes it impossible."""
+    shapes: list[Shape] | None = None
+    if options.flat:
+        shapes = [FLAT] * len(profiles)
+    elif options.hourly or options.weekly or options.timezone:
+        # Each given override replaces that part of every profile's curve; the rest stays.
+        shapes = [
+            Shape(
+                hourly=tuple(options.hourly or p.arrivals.hourly),
+                weekly=tuple(options.weekly or p.arrivals.weekly),
+                timezone=options.timezone or p.arrivals.timezone,
+            )
+            for p in profiles
+        ]
+    try:
+        return Workload(
+            profiles,
+            start=start,
+            weights=weights,
+            sessions=options.sessions,
+            duration_ms=None if options.duration is None else _ms(options.duration),
+            rate=options.rate,
+            process=options.arrivals,
+            ramp_up_ms=_ms(options.ramp_up),
+            ramp_down_ms=_ms(options.ramp_down),
+            concurrency=options.concurrency,
+            shapes=shapes,
+        )
+    except ValueError as exc:
+        message = str(exc)
+        field = "profiles"
+        if "curve" in message:
+            field = "duration"
+        elif "ramp" in message:
+            field = "ramp_up" if options.ramp_up else "ramp_down"
+        raise OptionError(field, f"{{{field}}}: {message}") from None
+
+
+def _ms(span: timedelta) -> int:
+    return span // timedelta(milliseconds=1)
+
+
+def _options(options: RunOptions | None, fields: dict[str, Any]) -> RunOptions:
+    if options is None:
+        return RunOptions(**fields)
+    return options.replace(**fields) if fields else options
+
+
+def run(options: RunOptions | None = None, /, **fields: Any) -> RunStats:
+    """Do what `playersim run` does, and return its `RunStats`, printing nothing.
+
+    `options` (default: `RunOptions()`), with `fields` changed, say what to run: the same
+    options send the same bytes and record the same file as the command line with the same
+    flags. It blocks until the run is over: inside a running event loop, a paced run or one
+    over HTTP needs `await arun(...)` (a virtual run in memory needs no loop, and runs here).
+
+    Raises `OptionError` for an option that cannot be used (naming it); and
+    `EndpointUnreachableError` when the run gave up on its endpoint, with the account of the
+    run so far in its `stats`. Interrupted (Ctrl-C), it ends the sessions in progress with a
+    sessionEnd each, and raises KeyboardInterrupt.
+
+    >>> stats = run(profiles=["vod-episode"], sessions=5, seed=3)
+    >>> stats.viewings == stats.arrivals + stats.follow_ups
+    True
+    """
+    with Run(_options(options, fields)) as prepared:
+        if not prepared.is_async:
+            prepared.go()
+            return prepared.finish()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no loop running: the usual case
+        else:
+            raise RuntimeError(
+                "run() cannot pace a run, or send over HTTP, inside a running event loop: "
+                "await arun(...) instead"
+            )
+        try:
+            asyncio.run(_go(prepared))
+        except KeyboardInterrupt:
+            # The loop is gone: account for what it left in flight, then let Ctrl-C go on.
+            cast("RealtimeEngine", prepared.engine).settle_interrupted()
+            raise
+        return prepared.finish()
+
+
+async def arun(options: RunOptions | None = None, /, **fields: Any) -> RunStats:
+    """`run()` for asyncio: the same run, on the running event loop, returning `RunStats`.
+
+    Cancelled, the run ends the sessions in progress with a sessionEnd each (over HTTP,
+    waiting a while for their answers), and the cancellation goes on.
+
+    >>> stats = asyncio.run(arun(profiles=["ugc-clip"], sessions=2))
+    >>> stats.arrivals
+    2
+    """
+    with Run(_options(options, fields)) as prepared:
+        await _go(prepared)
+        return prepared.finish()
+
+
+async def _go(prepared: Run) -> None:
+    try:
+        await prepared.go_async()
+    except EndpointUnreachableError as exc:
+        exc.stats = prepared.finish()
+        raise
