@@ -51,9 +51,9 @@ def main() -> None:
 
     stats = engine.stats
     print(f"{stats.sessions:,} viewings, {stats.accepted:,} requests accepted -> {args.out}")
-    by_hour = {
-        format_instant(hour * 3_600_000)[11:13]: n for hour, n in stats.starts_by_hour.items()
-    }
+    # By the hour itself (2026-03-02T05), not the hour of the day: a day from 05:00 crosses
+    # midnight, and 05:00 of the next date is another hour.
+    by_hour = {format_instant(hour * 3_600_000)[:13]: n for hour, n in stats.starts_by_hour.items()}
     print("starts by UTC hour:", " ".join(f"{hour}h:{n}" for hour, n in sorted(by_hour.items())))
     problems = sum(collector.counts().problems.values())
     print(f"conformance problems: {problems}")

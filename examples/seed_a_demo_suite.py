@@ -1,12 +1,17 @@
 """For solution consultants: an evening's audience sent to a collector, to seed a demo.
 
-    python examples/seed_a_demo_suite.py --to https://your.collection.endpoint --viewers 500
+    python examples/seed_a_demo_suite.py --to https://your.collection.endpoint --viewers 500 \
+        --profiles my-profiles/
 
 A mix that looks like a real service at prime time (films, series, news, sports, clips,
 podcasts, in proportion), people who come back on several devices, sent over HTTP as fast as the
 endpoint takes it, each session in order. Without `--to`, it starts playersim's own collector
 on a free loopback port (the `server` extra) and prints what that collector saw, so the demo
 can be rehearsed anywhere.
+
+`--profiles DIR` takes the profiles from a folder of your copies (`vod-movie.toml`, ...), whose
+`[analytics]` tables name your tracking server, report suite and organization: the bundled ones
+route to a made-up demo suite, right for a rehearsal, wrong for your report suite.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 
 def main() -> None:
@@ -24,7 +30,24 @@ def main() -> None:
     parser.add_argument("--to", help="the collection endpoint (default: a local collector)")
     parser.add_argument("--viewers", type=int, default=500)
     parser.add_argument("--seed", default="demo")
+    parser.add_argument(
+        "--profiles",
+        metavar="DIR",
+        type=Path,
+        help="your copies of the profiles (default: bundled)",
+    )
     args = parser.parse_args()
+    mix = ["vod-movie:3", "vod-episode:4", "live-news:1", "live-sports:2", "ugc-clip:2",
+           "podcast-audio:1", "linear-channel:1"]  # fmt: skip
+    if args.profiles is not None:
+        mine = [
+            (args.profiles / f"{entry.split(':')[0]}.toml", entry.split(":")[1]) for entry in mix
+        ]
+        if missing := [str(path) for path, _ in mine if not path.is_file()]:
+            parser.error(
+                f"--profiles: no {', '.join(missing)} (copy them from `playersim profiles`)"
+            )
+        mix = [f"{path}:{weight}" for path, weight in mine]
 
     server = None
     url = args.to
@@ -41,8 +64,6 @@ def main() -> None:
         server.stdout.readline()  # "listening on ..."
         url = f"http://127.0.0.1:{port}"
     try:
-        mix = ["vod-movie:3", "vod-episode:4", "live-news:1", "live-sports:2", "ugc-clip:2",
-               "podcast-audio:1", "linear-channel:1"]  # fmt: skip
         command = [
             sys.executable,
             "-m",

@@ -532,3 +532,27 @@ def test_progress_says_how_far_how_long_and_when_it_ends() -> None:
         progress = Progress(counted, io.StringIO())
         counted.engine.run()
         assert "  100% ETA 0s" in progress.line()  # every viewing finished
+
+
+def test_a_second_ctrl_c_that_lands_in_a_delivery_task_prints_no_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A second Ctrl-C raises KeyboardInterrupt wherever the loop is: inside a delivery task,
+    that task dies with it, and asyncio would print its traceback on the way out."""
+    import asyncio
+    import gc
+
+    from playersim.cli.interrupts import interruptible
+
+    async def work() -> None:
+        async def delivery() -> None:
+            raise KeyboardInterrupt  # as the signal handler raises it, inside the task
+
+        asyncio.ensure_future(delivery())
+        await asyncio.Event().wait()  # the run, waiting on its deliveries
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(interruptible(work()))
+    gc.collect()  # the dead task's "exception was never retrieved" is said as it is collected
+    # (asyncio says it through logging, which prints to stderr in a command.)
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []

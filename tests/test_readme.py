@@ -1,5 +1,6 @@
-"""The README and the pages of docs/ stay true: their Python examples run, and CI runs the
-README's Quickstart commands verbatim."""
+"""The README, CONTRIBUTING.md and the pages of docs/ stay true: their Python examples run (a
+documented test file passes under pytest), their links name files that exist, every page is in
+the site's nav, and CI runs the README's Quickstart commands verbatim."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-PAGES = {path.name: path.read_text(encoding="utf-8") for path in sorted(ROOT.glob("docs/*.md"))}
+CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+# Every page of the site, by its path under docs/ ("testing.md", "reference/mca.md").
+PAGES = {
+    path.relative_to(ROOT / "docs").as_posix(): path.read_text(encoding="utf-8")
+    for path in sorted((ROOT / "docs").rglob("*.md"))
+}
+# A front page, not a manual: the rest belongs in docs/.
+README_MAX_LINES = 250
 
 
 def blocks(language: str) -> list[str]:
-    """Every ```language block of the README and of the pages of docs/."""
-    texts = [README, *PAGES.values()]
+    """Every ```language block of the README, CONTRIBUTING.md and the pages of docs/."""
+    texts = [README, CONTRIBUTING, *PAGES.values()]
     return [
         code for text in texts for code in re.findall(rf"```{language}\n(.*?)```", text, re.DOTALL)
     ]
@@ -27,14 +35,35 @@ def locustfile() -> str:
     return code
 
 
-@pytest.mark.parametrize(
-    "code",
-    [code for code in blocks("python") if code != locustfile()],
-    ids=lambda code: code.splitlines()[0][:40],
-)
+def defined_tests(code: str) -> list[str]:
+    """The names of the test functions a block defines (none: a script)."""
+    return re.findall(r"^def (test_\w+)", code, re.MULTILINE)
+
+
+SCRIPTS = [code for code in blocks("python") if code != locustfile() and not defined_tests(code)]
+TEST_FILES = [code for code in blocks("python") if code != locustfile() and defined_tests(code)]
+
+
+@pytest.mark.parametrize("code", SCRIPTS, ids=lambda code: code.splitlines()[0][:40])
 def test_every_python_example_in_the_docs_runs(code: str) -> None:
-    """Each ```python block of the README and docs/ runs as written and its assertions hold."""
+    """Each ```python block runs as written and its assertions hold."""
     exec(compile(code, "docs", "exec"), {})
+
+
+@pytest.mark.parametrize("code", TEST_FILES, ids=lambda code: code.splitlines()[0][:40])
+def test_every_documented_test_file_passes(code: str, pytester: pytest.Pytester) -> None:
+    """A block that defines tests is what a reader pastes into test_x.py: pytest, in a fresh
+    project with only playersim installed (its plugin brings the fixtures), runs and passes
+    every one of them."""
+    pytester.makepyfile(test_documented=code)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=len(defined_tests(code)))
+
+
+def test_the_first_python_example_of_the_readme_is_a_test() -> None:
+    """Pasted into test_x.py, the README's first library snippet is a test pytest runs."""
+    first = re.findall(r"```python\n(.*?)```", README, re.DOTALL)[0]
+    assert defined_tests(first), first
 
 
 def test_ci_runs_the_quickstart_commands_exactly() -> None:
@@ -65,10 +94,30 @@ def test_the_documented_scripted_session_reproduces_section_6() -> None:
     assert timeline(collector.sessions[0]) == TABLE
 
 
+def relative_links(text: str) -> list[str]:
+    """The targets of a Markdown text's relative links, without their #fragment."""
+    return re.findall(r"\]\(([^)#:]+)\)", text)
+
+
 def test_the_readme_links_to_pages_that_exist() -> None:
-    """A front page whose links a newcomer can follow: every relative link names a file."""
-    for target in re.findall(r"\]\(([^)#:]+)\)", README):
-        assert (ROOT / target).exists(), target
+    """A front page whose links a newcomer can follow: every relative link names a file, in the
+    README, in CONTRIBUTING.md (both read from the repository root) and in the pages."""
+    for name, text in {"README.md": README, "CONTRIBUTING.md": CONTRIBUTING}.items():
+        for target in relative_links(text):
+            assert (ROOT / target).exists(), f"{name}: {target}"
     for name, text in PAGES.items():
-        for target in re.findall(r"\]\(([^)#:]+)\)", text):
-            assert (ROOT / "docs" / target).exists(), f"docs/{name}: {target}"
+        for target in relative_links(text):
+            assert (ROOT / "docs" / name).parent.joinpath(target).exists(), f"docs/{name}: {target}"
+
+
+def test_every_page_of_the_docs_is_in_the_nav() -> None:
+    """No page of docs/ is orphaned: mkdocs.yml's nav lists each one."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = re.split(r"\n(?=\S)", config.split("\nnav:", 1)[1], maxsplit=1)[0]
+    listed = set(re.findall(r"([\w./-]+\.md)\b", nav))
+    assert sorted(set(PAGES) - listed) == []
+
+
+def test_the_readme_is_a_front_page() -> None:
+    """The README stays short enough to read as a front page; the manual is docs/."""
+    assert len(README.splitlines()) < README_MAX_LINES

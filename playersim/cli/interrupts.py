@@ -8,7 +8,7 @@ import signal
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["TerminatedError", "interruptible"]
+__all__ = ["TerminatedError", "interruptible", "quiet_second_interrupt"]
 
 _T = TypeVar("_T")
 
@@ -31,6 +31,7 @@ async def interruptible(work: Coroutine[Any, Any, _T]) -> _T:
 
     with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
         loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    loop.set_exception_handler(quiet_second_interrupt)
     try:
         return await work
     except asyncio.CancelledError:
@@ -40,3 +41,19 @@ async def interruptible(work: Coroutine[Any, Any, _T]) -> _T:
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGTERM)
+
+
+def quiet_second_interrupt(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler during a run: a second Ctrl-C ends the loop at once by
+    raising KeyboardInterrupt wherever the loop is, which may be inside a delivery task; that
+    task then dies with it, and asyncio would print its traceback ("Task exception was never
+    retrieved") as the process exits. The run says what the interruption did in its own words
+    instead; anything else goes to asyncio's own handler.
+
+    >>> loop = asyncio.new_event_loop()
+    >>> quiet_second_interrupt(loop, {"message": "x", "exception": KeyboardInterrupt()})
+    >>> loop.close()
+    """
+    if isinstance(context.get("exception"), KeyboardInterrupt):
+        return
+    loop.default_exception_handler(context)
