@@ -548,8 +548,9 @@ def test_a_second_ctrl_c_that_lands_in_a_delivery_task_prints_no_traceback(
         async def delivery() -> None:
             raise KeyboardInterrupt  # as the signal handler raises it, inside the task
 
-        asyncio.ensure_future(delivery())
+        delivering = asyncio.ensure_future(delivery())
         await asyncio.Event().wait()  # the run, waiting on its deliveries
+        del delivering
 
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(interruptible(work()))

@@ -6,8 +6,11 @@ with the instant it happened; `next_wakeup` says when it next needs to be asked.
 became of its requests only through `on_response`. The same player therefore runs in a unit test
 with a hand-moved clock, in a batch simulation of a day, or in a real-time load run.
 
-The player owns the mechanics; its behaviour (`playersim.sim.behaviour`) owns the decisions.
-Mechanics, in the order they win when due at the same instant:
+The player coordinates; its mechanics (`playersim.sim.mechanics`: the ad break, the chapter
+track, the cue points or live grid, the decision timer, the player states, the time bookkeeping)
+each own their part of the state; its behaviour (`playersim.sim.behaviour`) owns the decisions.
+Which step goes first when several are due at the same instant is written as data, in the table
+`PRIORITY` at the end of this module, one row per step with the reason it sits there:
 
 1. re-opening a session the back end lost (a 404 or 410 on an event);
 2. the current ad ending (`adComplete` or `adSkip`, then the next `adStart` or
@@ -28,10 +31,9 @@ reaching the wire.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, assert_never
 
 from playersim.audience.catalog import Chapter, Title
 from playersim.audience.metadata import MetadataPool, Visitor, session_params
@@ -39,9 +41,9 @@ from playersim.audience.profiles import Profile
 from playersim.clock import parse_instant
 from playersim.errors import PlayerProtocolError
 from playersim.mca.api import GONE_STATUSES
-from playersim.mca.spec import AD_PING_MS, DAY_MS, MAX_STATES, PING_MS, RESTART_MS, STALL_TIMEOUT_MS
+from playersim.mca.spec import AD_PING_MS, MAX_STATES, PING_MS, RESTART_MS, STALL_TIMEOUT_MS
 from playersim.mca.states import AdPhase, SessionState, State, advance
-from playersim.mca.wire import EventType, WireBody, json_seconds, make_body
+from playersim.mca.wire import EventType, WireBody, make_body
 from playersim.sim.behaviour import (
     Action,
     AdPlay,
@@ -61,15 +63,28 @@ from playersim.sim.behaviour import (
     StateChange,
     ViewerBehaviour,
 )
+from playersim.sim.mechanics import (
+    AdBreak,
+    ChapterTrack,
+    CuePoints,
+    DecisionTimer,
+    LiveCues,
+    Needs,
+    PlayerStates,
+    Priority,
+    Schedule,
+    Step,
+    Timeline,
+)
 from playersim.sim.playhead import Playhead
 
-__all__ = ["Player", "SessionStats"]
+__all__ = ["PRIORITY", "Player", "SessionStats"]
 
 _MAX_EVENTS_AT_ONE_INSTANT: Final = 200
 _MAX_LIVE_DELAY_MS: Final = 600_000  # a viewer further behind the live edge is watching DVR
 E = EventType
-_COMPLETE: Final = State.COMPLETE
 _PLAYING: Final = State.PLAYING
+_AD_NONE: Final = AdPhase.NONE
 # eventType as the plain str sent on the wire (an enum's `.value` is a slow descriptor).
 _WIRE_NAME: Final[dict[str, str]] = {event: event.value for event in EventType}
 
@@ -135,51 +150,42 @@ class Player:
         self.sid: str | None = None
         self.outcome: str | None = None  # why the viewing is over: completed, left, ...
         self.stats = SessionStats()
-        self._live = profile.content.live
-        self._granular = profile.ads.granular_tracking
-        self._playhead = Playhead(live=self._live, length_ms=self.length_ms, at=0)
+        live = self._live = profile.content.live
+        self._granular = profile.ads.granular_tracking  # a ping every second in ads
         # The viewer, independent of the session on the wire (which a long pause may close).
         self._viewer = State.WAITING
-        self._played = False
-        self._open_states: list[str] = []
+        self._played = False  # main content has shown its first frame
         self._bitrate = 0
-        self._chapter: Chapter | None = None  # the chapter open on the wire
-        self._pod: tuple[AdPlay, ...] = ()
-        self._pod_at = 0  # index of the current ad in the pod
-        self._first_frame_at: int | None = None  # the first ad or content frame
-        self._states_seen: list[str] = []  # every player state this viewing has used
-        self._pod_index = 0  # media.ad.podIndex of the current pod
-        self._pod_second = 0  # media.ad.podSecond: the playhead where it started
-        self._ad_ends_at: int | None = None
-        self._completing = False  # a post-roll is running; sessionComplete follows it
-        self._next_mid_pod = 1
-        self._cues_done: set[int] = set()
-        self._live_break_after = 0  # live mid-rolls: the last UTC grid instant already served
+        self._reopen = False  # the back end lost the session: open a new one
         # Live viewers watch some seconds behind the live edge, each their own: the UTC grid of
         # breaks and programmes reaches each one that much later. Drawn from an RNG of its own,
         # so it shifts none of the session's other draws.
-        self._live_delay_ms = 0
-        if self._live:
+        delay_ms = 0
+        if live:
             latency = profile.content.live_latency_seconds.sample(
                 random.Random(f"{seed}:{index}:live-latency")
             )
-            self._live_delay_ms = max(0, min(round(latency * 1000), _MAX_LIVE_DELAY_MS))
-        # Time.
-        self._session_start = 0  # the current MCA session's sessionStart instant
-        self._last_at = 0  # the instant of the last event sent
-        self._last_ts = -1
-        self._last_event = ""
-        self._last_playhead: int | None = None
-        self._playhead_moved_at = 0
-        self._watched_before = 0
-        self._playing_since: int | None = None
-        self._next: Decision | None = None
-        self._reopen = False  # the back end lost the session: open a new one
-        self._due_cache: tuple[tuple[int, Callable[[int, list[WireBody]], None]] | None] | None = (
-            None
+            delay_ms = max(0, min(round(latency * 1000), _MAX_LIVE_DELAY_MS))
+        # The mechanics, each owning its part of the state (playersim.sim.mechanics).
+        self._time = Timeline(Playhead(live=live, length_ms=self.length_ms, at=0))
+        self._ads = AdBreak()
+        self._chapters = ChapterTrack(
+            self.title,
+            live=live,
+            program_minutes=profile.content.program_minutes,
+            delay_ms=delay_ms,
         )
-        # The earliest mechanic other than the ping, as `_find_next` last found it.
-        self._other_due: tuple[int, Callable[[int, list[WireBody]], None]] | None = None
+        self._cues: CuePoints | LiveCues
+        if live:
+            interval = profile.ads.midroll_interval_seconds
+            self._cues = LiveCues(
+                round(interval * 1000) if interval > 0 else None, delay_ms=delay_ms
+            )
+        else:
+            self._cues = CuePoints(self.title.cue_points_ms)
+        self._decisions = DecisionTimer()
+        self._states = PlayerStates(limit=MAX_STATES)
+        self._schedule = Schedule(PRIORITY)
 
     # --- what the engine asks ---------------------------------------------------------------
 
@@ -192,14 +198,10 @@ class Player:
     def next_wakeup(self) -> int | None:
         """The instant this player next has something to send; None if finished or unscheduled."""
         if self.outcome is not None:  # finished
-            # The caches hold bound methods of this player: a reference cycle. Dropping them
-            # lets a finished viewing be freed at once by reference counting, instead of
-            # waiting for (and lengthening) a full garbage collection.
-            self._due_cache = self._other_due = None
             return None
         if self.state.playback is State.NEW and not self.stats.sessions:
             return self.start_at
-        due = self._next_due()
+        due = self._schedule.next(self, self.state, self._time.last_at)
         return None if due is None else due[0]
 
     def due(self, now: int) -> list[WireBody]:
@@ -207,31 +209,35 @@ class Player:
         out: list[WireBody] = []
         if self.finished:
             return out
+        schedule = self._schedule
+        time = self._time
         if not self.stats.sessions:
             if self.start_at is None:
                 self.start_at = now
             if self.start_at > now:
                 return out
-            self._last_at = self.start_at
+            time.last_at = self.start_at
             self._open(self.start_at, out, resume=False)
             self._ask()
+            schedule.changed()
         same_instant = 0
         while self.outcome is None:  # not finished
-            cached = self._due_cache
-            due = cached[0] if cached is not None else self._next_due()
-            if due is None or due[0] > now:
+            # Handed out, the step leaves the schedule stale: whatever it does may move any
+            # mechanic (a ping says which ones it can have moved).
+            due = schedule.take(self, self.state, time.last_at, now)
+            if due is None:
                 break
-            at, handler = due
-            same_instant = same_instant + 1 if at == self._last_at else 0
+            at, step = due
+            same_instant = same_instant + 1 if at == time.last_at else 0
             if same_instant > _MAX_EVENTS_AT_ONE_INSTANT:
                 # A guard: events that keep coming without time moving (a script with hundreds
                 # of steps at one instant, or a bug) end in a clear error, never a hang.
                 raise PlayerProtocolError(
-                    self._last_event,
+                    time.last_event,
                     str(self.state),
                     f"more than {_MAX_EVENTS_AT_ONE_INSTANT} events at one instant",
                 )
-            handler(at, out)
+            step.run(self, at, out)
         return out
 
     def on_response(self, event_type: str, status: int | None, *, sid: str | None = None) -> None:
@@ -246,14 +252,13 @@ class Player:
                 # Without a session id nothing else can be sent: the viewing is lost, even if
                 # (its answers coming late, in real time) it has already played to its end.
                 self.outcome = "rejected" if status is not None else "unreachable"
-                self._due_cache = None
             return
         if self.finished:
             return
         if status in GONE_STATUSES and self.state.open:
             # The back end no longer knows this session: continue in a new one (section 5).
             self._reopen = True
-            self._due_cache = None
+            self._schedule.changed()
 
     def stop(self, at: int) -> list[WireBody]:
         """End the viewing at instant `at`, as a player being shut down: a `sessionEnd` if a
@@ -273,272 +278,151 @@ class Player:
             if self.finished:
                 return out
         if self.stats.sessions and self.state.open:
-            self._emit(E.SESSION_END, max(at, self._last_at), out)
+            self._emit(E.SESSION_END, max(at, self._time.last_at), out)
         self.outcome = "stopped"
-        self._due_cache = self._other_due = None
         return out
 
     @property
     def last_event_at(self) -> int | None:
         """The instant of the last event this viewing sent (None before the first)."""
-        return self._last_at if self.stats.sessions else None
+        return self._time.last_at if self.stats.sessions else None
 
     @property
     def watched_ms(self) -> int:
         """Main content played so far, in milliseconds."""
-        if self._playing_since is None:
-            return self._watched_before
-        return self._watched_before + (self._last_at - self._playing_since)
+        return self._time.watched_ms
 
-    # --- scheduling -----------------------------------------------------------------------------
+    # --- the steps of the priority table: when each is due, and what it does -----------------
 
-    def _next_due(self) -> tuple[int, Callable[[int, list[WireBody]], None]] | None:
-        """The earliest thing to do, with the mechanics' order deciding ties.
-
-        Computed once per change: the engine asks for `next_wakeup` right after `due()` has
-        found the same answer, so the answer is kept until the player's state moves.
-        """
-        if self._due_cache is None:
-            self._due_cache = (self._find_next(),)
-        return self._due_cache[0]
-
-    def _find_next(self) -> tuple[int, Callable[[int, list[WireBody]], None]] | None:
-        other = self._find_other()
-        self._other_due = other
-        state = self.state
-        if state.open and state.playback is not _COMPLETE:
-            # The ping comes last among the mechanics: it wins only when strictly earliest.
-            ping = max(self._ping_at(), self._last_at)
-            if other is None or ping < other[0]:
-                return (ping, self._do_ping)
-        return other
-
-    def _find_other(self) -> tuple[int, Callable[[int, list[WireBody]], None]] | None:
-        """The earliest mechanic other than the ping (kept by `_do_ping` for its fast path)."""
-        candidates: list[tuple[int | None, Callable[[int, list[WireBody]], None]]] = []
-        session_open = self.state.open
-        if self._reopen:
-            candidates.append((self._last_at, self._do_reopen))
-        if session_open:
-            candidates.append((self._ad_ends_at, self._do_ad_end))
-            if self.state.playhead_advances:
-                candidates.append((self._chapter_end_at(), self._do_chapter_end))
-                candidates.append((self._cue_at(), self._do_cue))
-                if not self._live:
-                    candidates.append((self._reaches(self.length_ms), self._do_content_end))
-            if self.state.playback is not State.COMPLETE:
-                # While content plays, every ping moves the playhead and this never comes due;
-                # it does after a long pause, even just after the viewer resumed at the same
-                # position: the back end measures the 30 minutes to the next change it sees.
-                candidates.append((self._playhead_moved_at + STALL_TIMEOUT_MS, self._do_stall))
-                candidates.append((self._session_start + RESTART_MS, self._do_restart))
-        if self._next is not None:
-            candidates.append((self._next.at, self._do_decision))
-        if session_open and self._chapter_wanted() is not None:
-            candidates.append((self._last_at, self._do_chapter_start))
-        best: tuple[int, Callable[[int, list[WireBody]], None]] | None = None
-        for wanted, handler in candidates:
-            if wanted is None:
-                continue
-            at = max(wanted, self._last_at)  # what is overdue happens now, never in the past
-            if best is None or at < best[0]:
-                best = (at, handler)
-        return best
-
-    def _reaches(self, position_ms: int) -> int | None:
-        """When the playing content reaches `position_ms` (on-demand)."""
-        if self._playing_since is None:
-            return None
-        here = self._playhead.position(self._last_at)
-        return self._last_at + max(0, position_ms - here)
-
-    def _ping_at(self) -> int:
-        period = AD_PING_MS if self._granular and self.state.ad is not AdPhase.NONE else PING_MS
-        elapsed = self._last_at - self._session_start
-        return self._session_start + (elapsed // period + 1) * period
-
-    # --- chapters and cues ----------------------------------------------------------------------
-
-    def _chapter_at(self, at: int) -> Chapter | None:
-        """The chapter the content is in at instant `at`."""
-        if self._live:
-            minutes = self.profile.content.program_minutes
-            if minutes is None:
-                return None
-            slot_ms = minutes * 60_000
-            delay = self._live_delay_ms
-            slot_start = (at - delay) // slot_ms * slot_ms  # on the grid, at the live edge
-            slot = slot_start % DAY_MS // slot_ms
-            names = self.title.programmes or (self.title.name,)
-            name = names[(slot_start // slot_ms) % len(names)]
-            # Live chapters are programmes on a UTC grid, reaching this viewer `delay` later:
-            # the offset is the second of the day at which it starts for them (their playhead).
-            return Chapter(slot + 1, slot_start + delay, slot_ms, name)
-        position = self._playhead.position(at)
-        for chapter in self.title.chapters:
-            if chapter.offset_ms <= position < chapter.end_ms:
-                return chapter
-        return None
-
-    def _chapter_end_at(self) -> int | None:
-        if self._chapter is None:
-            return None
-        if self._live:
-            return self._chapter.end_ms  # wall-clock instant on the UTC grid
-        return self._reaches(self._chapter.end_ms)
-
-    def _chapter_wanted(self) -> Chapter | None:
-        if (
-            self._chapter is not None
-            or not self._played
-            or self.state.ad is not AdPhase.NONE
-            or self.state.playback not in (State.PLAYING, State.PAUSED, State.BUFFERING)
-        ):
-            return None
-        return self._chapter_at(self._last_at)
-
-    def _cue_at(self) -> int | None:
-        interval = self.profile.ads.midroll_interval_seconds
-        if self._live:
-            if interval <= 0:
-                return None
-            # The next instant on the UTC grid (as it reaches this viewer): now included, the
-            # last break served excluded.
-            step = round(interval * 1000)
-            delay = self._live_delay_ms
-            earliest = max(self._last_at, self._live_break_after + 1) - delay
-            return -(-earliest // step) * step + delay
-        here = self._playhead.position(self._last_at)
-        for cue in self.title.cue_points_ms:
-            # `>=`: a cue on a chapter boundary is reached in the same instant the chapter ends.
-            if cue >= here and cue not in self._cues_done:
-                return self._reaches(cue)
-        return None
-
-    # --- handlers ------------------------------------------------------------------------------
+    def _when_reopen(self) -> int | None:
+        return self._time.last_at if self._reopen else None
 
     def _do_reopen(self, at: int, out: list[WireBody]) -> None:
         self._reopen = False
         self.state = SessionState()
-        self._chapter = None
+        self._chapters.open = None
         self._reopen_session(at, out)
         self._ask()
 
+    def _when_ad_end(self) -> int | None:
+        return self._ads.due()
+
     def _do_ad_end(self, at: int, out: list[WireBody]) -> None:
-        ad = self._pod[self._pod_at]
-        if ad.skip_after_ms is not None and ad.skip_after_ms < ad.creative.length_ms:
+        ads = self._ads
+        if ads.skipped():
             self._emit(E.AD_SKIP, at, out)
             self.stats.ads_skipped += 1
         else:
             self._emit(E.AD_COMPLETE, at, out)
-        self._pod_at += 1
-        if self._pod_at < len(self._pod):
+        if ads.advance():
             self._start_ad(at, out)
         else:
-            self._ad_ends_at = None
-            self._pod = ()
             self._emit(E.AD_BREAK_COMPLETE, at, out)
-            if self._completing:
+            if ads.completing:
                 self._complete(at, out)
                 return
         self._ask()
+
+    def _when_chapter_end(self) -> int | None:
+        return self._chapters.end_due(self._time)
 
     def _do_chapter_end(self, at: int, out: list[WireBody]) -> None:
         # Chapter boundaries change nothing the viewer decides on: a decision already taken
         # (the `play` that follows an ad break, say) stands.
         self._emit(E.CHAPTER_COMPLETE, at, out)
-        self._chapter = None
+        self._chapters.open = None
+
+    def _chapter_wanted(self) -> Chapter | None:
+        return self._chapters.wanted(self.state, self._played, self._time)
+
+    def _when_chapter_start(self) -> int | None:
+        if self._chapters.open is not None:  # the common case, answered without a call
+            return None
+        return self._time.last_at if self._chapter_wanted() is not None else None
 
     def _do_chapter_start(self, at: int, out: list[WireBody]) -> None:
         chapter = self._chapter_wanted()
         assert chapter is not None
-        self._chapter = chapter
-        offset = chapter.offset_ms % DAY_MS if self._live else chapter.offset_ms
-        params = {
-            "media.chapter.index": chapter.index,
-            "media.chapter.offset": json_seconds(offset),
-            "media.chapter.length": json_seconds(chapter.length_ms),
-            "media.chapter.friendlyName": chapter.name,
-        }
-        self._emit(E.CHAPTER_START, at, out, params=params)
+        self._chapters.open = chapter
+        self._emit(E.CHAPTER_START, at, out, params=self._chapters.start_params(chapter))
+
+    def _when_cue(self) -> int | None:
+        return self._cues.due(self._time)
 
     def _do_cue(self, at: int, out: list[WireBody]) -> None:
-        if self._live:
-            self._live_break_after = at
-        else:
-            for cue in self.title.cue_points_ms:  # a cue reached exactly is served once
-                if cue <= self._playhead.position(at):
-                    self._cues_done.add(cue)
+        self._cues.served(self._time, at)
         pod = self.behaviour.pod("mid", self._view(at))
         if pod:
-            self._start_break(at, out, pod, index=self._next_mid_pod)
-            self._next_mid_pod += 1
+            self._start_break(at, out, pod, index=self._ads.next_mid)
+            self._ads.next_mid += 1
         self._ask()
 
+    def _when_content_end(self) -> int | None:
+        return None if self._live else self._time.reaches(self.length_ms)
+
     def _do_content_end(self, at: int, out: list[WireBody]) -> None:
-        if self._chapter is not None:
-            self._emit(E.CHAPTER_COMPLETE, at, out)
-            self._chapter = None
+        self._close_chapter(at, out)
         pod = self.behaviour.pod("post", self._view(at))
         if pod:
-            self._completing = True
-            self._start_break(at, out, pod, index=self._next_mid_pod)
+            self._ads.completing = True
+            self._start_break(at, out, pod, index=self._ads.next_mid)
             self._ask()
         else:
             self._complete(at, out)
+
+    def _when_stall(self) -> int | None:
+        # The back end closes a session whose playhead has not moved for 30 minutes. While
+        # content plays every ping moves the playhead and this never comes due; it does after a
+        # long pause, even just after the viewer resumed at the same position: the back end
+        # measures the 30 minutes to the next change it sees.
+        return self._time.moved_at + STALL_TIMEOUT_MS
 
     def _do_stall(self, at: int, out: list[WireBody]) -> None:
         # The back end would close the session now; the player says so itself. A viewer still
         # paused gets a new session when they come back (the behaviour's next Play re-opens
         # it); one already watching again (or in an ad) goes on in a new session at once.
         self._emit(E.SESSION_END, at, out)
-        self._chapter = None
-        if self._viewer is State.PLAYING or self._pod:
+        self._chapters.open = None
+        if self._viewer is State.PLAYING or self._ads.ads:
             self.state = SessionState()
             self._reopen_session(at, out)
         self._ask()
 
+    def _when_restart(self) -> int | None:
+        return self._time.session_start + RESTART_MS  # SDKs restart a session after 24 hours
+
     def _do_restart(self, at: int, out: list[WireBody]) -> None:
         self._emit(E.SESSION_END, at, out)
         self.state = SessionState()
-        self._chapter = None
+        self._chapters.open = None
         self._reopen_session(at, out)
-        self._ask()
 
-    def _do_ping(self, at: int, out: list[WireBody]) -> None:
-        playing_since = self._playing_since
-        self._emit(E.PING, at, out)
-        # Fast path: most events are pings, and a ping changes only the time (`_last_at`) and
-        # when the playhead last moved. Every other mechanic's instant is unchanged:
-        # - the ad end, the restart, the decision, live chapter ends and live cues are fixed
-        #   instants (a live cue is the first grid instant >= `_last_at`; the ping came before
-        #   it, so it is still the first);
-        # - on-demand "when the content reaches X" is `since + X - held` until it is reached,
-        #   and X was not reached by the ping (the ping came strictly first); the next cue is
-        #   the same cue for the same reason;
-        # - nothing was overdue: an overdue mechanic is due at `_last_at` and beats the ping.
-        # Three things do move, so they take the full recomputation: the stall deadline (a
-        # moving playhead pushes it later; a cached stall would fire too early), a chapter start
-        # (the playhead may have entered a chapter), and the playhead starting or stopping.
-        other = self._other_due
-        if (
-            other is not None
-            and other[1] != self._do_stall
-            and self._playing_since == playing_since
-            and self._chapter_wanted() is None
-        ):
-            ping = self._ping_at()  # always after `_last_at`: the next instant on the grid
-            self._due_cache = ((ping, self._do_ping) if ping < other[0] else other,)
+    def _when_decision(self) -> int | None:
+        return self._decisions.due()
 
     def _do_decision(self, at: int, out: list[WireBody]) -> None:
-        decision = self._next
-        assert decision is not None
-        self._next = None
-        self._due_cache = None
+        decision = self._decisions.take()
         self._act(decision.action, at, out)
         self.behaviour.acted(Decision(at, decision.action), self._view(at))
         if not self.finished:
             self._ask()
+
+    def _when_ping(self) -> int | None:
+        # On the grid anchored at sessionStart, after the last event (always in the future).
+        time = self._time
+        period = AD_PING_MS if self._granular and self.state.ad is not _AD_NONE else PING_MS
+        elapsed = time.last_at - time.session_start
+        return time.session_start + (elapsed // period + 1) * period
+
+    def _do_ping(self, at: int, out: list[WireBody]) -> None:
+        time = self._time
+        playing_since = time.playing_since
+        self._emit(E.PING, at, out)
+        # The schedule asks again only the rows a ping can move (`moved_by_ping`). Should the
+        # ping have started or stopped the content (it never should: it leaves the state it
+        # found), every "when the content reaches X" would move too.
+        if time.playing_since != playing_since:
+            self._schedule.changed()
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -548,52 +432,61 @@ class Player:
             # A viewer back after the session was closed for a long pause: a new session.
             self.state = SessionState()
             self._reopen_session(at, out, resend_playback=not isinstance(action, Play))
-        if isinstance(action, Play):
-            self._play(at, out)
-        elif isinstance(action, Pause):
-            self._viewer = State.PAUSED
-            self.stats.pauses += 1
-            self._emit(E.PAUSE_START, at, out)
-        elif isinstance(action, Buffer):
-            self._viewer = State.BUFFERING
-            self.stats.rebuffers += 1
-            self._emit(E.BUFFER_START, at, out)
-        elif isinstance(action, Seek):
-            self._seek(action.to_ms, at, out)
-        elif isinstance(action, StartAdBreak):
-            index = 0 if not self._played else self._next_mid_pod
-            if self._played:
-                self._next_mid_pod += 1
-            self._start_break(at, out, action.ads, index=index)
-        elif isinstance(action, BitrateChange):
-            self._bitrate = action.bitrate
-            self.stats.bitrate_changes += 1
-            self._emit(E.BITRATE_CHANGE, at, out, qoe=self._qoe(at))
-        elif isinstance(action, PlayerError):
-            self.stats.errors += 1
-            qoe = {"media.qoe.errorID": action.error_id, "media.qoe.errorSource": action.source}
-            self._emit(E.ERROR, at, out, qoe=qoe)
-        elif isinstance(action, StateChange):
-            self._change_states(action.start, action.end, at, out)
-        elif isinstance(action, FailStart):
-            self.stats.start_failed = True
-            qoe = {"media.qoe.errorID": action.error_id, "media.qoe.errorSource": "player"}
-            self._emit(E.ERROR, at, out, qoe=qoe)
+        stats = self.stats
+        match action:
+            case Play():
+                self._play(at, out)
+            case Pause():
+                self._viewer = State.PAUSED
+                stats.pauses += 1
+                self._emit(E.PAUSE_START, at, out)
+            case Buffer():
+                self._viewer = State.BUFFERING
+                stats.rebuffers += 1
+                self._emit(E.BUFFER_START, at, out)
+            case Seek(to_ms=to_ms):
+                self._seek(to_ms, at, out)
+            case StartAdBreak(ads=ads):
+                index = 0
+                if self._played:  # a script's break after the first frame: a mid-roll
+                    index = self._ads.next_mid
+                    self._ads.next_mid += 1
+                self._start_break(at, out, ads, index=index)
+            case BitrateChange(bitrate=bitrate):
+                self._bitrate = bitrate
+                stats.bitrate_changes += 1
+                self._emit(E.BITRATE_CHANGE, at, out, qoe=self._qoe(at))
+            case PlayerError(error_id=error_id, source=source):
+                stats.errors += 1
+                qoe = {"media.qoe.errorID": error_id, "media.qoe.errorSource": source}
+                self._emit(E.ERROR, at, out, qoe=qoe)
+            case StateChange(start=start, end=end):
+                self._change_states(start, end, at, out)
+            case FailStart(error_id=error_id):
+                self._fail_start(error_id, at, out)
+            case Complete():
+                self._close_chapter(at, out)
+                self._complete(at, out)
+            case Leave():
+                self._leave(at, out)
+            case _:
+                assert_never(action)
+
+    def _fail_start(self, error_id: str, at: int, out: list[WireBody]) -> None:
+        self.stats.start_failed = True
+        qoe = {"media.qoe.errorID": error_id, "media.qoe.errorSource": "player"}
+        self._emit(E.ERROR, at, out, qoe=qoe)
+        self._emit(E.SESSION_END, at, out)
+        self.outcome = "failed to start"
+
+    def _leave(self, at: int, out: list[WireBody]) -> None:
+        # Paused when leaving: in an open session, or one a long pause already ended.
+        self.stats.left_paused = self._viewer is State.PAUSED
+        if self.state.open:
+            if self.state.ad is not AdPhase.NONE and not self._played:
+                self.stats.left_in_preroll = True
             self._emit(E.SESSION_END, at, out)
-            self.outcome = "failed to start"
-        elif isinstance(action, Complete):
-            if self._chapter is not None:
-                self._emit(E.CHAPTER_COMPLETE, at, out)
-                self._chapter = None
-            self._complete(at, out)
-        elif isinstance(action, Leave):
-            # Paused when leaving: in an open session, or one a long pause already ended.
-            self.stats.left_paused = self._viewer is State.PAUSED
-            if self.state.open:
-                if self.state.ad is not AdPhase.NONE and not self._played:
-                    self.stats.left_in_preroll = True
-                self._emit(E.SESSION_END, at, out)
-            self.outcome = "left"
+        self.outcome = "left"
 
     def _check_action(self, action: Action) -> None:
         """Refuse what the mechanics do not model, before anything is sent."""
@@ -605,11 +498,7 @@ class Player:
         if isinstance(action, Seek) and not self._played:
             raise PlayerProtocolError(name, str(self.state), "content has not started: play first")
         if isinstance(action, StateChange):
-            seen = set(self._states_seen) | set(action.start)
-            if len(seen) > MAX_STATES:
-                raise PlayerProtocolError(
-                    "stateStart", str(self.state), f"at most {MAX_STATES} player states a session"
-                )
+            self._states.check(action.start, self.state)
 
     def _play(self, at: int, out: list[WireBody]) -> None:
         qoe = None
@@ -619,7 +508,8 @@ class Player:
             assert self.start_at is not None
             self._bitrate = self.behaviour.initial_bitrate()
             # Time to the first frame the viewer saw: the pre-roll's, if there was one.
-            first_frame = self._first_frame_at if self._first_frame_at is not None else at
+            first_ad_at = self._ads.first_ad_at
+            first_frame = first_ad_at if first_ad_at is not None else at
             qoe = {"media.qoe.timeToStart": first_frame - self.start_at, **self._qoe(at)}
         self._viewer = State.PLAYING
         first_states = self.behaviour.initial_states() if qoe is not None else ()
@@ -631,16 +521,16 @@ class Player:
         self.stats.seeks += 1
         self._emit(E.PAUSE_START, at, out)
         target = max(0, min(to_ms, self.length_ms - 1))
-        if self._chapter is not None and not (
-            self._chapter.offset_ms <= target < self._chapter.end_ms
-        ):
+        chapter = self._chapters.open
+        if chapter is not None and not (chapter.offset_ms <= target < chapter.end_ms):
             self._emit(E.CHAPTER_SKIP, at, out)
-            self._chapter = None
-        here = self._playhead.at(at)
+            self._chapters.open = None
+        time = self._time
+        here = time.playhead.at(at)
         if target > here:  # mid-rolls jumped over are not played
-            self._cues_done.update(c for c in self.title.cue_points_ms if here < c <= target)
-        self._playhead.seek(target, at)
-        self._last_playhead = None  # a seek is a playhead change
+            self._cues.jumped(here, target)
+        time.playhead.seek(target, at)
+        time.last_playhead = None  # a seek is a playhead change
         self._viewer = State.PLAYING
         self._emit(E.PLAY, at, out)
 
@@ -649,40 +539,21 @@ class Player:
     ) -> None:
         self.stats.ad_breaks += 1
         self.stats.preroll = self.stats.preroll or index == 0
-        self._pod = ads
-        self._pod_at = 0
-        self._pod_index = index
-        self._pod_second = self._playhead.at(at)
-        self._emit_break_start(at, out)
+        self._ads.begin(ads, index=index, second=self._time.playhead.at(at))
+        self._emit(E.AD_BREAK_START, at, out, params=self._ads.break_params())
         self._start_ad(at, out)
 
-    def _emit_break_start(self, at: int, out: list[WireBody]) -> None:
-        if self._pod_index == 0:
-            kind = "pre-roll"
-        else:
-            kind = "post-roll" if self._completing else f"mid-roll {self._pod_index}"
-        params = {
-            "media.ad.podIndex": self._pod_index,
-            "media.ad.podSecond": json_seconds(self._pod_second),
-            "media.ad.podFriendlyName": kind,
-        }
-        self._emit(E.AD_BREAK_START, at, out, params=params)
-
     def _start_ad(self, at: int, out: list[WireBody], *, count: bool = True) -> None:
-        ad = self._pod[self._pod_at]
         if count:
             self.stats.ads += 1
-        params: dict[str, Any] = {
-            "media.ad.id": ad.creative.ad_id,
-            "media.ad.length": json_seconds(ad.creative.length_ms),
-            "media.ad.podPosition": self._pod_at + 1,
-            "media.ad.playerName": self.visitor.device.player_name,
-            **ad.creative.params,
-        }
+        params = self._ads.ad_params(self.visitor.device.player_name)
         self._emit(E.AD_START, at, out, params=params)
-        self._ad_ends_at = at + ad.duration_ms
-        if self._first_frame_at is None:
-            self._first_frame_at = at
+        self._ads.started(at)
+
+    def _close_chapter(self, at: int, out: list[WireBody]) -> None:
+        if self._chapters.open is not None:
+            self._emit(E.CHAPTER_COMPLETE, at, out)
+            self._chapters.open = None
 
     def _change_states(
         self,
@@ -693,14 +564,11 @@ class Player:
         *,
         count: bool = True,
     ) -> None:
-        start = tuple(name for name in start if name not in self._open_states)
-        end = tuple(name for name in end if name in self._open_states)
+        start, end = self._states.change(start, end)
         if not start and not end:
             return
         if count:
             self.stats.state_changes += 1
-        self._open_states = [n for n in self._open_states if n not in end] + list(start)
-        self._states_seen.extend(name for name in start if name not in self._states_seen)
         if len(start) + len(end) == 1:
             event = E.STATE_START if start else E.STATE_END
             self._emit(event, at, out, params={"media.state.name": (start or end)[0]})
@@ -713,18 +581,19 @@ class Player:
         self._emit(E.STATES_UPDATE, at, out, params=params)
 
     def _complete(self, at: int, out: list[WireBody]) -> None:
-        self._completing = False
+        self._ads.completing = False
         self._emit(E.SESSION_COMPLETE, at, out)
         self.outcome = "completed"
 
     # --- sessions ------------------------------------------------------------------------------
 
     def _open(self, at: int, out: list[WireBody], *, resume: bool) -> None:
-        self._session_start = at
+        time = self._time
+        time.session_start = at
         self.stats.sessions += 1
-        self._playhead_moved_at = at
+        time.moved_at = at
         if self._live and not self._played:
-            self._playhead = Playhead(live=True, length_ms=self.length_ms, at=at)
+            time.playhead = Playhead(live=True, length_ms=self.length_ms, at=at)
         params = session_params(self.profile, self.title, self.visitor, start_ms=at, resume=resume)
         self._emit(E.SESSION_START, at, out, params=params)
 
@@ -734,11 +603,11 @@ class Player:
         """A new session for the same viewing: media.resume, then the context re-sent."""
         self.stats.resumes += 1
         self._open(at, out, resume=True)
-        if self._open_states:
-            states, self._open_states = tuple(self._open_states), []
+        states = self._states.take_open()
+        if states:
             self._change_states(states, (), at, out, count=False)
-        if self._pod:
-            self._emit_break_start(at, out)
+        if self._ads.ads:
+            self._emit(E.AD_BREAK_START, at, out, params=self._ads.break_params())
             self._start_ad(at, out, count=False)
             return
         if not resend_playback:
@@ -751,28 +620,23 @@ class Player:
             self._emit(E.BUFFER_START, at, out)
 
     def _ask(self) -> None:
-        self._due_cache = None
         if not self.finished:
-            self._next = self.behaviour.next(self._view(self._last_at))
-            if self._next is not None and self._next.at < self._last_at:
-                raise ValueError(
-                    f"behaviour scheduled {self._next.action} in the past "
-                    f"({self._next.at} < {self._last_at})"
-                )
+            self._decisions.ask(self.behaviour, self._view(self._time.last_at))
 
     def _view(self, at: int) -> SessionView:
+        time = self._time
         return SessionView(
             now=at,
             state=self.state,
             viewer=self._viewer,
             started_at=self.start_at if self.start_at is not None else at,
             played=self._played,
-            playhead_ms=self._playhead.at(at),
+            playhead_ms=time.playhead.at(at),
             length_ms=self.length_ms,
             live=self._live,
-            watched_ms=self.watched_ms,
-            last_event=self._last_event,
-            open_states=frozenset(self._open_states),
+            watched_ms=time.watched_ms,
+            last_event=time.last_event,
+            open_states=self._states.open,
             bitrate=self._bitrate,
         )
 
@@ -780,7 +644,7 @@ class Player:
         qoe: dict[str, Any] = {"media.qoe.bitrate": self._bitrate}
         fps = self.profile.qoe.frames_per_second
         if fps:
-            minutes = self.watched_ms / 60_000
+            minutes = self._time.watched_ms / 60_000
             qoe["media.qoe.droppedFrames"] = int(
                 minutes * self.profile.qoe.dropped_frames_per_minute
             )
@@ -798,37 +662,75 @@ class Player:
         params: dict[str, Any] | None = None,
         qoe: dict[str, Any] | None = None,
     ) -> None:
-        self._due_cache = None
         self.state = advance(self.state, event_type)
         if event_type is E.PLAY:
             self._sync_playhead(at)  # a live `play` resumes at the current second of the day
         # Same-instant events are spread 1 ms apart; the playhead is that of the instant itself.
-        ts = at if at > self._last_ts else self._last_ts + 1
-        self._last_ts = ts
-        self._last_at = at
         name = _WIRE_NAME[event_type]
-        self._last_event = name
-        playhead = self._playhead.at(at)
+        ts, playhead = self._time.sent(name, at)
         out.append(make_body(name, playhead, ts, params=params, qoe=qoe))
-        if playhead != self._last_playhead:
-            self._last_playhead = playhead
-            self._playhead_moved_at = at
         self._sync_playhead(at)
 
     def _sync_playhead(self, at: int) -> None:
         """Run the playhead exactly while main content plays with no ad running."""
+        time = self._time
         if self._viewer is _PLAYING and self.state.playhead_advances:
-            if self._playing_since is None:
-                self._playing_since = at
-                self._playhead.resume(at)
-        elif self._playing_since is not None:
-            self._watched_before += at - self._playing_since
-            self.stats.watched_ms = self._watched_before
-            self._playing_since = None
-            self._playhead.hold(at)
+            if time.playing_since is None:
+                time.play(at)
+        elif time.playing_since is not None:
+            self.stats.watched_ms = time.hold(at)
 
     def __repr__(self) -> str:
         return (
             f"<Player {self.profile.name}#{self.index} {self.state} "
             f"title={self.title.media_id!r} sid={self.sid}>"
         )
+
+
+# Who goes first when several mechanics are due at the same instant: the earliest instant wins,
+# and at the same instant the earlier row. (What is overdue is due now.) Each row also says the
+# session state it can come due in (`Needs`: ANY, even with no session open < OPEN < RUNNING,
+# content not complete < PLAYING, content moving with no ad), and whether a ping can move its
+# instant: after the ping (`is_ping`) only those rows are asked again, so a row not so marked
+# must depend on nothing a ping changes (see `playersim.sim.mechanics`).
+PRIORITY: Final = Priority[Player](
+    # The back end no longer knows the session (a 404 or 410): anything else would go into the
+    # lost one, so the new session (media.resume, the context re-sent) comes before all else.
+    Step("re-open", Needs.ANY, Player._when_reopen, Player._do_reopen),
+    # An ad ends at its fixed instant. Before the viewer's decision: a `play` due as the pod
+    # ends must find the break complete (no play inside an ad break). Before the session
+    # limits: the ad's end goes into the session it played in. (The three content rows below
+    # cannot be due while an ad runs.)
+    Step("ad end", Needs.OPEN, Player._when_ad_end, Player._do_ad_end),
+    # A chapter ends before a mid-roll on its boundary starts (no chapterComplete inside an ad
+    # break), and before the content end (which would close it itself).
+    Step("chapter end", Needs.PLAYING, Player._when_chapter_end, Player._do_chapter_end),
+    # A cue reached at the very end is still served: its mid-roll before the post-roll.
+    Step("cue point", Needs.PLAYING, Player._when_cue, Player._do_cue),
+    # The end of on-demand content: a post-roll, then sessionComplete.
+    Step("content end", Needs.PLAYING, Player._when_content_end, Player._do_content_end),
+    # A long pause ends the session only after what was due in it (the rows above). A ping
+    # moves it: the playhead the ping carries may have changed, restarting the 30 minutes.
+    Step("long pause", Needs.RUNNING, Player._when_stall, Player._do_stall, moved_by_ping=True),
+    # 24 hours: likewise after what was due in the old session. After the long pause: a session
+    # the back end closed for the pause is not re-opened while the viewer is still paused.
+    Step("24 hours", Needs.RUNNING, Player._when_restart, Player._do_restart),
+    # The viewer's decision goes into the session that carries on, after the rows above have
+    # closed or re-opened it, and after an ad break that ends at the same instant.
+    Step("decision", Needs.ANY, Player._when_decision, Player._do_decision),
+    # A chapter starts where the playhead is once the rest of this instant is done: after a
+    # chapter end (the next chapter), a seek (the chapter it landed in), a `play`. It is due
+    # "now" whenever one is wanted, so a ping, which moves the playhead, can move it.
+    Step(
+        "chapter start",
+        Needs.OPEN,
+        Player._when_chapter_start,
+        Player._do_chapter_start,
+        moved_by_ping=True,
+    ),
+    # A ping only where nothing else is sent: any event tells the back end the session is alive
+    # (section 5), so the ping loses every tie. Each ping moves the next one along the grid.
+    Step(
+        "ping", Needs.RUNNING, Player._when_ping, Player._do_ping, moved_by_ping=True, is_ping=True
+    ),
+)

@@ -1,0 +1,570 @@
+"""The mechanics of a simulated player: small objects, each owning one part of a viewing's state.
+
+Theory of operation
+-------------------
+A viewing is driven by a handful of mechanics, each of which knows, from its own state, when it
+next has something to do:
+
+- `Timeline`: the time bookkeeping (the instant and `ts` of the last event, when the playhead
+  last changed on the wire, when the session opened, how much content has played) and the
+  playhead, from which the ping grid and the 30-minute and 24-hour rules of MCA-SPEC.md
+  section 5 are worked out;
+- `AdBreak`: the pod running now, the ad playing and when it ends, and the pods served so far;
+- `ChapterTrack`: the chapter open on the wire, and where chapters are (the title's, or the
+  programmes of a live channel's UTC grid);
+- `CuePoints` (on-demand) or `LiveCues` (the live channel's UTC grid): where mid-rolls come;
+- `DecisionTimer`: the behaviour's next decision;
+- `PlayerStates`: the player states (`media.state.name`) open now.
+
+A mechanic answers "when are you next due" (an instant, or None) and changes its own state when
+its step runs. Which steps exist, and which one goes first when several are due at the same
+instant, is not decided by the order of lines in a function but written as data: a `Priority`
+table of `Step` rows (the player's is `playersim.sim.player.PRIORITY`). Each row names the step,
+the session state it can come due in (`Needs`), how to ask when it is due, what to run, and
+whether a ping can move its instant. The earliest instant wins; at the same instant the earlier
+row wins. Anything overdue happens now, never in the past.
+
+A `Schedule` remembers the answer until something changes, because the engine asks for a
+player's next wake-up right after `due()` found it. Handing a step out to be run (`take`) makes
+it stale, as does news from outside (the player calls `changed()` from `on_response`); it is
+worked out again, lazily, when next asked. Most events are pings, and a ping changes only the
+time, so after the ping row (the one marked `is_ping`) only the rows a ping can move are asked
+again; the others keep the instants they had. That is exact, not an approximation: the ping
+was sent because it came strictly before every other row, so each of those is still in the
+future, and a row not marked `moved_by_ping` depends on nothing a ping changes (see the table's
+comments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from typing import Any, Final, Generic, TypeVar
+
+from playersim.audience.catalog import Chapter, Title
+from playersim.errors import PlayerProtocolError
+from playersim.mca.spec import DAY_MS
+from playersim.mca.states import AdPhase, SessionState, State
+from playersim.mca.wire import WireBody, json_seconds
+from playersim.sim.behaviour import AdPlay, Behaviour, Decision, SessionView
+from playersim.sim.playhead import Playhead
+
+__all__ = [
+    "AdBreak",
+    "ChapterTrack",
+    "CuePoints",
+    "DecisionTimer",
+    "LiveCues",
+    "Needs",
+    "PlayerStates",
+    "Priority",
+    "Schedule",
+    "Step",
+    "Timeline",
+    "needs_met",
+]
+
+_NEW: Final = State.NEW
+_ENDED: Final = State.ENDED
+_COMPLETE: Final = State.COMPLETE
+_PLAYING: Final = State.PLAYING
+_AD_NONE: Final = AdPhase.NONE
+_CHAPTER_STATES: Final = (State.PLAYING, State.PAUSED, State.BUFFERING)
+
+
+# --- the priority table's machinery -------------------------------------------------------------
+
+
+class Needs(IntEnum):
+    """The session state a step can come due in. Each level is a part of the one before it."""
+
+    ANY = 0  # whatever the session, even none open
+    OPEN = 1  # a session is open (its content complete or not)
+    RUNNING = 2  # open and main content not complete: pings and the session time limits run
+    PLAYING = 3  # main content plays with no ad running: the playhead moves
+
+
+def needs_met(state: SessionState) -> Needs:
+    """The highest level of `Needs` that `state` meets."""
+    playback = state.playback
+    if playback is _NEW or playback is _ENDED:
+        return Needs.ANY
+    if playback is _COMPLETE:
+        return Needs.OPEN
+    if playback is _PLAYING and state.ad is _AD_NONE:
+        return Needs.PLAYING
+    return Needs.RUNNING
+
+
+H = TypeVar("H")  # the host whose mechanics the steps drive (the player)
+
+
+@dataclass(frozen=True, slots=True)
+class Step(Generic[H]):
+    """One row of a priority table: a thing the host can do, and when."""
+
+    name: str
+    needs: Needs  # the session state it can come due in
+    due: Callable[[H], int | None]  # the instant it wants (None: not due at all)
+    run: Callable[[H, int, list[WireBody]], None]  # do it at an instant, appending bodies
+    moved_by_ping: bool = False  # a ping can change `due`: asked again after every ping
+    is_ping: bool = False  # it changes only the time: after it, only `moved_by_ping` rows move
+    rank: int = -1  # its row in the table (set by `Priority`): lower wins a tie
+
+
+class Priority(Generic[H]):
+    """Steps in the order they win when due at the same instant: the first row first."""
+
+    __slots__ = ("_by_need", "_moved_by_need", "steps")
+
+    def __init__(self, *steps: Step[H]) -> None:
+        self.steps: tuple[Step[H], ...] = tuple(
+            replace(step, rank=rank) for rank, step in enumerate(steps)
+        )
+        # The rows that can come due at each level, worked out once: a session's level is all
+        # the schedule needs to know to skip the rows that cannot apply.
+        self._by_need = tuple(
+            tuple(step for step in self.steps if step.needs <= level) for level in Needs
+        )
+        self._moved_by_need = tuple(
+            tuple(step for step in rows if step.moved_by_ping) for rows in self._by_need
+        )
+
+    def rows(self, level: Needs, *, moved_by_ping: bool = False) -> tuple[Step[H], ...]:
+        """The rows that can come due at `level` (only those a ping moves, if asked)."""
+        return (self._moved_by_need if moved_by_ping else self._by_need)[level]
+
+
+_FRESH: Final = 0
+_MOVED: Final = 1  # only a ping happened since the last answer
+_ALL: Final = 2
+
+
+class Schedule(Generic[H]):
+    """A host's next step, worked out once per change (see the module's theory of operation).
+
+    It holds instants and table rows only, never the host: a finished viewing is freed by
+    reference counting alone.
+    """
+
+    __slots__ = ("_best", "_moved_rows", "_priority", "_stale", "_unmoved")
+
+    def __init__(self, priority: Priority[H]) -> None:
+        self._priority = priority
+        self._stale = _ALL
+        self._best: tuple[int, Step[H]] | None = None
+        # As last worked out in full: the earliest row a ping does not move, and the rows it
+        # does (those of the session's level: a ping leaves the session state as it was).
+        self._unmoved: tuple[int, Step[H]] | None = None
+        self._moved_rows: tuple[Step[H], ...] = ()
+
+    def changed(self) -> None:
+        """Anything may have moved: ask every row again."""
+        self._stale = _ALL
+
+    def next(self, host: H, state: SessionState, now: int) -> tuple[int, Step[H]] | None:
+        """The earliest step and its instant (never before `now`), ties to the earlier row.
+
+        `state` is the host's session state and `now` the instant of its last event.
+        """
+        if self._stale:
+            self._refresh(host, state, now)
+        return self._best
+
+    def take(self, host: H, state: SessionState, now: int, by: int) -> tuple[int, Step[H]] | None:
+        """The next step, if it is due by instant `by`, handed out to be run.
+
+        The schedule is then stale: anything the step does may move any row, except that a
+        ping moves only the rows marked `moved_by_ping`. (A ping that did more must say so
+        with `changed`.)
+        """
+        if self._stale:
+            self._refresh(host, state, now)
+        best = self._best
+        if best is None or best[0] > by:
+            return None
+        self._stale = _MOVED if best[1].is_ping else _ALL
+        return best
+
+    def _refresh(self, host: H, state: SessionState, now: int) -> None:
+        if self._stale == _ALL:
+            self._best = self._work_out(host, needs_met(state), now)
+        else:  # after a ping: the unmoved rows' earliest stands; ask the others again
+            best = self._unmoved
+            for step in self._moved_rows:
+                wanted = step.due(host)
+                if wanted is None:
+                    continue
+                at = wanted if wanted > now else now
+                if best is None or at < best[0] or (at == best[0] and step.rank < best[1].rank):
+                    best = (at, step)
+            self._best = best
+        self._stale = _FRESH
+
+    def _work_out(self, host: H, level: Needs, now: int) -> tuple[int, Step[H]] | None:
+        best: tuple[int, Step[H]] | None = None
+        unmoved: tuple[int, Step[H]] | None = None
+        self._moved_rows = self._priority.rows(level, moved_by_ping=True)
+        for step in self._priority.rows(level):
+            wanted = step.due(host)
+            if wanted is None:
+                continue
+            at = wanted if wanted > now else now  # what is overdue happens now
+            if best is None or at < best[0]:  # strictly: at a tie the earlier row stays
+                best = (at, step)
+            if not step.moved_by_ping and (unmoved is None or at < unmoved[0]):
+                unmoved = (at, step)
+        self._unmoved = unmoved
+        return best
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+class Timeline:
+    """The time bookkeeping of one viewing, and its playhead."""
+
+    __slots__ = (
+        "last_at",
+        "last_event",
+        "last_playhead",
+        "last_ts",
+        "moved_at",
+        "playhead",
+        "playing_since",
+        "session_start",
+        "watched_before",
+    )
+
+    def __init__(self, playhead: Playhead) -> None:
+        self.playhead = playhead
+        self.session_start = 0  # the current MCA session's sessionStart instant
+        self.last_at = 0  # the instant of the last event sent
+        self.last_ts = -1  # its `ts`: events at one instant are 1 ms apart
+        self.last_event = ""  # its eventType
+        self.last_playhead: int | None = None  # None: the next event is a playhead change
+        self.moved_at = 0  # when the playhead last changed on the wire
+        self.playing_since: int | None = None  # main content plays since this instant
+        self.watched_before = 0  # main content played before `playing_since`
+
+    @property
+    def watched_ms(self) -> int:
+        """Main content played by the last event."""
+        if self.playing_since is None:
+            return self.watched_before
+        return self.watched_before + (self.last_at - self.playing_since)
+
+    def sent(self, event: str, at: int) -> tuple[int, int]:
+        """Record an event sent at `at`: its `ts` and its playhead."""
+        ts = at if at > self.last_ts else self.last_ts + 1
+        self.last_ts = ts
+        self.last_at = at
+        self.last_event = event
+        playhead = self.playhead.at(at)
+        if playhead != self.last_playhead:
+            self.last_playhead = playhead
+            self.moved_at = at
+        return ts, playhead
+
+    def play(self, at: int) -> None:
+        """Main content plays from `at` (no change if it already does)."""
+        if self.playing_since is None:
+            self.playing_since = at
+            self.playhead.resume(at)
+
+    def hold(self, at: int) -> int:
+        """Main content stops at `at`; returns the content played so far."""
+        assert self.playing_since is not None
+        self.watched_before += at - self.playing_since
+        self.playing_since = None
+        self.playhead.hold(at)
+        return self.watched_before
+
+    def reaches(self, position_ms: int) -> int | None:
+        """When the playing content reaches `position_ms` (on-demand); None while it is held."""
+        if self.playing_since is None:
+            return None
+        here = self.playhead.position(self.last_at)
+        return self.last_at + max(0, position_ms - here)
+
+
+# --- ads --------------------------------------------------------------------------------------
+
+
+class AdBreak:
+    """The ad break running now (its pod, the ad playing and when it ends), and the pods so far."""
+
+    __slots__ = (
+        "_second",
+        "ads",
+        "completing",
+        "ends_at",
+        "first_ad_at",
+        "index",
+        "next_mid",
+        "position",
+    )
+
+    def __init__(self) -> None:
+        self.ads: tuple[AdPlay, ...] = ()  # the pod running; () between breaks
+        self.position = 0  # the current ad's place in the pod, from 0
+        self.index = 0  # media.ad.podIndex of the pod running
+        self.ends_at: int | None = None  # when the current ad completes or is skipped
+        self.completing = False  # a post-roll runs: sessionComplete follows it
+        self.next_mid = 1  # media.ad.podIndex of the next mid-roll (or post-roll)
+        self.first_ad_at: int | None = None  # the first ad's first frame
+        self._second = 0  # media.ad.podSecond: the playhead where the pod started
+
+    def due(self) -> int | None:
+        """When the current ad ends."""
+        return self.ends_at
+
+    def begin(self, ads: tuple[AdPlay, ...], *, index: int, second: int) -> None:
+        """A pod starts, at playhead `second`."""
+        self.ads = ads
+        self.position = 0
+        self.index = index
+        self._second = second
+
+    @property
+    def current(self) -> AdPlay:
+        return self.ads[self.position]
+
+    def break_params(self) -> dict[str, Any]:
+        """The params of adBreakStart."""
+        if self.index == 0:
+            kind = "pre-roll"
+        else:
+            kind = "post-roll" if self.completing else f"mid-roll {self.index}"
+        return {
+            "media.ad.podIndex": self.index,
+            "media.ad.podSecond": json_seconds(self._second),
+            "media.ad.podFriendlyName": kind,
+        }
+
+    def ad_params(self, player_name: str) -> dict[str, Any]:
+        """The params of the current ad's adStart."""
+        creative = self.current.creative
+        return {
+            "media.ad.id": creative.ad_id,
+            "media.ad.length": json_seconds(creative.length_ms),
+            "media.ad.podPosition": self.position + 1,
+            "media.ad.playerName": player_name,
+            **creative.params,
+        }
+
+    def started(self, at: int) -> None:
+        """The current ad showed its first frame at `at`."""
+        self.ends_at = at + self.current.duration_ms
+        if self.first_ad_at is None:
+            self.first_ad_at = at
+
+    def skipped(self) -> bool:
+        """The current ad ends by being skipped (adSkip) rather than played out."""
+        ad = self.current
+        return ad.skip_after_ms is not None and ad.skip_after_ms < ad.creative.length_ms
+
+    def advance(self) -> bool:
+        """The current ad is over: True if another follows, False if the pod is done."""
+        self.position += 1
+        if self.position < len(self.ads):
+            return True
+        self.ends_at = None
+        self.ads = ()
+        return False
+
+
+# --- chapters and cues ------------------------------------------------------------------------
+
+
+class ChapterTrack:
+    """The chapter open on the wire, and where chapters are.
+
+    On demand, the title's chapters. Live, the programmes of a UTC grid of `program_minutes`
+    slots, reaching this viewer `delay_ms` after the live edge.
+    """
+
+    __slots__ = ("_chapters", "_delay_ms", "_live", "_names", "_slot_ms", "open")
+
+    def __init__(
+        self, title: Title, *, live: bool, program_minutes: int | None, delay_ms: int
+    ) -> None:
+        self.open: Chapter | None = None
+        self._live = live
+        self._chapters = title.chapters
+        self._slot_ms = None if program_minutes is None else program_minutes * 60_000
+        self._names = title.programmes or (title.name,)
+        self._delay_ms = delay_ms
+
+    def at(self, playhead: Playhead, at: int) -> Chapter | None:
+        """The chapter the content is in at instant `at`."""
+        if self._live:
+            slot_ms = self._slot_ms
+            if slot_ms is None:
+                return None
+            delay = self._delay_ms
+            slot_start = (at - delay) // slot_ms * slot_ms  # on the grid, at the live edge
+            slot = slot_start % DAY_MS // slot_ms
+            names = self._names
+            name = names[(slot_start // slot_ms) % len(names)]
+            # Live chapters are programmes on a UTC grid, reaching this viewer `delay` later:
+            # the offset is the second of the day at which it starts for them (their playhead).
+            return Chapter(slot + 1, slot_start + delay, slot_ms, name)
+        position = playhead.position(at)
+        for chapter in self._chapters:
+            if chapter.offset_ms <= position < chapter.end_ms:
+                return chapter
+        return None
+
+    def end_due(self, time: Timeline) -> int | None:
+        """When the open chapter ends."""
+        if self.open is None:
+            return None
+        if self._live:
+            return self.open.end_ms  # a wall-clock instant on the UTC grid
+        return time.reaches(self.open.end_ms)
+
+    def wanted(self, state: SessionState, played: bool, time: Timeline) -> Chapter | None:
+        """The chapter to start now: content has started, none is open and no ad runs."""
+        if (
+            self.open is not None
+            or not played
+            or state.ad is not _AD_NONE
+            or state.playback not in _CHAPTER_STATES
+        ):
+            return None
+        return self.at(time.playhead, time.last_at)
+
+    def start_params(self, chapter: Chapter) -> dict[str, Any]:
+        """The params of chapterStart."""
+        offset = chapter.offset_ms % DAY_MS if self._live else chapter.offset_ms
+        return {
+            "media.chapter.index": chapter.index,
+            "media.chapter.offset": json_seconds(offset),
+            "media.chapter.length": json_seconds(chapter.length_ms),
+            "media.chapter.friendlyName": chapter.name,
+        }
+
+
+class CuePoints:
+    """On-demand mid-roll cue points: each served once; those a seek jumps over, never."""
+
+    __slots__ = ("_cues", "_done")
+
+    def __init__(self, cues_ms: tuple[int, ...]) -> None:
+        self._cues = cues_ms
+        self._done: set[int] = set()
+
+    def due(self, time: Timeline) -> int | None:
+        """When the playing content reaches the next cue not yet served."""
+        here = time.playhead.position(time.last_at)
+        for cue in self._cues:
+            # `>=`: a cue on a chapter boundary is reached in the same instant the chapter ends.
+            if cue >= here and cue not in self._done:
+                return time.reaches(cue)
+        return None
+
+    def served(self, time: Timeline, at: int) -> None:
+        """The cue reached at `at` is served (a cue reached exactly is served once)."""
+        position = time.playhead.position(at)
+        self._done.update(cue for cue in self._cues if cue <= position)
+
+    def jumped(self, here: int, target: int) -> None:
+        """A seek from `here` forward to `target`: the mid-rolls in between are not played."""
+        self._done.update(cue for cue in self._cues if here < cue <= target)
+
+
+class LiveCues:
+    """Live mid-rolls: on a UTC grid every `interval_ms`, reaching this viewer `delay_ms` late."""
+
+    __slots__ = ("_delay_ms", "_interval_ms", "_served")
+
+    def __init__(self, interval_ms: int | None, *, delay_ms: int) -> None:
+        self._interval_ms = interval_ms  # None: no live mid-rolls
+        self._delay_ms = delay_ms
+        self._served = 0  # the last grid instant already served
+
+    def due(self, time: Timeline) -> int | None:
+        """The next grid instant as it reaches this viewer: now included, the last served not."""
+        step = self._interval_ms
+        if step is None:
+            return None
+        delay = self._delay_ms
+        earliest = max(time.last_at, self._served + 1) - delay
+        return -(-earliest // step) * step + delay
+
+    def served(self, time: Timeline, at: int) -> None:
+        self._served = at
+
+    def jumped(self, here: int, target: int) -> None:
+        """Nothing: live mid-rolls are on the clock, not at content positions."""
+
+
+# --- the viewer -------------------------------------------------------------------------------
+
+
+class DecisionTimer:
+    """The behaviour's next decision, and when it falls due."""
+
+    __slots__ = ("_next",)
+
+    def __init__(self) -> None:
+        self._next: Decision | None = None
+
+    def due(self) -> int | None:
+        return None if self._next is None else self._next.at
+
+    def ask(self, behaviour: Behaviour, view: SessionView) -> None:
+        """Ask the behaviour what the viewer does next, as of `view.now`."""
+        decision = behaviour.next(view)
+        if decision is not None and decision.at < view.now:
+            raise ValueError(
+                f"behaviour scheduled {decision.action} in the past ({decision.at} < {view.now})"
+            )
+        self._next = decision
+
+    def take(self) -> Decision:
+        """The decision now due; none is pending after it."""
+        decision = self._next
+        assert decision is not None
+        self._next = None
+        return decision
+
+
+class PlayerStates:
+    """The player states (`media.state.name`) open now, and every one this viewing has used."""
+
+    __slots__ = ("_limit", "_open", "_seen")
+
+    def __init__(self, *, limit: int) -> None:
+        self._limit = limit
+        self._open: list[str] = []
+        self._seen: list[str] = []
+
+    @property
+    def open(self) -> frozenset[str]:
+        return frozenset(self._open)
+
+    def check(self, start: tuple[str, ...], state: SessionState) -> None:
+        """Refuse starting states beyond the spec's limit for one session."""
+        if len(set(self._seen) | set(start)) > self._limit:
+            raise PlayerProtocolError(
+                "stateStart", str(state), f"at most {self._limit} player states a session"
+            )
+
+    def change(
+        self, start: tuple[str, ...], end: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Start and end states; returns those that change (not already open, or open)."""
+        start = tuple(name for name in start if name not in self._open)
+        end = tuple(name for name in end if name in self._open)
+        if start or end:
+            self._open = [name for name in self._open if name not in end] + list(start)
+            self._seen.extend(name for name in start if name not in self._seen)
+        return start, end
+
+    def take_open(self) -> tuple[str, ...]:
+        """The open states, now closed (a new session re-sends them)."""
+        states, self._open = tuple(self._open), []
+        return states
