@@ -14,6 +14,7 @@ from playersim import (
     MemoryTransport,
     Outbox,
     Player,
+    RealtimeEngine,
     Request,
     Response,
     TransportError,
@@ -310,3 +311,30 @@ def test_a_stop_says_which_sessions_it_ended_and_why_others_could_not_be(
         "(1: its session was closed already (410); 1: its sessionEnd got no answer)"
     )
     assert engine.stats.outcomes == {"left": 1, "stopped": 3}
+
+
+def test_a_signal_mid_wake_up_does_not_hide_that_the_run_gave_up() -> None:
+    """A signal handler sets `stopping` while a request to a dead endpoint is out: the run
+    still gives up on the endpoint (and says so), rather than return as if stopped."""
+    clock = VirtualClock(START)
+
+    class Dead(Transport):
+        def send(self, request: Request) -> Response:
+            engine.stopping = True  # Ctrl-C arrives while this request waits
+            raise TransportError("POST", "http://127.0.0.1:9", "connection refused")
+
+    seconds = iter(range(0, 1000, 10))  # the give-up's clock: 10 s pass between two looks
+    engine = Engine(clock, Dead(), give_up=GiveUp(1, now=lambda: float(next(seconds))))
+    engine.add(Player(load_profile("ugc-clip"), seed=1))
+    with pytest.raises(EndpointUnreachableError):
+        engine.run()
+    assert engine.gave_up
+
+
+def test_an_asyncio_transport_that_does_not_say_so_is_refused_by_name() -> None:
+    class Duck:
+        async def send(self, request: Request) -> Response:
+            return Response(204)
+
+    with pytest.raises(TypeError, match=r"Duck\.send is a coroutine function.*AsyncTransport"):
+        RealtimeEngine(VirtualClock(START), Duck())  # type: ignore[arg-type]

@@ -15,7 +15,15 @@ from typing import Any
 
 import pytest
 
-from playersim import Collector, ReplayLine, SystemClock, VirtualClock, read_replay, replay
+from playersim import (
+    Collector,
+    MemoryTransport,
+    ReplayLine,
+    SystemClock,
+    VirtualClock,
+    read_replay,
+    replay,
+)
 from playersim.cli.app import main
 from playersim.engines.summary import RunStats
 from playersim.errors import TransportError
@@ -403,3 +411,18 @@ def test_ctrl_c_during_a_replay_ends_its_sessions_and_says_so(
     assert counts.open == 0
     assert counts.complete == 0
     assert counts.problems == {}
+
+
+def test_a_recorded_session_start_posted_to_an_events_path_is_not_sent_as_a_new_session() -> None:
+    """A hostile client's line (a sessionStart body posted to a session's events path), for a
+    session that is not open on replay, goes where it was sent or nowhere: never to
+    /api/v1/sessions, where it would open a session the recording never had."""
+    clock = VirtualClock("2026-01-01T12:00:00Z")
+    collector = Collector(clock)
+    start = {"eventType": "sessionStart", "playerTime": {"playhead": 0, "ts": clock.now()}}
+    play = {"eventType": "play", "playerTime": {"playhead": 0, "ts": clock.now() + 1}}
+    lines = iter([ReplayLine("x" * 64, False, start), ReplayLine("x" * 64, False, play)])
+    stats, _ = asyncio.run(replay(lines, MemoryTransport(collector), speed=None, clock=clock))
+    assert collector.sessions == []
+    assert stats.requests == 0
+    assert stats.dropped == 2

@@ -20,6 +20,7 @@ and replay gives up by the same rule (`GiveUp`): so long without any answer.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import time
 from collections import Counter, deque
@@ -288,7 +289,8 @@ class Outbox:
         event_type = str(body.get("eventType", ""))  # what `Request` itself would make of it
         start = event_type == _SESSION_START
         if self._starts is not None:
-            start = self._starts.pop(id(body), start)
+            # (Forgotten once the body goes out, or is dropped: an id may be reused after.)
+            start = self._starts.get(id(body), start)
         if start:
             request = self.dialect.start(body, event_type)
         elif self.sid is None:
@@ -298,6 +300,8 @@ class Outbox:
             return self.next_request() if self._queue else None
         else:
             request = self.dialect.event(self.sid, body, event_type)
+        if self._starts is not None:
+            self._starts.pop(id(body), None)
         self._in_flight = request
         self.last_sent = body
         return request
@@ -617,8 +621,20 @@ class Delivery:
 
 
 def is_async(transport: Transport | AsyncTransport) -> TypeIs[AsyncTransport]:
-    """Whether a transport is an asyncio one (sent to from tasks) rather than a blocking one."""
-    return isinstance(transport, AsyncTransport)
+    """Whether a transport is an asyncio one (sent to from tasks) rather than a blocking one.
+
+    An asyncio transport says so by deriving from `AsyncTransport`; one whose `send` is a
+    coroutine function and does not is refused with a TypeError saying so, rather than taken
+    for a blocking one whose answers would be coroutines.
+    """
+    if isinstance(transport, AsyncTransport):
+        return True
+    if inspect.iscoroutinefunction(getattr(transport, "send", None)):
+        raise TypeError(
+            f"{type(transport).__name__}.send is a coroutine function: an asyncio transport "
+            "derives from playersim.AsyncTransport (a blocking one from playersim.Transport)"
+        )
+    return False
 
 
 class Senders(Generic[T]):

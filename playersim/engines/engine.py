@@ -95,15 +95,15 @@ class Inline:
         engine = self.engine
         engine.stats.generated += len(bodies)
         outbox.push(bodies)
-        if engine.stopping and not self._reachable:
-            return  # the endpoint is gone: what is left is counted as dropped, not sent
+        if not self._reachable:
+            return  # a stop found the endpoint gone: the rest is counted as dropped, not sent
         try:
             engine.delivery.drain(player, outbox, self.transport)
         except EndpointUnreachableError:
             engine.gave_up = True
+            if not engine._stopped:
+                raise  # (a signal may have set `stopping` mid-wake-up: the run still gives up)
             self._reachable = False
-            if not engine.stopping:
-                raise
 
     def holds(self, player: Player, outbox: Outbox) -> bool:
         return False

@@ -297,7 +297,7 @@ class _Replayer:
 
     def _full(self, session: _Session) -> bool:
         if session.busy:
-            return len(session.outbox) >= _MAX_QUEUED
+            return session.outbox.backlog >= _MAX_QUEUED
         return self.in_flight is not None and self.busy >= self.in_flight
 
     async def _drain(self, session: _Session) -> None:
@@ -324,13 +324,14 @@ class _Replayer:
         session = settled.listener
         assert isinstance(session, _Session)
         request = settled.request
-        if settled.response is None and request.event_type == _SESSION_START:
+        if settled.response is None and session.outbox.dialect.is_start(request):
             session.start_lost = settled.maybe_delivered
         if self.stopping:
             # Interrupted: nothing more of the recording goes; what waits is counted.
             self.delivery.halted = True
         # (A recorded body is what a client sent: its eventType may be anything.)
-        if request.event_type in _SESSION_END and not len(session.outbox):
+        cancelled = settled.error == self.delivery.abandoned  # still out when the run ended
+        if request.event_type in _SESSION_END and not len(session.outbox) and not cancelled:
             # Over: let it go, so a long recording's replay holds only open sessions.
             self.stats.drop(session.outbox.dropped, NOT_OPEN)
             session.outbox.dropped = 0
