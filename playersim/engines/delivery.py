@@ -470,6 +470,7 @@ class Delivery:
         next_request = outbox.next_request
         give_up = self.give_up
         paced = self.paced
+        record = self.stats.record
         while not self.halted and (request := next_request()) is not None:
             if paced is not None:
                 paced[1].sent(paced[0], request.body)
@@ -494,7 +495,14 @@ class Delivery:
                 )
                 raise
             give_up.answered()
-            self._settle(listener, outbox, request, response)
+            if self.hooks or self._ends:
+                self._settle(listener, outbox, request, response)
+                continue
+            # Nearly every request: `_settle`'s work, inline, for its most common case.
+            outbox.settle(request, response)
+            record(request, response)
+            if response.status != 204:  # a 204 changes nothing for the player: spare the call
+                listener.on_response(request.event_type, response.status, sid=response.sid)
 
     async def adrain(self, listener: Listener, outbox: Outbox, transport: AsyncTransport) -> None:
         """Send `outbox` through an asyncio transport until nothing more may go out (or the

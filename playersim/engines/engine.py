@@ -60,6 +60,9 @@ class Sender(Protocol):
     differs between a blocking transport (`Inline`) and an asyncio one (the real-time
     engine's tasks)."""
 
+    # Whether `holds` can ever say yes (asked at every wake-up otherwise: the hot path).
+    may_hold: bool
+
     def send(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
         """A wake-up made `bodies` (a stop, its sessionEnd): queue them and see them sent."""
 
@@ -85,6 +88,8 @@ class Sender(Protocol):
 class Inline:
     """Sends each wake-up's bodies through a blocking transport before the next is served: the
     virtual engine's way, and the real-time engine's with an in-memory collector."""
+
+    may_hold = False
 
     def __init__(self, engine: Engine, transport: Transport) -> None:
         self.engine = engine
@@ -396,12 +401,13 @@ class Engine:
     def _serve_until(self, now: int) -> None:
         self._admit(now)
         heap, wakes, sender = self._heap, self._wakes, self.sender
+        may_hold = sender.may_hold
         while heap and heap[0][0] <= now:
             wake, _, player, outbox = heap[0]
             if wakes.get(player) != wake:
                 heapq.heappop(heap)
                 continue  # superseded by a later reschedule
-            if sender.holds(player, outbox):
+            if may_hold and sender.holds(player, outbox):
                 return  # its sessionStart is unanswered: the sender holds the run here
             heapq.heappop(heap)
             del wakes[player]

@@ -313,6 +313,8 @@ class Tasks:
     (as a virtual run writes them), whatever order the answers come in.
     """
 
+    may_hold = True  # unpaced, a wake-up waits for the answer to its sessionStart
+
     def __init__(
         self, engine: RealtimeEngine, transport: AsyncTransport, *, recorder: Recorder | None
     ) -> None:

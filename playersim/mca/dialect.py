@@ -25,18 +25,21 @@ from playersim.mca.wire import WireBody
 
 __all__ = ["MCA", "McaDialect"]
 
+# Events paths kept at once: more than the sessions a run has open together, few enough to be
+# a few MB at most.
+_PATHS_KEPT: Final = 20_000
+
 
 class McaDialect:
     """The Streaming Media Collection API (MCA-SPEC.md sections 1 to 5)."""
 
     name: Final = "mca"
 
-    __slots__ = ("_events_path",)
+    __slots__ = ("_events_paths",)
 
     def __init__(self) -> None:
-        # (sid, its events path) of the last session asked for: most requests in a row belong
-        # to one session, and the path need not be built for each.
-        self._events_path = ("", "")
+        # Each open session's events path, built once: every event of a session goes there.
+        self._events_paths: dict[str, str] = {}
 
     def start(self, body: WireBody, event_type: str = "") -> Request:
         """The request that opens a session: `POST /api/v1/sessions`."""
@@ -44,10 +47,12 @@ class McaDialect:
 
     def event(self, sid: str, body: WireBody, event_type: str = "") -> Request:
         """The request that carries one of session `sid`'s events."""
-        cached = self._events_path
-        if cached[0] != sid:
-            cached = self._events_path = (sid, events_path(sid))
-        return Request(cached[1], body, event_type)
+        path = self._events_paths.get(sid)
+        if path is None:
+            if len(self._events_paths) >= _PATHS_KEPT:
+                self._events_paths.clear()  # the sessions of long ago: built again if needed
+            path = self._events_paths[sid] = events_path(sid)
+        return Request(path, body, event_type)
 
     def is_start(self, request: Request) -> bool:
         """Whether `request` opens a session."""
