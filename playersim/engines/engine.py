@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Final, Protocol
 
 from playersim.clock import Clock, ManualClock, parse_instant
-from playersim.engines.delivery import Delivery, GiveUp, Outbox, Settled, end_refused, is_async
+from playersim.engines.delivery import Delivery, GiveUp, Outbox, Settled, is_async
 from playersim.engines.summary import (
     GAVE_UP,
     NOT_OPEN,
@@ -45,7 +45,7 @@ from playersim.sim.player import Player
 from playersim.transports.base import AsyncTransport, Transport
 from playersim.transports.recording import Recorder
 
-__all__ = ["Engine", "FollowUp", "Inline", "Sender", "end_refused"]
+__all__ = ["Engine", "FollowUp", "Inline", "Sender"]
 
 # The viewing a viewer goes on to when one ends at an instant (autoplay of the next episode).
 FollowUp = Callable[[Player, int], Player | None]

@@ -39,7 +39,6 @@ from typing import Final, Protocol
 
 from playersim.clock import ManualClock, Pacer
 from playersim.engines.delivery import (
-    ABANDONED,
     GiveUp,
     Listener,
     Outbox,
@@ -56,7 +55,7 @@ from playersim.sim.player import Player
 from playersim.transports.base import AsyncTransport, Transport
 from playersim.transports.recording import Recorder
 
-__all__ = ["ABANDONED", "RealtimeEngine", "Tasks"]
+__all__ = ["RealtimeEngine", "Tasks"]
 
 # A generation-2 threshold no run reaches: full collections wait until the run is over.
 _NO_FULL_COLLECTIONS: Final = 1 << 30
