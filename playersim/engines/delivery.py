@@ -32,7 +32,7 @@ from typing_extensions import TypeIs
 
 from playersim.errors import EndpointUnreachableError, TransportError
 from playersim.mca.api import GONE_STATUSES, Request, Response
-from playersim.mca.dialect import MCA
+from playersim.mca.dialect import MCA, EventRequests
 from playersim.mca.wire import EventType, WireBody, make_body
 from playersim.transports.base import AsyncTransport, Transport
 
@@ -215,12 +215,25 @@ class GiveUp:
 class Outbox:
     """The ordered queue of one session's requests."""
 
-    __slots__ = ("_in_flight", "_queue", "_starts", "dialect", "dropped", "last_sent", "sid")
+    __slots__ = (
+        "_events",
+        "_in_flight",
+        "_opening",
+        "_queue",
+        "_starts",
+        "dialect",
+        "dropped",
+        "last_sent",
+        "sid",
+    )
 
     def __init__(self, dialect: Dialect = MCA) -> None:
         # How the session's requests travel: where they go, what the answers mean.
         self.dialect = dialect
         self.sid: str | None = None
+        # The open session's event requests, made as its dialect says (None: no session open).
+        self._events: EventRequests | None = None
+        self._opening = False  # the request in flight opens a session
         self._queue: deque[WireBody] = deque()
         self._in_flight: Request | None = None
         self.dropped = 0  # bodies that could never be sent: their session did not open, or closed
@@ -286,22 +299,25 @@ class Outbox:
         if self._in_flight is not None or not self._queue:
             return None
         body = self._queue[0]
-        event_type = str(body.get("eventType", ""))  # what `Request` itself would make of it
+        event_type = body.get("eventType", "")
+        if type(event_type) is not str:
+            event_type = str(event_type)  # what `Request` itself would make of it
         start = event_type == _SESSION_START
         if self._starts is not None:
             # (Forgotten once the body goes out, or is dropped: an id may be reused after.)
             start = self._starts.get(id(body), start)
         if start:
             request = self.dialect.start(body, event_type)
-        elif self.sid is None:
+        elif self._events is None:
             # Its session was refused or lost before this body was queued (a recording
             # replayed goes on reading it): it can never be delivered.
             self._drop_until_next_start()
             return self.next_request() if self._queue else None
         else:
-            request = self.dialect.event(self.sid, body, event_type)
+            request = self._events(body, event_type)
         if self._starts is not None:
             self._starts.pop(id(body), None)
+        self._opening = start
         self._in_flight = request
         self.last_sent = body
         return request
@@ -311,13 +327,16 @@ class Outbox:
         assert request is self._in_flight, "settle() takes the request in flight"
         self._in_flight = None
         self._queue.popleft()
-        dialect = self.dialect
-        if dialect.is_start(request):
-            self.sid = dialect.opened(response)
-            if self.sid is None:
+        if self._opening:
+            self.sid = sid = self.dialect.opened(response)
+            if sid is None:
+                self._events = None
                 self._drop_until_next_start()
-        elif response is not None and dialect.gone(response.status):
-            self.sid = None
+            else:
+                self._events = self.dialect.events(sid)
+        elif response is not None and response.status >= 400 and self.dialect.gone(response.status):
+            # (An answer that succeeded never says the session is gone: spare the question.)
+            self.sid = self._events = None
             self._drop_until_next_start()
 
     def _drop_until_next_start(self) -> None:
@@ -372,15 +391,15 @@ class Turns(Generic[T]):
 
 
 class Dialect(Protocol):
-    """How a session's requests travel on the wire: the four questions delivery asks, and all
-    it knows of a wire format (`playersim.mca.dialect.MCA` answers them for the MCA)."""
+    """How a session's requests travel on the wire: the questions delivery asks, and all it
+    knows of a wire format (`playersim.mca.dialect.MCA` answers them for the MCA)."""
 
     def start(self, body: WireBody, event_type: str = "") -> Request:
         """The request that opens a session."""
         ...
 
-    def event(self, sid: str, body: WireBody, event_type: str = "") -> Request:
-        """The request that carries one of session `sid`'s events."""
+    def events(self, sid: str) -> EventRequests:
+        """The maker of session `sid`'s event requests, asked once per session."""
         ...
 
     def is_start(self, request: Request) -> bool:

@@ -56,6 +56,7 @@ NO_ANSWER_TO_START: Final = "its sessionStart got no answer"
 WIND_DOWN_S: Final = 10.0
 _SESSION_END = frozenset({EventType.SESSION_END.value, EventType.SESSION_COMPLETE.value})
 _SESSION_START: Final = EventType.SESSION_START.value
+_END: Final = EventType.SESSION_END.value
 
 
 class RecordingError(PlayersimError):
@@ -403,7 +404,7 @@ class _Replayer:
         sid, last = session.outbox.sid, session.outbox.last_sent
         assert sid is not None
         assert last is not None
-        request = session.outbox.dialect.event(sid, _session_end(last))
+        request = session.outbox.dialect.events(sid)(_session_end(last), _END)
         try:
             response = await self.delivery.exchange(request, self.transport)
         except TransportError:
@@ -421,7 +422,7 @@ def _session_end(last: dict[str, Any]) -> dict[str, Any]:
     player_time = last["playerTime"]
     return {
         "playerTime": {"playhead": player_time["playhead"], "ts": int(player_time["ts"]) + 1},
-        "eventType": EventType.SESSION_END.value,
+        "eventType": _END,
     }
 
 

@@ -55,7 +55,10 @@ def sid_from_location(location: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-@dataclass(frozen=True, slots=True)
+_set: Final = object.__setattr__  # how a frozen class sets its own fields
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Request:
     """One MCA call: `POST path` with a JSON body.
 
@@ -68,9 +71,12 @@ class Request:
     body: WireBody
     event_type: str = field(default="", compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        if not self.event_type:
-            object.__setattr__(self, "event_type", str(self.body.get("eventType", "")))
+    def __init__(self, path: str, body: WireBody, event_type: str = "") -> None:
+        # Written out rather than generated: one is made for every request a run sends, and
+        # the generated `__init__` of a frozen class plus a `__post_init__` costs twice this.
+        _set(self, "path", path)
+        _set(self, "body", body)
+        _set(self, "event_type", event_type or str(body.get("eventType", "")))
 
     @property
     def sid(self) -> str | None:

@@ -354,14 +354,15 @@ class Collector:
 
     def handle(self, method: str, path: str, body: object) -> Response:
         """Answer one request as the MCA would. `body` is raw JSON or an already decoded value."""
-        response = self._answer(method, path, body)
+        sid = self._sid_by_path.get(path)
+        if sid is not None and method == "POST":  # an event of a known session: nearly all
+            response = self._event(sid, body)
+        else:
+            response = self._answer(method, path, body)
         self.statuses[response.status] += 1
         return response
 
     def _answer(self, method: str, path: str, raw: object) -> Response:
-        sid = self._sid_by_path.get(path)
-        if sid is not None and method == "POST":
-            return self._event(sid, raw)
         bare = path.split("?", 1)[0]
         if bare.rstrip("/") == SESSIONS_PATH:
             if method != "POST":

@@ -139,6 +139,7 @@ class Priority(Generic[H]):
 _FRESH: Final = 0
 _MOVED: Final = 1  # only a ping happened since the last answer
 _ALL: Final = 2
+_NEVER: Final = -1  # an instant before any: nothing is due by it
 
 
 class Schedule(Generic[H]):
@@ -169,7 +170,7 @@ class Schedule(Generic[H]):
         `state` is the host's session state and `now` the instant of its last event.
         """
         if self._stale:
-            self._refresh(host, state, now)
+            self.take(host, state, now, _NEVER)  # works it out, hands nothing out
         return self._best
 
     def take(self, host: H, state: SessionState, now: int, by: int) -> tuple[int, Step[H]] | None:
@@ -179,28 +180,33 @@ class Schedule(Generic[H]):
         ping moves only the rows marked `moved_by_ping`. (A ping that did more must say so
         with `changed`.)
         """
-        if self._stale:
-            self._refresh(host, state, now)
-        best = self._best
-        if best is None or best[0] > by:
-            return None
-        self._stale = _MOVED if best[1].is_ping else _ALL
-        return best
-
-    def _refresh(self, host: H, state: SessionState, now: int) -> None:
-        if self._stale == _ALL:
-            self._best = self._work_out(host, needs_met(state), now)
-        else:  # after a ping: the unmoved rows' earliest stands; ask the others again
-            best = self._unmoved
+        stale = self._stale
+        if stale == _MOVED:
+            # After a ping (nearly every wake-up): the unmoved rows' earliest stands; ask the
+            # others again. Inline, in plain locals: this runs for every ping of every session.
+            unmoved = self._unmoved
+            best_at, best_step = unmoved if unmoved is not None else (-1, None)
             for step in self._moved_rows:
                 wanted = step.due(host)
                 if wanted is None:
                     continue
                 at = wanted if wanted > now else now
-                if best is None or at < best[0] or (at == best[0] and step.rank < best[1].rank):
-                    best = (at, step)
-            self._best = best
-        self._stale = _FRESH
+                if (
+                    best_step is None
+                    or at < best_at
+                    or (at == best_at and step.rank < best_step.rank)
+                ):
+                    best_at, best_step = at, step
+            self._best = None if best_step is None else (best_at, best_step)
+            self._stale = _FRESH
+        elif stale:
+            self._best = self._work_out(host, needs_met(state), now)
+            self._stale = _FRESH
+        best = self._best
+        if best is None or best[0] > by:
+            return None
+        self._stale = _MOVED if best[1].is_ping else _ALL
+        return best
 
     def _work_out(self, host: H, level: Needs, now: int) -> tuple[int, Step[H]] | None:
         best: tuple[int, Step[H]] | None = None

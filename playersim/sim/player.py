@@ -87,6 +87,7 @@ _PLAYING: Final = State.PLAYING
 _AD_NONE: Final = AdPhase.NONE
 # eventType as the plain str sent on the wire (an enum's `.value` is a slow descriptor).
 _WIRE_NAME: Final[dict[str, str]] = {event: event.value for event in EventType}
+_PING: Final = E.PING.value
 
 
 @dataclass
@@ -207,7 +208,7 @@ class Player:
     def due(self, now: int) -> list[WireBody]:
         """Every request body due by instant `now`, in order. Call again as time moves on."""
         out: list[WireBody] = []
-        if self.finished:
+        if self.outcome is not None:  # finished
             return out
         schedule = self._schedule
         time = self._time
@@ -415,14 +416,13 @@ class Player:
         return time.session_start + (elapsed // period + 1) * period
 
     def _do_ping(self, at: int, out: list[WireBody]) -> None:
-        time = self._time
-        playing_since = time.playing_since
-        self._emit(E.PING, at, out)
-        # The schedule asks again only the rows a ping can move (`moved_by_ping`). Should the
-        # ping have started or stopped the content (it never should: it leaves the state it
-        # found), every "when the content reaches X" would move too.
-        if time.playing_since != playing_since:
-            self._schedule.changed()
+        # Not through `_emit`: nearly every event is a ping, and a ping changes nothing but the
+        # time. Its row is due only while a session runs (`Needs.RUNNING`), where the state
+        # table keeps every state as it is on a ping; so the session state, and with it whether
+        # the playhead runs, stay as they were. That is also why the schedule need ask again
+        # only the rows a ping can move (`moved_by_ping`).
+        ts, playhead = self._time.sent(_PING, at)
+        out.append(make_body(_PING, playhead, ts))
 
     # --- actions ---------------------------------------------------------------------------------
 
