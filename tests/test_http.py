@@ -170,7 +170,11 @@ def test_run_to_a_dead_endpoint_ends_at_the_give_up_time_with_a_clear_message() 
     # run gave up may have (nobody can tell).
     assert counts["unanswered_maybe_delivered"] < counts["unanswered"]
     assert counts["retried"] >= counts["unanswered"]
-    assert json.loads(result.stdout)["outcomes"].get("cut off", 0) > 0
+    # Nobody watched anything: each viewing either had its sessionStart go unanswered or was
+    # still trying when the run gave up (which, depends on how busy the machine is).
+    outcomes = json.loads(result.stdout)["outcomes"]
+    assert outcomes
+    assert set(outcomes) <= {"unreachable", "cut off"}
 
 
 class FakeSleep:
