@@ -40,6 +40,7 @@ def profile(**sections: dict[str, Any]) -> Profile:
             "completion_rate": 1.0,
             "watch_seconds": {"distribution": "fixed", "value": 600},
         },
+        "timing": {"exact": True},  # pings on the grid, events at one instant 1 ms apart
     }
     for name, values in sections.items():
         data[name] = {**data.get(name, {}), **values}

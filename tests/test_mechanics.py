@@ -242,7 +242,11 @@ def test_a_cue_on_a_chapter_boundary_ends_the_chapter_before_the_mid_roll() -> N
         cue_points_ms=(60_000,),
     )
     player = Player(
-        load_profile("vod-movie"), start_at=T0, title=title, behaviour=_Viewer(T0 + 90_000)
+        load_profile("vod-movie"),
+        start_at=T0,
+        title=title,
+        behaviour=_Viewer(T0 + 90_000),
+        exact=True,
     )
     events = timed(run_to_end(player))
     assert [kind for at, kind in events if at == 60] == [
@@ -260,7 +264,11 @@ def test_a_cue_on_a_chapter_boundary_ends_the_chapter_before_the_mid_roll() -> N
 def test_a_cue_at_the_very_end_is_served_before_the_content_completes() -> None:
     title = Title("t", "A cue at the end", 60, cue_points_ms=(60_000,))
     player = Player(
-        load_profile("vod-movie"), start_at=T0, title=title, behaviour=_Viewer(T0 + 90_000)
+        load_profile("vod-movie"),
+        start_at=T0,
+        title=title,
+        behaviour=_Viewer(T0 + 90_000),
+        exact=True,
     )
     events = timed(run_to_end(player))
     assert [kind for at, kind in events if at >= 60] == [

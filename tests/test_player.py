@@ -48,6 +48,7 @@ def vod(completion_rate: float, length: float = 600.0, startup: float = 2.0) -> 
                 "completion_rate": completion_rate,
                 "watch_seconds": {"distribution": "fixed", "value": length / 3},
             },
+            "timing": {"exact": True},  # the instants below are the grid's
         }
     )
     return Player(profile, seed=3, start_at=T0)
@@ -62,6 +63,7 @@ def live(watch: float = 95.0, start: int = T0) -> Player:
                 "startup_seconds": {"distribution": "fixed", "value": 1.5},
                 "watch_seconds": {"distribution": "fixed", "value": watch},
             },
+            "timing": {"exact": True},
         }
     )
     return Player(profile, seed=3, start_at=start)

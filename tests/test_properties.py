@@ -54,7 +54,8 @@ def check_independently(session: CollectedSession, granular: bool) -> None:
     assert kinds.count("sessionStart") == 1
     if "sessionEnd" in kinds:
         assert kinds[-1] == "sessionEnd"
-    # ts strictly increasing; no gap longer than the ping interval (1 s in ads when granular).
+    # ts strictly increasing; no gap a second longer than the ping interval (1 s in ads when
+    # granular): a real player's ping timer fires late, but by less than a second.
     in_ad = False
     for before, after in itertools.pairwise(events):
         in_ad = (
@@ -63,7 +64,7 @@ def check_independently(session: CollectedSession, granular: bool) -> None:
         assert after.ts - before.ts >= 1
         if before.event_type != "sessionComplete":
             limit = 1_000 if granular and in_ad and after.event_type != "adBreakStart" else 10_000
-            assert after.ts - before.ts <= limit, (before, after)
+            assert after.ts - before.ts < limit + 1_000, (before, after)
     # Playheads in range; live ones are the second of the day while content plays.
     for event in events:
         if live:

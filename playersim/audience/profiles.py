@@ -35,6 +35,7 @@ __all__ = [
     "PlayerStates",
     "Profile",
     "Qoe",
+    "Timing",
     "Viewing",
     "bundled_profiles",
     "load_profile",
@@ -388,6 +389,64 @@ class Arrivals(_Section):
         return Shape(hourly=tuple(self.hourly), weekly=tuple(self.weekly), timezone=self.timezone)
 
 
+class Timing(_Section):
+    """How a real player's clock falls off the nominal instants.
+
+    A player's ping timer runs on a busy main thread and fires a little late, each tick by its
+    own amount; events a player sends together leave some milliseconds apart, not exactly one;
+    a viewer who may skip an ad presses the button a moment after it appears. `exact` turns all
+    of it off: pings on the 10 s grid from sessionStart, events sent together 1 ms apart, skips
+    the moment they are allowed (what scripts use, so Adobe's timelines stay exact).
+    """
+
+    exact: bool = Field(
+        default=False,
+        description="every event on its nominal instant (scripts, and tests that want the grid)",
+    )
+    # REALISM-SOURCES.md 5: no measured distribution of foreground timer lateness exists;
+    # assumption (ours, from the same row): 0-20 ms late typical (main-thread work), a tail
+    # of 100 ms and more on busy pages and native TV SDKs. Capped below a second, so that no
+    # two pings are more than a second further apart than the interval.
+    ping_late_ms: Distribution = Field(
+        default_factory=lambda: LogNormal(distribution="lognormal", median=12, sigma=1.1, max=900),
+        description="how late each tick of the ping timer fires, milliseconds (at most 999)",
+    )
+    # Assumption (ours): the SDK's work between two calls (building and queueing a request) on
+    # a device's main thread; a few milliseconds, rarely tens.
+    burst_gap_ms: Distribution = Field(
+        default_factory=lambda: LogNormal(
+            distribution="lognormal", median=4, sigma=0.8, min=1, max=120
+        ),
+        description="milliseconds between events a player sends at one moment (at least 1)",
+    )
+    # REALISM-SOURCES.md 5 (IPG Media Lab, secondary): skippable pre-rolls are skipped on
+    # average 5.5 s into a 15 s ad and 7.4 s into a 30 s ad, skip allowed at 5 s: most skips
+    # come 0.5-2.5 s after the button appears. Median 1.2 s, and a tail.
+    skip_reaction_seconds: Distribution = Field(
+        default_factory=lambda: LogNormal(
+            distribution="lognormal", median=1.2, sigma=0.6, min=0.2, max=20
+        ),
+        description="how long after an ad may be skipped the viewer skips it",
+    )
+
+    @field_validator("ping_late_ms")
+    @classmethod
+    def _under_a_second(cls, value: Distribution) -> Distribution:
+        if value.max is None or value.max >= 1000:
+            raise ValueError(
+                "set a max below 1000: a ping timer more than a second late would leave a gap "
+                "the back end counts as a missed ping"
+            )
+        return value
+
+    @field_validator("burst_gap_ms")
+    @classmethod
+    def _at_least_a_millisecond(cls, value: Distribution) -> Distribution:
+        if value.min is None or value.min < 1:
+            raise ValueError("set a min of at least 1: events sent together stay in order")
+        return value
+
+
 class Profile(_Section):
     """A whole profile: one kind of content and the audience that watches it."""
 
@@ -401,6 +460,7 @@ class Profile(_Section):
     states: PlayerStates = Field(default_factory=PlayerStates)
     audience: Audience = Field(default_factory=Audience)
     arrivals: Arrivals = Field(default_factory=Arrivals)
+    timing: Timing = Field(default_factory=Timing)
 
     @model_validator(mode="after")
     def _completion_only_on_demand(self) -> Self:

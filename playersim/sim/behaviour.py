@@ -239,10 +239,19 @@ class ViewerBehaviour:
     """A viewer whose choices follow the profile's distributions, drawn from the session RNG."""
 
     def __init__(
-        self, profile: Profile, rng: random.Random, *, pool: MetadataPool, length_ms: int
+        self,
+        profile: Profile,
+        rng: random.Random,
+        *,
+        pool: MetadataPool,
+        length_ms: int,
+        reactions: random.Random | None = None,
     ) -> None:
         self.profile = profile
         self.rng = rng
+        # How long people take to press a button (profile.timing), drawn from an RNG of its
+        # own so that the session's other draws stay as they are; None: no time at all.
+        self.reactions = reactions
         self.pool = pool
         viewing = profile.viewing
         self.live = profile.content.live
@@ -297,6 +306,13 @@ class ViewerBehaviour:
             skip = None
             if self.rng.random() < ads.skippable_rate and self.rng.random() < ads.skip_rate:
                 skip = min(_ms(ads.skip_after_seconds), creative.length_ms)
+                if self.reactions is not None:
+                    # The button appears, then the viewer presses it; one too slow for a
+                    # short ad sees it to the end.
+                    reaction = self.profile.timing.skip_reaction_seconds.sample(self.reactions)
+                    skip += _ms(reaction)
+                    if skip >= creative.length_ms:
+                        skip = None
             pod.append(AdPlay(creative, skip))
         return tuple(pod)
 

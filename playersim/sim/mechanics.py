@@ -5,6 +5,7 @@ Theory of operation
 A viewing is driven by a handful of mechanics, each of which knows, from its own state, when it
 next has something to do:
 
+- `PingTimer`: when the ping timer fires, a little late on each tick unless timing is exact;
 - `Timeline`: the time bookkeeping (the instant and `ts` of the last event, when the playhead
   last changed on the wire, when the session opened, how much content has played) and the
   playhead, from which the ping grid and the 30-minute and 24-hour rules of MCA-SPEC.md
@@ -37,12 +38,14 @@ comments).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any, Final, Generic, TypeVar
 
 from playersim.audience.catalog import Chapter, Title
+from playersim.audience.distributions import Distribution
 from playersim.errors import PlayerProtocolError
 from playersim.mca.spec import DAY_MS
 from playersim.mca.states import AdPhase, SessionState, State
@@ -57,6 +60,7 @@ __all__ = [
     "DecisionTimer",
     "LiveCues",
     "Needs",
+    "PingTimer",
     "PlayerStates",
     "Priority",
     "Schedule",
@@ -228,10 +232,72 @@ class Schedule(Generic[H]):
 # --- time -------------------------------------------------------------------------------------
 
 
+class PingTimer:
+    """When a player's ping timer fires: a tick every `period` from the session's start, each
+    one late by its own amount (none at all, when exact).
+
+    A tick's lateness is drawn once, from an RNG of the grid's own (the session's start and the
+    period name it), so it is the same however often, and in whatever order, the schedule asks:
+    the traffic stays the same for the same seed whatever the network's timing.
+    """
+
+    __slots__ = ("_grids", "_late", "_seed")
+
+    def __init__(self, late: Distribution | None, seed: str) -> None:
+        self._late = late  # None: every tick on the grid
+        self._seed = seed
+        # Per grid (start, period): its draws so far (the tick to come is asked for, and
+        # sometimes the one before).
+        self._grids: dict[tuple[int, int], _Grid] = {}
+
+    def next_after(self, start: int, period: int, after: int) -> int:
+        """The first tick strictly after instant `after` (never the session's start itself)."""
+        tick = (after - start) // period + 1
+        nominal = start + tick * period
+        if self._late is None:
+            return nominal
+        if tick > 1:
+            # The tick before may not have fired yet: it is late, and `after` came meanwhile.
+            earlier = nominal - period + self._lateness(start, period, tick - 1)
+            if earlier > after:
+                return earlier
+        return nominal + self._lateness(start, period, tick)
+
+    def _lateness(self, start: int, period: int, tick: int) -> int:
+        late = self._late
+        assert late is not None
+        grid = self._grids.get((start, period))
+        if grid is None or tick < grid.drawn - 1:
+            if len(self._grids) >= 4:
+                self._grids.clear()  # grids of sessions long gone (drawn again if asked)
+            grid = self._grids[start, period] = _Grid(f"{self._seed}:{start}:{period}")
+        while grid.drawn < tick:
+            # Below the period, so the ticks stay in order (and, capped by the profile, at
+            # most a second late: no gap a second longer than the interval).
+            grid.before, grid.last = (
+                grid.last,
+                min(period - 1, max(0, round(late.sample(grid.rng)))),
+            )
+            grid.drawn += 1
+        return grid.last if tick == grid.drawn else grid.before
+
+
+class _Grid:
+    """One grid's draws: its RNG, how many ticks are drawn, the lateness of the last two."""
+
+    __slots__ = ("before", "drawn", "last", "rng")
+
+    def __init__(self, seed: str) -> None:
+        self.rng = random.Random(seed)
+        self.drawn = 0
+        self.before = self.last = 0
+
+
 class Timeline:
     """The time bookkeeping of one viewing, and its playhead."""
 
     __slots__ = (
+        "_gap",
         "last_at",
         "last_event",
         "last_playhead",
@@ -243,11 +309,13 @@ class Timeline:
         "watched_before",
     )
 
-    def __init__(self, playhead: Playhead) -> None:
+    def __init__(self, playhead: Playhead, gap: Callable[[], int] | None = None) -> None:
         self.playhead = playhead
+        # Milliseconds between events sent at one instant (None: exactly 1).
+        self._gap = gap
         self.session_start = 0  # the current MCA session's sessionStart instant
         self.last_at = 0  # the instant of the last event sent
-        self.last_ts = -1  # its `ts`: events at one instant are 1 ms apart
+        self.last_ts = -1  # its `ts`: events at one instant leave `gap` ms apart (or 1)
         self.last_event = ""  # its eventType
         self.last_playhead: int | None = None  # None: the next event is a playhead change
         self.moved_at = 0  # when the playhead last changed on the wire
@@ -263,7 +331,9 @@ class Timeline:
 
     def sent(self, event: str, at: int) -> tuple[int, int]:
         """Record an event sent at `at`: its `ts` and its playhead."""
-        ts = at if at > self.last_ts else self.last_ts + 1
+        ts = at
+        if at <= self.last_ts:  # events at one instant leave one after the other
+            ts = self.last_ts + (1 if self._gap is None else self._gap())
         self.last_ts = ts
         self.last_at = at
         self.last_event = event

@@ -21,21 +21,25 @@ Which step goes first when several are due at the same instant is written as dat
    the open player states, ad and chapter (MCA-SPEC.md section 5);
 4. then the behaviour's decision; then a chapter starting where the playhead now is;
 5. a ping on the grid anchored at sessionStart: every 10 s, every 1 s during ads with granular ad
-   tracking, skipped at an instant where another event is sent anyway.
+   tracking, each tick as late as the player's timer fires it (`mechanics.PingTimer`, the
+   profile's `[timing]`), skipped at an instant where another event is sent anyway.
 
-Events at the same instant get `ts` values 1 ms apart, in order (section 4). Every event goes
-through the state table (`playersim.mca.states`), so an impossible sequence raises instead of
-reaching the wire.
+Events at the same instant get `ts` values a few milliseconds apart (exactly 1 with exact
+timing), in order (section 4). Every event but the ping, which changes no state, goes through
+the state table (`playersim.mca.states`), so an impossible sequence raises instead of reaching
+the wire.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, assert_never
 
 from playersim.audience.catalog import Chapter, Title
+from playersim.audience.distributions import Distribution
 from playersim.audience.metadata import MetadataPool, Visitor, session_params
 from playersim.audience.profiles import Profile
 from playersim.clock import parse_instant
@@ -70,6 +74,7 @@ from playersim.sim.mechanics import (
     DecisionTimer,
     LiveCues,
     Needs,
+    PingTimer,
     PlayerStates,
     Priority,
     Schedule,
@@ -113,6 +118,15 @@ class SessionStats:
     watched_ms: int = 0
 
 
+def _gaps(gap_ms: Distribution, rng: random.Random) -> Callable[[], int]:
+    """Draws of the milliseconds between events a player sends at one instant."""
+
+    def gap() -> int:
+        return max(1, round(gap_ms.sample(rng)))
+
+    return gap
+
+
 class Player:
     """One simulated viewing.
 
@@ -133,6 +147,7 @@ class Player:
         behaviour: Behaviour | None = None,
         title: Title | None = None,
         visitor: Visitor | None = None,
+        exact: bool | None = None,
     ) -> None:
         self.profile = profile
         self.index = index
@@ -143,8 +158,16 @@ class Player:
         self.title: Title = title or pool.pick_title(self.rng)
         self.visitor: Visitor = visitor or pool.pick_visitor(self.rng)
         self.length_ms = round(self.title.length_seconds * 1000)
+        # A real player's timing (profile.timing) from RNGs of its own: exact timing draws
+        # nothing, so it is the same traffic as a profile without it, draw for draw.
+        timing = profile.timing
+        exact = timing.exact if exact is None else exact
         self.behaviour: Behaviour = behaviour or ViewerBehaviour(
-            profile, self.rng, pool=pool, length_ms=self.length_ms
+            profile,
+            self.rng,
+            pool=pool,
+            length_ms=self.length_ms,
+            reactions=None if exact else random.Random(f"{seed}:{index}:reaction"),
         )
         self.start_at: int | None = None if start_at is None else parse_instant(start_at)
         self.state = SessionState()  # the MCA session on the wire
@@ -168,7 +191,9 @@ class Player:
             )
             delay_ms = max(0, min(round(latency * 1000), _MAX_LIVE_DELAY_MS))
         # The mechanics, each owning its part of the state (playersim.sim.mechanics).
-        self._time = Timeline(Playhead(live=live, length_ms=self.length_ms, at=0))
+        gap = None if exact else _gaps(timing.burst_gap_ms, random.Random(f"{seed}:{index}:burst"))
+        self._time = Timeline(Playhead(live=live, length_ms=self.length_ms, at=0), gap)
+        self._pings = PingTimer(None if exact else timing.ping_late_ms, f"{seed}:{index}:ping")
         self._ads = AdBreak()
         self._chapters = ChapterTrack(
             self.title,
@@ -409,11 +434,11 @@ class Player:
             self._ask()
 
     def _when_ping(self) -> int | None:
-        # On the grid anchored at sessionStart, after the last event (always in the future).
+        # On the grid anchored at sessionStart, after the last event (always in the future),
+        # each tick as late as the player's timer fires it.
         time = self._time
         period = AD_PING_MS if self._granular and self.state.ad is not _AD_NONE else PING_MS
-        elapsed = time.last_at - time.session_start
-        return time.session_start + (elapsed // period + 1) * period
+        return self._pings.next_after(time.session_start, period, time.last_at)
 
     def _do_ping(self, at: int, out: list[WireBody]) -> None:
         # Not through `_emit`: nearly every event is a ping, and a ping changes nothing but the
@@ -665,7 +690,8 @@ class Player:
         self.state = advance(self.state, event_type)
         if event_type is E.PLAY:
             self._sync_playhead(at)  # a live `play` resumes at the current second of the day
-        # Same-instant events are spread 1 ms apart; the playhead is that of the instant itself.
+        # Same-instant events are spread out in `ts` (`Timeline.sent`); the playhead is that of
+        # the instant itself.
         name = _WIRE_NAME[event_type]
         ts, playhead = self._time.sent(name, at)
         out.append(make_body(name, playhead, ts, params=params, qoe=qoe))

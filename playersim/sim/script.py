@@ -216,7 +216,10 @@ class Script(_Model):
         ads = profile.ads
         if self.session.granular_ad_tracking is not None:
             ads = ads.model_copy(update={"granular_tracking": self.session.granular_ad_tracking})
-        return profile.model_copy(update={"content": content, "ads": ads})
+        # Exact timing: the instants the script writes are the instants sent (Adobe's
+        # timelines, to the millisecond).
+        timing = profile.timing.model_copy(update={"exact": True})
+        return profile.model_copy(update={"content": content, "ads": ads, "timing": timing})
 
     def player(self, *, seed: int | str = 0, start_at: Any = None, index: int = 0) -> Player:
         """A player that performs this script (its visitor and device come from the seed)."""
