@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any, Final, cast, get_args
 
 from playersim.audience.arrivals import FLAT, Process, Shape
+from playersim.audience.metadata import DEFAULT_CATALOG_SEED
 from playersim.audience.profiles import Profile, bundled_profiles, load_profile, parse_weighted
 from playersim.clock import SystemClock, VirtualClock, format_instant, parse_instant
 from playersim.engines.delivery import DEFAULT_GIVE_UP_S, GiveUp
@@ -186,6 +187,7 @@ class RunOptions:
     speed: float | None = None
     # Where it goes.
     seed: str | int = DEFAULT_SEED
+    catalog_seed: str | int = DEFAULT_CATALOG_SEED
     to: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     retries: int = _RETRIES
@@ -227,8 +229,10 @@ class RunOptions:
                 raise OptionError(
                     name, f"{{{name}}} must be True or False, got {_shown(getattr(self, name))}"
                 )
-        if not isinstance(self.seed, str | int) or isinstance(self.seed, bool):
-            raise OptionError("seed", f"{{seed}} must be text or a whole number, got {self.seed!r}")
+        for name in ("seed", "catalog_seed"):
+            value = getattr(self, name)
+            if not isinstance(value, str | int) or isinstance(value, bool):
+                raise OptionError(name, f"{{{name}}} must be text or a whole number, got {value!r}")
         if self.timezone is not None:
             try:
                 Shape(timezone=self.timezone)
@@ -490,6 +494,9 @@ class Run:
         self._finished: RunStats | None = None
         try:
             self.script, self.profiles, weights = _what_is_watched(options)
+            if options.timezone is not None:
+                # The audience lives there: its arrivals, and what its clocks say (day parts).
+                self.profiles = [_moved_to(p, options.timezone) for p in self.profiles]
             self.start = _start_instant(options)
             self.workload = (
                 None
@@ -498,6 +505,7 @@ class Run:
             )
             self.clock = VirtualClock(start=self.start)
             self.seed = str(options.seed)
+            self.catalog_seed = str(options.catalog_seed)
             self.http: RetryingAsyncTransport | None = None
             self.collector: Collector | None = None
             # The behaviours of a script's sessions: what they have played, for messages.
@@ -585,7 +593,9 @@ class Run:
 
     def _engine(self, transport: Transport | AsyncTransport, recorder: Recorder | None) -> Engine:
         options, workload = self.options, self.workload
-        follow_up = workload.follow_up(self.seed) if workload is not None else None
+        follow_up = (
+            workload.follow_up(self.seed, self.catalog_seed) if workload is not None else None
+        )
         # An open workload (a rate) over a concurrency limit turns away who finds no place; a
         # closed one's viewers wait for a place, which is what makes them a closed workload.
         turn_away = workload is not None and not workload.closed
@@ -627,7 +637,9 @@ class Run:
                 self.engine.add(player)
         else:
             assert self.workload is not None
-            self.engine.add_arrivals(self.workload.players(self.seed), until=self.workload.end)
+            self.engine.add_arrivals(
+                self.workload.players(self.seed, self.catalog_seed), until=self.workload.end
+            )
 
     @contextmanager
     def _script_errors(self) -> Iterator[None]:
@@ -770,6 +782,11 @@ def _start_instant(options: RunOptions) -> int:
     if options.start == "now" or (options.start is None and options.realtime):
         return SystemClock().now()
     return check_start(options.start if options.start is not None else DEFAULT_START)
+
+
+def _moved_to(profile: Profile, timezone: str) -> Profile:
+    arrivals = profile.arrivals.model_copy(update={"timezone": timezone})
+    return profile.model_copy(update={"arrivals": arrivals})
 
 
 def _workload(

@@ -140,7 +140,7 @@ def test_binge_watchers_roll_on_into_the_next_episode() -> None:
     engine.run()
     assert len(pairs) == engine.stats.follow_ups > 5
     assert engine.stats.sessions == 200 + len(pairs)
-    pool = MetadataPool.build(load_profile("vod-episode"), 1)
+    pool = MetadataPool.build(load_profile("vod-episode"))  # the catalogue a run plays
     opened = {(s.events[0].ts, s.events[0].params["media.id"]) for s in collector.sessions}
     for before, after in pairs:
         assert before.outcome == "completed"

@@ -12,7 +12,10 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from faker import Faker
 
@@ -21,7 +24,12 @@ from playersim.audience.profiles import Profile
 from playersim.audience.visitors import Audience, Visitor, audience
 from playersim.mca.wire import SESSION_START_KEYS, json_seconds
 
-__all__ = ["MetadataPool", "Visitor", "day_part", "session_params"]
+__all__ = ["DEFAULT_CATALOG_SEED", "MetadataPool", "Visitor", "day_part", "session_params"]
+
+# The catalogue (titles, shows, ads) and the people who watch are the same in every run unless a
+# run asks for others: repeated demo runs and pipeline tests, whatever their traffic seed, see
+# the same titles and the same viewers. The traffic seed decides who watches what, and when.
+DEFAULT_CATALOG_SEED: Final = "0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +49,8 @@ class MetadataPool:
     _next: dict[str, Title] = field(repr=False)
 
     @staticmethod
-    def build(profile: Profile, seed: int | str) -> MetadataPool:
-        """Build (or reuse) the pool for this profile and run seed."""
+    def build(profile: Profile, seed: int | str = DEFAULT_CATALOG_SEED) -> MetadataPool:
+        """Build (or reuse) the pool for this profile and catalogue seed (not the traffic's)."""
         key = (profile.model_dump_json(), str(seed))
         pool = _POOLS.get(key)
         if pool is None:
@@ -120,7 +128,7 @@ def _viewers(
 
 
 def day_part(hour: int) -> str:
-    """The broadcast day part of a UTC hour (media.dayPart)."""
+    """The broadcast day part of an hour of the viewer's local day (media.dayPart)."""
     if 6 <= hour < 10:
         return "Morning"
     if 10 <= hour < 16:
@@ -130,6 +138,15 @@ def day_part(hour: int) -> str:
     if 20 <= hour < 23:
         return "Primetime"
     return "Late Night"
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local_hour(instant_ms: int, timezone: str) -> int:
+    return datetime.fromtimestamp(instant_ms / 1000, _zone(timezone)).hour
 
 
 def session_params(
@@ -166,6 +183,7 @@ def session_params(
     if content.stream_type == "audio":
         params.pop("media.streamFormat", None)
     if content.live:
-        params["media.dayPart"] = day_part(start_ms // 3_600_000 % 24)
+        # In the audience's local time: prime time in New York is 20:00 there, not in UTC.
+        params["media.dayPart"] = day_part(_local_hour(start_ms, profile.arrivals.timezone))
     # The model's key order, so that a body validated and dumped again is the same bytes.
     return {key: params[key] for key in SESSION_START_KEYS if key in params}

@@ -412,10 +412,11 @@ class Timing(_Section):
         description="how late each tick of the ping timer fires, milliseconds (at most 999)",
     )
     # Assumption (ours): the SDK's work between two calls (building and queueing a request) on
-    # a device's main thread; a few milliseconds, rarely tens.
+    # a device's main thread; a few milliseconds, rarely tens. However many events go together,
+    # none is stamped more than 60 ms after the moment whose playhead it carries.
     burst_gap_ms: Distribution = Field(
         default_factory=lambda: LogNormal(
-            distribution="lognormal", median=4, sigma=0.8, min=1, max=120
+            distribution="lognormal", median=4, sigma=0.8, min=1, max=40
         ),
         description="milliseconds between events a player sends at one moment (at least 1)",
     )

@@ -23,6 +23,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from playersim.audience.metadata import DEFAULT_CATALOG_SEED
 from playersim.audience.profiles import bundled_profiles, load_profile
 from playersim.cli import flags
 from playersim.cli.interrupts import TerminatedError, interruptible
@@ -228,6 +229,13 @@ def _add_run(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         help=f"run seed: same seed, same traffic (default {DEFAULT_SEED})",
     )
     out.add_argument(
+        "--catalog-seed",
+        default=DEFAULT_CATALOG_SEED,
+        metavar="SEED",
+        help="seed of the titles, ads and people, the same whatever --seed says unless given "
+        f"(default {DEFAULT_CATALOG_SEED})",
+    )
+    out.add_argument(
         "--to",
         type=flags.url,
         metavar="URL",
@@ -279,6 +287,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         # --speed implies --realtime; --realtime alone is real time itself.
         speed=args.speed if args.speed is not None else (1.0 if args.realtime else None),
         seed=args.seed,
+        catalog_seed=args.catalog_seed,
         to=args.to,
         timeout=args.timeout,
         retries=args.retries,

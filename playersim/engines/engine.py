@@ -136,7 +136,7 @@ class Engine:
     >>> clock = VirtualClock("2026-11-27T12:00:00Z")
     >>> collector = Collector(clock)
     >>> engine = Engine(clock, MemoryTransport(collector))
-    >>> player = engine.add(Player(load_profile("live-news"), seed=2))
+    >>> player = engine.add(Player(load_profile("live-news"), seed=1))
     >>> engine.advance(60)
     >>> collector.sessions[0].event_types[:3]
     ['sessionStart', 'adBreakStart', 'adStart']

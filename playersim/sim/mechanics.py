@@ -70,6 +70,7 @@ __all__ = [
 ]
 
 _NEW: Final = State.NEW
+_MAX_DRIFT_MS: Final = 60  # how far after their instant events sent together may be stamped
 _ENDED: Final = State.ENDED
 _COMPLETE: Final = State.COMPLETE
 _PLAYING: Final = State.PLAYING
@@ -333,7 +334,11 @@ class Timeline:
         """Record an event sent at `at`: its `ts` and its playhead."""
         ts = at
         if at <= self.last_ts:  # events at one instant leave one after the other
-            ts = self.last_ts + (1 if self._gap is None else self._gap())
+            ts = self.last_ts + 1
+            if self._gap is not None:
+                # Some milliseconds apart, but never far from the instant whose playhead they
+                # carry: reports round playheads to a tenth of a second at best.
+                ts = max(ts, min(self.last_ts + self._gap(), at + _MAX_DRIFT_MS))
         self.last_ts = ts
         self.last_at = at
         self.last_event = event

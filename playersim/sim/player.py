@@ -152,9 +152,12 @@ class Player:
         self.profile = profile
         self.index = index
         # One RNG per session, seeded by a string: stable across processes and platforms, and
-        # independent of how many other sessions were simulated before this one.
-        self.rng = random.Random(f"{seed}:{index}")
-        pool = metadata or MetadataPool.build(profile, seed)
+        # independent of how many other sessions were simulated before this one. It names all
+        # that identifies the viewing (the seed, the profile, its place in the run), so runs of
+        # different profiles with one seed are not copies of each other.
+        key = f"{seed}:{profile.name}:{index}"
+        self.rng = random.Random(key)
+        pool = metadata or MetadataPool.build(profile)
         self.title: Title = title or pool.pick_title(self.rng)
         self.visitor: Visitor = visitor or pool.pick_visitor(self.rng)
         self.length_ms = round(self.title.length_seconds * 1000)
@@ -167,7 +170,7 @@ class Player:
             self.rng,
             pool=pool,
             length_ms=self.length_ms,
-            reactions=None if exact else random.Random(f"{seed}:{index}:reaction"),
+            reactions=None if exact else random.Random(f"{key}:reaction"),
         )
         self.start_at: int | None = None if start_at is None else parse_instant(start_at)
         self.state = SessionState()  # the MCA session on the wire
@@ -187,13 +190,13 @@ class Player:
         delay_ms = 0
         if live:
             latency = profile.content.live_latency_seconds.sample(
-                random.Random(f"{seed}:{index}:live-latency")
+                random.Random(f"{key}:live-latency")
             )
             delay_ms = max(0, min(round(latency * 1000), _MAX_LIVE_DELAY_MS))
         # The mechanics, each owning its part of the state (playersim.sim.mechanics).
-        gap = None if exact else _gaps(timing.burst_gap_ms, random.Random(f"{seed}:{index}:burst"))
+        gap = None if exact else _gaps(timing.burst_gap_ms, random.Random(f"{key}:burst"))
         self._time = Timeline(Playhead(live=live, length_ms=self.length_ms, at=0), gap)
-        self._pings = PingTimer(None if exact else timing.ping_late_ms, f"{seed}:{index}:ping")
+        self._pings = PingTimer(None if exact else timing.ping_late_ms, f"{key}:ping")
         self._ads = AdBreak()
         self._chapters = ChapterTrack(
             self.title,

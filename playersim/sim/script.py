@@ -224,7 +224,7 @@ class Script(_Model):
     def player(self, *, seed: int | str = 0, start_at: Any = None, index: int = 0) -> Player:
         """A player that performs this script (its visitor and device come from the seed)."""
         profile = self.profile()
-        pool = MetadataPool.build(profile, seed)
+        pool = MetadataPool.build(profile)
         length = self.session.length
         if length is None:
             if not profile.content.live:

@@ -28,7 +28,7 @@ from playersim.audience.arrivals import (
     uniform,
     window_intensity,
 )
-from playersim.audience.metadata import MetadataPool
+from playersim.audience.metadata import DEFAULT_CATALOG_SEED, MetadataPool
 from playersim.audience.profiles import Profile
 from playersim.sim.behaviour import ViewerBehaviour
 from playersim.sim.player import Player
@@ -200,10 +200,13 @@ class Workload:
             return uniform(rate=rate, start=self.start, end=self.end, shape=shape, ramp=ramp)
         return poisson(rng, rate=rate, start=self.start, end=self.end, shape=shape, ramp=ramp)
 
-    def players(self, seed: int | str) -> Iterator[Player]:
-        """The run's players, built one at a time as the engine takes them."""
+    def players(
+        self, seed: int | str, catalog_seed: int | str = DEFAULT_CATALOG_SEED
+    ) -> Iterator[Player]:
+        """The run's players, built one at a time as the engine takes them: the traffic from
+        `seed`, the titles and people from `catalog_seed`."""
         pools = [
-            MetadataPool.build(profile, seed) if share else None
+            MetadataPool.build(profile, catalog_seed) if share else None
             for profile, share in zip(self.profiles, self._shares, strict=True)
         ]  # a profile of weight 0 never plays: no catalogue to build
         for index, (at, which) in enumerate(self.instants(seed)):
@@ -211,10 +214,10 @@ class Workload:
                 self.profiles[which], seed=seed, index=index, start_at=at, metadata=pools[which]
             )
 
-    def follow_up(self, seed: int | str) -> Binge:
+    def follow_up(self, seed: int | str, catalog_seed: int | str = DEFAULT_CATALOG_SEED) -> Binge:
         """What the engine asks when a viewing ends: does the viewer watch the next episode?"""
         playing = [p for p, share in zip(self.profiles, self._shares, strict=True) if share]
-        return Binge(seed, {p.name: MetadataPool.build(p, seed) for p in playing})
+        return Binge(seed, {p.name: MetadataPool.build(p, catalog_seed) for p in playing})
 
 
 class Binge:
@@ -301,7 +304,7 @@ class Seats:
         return Seat(self, key)
 
     def pool(self, which: int) -> MetadataPool:
-        return MetadataPool.build(self.profiles[which], self.seed)  # built once, then cached
+        return MetadataPool.build(self.profiles[which])  # built once, then cached
 
 
 class Seat:

@@ -73,7 +73,8 @@ def playersim_engine(playersim_clock: VirtualClock, playersim_collector: Collect
 
 @pytest.fixture
 def make_player(playersim_engine: Engine) -> Callable[..., Player]:
-    """Makes a player and adds it to the engine: `make_player("live-news", seed=2)`."""
+    """Makes a player and adds it to the engine: `make_player("live-news", seed=2)`
+    (`exact=True`: pings on the 10 s grid, whatever the profile's `[timing]`)."""
 
     def make(
         profile: ProfileLike = "vod-episode",
@@ -81,8 +82,9 @@ def make_player(playersim_engine: Engine) -> Callable[..., Player]:
         seed: int | str = 1,
         index: int | str = 0,
         start_at: str | int | None = None,
+        exact: bool | None = None,
     ) -> Player:
-        player = Player(_profile(profile), seed=seed, index=index, start_at=start_at)
+        player = Player(_profile(profile), seed=seed, index=index, start_at=start_at, exact=exact)
         return playersim_engine.add(player)
 
     return make
