@@ -228,6 +228,9 @@ class _Viewer:
     def initial_states(self) -> tuple[str, ...]:
         return ()
 
+    def start_position_ms(self) -> int:
+        return 0
+
     def initial_bitrate(self) -> int:
         return 1_000_000
 

@@ -162,6 +162,7 @@ class Viewing(_Section):
         _within(self.pause_seconds, "pause_seconds", 0, _WEEK)
         _within(self.buffering_seconds, "buffering_seconds", 0, _DAY_SECONDS)
         _within(self.seek_seconds, "seek_seconds", 0, _WEEK)
+        _within(self.continue_from, "continue_from", 0, 1)
         return self
 
     startup_seconds: Distribution = Field(
@@ -204,6 +205,17 @@ class Viewing(_Section):
         description="how far a seek jumps",
     )
     seek_forward_rate: Share = Field(default=0.7)
+    continue_rate: Share = Field(
+        default=0.0,
+        description="share of on-demand viewings that continue where the viewer left the title "
+        "before (a 'continue watching' start, sent with media.resume)",
+    )
+    continue_from: Distribution = Field(
+        # REALISM-SOURCES.md 3.3: no published figure; assumption (ours) from the same row:
+        # resumed plays start anywhere over 5-90% of the title.
+        default_factory=lambda: Uniform(distribution="uniform", low=0.05, high=0.9),
+        description="where a continued viewing starts, as a share of the title's length",
+    )
     errors_per_hour: float = Field(
         default=0.0, ge=0, le=3600, description="non-fatal player errors per hour"
     )

@@ -111,6 +111,12 @@ class RunStats:
         return sum(behaviour.resumes for behaviour in self.behaviour.values())
 
     @property
+    def continued(self) -> int:
+        """Viewings that continued a title mid-way, where the viewer left it before ("continue
+        watching"): their first session is sent with `media.resume` too."""
+        return sum(behaviour.continued for behaviour in self.behaviour.values())
+
+    @property
     def dropped(self) -> int:
         """Bodies never sent, whatever the reason (`dropped_by`)."""
         return sum(self.dropped_by.values())
@@ -249,6 +255,7 @@ class BehaviourStats:
     ads: int = 0
     ads_skipped: int = 0
     resumes: int = 0
+    continued: int = 0  # viewings that started mid-title ("continue watching")
     watched_ms: int = 0
 
     def add(self, player: Player) -> None:
@@ -271,6 +278,7 @@ class BehaviourStats:
         self.ads += stats.ads
         self.ads_skipped += stats.ads_skipped
         self.resumes += stats.resumes
+        self.continued += stats.continued
         self.watched_ms += stats.watched_ms
 
     def rows(self, profile: Profile) -> list[tuple[str, str]]:
@@ -486,6 +494,7 @@ def summary_json(
         "next_episode": stats.follow_ups,
         "sessions_started": stats.sessions_started,
         "resumed_sessions": stats.resumed,
+        "continued_viewings": stats.continued,
         "turned_away": stats.turned_away,
         "outcomes": dict(sorted(stats.outcomes.items())),
         "people": len(stats.people),
@@ -517,8 +526,12 @@ def _viewing_rows(stats: RunStats) -> list[list[str]]:
         rows.append(["how the viewings ended", ""])
         rows += [[f"  {name}", _n(count)] for name, count in sorted(stats.outcomes.items())]
     rows.append(["sessions started (sessionStart)", _n(stats.sessions_started)])
-    if resumed := stats.resumed:
+    resumed, continued = stats.resumed, stats.continued
+    if resumed or continued:
         rows.append(["  a viewing's first", _n(stats.sessions_started - resumed)])
+    if continued:
+        rows.append(["    continuing mid-title (media.resume)", _n(continued)])
+    if resumed:
         rows.append(["  resumed (media.resume)", _n(resumed)])
     if stats.people:
         rows.append(["people", _n(len(stats.people))])

@@ -197,6 +197,11 @@ class Behaviour(Protocol):
         """The bitrate of the first frame, in bits per second."""
         ...
 
+    def start_position_ms(self) -> int:
+        """Where in on-demand content playback starts: 0, or where the viewer left the title
+        in an earlier viewing ("continue watching")."""
+        ...
+
 
 # --- the profile-driven viewer -----------------------------------------------------------------
 
@@ -280,6 +285,12 @@ class ViewerBehaviour:
                 self.preroll_leave_after = rng.randrange(0, total)
         # Early leavers who pause and never come back, rather than close the player mid-play.
         self.exits_via_pause = not self.completes and rng.random() < viewing.pause_abandon_rate
+        # Continue watching: a share of on-demand viewings start where the viewer left the
+        # title before, never in its last 10 seconds.
+        self.continue_ms = 0
+        if not self.live and rng.random() < viewing.continue_rate:
+            fraction = viewing.continue_from.sample(rng)
+            self.continue_ms = max(0, min(round(length_ms * fraction), length_ms - 10_000))
         self._exit_at: int | None = None  # the instant of that last pause, once scheduled
         self._episode_until: int | None = None  # end of the current pause or rebuffer
         self._episode_leaves = False
@@ -455,3 +466,6 @@ class ViewerBehaviour:
     def initial_bitrate(self) -> int:
         ladder = self.profile.qoe.bitrates
         return ladder[min(len(ladder) - 1, len(ladder) // 2)]
+
+    def start_position_ms(self) -> int:
+        return self.continue_ms

@@ -115,6 +115,7 @@ class SessionStats:
     bitrate_changes: int = 0
     state_changes: int = 0
     resumes: int = 0
+    continued: bool = False  # started mid-title, where the viewer left it before
     watched_ms: int = 0
 
 
@@ -195,7 +196,10 @@ class Player:
             delay_ms = max(0, min(round(latency * 1000), _MAX_LIVE_DELAY_MS))
         # The mechanics, each owning its part of the state (playersim.sim.mechanics).
         gap = None if exact else _gaps(timing.burst_gap_ms, random.Random(f"{key}:burst"))
-        self._time = Timeline(Playhead(live=live, length_ms=self.length_ms, at=0), gap)
+        # On-demand content starts where the behaviour says (a continued viewing mid-title).
+        self._continues = 0 if live else self.behaviour.start_position_ms()
+        playhead = Playhead(live=live, length_ms=self.length_ms, at=0, position_ms=self._continues)
+        self._time = Timeline(playhead, gap)
         self._pings = PingTimer(None if exact else timing.ping_late_ms, f"{key}:ping")
         self._ads = AdBreak()
         self._chapters = ChapterTrack(
@@ -246,7 +250,9 @@ class Player:
             if self.start_at > now:
                 return out
             time.last_at = self.start_at
-            self._open(self.start_at, out, resume=False)
+            # A viewing that continues mid-title resumes the viewer's earlier one: media.resume.
+            self.stats.continued = self._continues > 0
+            self._open(self.start_at, out, resume=self.stats.continued)
             self._ask()
             schedule.changed()
         same_instant = 0

@@ -19,11 +19,12 @@ class Playhead:
 
     __slots__ = ("_held_ms", "_length_ms", "_live", "_since")
 
-    def __init__(self, *, live: bool, length_ms: int, at: int) -> None:
+    def __init__(self, *, live: bool, length_ms: int, at: int, position_ms: int = 0) -> None:
         self._live = live
         self._length_ms = length_ms
         self._since: int | None = None  # the instant playback (re)started, while playing
-        self._held_ms = self._second_of_day(at) if live else 0
+        # On-demand content starts at `position_ms` (0, or where a continued viewing left off).
+        self._held_ms = self._second_of_day(at) if live else position_ms
 
     @property
     def live(self) -> bool:

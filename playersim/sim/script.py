@@ -367,6 +367,9 @@ class ScriptedBehaviour:
     def initial_states(self) -> tuple[str, ...]:
         return tuple(self.script.session.states)
 
+    def start_position_ms(self) -> int:
+        return 0  # a script's content starts at its beginning
+
     def initial_bitrate(self) -> int:
         return self._bitrate
 
