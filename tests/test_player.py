@@ -49,6 +49,7 @@ def vod(completion_rate: float, length: float = 600.0, startup: float = 2.0) -> 
                 "watch_seconds": {"distribution": "fixed", "value": length / 3},
             },
             "timing": {"exact": True},  # the instants below are the grid's
+            "qoe": {"bitrates": [3_000_000]},  # one rung: no climb to interleave
         }
     )
     return Player(profile, seed=3, start_at=T0)

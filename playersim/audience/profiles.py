@@ -276,7 +276,45 @@ class Qoe(_Section):
         min_length=1,
         description="the bitrate ladder, bits per second",
     )
-    bitrate_changes_per_hour: float = Field(default=0.0, ge=0, le=3600)
+
+    @field_validator("bitrates")
+    @classmethod
+    def _lowest_first(cls, value: list[int]) -> list[int]:
+        if value != sorted(set(value)):
+            raise ValueError(f"list the rungs once each, lowest first (got {value})")
+        return value
+
+    bitrate_changes_per_hour: float = Field(
+        default=0.0,
+        ge=0,
+        le=3600,
+        description="switches after the climb: a drop on congestion, then back up",
+    )
+    # REALISM-SOURCES.md 4.2: players start from a bandwidth guess, not a measurement: hls.js
+    # 500 kb/s, Shaka and ExoPlayer 1 Mb/s; so the first segment is usually a low-to-middle
+    # rung. The spread around 1 Mb/s (a player that remembers the last session's throughput
+    # guesses higher) is an assumption of ours.
+    start_estimate_bps: Distribution = Field(
+        default_factory=lambda: LogNormal(
+            distribution="lognormal", median=1_000_000, sigma=0.6, min=64_000
+        ),
+        description="the player's first bandwidth guess: the first rung is the highest below it",
+    )
+    # REALISM-SOURCES.md 4.2: average delivered bitrate 3.9 Mb/s (Conviva, Q1 2018); most US
+    # ISPs sustain 3.2-3.8 Mb/s (Netflix ISP index). The lognormal spread is ours.
+    throughput_bps: Distribution = Field(
+        default_factory=lambda: LogNormal(
+            distribution="lognormal", median=4_000_000, sigma=0.6, min=100_000
+        ),
+        description="what a viewing's connection sustains: the player climbs to the highest "
+        "rung at most 80% of it (the margin is ours) and settles there",
+    )
+    # REALISM-SOURCES.md 4.2: Apple's HLS authoring spec targets 6 s segments; a player moves
+    # at most a rung per segment or two (ours).
+    climb_seconds: Distribution = Field(
+        default_factory=lambda: Uniform(distribution="uniform", low=4, high=12),
+        description="time between the upward switches of the climb after the first frame",
+    )
     frames_per_second: int = Field(default=30, ge=0, le=240, description="0 for audio")
     dropped_frames_per_minute: float = Field(default=0.0, ge=0)
 

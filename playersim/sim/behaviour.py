@@ -221,6 +221,12 @@ _START_ERRORS: Final[tuple[str, ...]] = (
 _HOUR_MS: Final = 3_600_000
 
 
+def _rung_below(ladder: list[int], bps: float) -> int:
+    """The highest rung of the ladder at or below `bps` (the lowest if none is)."""
+    below = [index for index, rung in enumerate(ladder) if rung <= bps]
+    return below[-1] if below else 0
+
+
 def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
@@ -291,6 +297,16 @@ class ViewerBehaviour:
         if not self.live and rng.random() < viewing.continue_rate:
             fraction = viewing.continue_from.sample(rng)
             self.continue_ms = max(0, min(round(length_ms * fraction), length_ms - 10_000))
+        # Adaptive bitrate: a first rung from the player's bandwidth guess, a climb to what the
+        # connection sustains, then the profile's occasional drops and recoveries.
+        qoe = profile.qoe
+        ladder = qoe.bitrates
+        self._first_rung = _rung_below(ladder, qoe.start_estimate_bps.sample(rng))
+        self._target_rung = max(
+            self._first_rung, _rung_below(ladder, 0.8 * qoe.throughput_bps.sample(rng))
+        )
+        self._switched_at: int | None = None  # the last switch (or the first frame)
+        self._climb_seed = rng.getrandbits(64)
         self._exit_at: int | None = None  # the instant of that last pause, once scheduled
         self._episode_until: int | None = None  # end of the current pause or rebuffer
         self._episode_leaves = False
@@ -349,6 +365,9 @@ class ViewerBehaviour:
             self._episode_until = None
             if self._first_play_at is None and view.played:
                 self._first_play_at = decision.at
+                self._switched_at = decision.at
+        elif isinstance(action, BitrateChange):
+            self._switched_at = decision.at
         elif isinstance(action, StartAdBreak) and not view.played:
             self._preroll_started_at = decision.at
 
@@ -426,8 +445,22 @@ class ViewerBehaviour:
         if self.first_rebuffer_ms is not None:
             first = view.now + max(0, self.first_rebuffer_ms - view.watched_ms)
             candidates.append((first, Buffer()))
+        climb = self._climb(view)
+        if climb is not None:
+            candidates.append(climb)
         at, action = min(candidates, key=lambda item: item[0])
         return Decision(at, action)
+
+    def _climb(self, view: SessionView) -> tuple[int, Action] | None:
+        """The next upward switch, while below the rung the connection sustains."""
+        ladder = self.profile.qoe.bitrates
+        rung = ladder.index(view.bitrate) if view.bitrate in ladder else 0
+        if rung >= self._target_rung or self._switched_at is None:
+            return None
+        # Stable across asks: from the last switch, a wait drawn from its own seed.
+        draws = random.Random(f"{self._climb_seed}:{self._switched_at}")
+        wait = _ms(self.profile.qoe.climb_seconds.sample(draws))
+        return max(view.now, self._switched_at + wait), BitrateChange(ladder[rung + 1])
 
     def _random_action(self, kind: str, view: SessionView) -> Action:
         if kind == "pause":
@@ -443,12 +476,10 @@ class ViewerBehaviour:
             error_id, source = self.rng.choice(_ERRORS)
             return PlayerError(error_id, source)
         if kind == "bitrate":
+            # Congestion: a rung down (the climb brings it back); from the bottom, a rung up.
             ladder = self.profile.qoe.bitrates
             rung = ladder.index(view.bitrate) if view.bitrate in ladder else 0
-            step = (
-                self.rng.choice((-1, 1)) if 0 < rung < len(ladder) - 1 else (1 if rung == 0 else -1)
-            )
-            return BitrateChange(ladder[rung + step])
+            return BitrateChange(ladder[rung - 1 if rung > 0 else 1])
         # A player state flips: on if it was off, off if it was on.
         name = self.rng.choice(self.profile.states.names)
         if name in view.open_states:
@@ -464,8 +495,7 @@ class ViewerBehaviour:
         )
 
     def initial_bitrate(self) -> int:
-        ladder = self.profile.qoe.bitrates
-        return ladder[min(len(ladder) - 1, len(ladder) // 2)]
+        return self.profile.qoe.bitrates[self._first_rung]
 
     def start_position_ms(self) -> int:
         return self.continue_ms
