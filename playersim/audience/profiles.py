@@ -240,7 +240,14 @@ class Ads(_Section):
         default_factory=lambda: Choice(distribution="choice", values=[15, 30], weights=[1, 1]),
         description="the length of each ad creative",
     )
-    creatives: int = Field(default=60, ge=1, le=100_000, description="distinct ads per run")
+    # Assumption (ours): a day's campaign inventory on a mid-size ad-supported service, a few
+    # hundred creatives from about a quarter as many advertisers.
+    creatives: int = Field(default=300, ge=1, le=100_000, description="distinct ads per run")
+    repeat_rate: Share = Field(
+        default=0.0,
+        description="chance that an ad is one this session has already shown (a sponsor, thin "
+        "inventory); otherwise the ad server shows one not yet seen, while any is left",
+    )
     skippable_rate: Share = Field(default=0.0, description="share of skippable ads")
     skip_after_seconds: float = Field(default=5.0, ge=0)
     skip_rate: Share = Field(default=0.5, description="share of skippable ads that viewers skip")

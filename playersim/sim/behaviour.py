@@ -267,6 +267,7 @@ class ViewerBehaviour:
         viewing = profile.viewing
         self.live = profile.content.live
         self.length_ms = length_ms
+        self._shown: list[AdCreative] = []  # the creatives this viewing has been served
         # Everything about the session as a whole is drawn up front, in a fixed order.
         self.startup_ms = _ms(viewing.startup_seconds.sample(rng))
         self.fails_to_start = rng.random() < viewing.start_failure_rate
@@ -324,12 +325,30 @@ class ViewerBehaviour:
 
     # --- pods -------------------------------------------------------------------------------
 
+    def _creative(self, pod: list[AdPlay]) -> AdCreative:
+        """The next ad: one shown in an earlier break at the profile's repeat rate; otherwise,
+        like an ad server that caps each creative at one showing a session, one not shown yet
+        (while the inventory lasts). Never the same ad twice in one break."""
+        shown = self._shown
+        in_break = [ad.creative for ad in pod]
+        earlier = [creative for creative in shown if creative not in in_break]
+        if earlier and self.rng.random() < self.profile.ads.repeat_rate:
+            return self.rng.choice(earlier)
+        for _ in range(8):
+            creative = self.pool.pick_ad(self.rng)
+            if creative not in shown and creative not in in_break:
+                shown.append(creative)
+                return creative
+        # The inventory is nearly used up (a long session): a repeat is inevitable, but still
+        # not one already in this break.
+        return self.rng.choice([c for c in self.pool.ads if c not in in_break] or self.pool.ads)
+
     def _pod(self) -> tuple[AdPlay, ...]:
         ads = self.profile.ads
         count = max(1, round(ads.ads_per_pod.sample(self.rng)))
-        pod = []
+        pod: list[AdPlay] = []
         for _ in range(count):
-            creative = self.pool.pick_ad(self.rng)
+            creative = self._creative(pod)
             skip = None
             if self.rng.random() < ads.skippable_rate and self.rng.random() < ads.skip_rate:
                 skip = min(_ms(ads.skip_after_seconds), creative.length_ms)
