@@ -10,25 +10,16 @@ import pytest
 
 from playersim import (
     Collector,
-    Engine,
-    MemoryTransport,
-    Player,
-    VirtualClock,
     bundled_profiles,
     load_profile,
 )
+from tests.viewings import simulate
 
 START = 1_795_780_800_000
 
 
 def sessions(name: str, count: int) -> Collector:
-    clock = VirtualClock(start=START)
-    collector = Collector(clock=clock)
-    engine = Engine(clock, MemoryTransport(collector))
-    for index in range(count):
-        engine.add(Player(load_profile(name), seed=8, index=index, start_at=START + index * 20_000))
-    engine.run(until=START + 12 * 3_600_000)
-    return collector
+    return simulate(name, count, seed=8, every_ms=20_000, hours=12)
 
 
 def ad_ids(session) -> list[str]:  # type: ignore[no-untyped-def]

@@ -10,28 +10,17 @@ import pytest
 
 from playersim import (
     Collector,
-    Engine,
-    MemoryTransport,
-    Player,
     ProfileError,
-    VirtualClock,
     load_profile,
     profile_from_dict,
 )
+from tests.viewings import simulate
 
 START = 1_795_780_800_000
 
 
 def sessions(name: str, count: int, seed: int = 6) -> Collector:
-    clock = VirtualClock(start=START)
-    collector = Collector(clock=clock)
-    engine = Engine(clock, MemoryTransport(collector))
-    for index in range(count):
-        engine.add(
-            Player(load_profile(name), seed=seed, index=index, start_at=START + index * 3_000)
-        )
-    engine.run(until=START + 4 * 3_600_000)
-    return collector
+    return simulate(name, count, seed=seed, every_ms=3_000, hours=4)
 
 
 def bitrates(session) -> list[int]:  # type: ignore[no-untyped-def]

@@ -3,20 +3,15 @@ as every streaming service's "continue watching" row does."""
 
 from __future__ import annotations
 
-from playersim import Collector, Engine, MemoryTransport, Player, VirtualClock, load_profile, run
+from playersim import Collector, run
 from playersim.engines.summary import format_summary, summary_json
+from tests.viewings import simulate
 
 START = 1_795_780_800_000  # 2026-11-27T12:00:00Z
 
 
 def viewings(name: str, count: int) -> Collector:
-    clock = VirtualClock(start=START)
-    collector = Collector(clock=clock)
-    engine = Engine(clock, MemoryTransport(collector))
-    for index in range(count):
-        engine.add(Player(load_profile(name), seed=4, index=index, start_at=START + index * 5_000))
-    engine.run(until=START + 6 * 3_600_000)
-    return collector
+    return simulate(name, count, seed=4, every_ms=5_000, hours=6)
 
 
 def test_a_share_of_films_continue_mid_title_with_media_resume() -> None:

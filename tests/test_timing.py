@@ -23,6 +23,7 @@ from playersim import (
     profile_from_dict,
 )
 from playersim.mca.spec import PING_MS
+from tests.viewings import simulate
 
 START = 1_795_780_800_000  # 2026-11-27T12:00:00Z
 
@@ -33,20 +34,9 @@ def run(
     sessions: int,
     seed: int = 3,
     exact: bool | None = None,
-    start: int = START,
     hours: float = 3,
 ) -> Collector:
-    clock = VirtualClock(start=start)
-    collector = Collector(clock=clock)
-    engine = Engine(clock, MemoryTransport(collector))
-    profile = load_profile(profile_name)
-    for index in range(sessions):
-        engine.add(
-            Player(profile, seed=seed, index=index, start_at=start + index * 7_000, exact=exact)
-        )
-    engine.run(until=start + round(hours * 3_600_000))
-    assert engine.stats.accepted == engine.stats.requests
-    return collector
+    return simulate(profile_name, sessions, seed=seed, exact=exact, hours=hours)
 
 
 def ping_gaps(collector: Collector) -> list[int]:
