@@ -257,30 +257,30 @@ class PingTimer:
         nominal = start + tick * period
         if self._late is None:
             return nominal
+        grid = self._grid(start, period, tick)
         if tick > 1:
             # The tick before may not have fired yet: it is late, and `after` came meanwhile.
-            earlier = nominal - period + self._lateness(start, period, tick - 1)
+            earlier = nominal - period + grid.before
             if earlier > after:
                 return earlier
-        return nominal + self._lateness(start, period, tick)
+        return nominal + grid.last
 
-    def _lateness(self, start: int, period: int, tick: int) -> int:
+    def _grid(self, start: int, period: int, tick: int) -> _Grid:
+        """The grid's draws, up to `tick`: `last` is its lateness, `before` the one before."""
         late = self._late
         assert late is not None
         grid = self._grids.get((start, period))
-        if grid is None or tick < grid.drawn - 1:
+        if grid is None or tick < grid.drawn:
             if len(self._grids) >= 4:
                 self._grids.clear()  # grids of sessions long gone (drawn again if asked)
             grid = self._grids[start, period] = _Grid(f"{self._seed}:{start}:{period}")
+        sample, rng, cap = late.sample, grid.rng, period - 1
         while grid.drawn < tick:
             # Below the period, so the ticks stay in order (and, capped by the profile, at
             # most a second late: no gap a second longer than the interval).
-            grid.before, grid.last = (
-                grid.last,
-                min(period - 1, max(0, round(late.sample(grid.rng)))),
-            )
+            grid.before, grid.last = grid.last, min(cap, max(0, round(sample(rng))))
             grid.drawn += 1
-        return grid.last if tick == grid.drawn else grid.before
+        return grid
 
 
 class _Grid:
