@@ -70,3 +70,43 @@ def test_a_ladder_out_of_order_is_refused_by_name() -> None:
     data["qoe"]["bitrates"] = [3_000_000, 800_000]
     with pytest.raises(ProfileError, match=r"qoe\.bitrates.*lowest first"):
         profile_from_dict(data, source="mine.toml")
+
+
+def qoe_of(collector: Collector, field: str) -> list[list[int]]:
+    return [
+        [
+            getattr(event.body.qoe_data, field)
+            for event in session.events
+            if event.body.qoe_data is not None and getattr(event.body.qoe_data, field) is not None
+        ]
+        for session in collector.sessions
+    ]
+
+
+def test_dropped_frames_are_counted_at_random_each_viewing_at_its_own_rate() -> None:
+    collector = sessions("vod-episode", 120)
+    dropped = qoe_of(collector, "dropped_frames")
+    for counts in dropped:
+        assert counts == sorted(counts)  # a running count: it never goes back
+    finals = [counts[-1] for counts in dropped if len(counts) > 3]
+    assert len(set(finals)) > len(finals) // 2  # not minutes x rate for everyone alike
+    assert 0 in finals or min(finals) < max(finals) / 10  # a few drop little, some a lot
+
+
+def test_frame_rates_are_the_titles_own() -> None:
+    collector = sessions("vod-episode", 150)
+    rates: dict[str, set[int]] = {}
+    for session in collector.sessions:
+        title = str(session.events[0].params["media.id"])
+        for fps in qoe_of_session(session):
+            rates.setdefault(title, set()).add(fps)
+    assert all(len(found) == 1 for found in rates.values())  # a title keeps its rate
+    assert {fps for found in rates.values() for fps in found} == {24, 25, 30}
+
+
+def qoe_of_session(session) -> list[int]:  # type: ignore[no-untyped-def]
+    return [
+        event.body.qoe_data.frames_per_second
+        for event in session.events
+        if event.body.qoe_data is not None and event.body.qoe_data.frames_per_second is not None
+    ]

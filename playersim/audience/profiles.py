@@ -323,7 +323,27 @@ class Qoe(_Section):
         description="time between the upward switches of the climb after the first frame",
     )
     frames_per_second: int = Field(default=30, ge=0, le=240, description="0 for audio")
-    dropped_frames_per_minute: float = Field(default=0.0, ge=0)
+    frame_rates: dict[int, float] = Field(
+        default_factory=dict,
+        description="whole frame rates and their shares of titles (each title keeps its own); "
+        "empty: every title at frames_per_second",
+    )
+    dropped_frames_per_minute: float = Field(
+        default=0.0,
+        ge=0,
+        description="the average; each viewing drops at its own rate (a lognormal spread, "
+        "sigma 1), frame by frame at random",
+    )
+
+    @field_validator("frame_rates")
+    @classmethod
+    def _rates_and_shares(cls, value: dict[int, float]) -> dict[int, float]:
+        for rate, share in value.items():
+            if not (0 < rate <= 240 and share >= 0):
+                raise ValueError(f"{rate}: {share}: a frame rate in 1-240 and a share >= 0")
+        if value and not sum(value.values()) > 0:
+            raise ValueError("at least one frame rate needs a share above 0")
+        return value
 
 
 class PlayerStates(_Section):

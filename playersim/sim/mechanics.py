@@ -58,6 +58,7 @@ __all__ = [
     "ChapterTrack",
     "CuePoints",
     "DecisionTimer",
+    "DroppedFrames",
     "LiveCues",
     "Needs",
     "PingTimer",
@@ -292,6 +293,31 @@ class _Grid:
         self.rng = random.Random(seed)
         self.drawn = 0
         self.before = self.last = 0
+
+
+class DroppedFrames:
+    """Frames a viewing drops: at random, at a rate of its own (a device, a connection)."""
+
+    __slots__ = ("_count", "_next_ms", "_rng", "_spacing_ms")
+
+    def __init__(self, per_minute: float, rng: random.Random) -> None:
+        self._rng = rng
+        # REALISM-SOURCES.md 4.2 has no published rates; assumption (ours): most viewings drop
+        # few frames, a minority many (an old TV, a busy phone): the profile's average times a
+        # lognormal factor of median 1, sigma 1.
+        rate = per_minute * rng.lognormvariate(0.0, 1.0) if per_minute > 0 else 0.0
+        self._spacing_ms = 60_000 / rate if rate > 0 else 0.0
+        self._count = 0
+        self._next_ms = rng.expovariate(1.0) * self._spacing_ms if rate > 0 else 0.0
+
+    def by(self, watched_ms: int) -> int:
+        """Frames dropped by the time `watched_ms` of content has played (a Poisson process)."""
+        if not self._spacing_ms:
+            return 0
+        while self._next_ms <= watched_ms:
+            self._count += 1
+            self._next_ms += self._rng.expovariate(1.0) * self._spacing_ms
+        return self._count
 
 
 class Timeline:

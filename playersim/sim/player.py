@@ -72,6 +72,7 @@ from playersim.sim.mechanics import (
     ChapterTrack,
     CuePoints,
     DecisionTimer,
+    DroppedFrames,
     LiveCues,
     Needs,
     PingTimer,
@@ -117,6 +118,17 @@ class SessionStats:
     resumes: int = 0
     continued: bool = False  # started mid-title, where the viewer left it before
     watched_ms: int = 0
+
+
+def _frame_rate(profile: Profile, title: Title) -> int:
+    """A title's frame rate: the profile's, or one of its `frame_rates`, the same for the title
+    in every viewing and every run."""
+    qoe = profile.qoe
+    if not qoe.frames_per_second or not qoe.frame_rates:
+        return qoe.frames_per_second
+    rates, shares = list(qoe.frame_rates), list(qoe.frame_rates.values())
+    rate: int = random.Random(f"fps:{title.media_id}").choices(rates, weights=shares)[0]
+    return rate
 
 
 def _gaps(gap_ms: Distribution, rng: random.Random) -> Callable[[], int]:
@@ -200,6 +212,11 @@ class Player:
         self._continues = 0 if live else self.behaviour.start_position_ms()
         playhead = Playhead(live=live, length_ms=self.length_ms, at=0, position_ms=self._continues)
         self._time = Timeline(playhead, gap)
+        # The title's frame rate (each title keeps its own), and the frames this viewing drops.
+        self._fps = _frame_rate(profile, self.title)
+        self._dropped = DroppedFrames(
+            profile.qoe.dropped_frames_per_minute, random.Random(f"{key}:frames")
+        )
         self._pings = PingTimer(None if exact else timing.ping_late_ms, f"{key}:ping")
         self._ads = AdBreak()
         self._chapters = ChapterTrack(
@@ -676,12 +693,9 @@ class Player:
 
     def _qoe(self, at: int) -> dict[str, Any]:
         qoe: dict[str, Any] = {"media.qoe.bitrate": self._bitrate}
-        fps = self.profile.qoe.frames_per_second
+        fps = self._fps
         if fps:
-            minutes = self._time.watched_ms / 60_000
-            qoe["media.qoe.droppedFrames"] = int(
-                minutes * self.profile.qoe.dropped_frames_per_minute
-            )
+            qoe["media.qoe.droppedFrames"] = self._dropped.by(self._time.watched_ms)
             qoe["media.qoe.framesPerSecond"] = fps
         return qoe
 
