@@ -785,6 +785,7 @@ def _start_instant(options: RunOptions) -> int:
 
 
 def _moved_to(profile: Profile, timezone: str) -> Profile:
+    """The profile with its audience in another time zone: its arrivals and its clocks."""
     arrivals = profile.arrivals.model_copy(update={"timezone": timezone})
     return profile.model_copy(update={"arrivals": arrivals})
 
@@ -796,13 +797,14 @@ def _workload(
     shapes: list[Shape] | None = None
     if options.flat:
         shapes = [FLAT] * len(profiles)
-    elif options.hourly or options.weekly or options.timezone:
+    elif options.hourly or options.weekly:
         # Each given override replaces that part of every profile's curve; the rest stays.
+        # (A --timezone has moved the profiles themselves: see `_moved_to`.)
         shapes = [
             Shape(
                 hourly=tuple(options.hourly or p.arrivals.hourly),
                 weekly=tuple(options.weekly or p.arrivals.weekly),
-                timezone=options.timezone or p.arrivals.timezone,
+                timezone=p.arrivals.timezone,
             )
             for p in profiles
         ]

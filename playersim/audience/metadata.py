@@ -49,12 +49,12 @@ class MetadataPool:
     _next: dict[str, Title] = field(repr=False)
 
     @staticmethod
-    def build(profile: Profile, seed: int | str = DEFAULT_CATALOG_SEED) -> MetadataPool:
+    def build(profile: Profile, catalog_seed: int | str = DEFAULT_CATALOG_SEED) -> MetadataPool:
         """Build (or reuse) the pool for this profile and catalogue seed (not the traffic's)."""
-        key = (profile.model_dump_json(), str(seed))
+        key = (profile.model_dump_json(), str(catalog_seed))
         pool = _POOLS.get(key)
         if pool is None:
-            pool = _build(profile, str(seed))
+            pool = _build(profile, str(catalog_seed))
             if len(_POOLS) >= 64:  # a small cache: runs use a handful of profiles
                 _POOLS.pop(next(iter(_POOLS)))
             _POOLS[key] = pool

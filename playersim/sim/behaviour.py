@@ -308,6 +308,8 @@ class ViewerBehaviour:
         )
         self._switched_at: int | None = None  # the last switch (or the first frame)
         self._climb_seed = rng.getrandbits(64)
+        self._climb_from: int | None = None  # the switch `_climb_at` was drawn from
+        self._climb_at = 0  # when the next step up comes, after that switch
         self._exit_at: int | None = None  # the instant of that last pause, once scheduled
         self._episode_until: int | None = None  # end of the current pause or rebuffer
         self._episode_leaves = False
@@ -476,10 +478,13 @@ class ViewerBehaviour:
         rung = ladder.index(view.bitrate) if view.bitrate in ladder else 0
         if rung >= self._target_rung or self._switched_at is None:
             return None
-        # Stable across asks: from the last switch, a wait drawn from its own seed.
-        draws = random.Random(f"{self._climb_seed}:{self._switched_at}")
-        wait = _ms(self.profile.qoe.climb_seconds.sample(draws))
-        return max(view.now, self._switched_at + wait), BitrateChange(ladder[rung + 1])
+        if self._climb_from != self._switched_at:
+            # Stable across asks (asked after every change): from the last switch, a wait
+            # drawn once, from a seed of its own.
+            draws = random.Random(f"{self._climb_seed}:{self._switched_at}")
+            self._climb_from = self._switched_at
+            self._climb_at = self._switched_at + _ms(self.profile.qoe.climb_seconds.sample(draws))
+        return max(view.now, self._climb_at), BitrateChange(ladder[rung + 1])
 
     def _random_action(self, kind: str, view: SessionView) -> Action:
         if kind == "pause":
