@@ -786,7 +786,8 @@ def _start_instant(options: RunOptions) -> int:
 
 def _moved_to(profile: Profile, timezone: str) -> Profile:
     """The profile with its audience in another time zone: its arrivals and its clocks."""
-    arrivals = profile.arrivals.model_copy(update={"timezone": timezone})
+    # One zone for the whole audience: its regions, if it had any, are replaced by it.
+    arrivals = profile.arrivals.model_copy(update={"timezone": timezone, "regions": {}})
     return profile.model_copy(update={"arrivals": arrivals})
 
 

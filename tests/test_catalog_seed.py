@@ -106,15 +106,22 @@ def test_profiles_run_apart_with_one_seed_are_not_copies_of_each_other() -> None
         ("2026-11-28T05:00:00Z", "Late Night"),  # midnight
     ],
 )
-def test_a_day_part_is_the_audiences_local_one(utc: str, day_part: str) -> None:
-    clock = VirtualClock(start=utc)
-    collector = Collector(clock=clock)
-    engine = Engine(clock, MemoryTransport(collector))
+def test_a_day_part_is_the_viewers_local_one(utc: str, day_part: str) -> None:
+    """Each viewer's day part is in their own region's time: New York's 20:30 is prime time
+    there, and 17:30 (Early Fringe) in Los Angeles."""
     live = load_profile("live-news")
-    assert live.arrivals.timezone == "America/New_York"
-    engine.add(Player(live, seed=1, start_at=utc))
-    engine.advance(1)
-    assert collector.sessions[0].start.params.model_dump(by_alias=True)["media.dayPart"] == day_part
+    assert "America/Los_Angeles" in live.arrivals.regions
+    seen: dict[str, str] = {}
+    for index in range(40):
+        clock = VirtualClock(start=utc)
+        collector = Collector(clock=clock)
+        engine = Engine(clock, MemoryTransport(collector))
+        player = engine.add(Player(live, seed=1, index=index, start_at=utc))
+        engine.advance(1)
+        params = collector.sessions[0].start.params.model_dump(by_alias=True)
+        seen[player.visitor.timezone] = params["media.dayPart"]
+    assert seen["America/New_York"] == day_part
+    assert len(seen) > 1  # the audience lives in several time zones
 
 
 def test_a_run_moved_to_another_time_zone_labels_its_day_parts_there(tmp_path: Path) -> None:

@@ -129,7 +129,7 @@ def test_a_410_opens_a_resumed_session_and_carries_on(
 
     transport = ScriptedTransport(collector, gone_on_third_ping)
     engine = Engine(clock, transport)
-    engine.add(Player(load_profile("vod-episode"), seed=2, start_at=T0))
+    engine.add(Player(load_profile("vod-episode"), seed=1, start_at=T0))
     engine.run()
     kinds = [r.event_type for r in transport.seen]
     assert kinds.count("sessionStart") == 2
@@ -296,7 +296,7 @@ def test_a_stop_says_which_sessions_it_ended_and_why_others_could_not_be(
 
     engine = Engine(clock, ScriptedTransport(collector, answer))
     for index in range(4):
-        engine.add(Player(load_profile("live-news"), seed=7, index=index, start_at=T0))
+        engine.add(Player(load_profile("live-news"), seed=1, index=index, start_at=T0))
     engine.advance(60)
     assert engine.stats.outcomes == {"left": 1}  # one of them left within the minute
     engine.stop()

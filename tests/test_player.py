@@ -189,13 +189,15 @@ def test_session_metadata_is_plausible_and_consistent() -> None:
     params = run_to_end(Player(profile, seed=5, start_at=T0))[0]["params"]
     for key in (
         "analytics.trackingServer", "analytics.reportSuite", "visitor.marketingCloudOrgId",
-        "analytics.visitorId", "visitor.marketingCloudUserId", "appInstallationId", "media.id",
+        "analytics.visitorId", "visitor.marketingCloudUserId", "media.id",
         "media.name", "media.length", "media.contentType", "media.playerName", "media.channel",
         "media.sdkVersion", "media.show", "media.season", "media.episode", "media.genre",
         "media.rating", "media.network", "media.firstAirDate", "media.assetId",
     ):  # fmt: skip
         assert params.get(key), key
     assert len(params["visitor.marketingCloudUserId"]) == 38
+    # An app has an installation id; a web browser has none.
+    assert ("appInstallationId" in params) == (params["media.playerName"] != "html5-video")
     # The same title always carries the same metadata, whoever watches it.
     by_title: dict[str, dict[str, object]] = {}
     for index in range(60):
@@ -206,13 +208,24 @@ def test_session_metadata_is_plausible_and_consistent() -> None:
 
 
 def test_a_visitor_keeps_the_same_ids_across_sessions() -> None:
-    """The ECID and app installation id follow the visitor id, session after session."""
+    """The ECID, app installation id and device follow the visitor id, session after session."""
     profile = load_profile("live-news")
-    ids: dict[str, tuple[str, str]] = {}
+    ids: dict[str, tuple[object, ...]] = {}
     for index in range(300):
-        p = run_to_end(Player(profile, seed=9, index=index, start_at=T0))[0]["params"]
-        pair = (p["visitor.marketingCloudUserId"], p["appInstallationId"])
-        assert ids.setdefault(p["analytics.visitorId"], pair) == pair
+        body = run_to_end(Player(profile, seed=9, index=index, start_at=T0))[0]
+        p = body["params"]
+        same = (
+            p["visitor.marketingCloudUserId"],
+            p.get("appInstallationId"),
+            p["media.sdkVersion"],
+            p["media.libraryVersion"],
+            sorted(
+                (key, value)
+                for key, value in body["customMetadata"].items()
+                if key.startswith(("device.", "app.", "browser."))
+            ),
+        )
+        assert ids.setdefault(p["analytics.visitorId"], same) == same
     assert len(ids) < 300  # visitors come back
 
 

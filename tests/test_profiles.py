@@ -43,7 +43,7 @@ def test_a_profile_file_loads_by_path(tmp_path: Path) -> None:
     profile = load_profile(write(tmp_path, GOOD))
     assert profile.name == "mine"
     assert profile.viewing.completion_rate == 0.5
-    assert profile.analytics.report_suite == "playersim-demo"
+    assert profile.analytics.report_suite == "northlightstreamprod"
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,9 @@ class Shape:
     hourly: Sequence[float] = (1.0,) * _HOURS
     weekly: Sequence[float] = (1.0,) * _DAYS  # Monday first
     timezone: str = "UTC"
+    # An audience spread over several time zones: (zone, share) pairs, each region on the same
+    # curve in its own local time; empty: everyone in `timezone`.
+    regions: Sequence[tuple[str, float]] = ()
 
     def __post_init__(self) -> None:
         for name, values, size in (("hourly", self.hourly, _HOURS), ("weekly", self.weekly, _DAYS)):
@@ -75,11 +78,15 @@ class Shape:
                 raise ValueError(f"{name} multipliers must be finite and at least 0: {values}")
             if not any(values):
                 raise ValueError(f"{name} multipliers cannot all be 0")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            message = f"unknown time zone {self.timezone!r} (e.g. America/New_York, UTC)"
-            raise ValueError(message) from None
+        for zone in (self.timezone, *(zone for zone, _ in self.regions)):
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                message = f"unknown time zone {zone!r} (e.g. America/New_York, UTC)"
+                raise ValueError(message) from None
+        shares = [share for _, share in self.regions]
+        if shares and (not all(math.isfinite(s) and s >= 0 for s in shares) or not any(shares)):
+            raise ValueError("region shares must be finite and at least 0, one above 0")
 
     @cached_property
     def _zone(self) -> ZoneInfo:
@@ -97,10 +104,25 @@ class Shape:
     def flat(self) -> bool:
         return len(set(self.hourly)) == 1 and len(set(self.weekly)) == 1
 
+    @cached_property
+    def _regions(self) -> tuple[tuple[Shape, float], ...]:
+        total = sum(share for _, share in self.regions)
+        return tuple(
+            (Shape(self.hourly, self.weekly, zone), share / total)
+            for zone, share in self.regions
+            if share
+        )
+
+    def local(self, zone: str) -> Shape:
+        """The same curve, for the audience of one time zone."""
+        return Shape(self.hourly, self.weekly, zone)
+
     def multiplier(self, instant: int) -> float:
         """How busy the audience is at `instant` (UTC ms), relative to its weekly average."""
         if self.flat:
             return 1.0
+        if self.regions:
+            return sum(shape.multiplier(instant) * share for shape, share in self._regions)
         local = datetime.fromtimestamp(instant / 1000, self._zone)
         # Hour values sit at the middle of their hour; interpolate between neighbours.
         position = local.hour + local.minute / 60 + local.second / 3600 - 0.5

@@ -9,8 +9,10 @@ session's values consistent and a run byte-for-byte reproducible for a seed.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -19,8 +21,10 @@ from zoneinfo import ZoneInfo
 
 from faker import Faker
 
+from playersim.audience.arrivals import Shape
 from playersim.audience.catalog import AdCreative, Title, build_ads, build_titles
-from playersim.audience.profiles import Profile
+from playersim.audience.devices import hour_factor
+from playersim.audience.profiles import CustomField, Profile
 from playersim.audience.visitors import Audience, Visitor, audience
 from playersim.mca.wire import SESSION_START_KEYS, json_seconds
 
@@ -33,6 +37,19 @@ DEFAULT_CATALOG_SEED: Final = "0"
 
 
 @dataclass(frozen=True, slots=True)
+class _Region:
+    """The viewers of one time zone: for each device family, its owners and their weights."""
+
+    zone: str
+    share: float
+    shape: Shape
+    families: tuple[str, ...]
+    family_weights: tuple[float, ...]  # the profile's weight of each family
+    people: tuple[tuple[int, ...], ...]  # per family: the people who can watch on it
+    cumulative: tuple[tuple[float, ...], ...]  # per family: their running activity totals
+
+
+@dataclass(frozen=True, slots=True)
 class MetadataPool:
     """The titles, viewers and ads one profile draws from during a run."""
 
@@ -42,11 +59,9 @@ class MetadataPool:
     # Cumulative popularity of titles: rank r is watched in proportion to 1/(r+1) (Zipf), the
     # long-tailed shape of real catalogues, where a few hits get most of the views.
     _popularity: tuple[float, ...] = field(repr=False)
-    # The people who watch this profile, one entry per (person, device family) they can use it
-    # on, with cumulative weights: their activity times the profile's weight for the device.
-    _viewers: tuple[tuple[int, str], ...] = field(repr=False)
-    _viewer_weights: tuple[float, ...] = field(repr=False)
+    _regions: tuple[_Region, ...] = field(repr=False)
     _next: dict[str, Title] = field(repr=False)
+    _custom: tuple[tuple[str, CustomField], ...] = field(repr=False, default=())
 
     @staticmethod
     def build(profile: Profile, catalog_seed: int | str = DEFAULT_CATALOG_SEED) -> MetadataPool:
@@ -63,9 +78,29 @@ class MetadataPool:
     def pick_title(self, rng: random.Random) -> Title:
         return rng.choices(self.titles, cum_weights=self._popularity)[0]
 
-    def pick_visitor(self, rng: random.Random) -> Visitor:
-        person, family = rng.choices(self._viewers, cum_weights=self._viewer_weights)[0]
-        return self.audience.visitor(person, family)
+    def pick_visitor(self, rng: random.Random, at: int | None = None) -> Visitor:
+        """A viewer for a session starting at `at`: a region as busy as its local hour makes
+        it, a device family as used at that hour (TVs in the evening, desktops at lunch), then
+        one of its people, the more active the likelier. Three draws from `rng`."""
+        regions = self._regions
+        if len(regions) == 1:
+            rng.random()  # the same draws with one region or several
+            region = regions[0]
+        else:
+            weights = [
+                r.share * (r.shape.multiplier(at) if at is not None else 1.0) for r in regions
+            ]
+            region = regions[_index(rng, weights)]
+        hour = None if at is None else _local_hour(at, region.zone)
+        weights = [
+            w * (hour_factor(f, hour) if hour is not None else 1.0)
+            for f, w in zip(region.families, region.family_weights, strict=True)
+        ]
+        which = _index(rng, weights)
+        people = region.people[which]
+        cumulative = region.cumulative[which]
+        person = people[bisect.bisect_right(cumulative, rng.random() * cumulative[-1])]
+        return self.audience.visitor(person, region.families[which], region.zone)
 
     def pick_ad(self, rng: random.Random) -> AdCreative:
         return self.ads[rng.randrange(len(self.ads))]
@@ -73,6 +108,28 @@ class MetadataPool:
     def next_title(self, title: Title) -> Title | None:
         """The episode after this one in its show, if any (what autoplay plays next)."""
         return self._next.get(title.media_id)
+
+    def custom_metadata(self, visitor: Visitor, title: Title, session: str) -> dict[str, str]:
+        """The sessionStart customMetadata: the device's, then the profile's own keys, each
+        drawn per session, per person or per title as the profile says."""
+        data = visitor.device.custom_metadata()
+        seed = self.audience.seed
+        for key, spec in self._custom:
+            which = {"session": session, "viewer": visitor.person, "title": title.media_id}
+            rng = random.Random(f"{seed}:custom:{key}:{spec.per}:{which[spec.per]}")
+            weights = spec.weights or [1.0] * len(spec.values)
+            data[key] = spec.values[_index(rng, weights)]
+        return data
+
+
+def _index(rng: random.Random, weights: Sequence[float]) -> int:
+    """An index drawn with these weights (one draw; a weight of 0 is never drawn)."""
+    point = rng.random() * sum(weights)
+    for index, weight in enumerate(weights):
+        point -= weight
+        if point < 0 and weight > 0:
+            return index
+    return max(i for i, w in enumerate(weights) if w > 0)
 
 
 _POOLS: dict[tuple[str, str], MetadataPool] = {}
@@ -97,34 +154,61 @@ def _build(profile: Profile, seed: str) -> MetadataPool:
         for a, b in itertools.pairwise(titles)
         if "media.show" in a.metadata and a.metadata.get("media.show") == b.metadata["media.show"]
     }
-    viewers, weights = _viewers(audience(seed), profile)
     return MetadataPool(
-        tuple(titles), tuple(ads), audience(seed), tuple(cumulative), viewers, weights, successor
+        tuple(titles),
+        tuple(ads),
+        audience(seed),
+        tuple(cumulative),
+        _regions(audience(seed), profile),
+        successor,
+        tuple(profile.custom_metadata.items()),
     )
 
 
-def _viewers(
-    people: Audience, profile: Profile
-) -> tuple[tuple[tuple[int, str], ...], tuple[float, ...]]:
+def _regions(people: Audience, profile: Profile) -> tuple[_Region, ...]:
     settings = profile.audience
     families = {family: w for family, w in settings.devices.items() if w > 0}
-    viewers: list[tuple[int, str]] = []
-    weights: list[float] = []
+    zones = profile.arrivals.zones()
+    shape = profile.arrivals.shape()
+    owners: dict[tuple[str, str], list[int]] = {}
+    weights: dict[tuple[str, str], list[float]] = {}
     for person in range(settings.visitors):
-        owned = [f for f in families if people.owns(person, f)]
-        if not owned:
-            continue  # watches on devices this service does not serve
-        share = people.activity(person, settings.activity_sigma) / sum(families[f] for f in owned)
-        for family in owned:
-            viewers.append((person, family))
-            weights.append(share * families[family])
-    if not viewers:
-        # Every person owns something, but maybe nothing this profile plays on: then the
-        # first people watch on its likeliest device, rather than nobody at all.
+        zone = people.region(person, zones)
+        activity = people.activity(person, settings.activity_sigma)
+        for family in families:
+            if people.owns(person, family):
+                owners.setdefault((zone, family), []).append(person)
+                weights.setdefault((zone, family), []).append(activity)
+    regions = []
+    for zone, share in zones:
+        present = [f for f in families if (zone, f) in owners]
+        if not present:
+            continue  # nobody lives there, or nobody there owns a device this profile plays on
+        regions.append(
+            _Region(
+                zone,
+                share,
+                shape.local(zone),
+                tuple(present),
+                tuple(families[f] for f in present),
+                tuple(tuple(owners[zone, f]) for f in present),
+                tuple(tuple(itertools.accumulate(weights[zone, f])) for f in present),
+            )
+        )
+    if not regions:
+        # Every person owns something, but maybe nothing this profile plays on: then they
+        # watch on its likeliest device, rather than nobody at all.
         family = max(families, key=lambda f: families[f])
-        viewers = [(person, family) for person in range(settings.visitors)]
-        weights = [people.activity(p, settings.activity_sigma) for p in range(settings.visitors)]
-    return tuple(viewers), tuple(itertools.accumulate(weights))
+        everyone = tuple(range(settings.visitors))
+        activities = [people.activity(p, settings.activity_sigma) for p in everyone]
+        zone = zones[0][0]
+        regions.append(
+            _Region(
+                zone, 1.0, shape.local(zone), (family,), (1.0,), (everyone,),
+                (tuple(itertools.accumulate(activities)),),
+            )
+        )  # fmt: skip
+    return tuple(regions)
 
 
 def day_part(hour: int) -> str:
@@ -163,7 +247,6 @@ def session_params(
         "analytics.visitorId": visitor.visitor_id,
         "analytics.enableSSL": analytics.enable_ssl,
         "visitor.marketingCloudUserId": visitor.ecid,
-        "appInstallationId": visitor.app_installation_id,
         "media.id": title.media_id,
         "media.name": title.name,
         "media.length": json_seconds(round(title.length_seconds * 1000)),
@@ -175,6 +258,8 @@ def session_params(
         "media.libraryVersion": device.library_version,
         "media.streamFormat": device.stream_format,
     }
+    if visitor.app_installation_id is not None:
+        params["appInstallationId"] = visitor.app_installation_id
     if visitor.customer_id is not None:
         params["visitor.customerIDs"] = {"userId": {"id": visitor.customer_id, "authState": 1}}
     if resume:
@@ -183,7 +268,7 @@ def session_params(
     if content.stream_type == "audio":
         params.pop("media.streamFormat", None)
     if content.live:
-        # In the audience's local time: prime time in New York is 20:00 there, not in UTC.
-        params["media.dayPart"] = day_part(_local_hour(start_ms, profile.arrivals.timezone))
+        # In the viewer's local time: prime time in New York is 20:00 there, not in UTC.
+        params["media.dayPart"] = day_part(_local_hour(start_ms, visitor.timezone))
     # The model's key order, so that a body validated and dumped again is the same bytes.
     return {key: params[key] for key in SESSION_START_KEYS if key in params}

@@ -32,6 +32,7 @@ __all__ = [
     "Arrivals",
     "Audience",
     "Content",
+    "CustomField",
     "PlayerStates",
     "Profile",
     "Qoe",
@@ -56,10 +57,12 @@ class Analytics(_Section):
     """Where the data is routed: the sessionStart `analytics.*` and `visitor.*` routing params."""
 
     tracking_server: str = Field(
-        default="playersim.sc.omtrdc.net", min_length=1, description="analytics.trackingServer"
+        default="northlightmedia.sc.omtrdc.net",
+        min_length=1,
+        description="analytics.trackingServer (a demo company's: set your own)",
     )
     report_suite: str = Field(
-        default="playersim-demo", min_length=1, description="analytics.reportSuite"
+        default="northlightstreamprod", min_length=1, description="analytics.reportSuite"
     )
     org_id: str = Field(
         default="0123456789ABCDEF01234567@AdobeOrg",
@@ -248,6 +251,11 @@ class Ads(_Section):
         description="chance that an ad is one this session has already shown (a sponsor, thin "
         "inventory); otherwise the ad server shows one not yet seen, while any is left",
     )
+    fill_rate: Share = Field(
+        default=1.0,
+        description="share of a break's planned slots after the first that the ad server fills: "
+        "breaks deliver fewer ads than planned",
+    )
     skippable_rate: Share = Field(default=0.0, description="share of skippable ads")
     skip_after_seconds: float = Field(default=5.0, ge=0)
     skip_rate: Share = Field(default=0.5, description="share of skippable ads that viewers skip")
@@ -408,6 +416,13 @@ class Audience(_Section):
         description="relative weight of each device family (web, ios, android, roku, tvos, firetv)",
     )
     locale: str = Field(default="en_US", description="Faker locale for names and titles")
+    hours_per_day: float = Field(
+        default=6.0,
+        gt=0,
+        le=24,
+        description="the most a person watches in any 24 hours, across the run's profiles; a "
+        "person past it (or watching something else) is not picked for a new viewing",
+    )
 
     @field_validator("next_episode_seconds")
     @classmethod
@@ -434,6 +449,36 @@ class Audience(_Section):
         return self
 
 
+_CUSTOM_KEY = r"^[a-zA-Z0-9_][a-zA-Z0-9_.]{0,99}$"
+
+
+class CustomField(_Section):
+    """One customMetadata key of sessionStart: its values, their weights, and what fixes it."""
+
+    values: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
+        min_length=1, description="the values it takes"
+    )
+    weights: list[Annotated[float, Field(ge=0)]] | None = Field(
+        default=None, description="relative weight of each value (default: all alike)"
+    )
+    per: Literal["session", "viewer", "title"] = Field(
+        default="session",
+        description="drawn for each session, once per person (a subscription tier), or once "
+        "per title (a content rights window)",
+    )
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> Self:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"{len(self.weights)} weights for {len(self.values)} values: give one each"
+                )
+            if not any(self.weights):
+                raise ValueError("weights cannot all be 0")
+        return self
+
+
 class Arrivals(_Section):
     """When this audience arrives: its daily and weekly curve, in its own time zone."""
 
@@ -450,6 +495,11 @@ class Arrivals(_Section):
         description="7 multipliers, Monday first; only their proportions matter",
     )
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. America/New_York")
+    regions: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="an audience spread over time zones: zone = share, each region on the curve "
+        "in its own local time (empty: everyone in `timezone`)",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -463,7 +513,16 @@ class Arrivals(_Section):
         return self
 
     def shape(self) -> Shape:
-        return Shape(hourly=tuple(self.hourly), weekly=tuple(self.weekly), timezone=self.timezone)
+        return Shape(
+            hourly=tuple(self.hourly),
+            weekly=tuple(self.weekly),
+            timezone=self.timezone,
+            regions=tuple(self.regions.items()),
+        )
+
+    def zones(self) -> tuple[tuple[str, float], ...]:
+        """Where the audience lives: (time zone, share) pairs."""
+        return tuple(self.regions.items()) or ((self.timezone, 1.0),)
 
 
 class Timing(_Section):
@@ -539,6 +598,21 @@ class Profile(_Section):
     audience: Audience = Field(default_factory=Audience)
     arrivals: Arrivals = Field(default_factory=Arrivals)
     timing: Timing = Field(default_factory=Timing)
+    custom_metadata: dict[Annotated[str, Field(pattern=_CUSTOM_KEY)], CustomField] = Field(
+        default_factory=dict,
+        description="sessionStart customMetadata: key = {values, weights, per}; the device's "
+        "model, OS and app version are always sent",
+    )
+
+    @field_validator("custom_metadata")
+    @classmethod
+    def _no_reserved_keys(cls, value: dict[str, CustomField]) -> dict[str, CustomField]:
+        for key in value:
+            if key.startswith(("a.", "media.")):
+                raise ValueError(
+                    f"key {key!r}: 'a.' is reserved by Analytics and 'media.' by the MCA"
+                )
+        return value
 
     @model_validator(mode="after")
     def _completion_only_on_demand(self) -> Self:

@@ -136,7 +136,7 @@ class Engine:
     >>> clock = VirtualClock("2026-11-27T12:00:00Z")
     >>> collector = Collector(clock)
     >>> engine = Engine(clock, MemoryTransport(collector))
-    >>> player = engine.add(Player(load_profile("live-news"), seed=1))
+    >>> player = engine.add(Player(load_profile("live-news"), seed=2))
     >>> engine.advance(60)
     >>> collector.sessions[0].event_types[:3]
     ['sessionStart', 'adBreakStart', 'adStart']
@@ -389,6 +389,10 @@ class Engine:
                 # concurrency limit at the same moment, whatever the network's timing.
                 self._followed.add(player)
                 self._follow(player)
+            if player.devices is not None:
+                # Its device and viewer are free from its last event (unless its next episode
+                # has them): so whatever the network's timing, the same arrivals find them free.
+                player.devices.release(player)
             if self.sender.busy(player):
                 return  # retired when its last request is answered
             self._retire(player, outbox, follow=player not in self._followed)
@@ -449,6 +453,8 @@ class Engine:
         self.stats.outcomes[self._cut.pop(player, "") or player.outcome or "unfinished"] += 1
         if follow:
             self._follow(player)
+        if player.devices is not None:  # cut short (a stop, an endpoint given up on)
+            player.devices.release(player)
         if not isinstance(player.behaviour, ViewerBehaviour):
             return  # scripted viewers follow their script, not the profile's distributions
         name = player.profile.name

@@ -348,6 +348,10 @@ class ViewerBehaviour:
     def _pod(self) -> tuple[AdPlay, ...]:
         ads = self.profile.ads
         count = max(1, round(ads.ads_per_pod.sample(self.rng)))
+        if ads.fill_rate < 1:
+            # The break is planned with `count` slots; the ad server fills the first and each
+            # other at the fill rate (an unfilled slot is skipped, not shown as an empty ad).
+            count = 1 + sum(self.rng.random() < ads.fill_rate for _ in range(count - 1))
         pod: list[AdPlay] = []
         for _ in range(count):
             creative = self._creative(pod)

@@ -38,6 +38,8 @@ comments).
 
 from __future__ import annotations
 
+import bisect
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -583,29 +585,56 @@ class CuePoints:
 
 
 class LiveCues:
-    """Live mid-rolls: on a UTC grid every `interval_ms`, reaching this viewer `delay_ms` late."""
+    """Live mid-rolls: each channel on its own daily schedule of breaks, about every
+    `interval_ms` (UTC), reaching this viewer `delay_ms` late.
 
-    __slots__ = ("_delay_ms", "_interval_ms", "_served")
+    Channels do not all break at :00, :15, :30 and :45: each one's breaks are offset from the
+    hour by its own minutes, and each break moves a little from the even grid (up to a quarter
+    of the interval, at most three minutes), as a network's log of breaks does. The schedule is
+    fixed by the channel (`key`), so every viewer of a channel sees its breaks at one instant.
+    """
 
-    def __init__(self, interval_ms: int | None, *, delay_ms: int) -> None:
+    __slots__ = ("_day", "_delay_ms", "_interval_ms", "_served")
+
+    def __init__(self, interval_ms: int | None, *, delay_ms: int, key: str = "") -> None:
         self._interval_ms = interval_ms  # None: no live mid-rolls
         self._delay_ms = delay_ms
         self._served = 0  # the last grid instant already served
+        self._day = () if interval_ms is None else _break_day(key, interval_ms)
 
     def due(self, time: Timeline) -> int | None:
-        """The next grid instant as it reaches this viewer: now included, the last served not."""
-        step = self._interval_ms
-        if step is None:
+        """The next break as it reaches this viewer: now included, the last served not."""
+        if self._interval_ms is None:
             return None
         delay = self._delay_ms
         earliest = max(time.last_at, self._served + 1) - delay
-        return -(-earliest // step) * step + delay
+        day_start = earliest - earliest % DAY_MS
+        day = self._day
+        index = bisect.bisect_left(day, earliest - day_start)
+        if index == len(day):
+            return day_start + DAY_MS + day[0] + delay
+        return day_start + day[index] + delay
 
     def served(self, time: Timeline, at: int) -> None:
         self._served = at
 
     def jumped(self, here: int, target: int) -> None:
         """Nothing: live mid-rolls are on the clock, not at content positions."""
+
+
+@functools.lru_cache(maxsize=256)
+def _break_day(key: str, interval_ms: int) -> tuple[int, ...]:
+    """A channel's break instants within a UTC day (ms after midnight), sorted."""
+    if not key:
+        return tuple(range(0, DAY_MS, interval_ms))  # a bare grid: no channel to schedule
+    rng = random.Random(f"breaks:{key}:{interval_ms}")
+    offset = rng.randrange(0, max(1, interval_ms // 60_000)) * 60_000  # whole minutes
+    wobble = min(interval_ms // 4, 180_000)
+    instants = {
+        (start + offset + (rng.randint(-wobble, wobble) // 1000) * 1000) % DAY_MS
+        for start in range(0, DAY_MS, interval_ms)
+    }
+    return tuple(sorted(instants))
 
 
 # --- the viewer -------------------------------------------------------------------------------

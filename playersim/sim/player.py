@@ -36,7 +36,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, assert_never
+from typing import TYPE_CHECKING, Any, Final, assert_never
 
 from playersim.audience.catalog import Chapter, Title
 from playersim.audience.distributions import Distribution
@@ -83,6 +83,9 @@ from playersim.sim.mechanics import (
     Timeline,
 )
 from playersim.sim.playhead import Playhead
+
+if TYPE_CHECKING:
+    from playersim.sim.ledger import DeviceLedger
 
 __all__ = ["PRIORITY", "Player", "SessionStats"]
 
@@ -168,11 +171,16 @@ class Player:
         # independent of how many other sessions were simulated before this one. It names all
         # that identifies the viewing (the seed, the profile, its place in the run), so runs of
         # different profiles with one seed are not copies of each other.
-        key = f"{seed}:{profile.name}:{index}"
+        key = self.rng_key = f"{seed}:{profile.name}:{index}"
         self.rng = random.Random(key)
         pool = metadata or MetadataPool.build(profile)
         self.title: Title = title or pool.pick_title(self.rng)
-        self.visitor: Visitor = visitor or pool.pick_visitor(self.rng)
+        at = None if start_at is None else parse_instant(start_at)
+        # The viewer from an RNG of its own, as a run's workload draws them (until one is free).
+        self.visitor: Visitor = visitor or pool.pick_visitor(random.Random(f"{key}:viewer"), at)
+        # Who holds the viewer's device while this viewing lasts (a run's workload sets it).
+        self.devices: DeviceLedger | None = None
+        self._pool = pool
         self.length_ms = round(self.title.length_seconds * 1000)
         # A real player's timing (profile.timing) from RNGs of its own: exact timing draws
         # nothing, so it is the same traffic as a profile without it, draw for draw.
@@ -185,7 +193,7 @@ class Player:
             length_ms=self.length_ms,
             reactions=None if exact else random.Random(f"{key}:reaction"),
         )
-        self.start_at: int | None = None if start_at is None else parse_instant(start_at)
+        self.start_at: int | None = at
         self.state = SessionState()  # the MCA session on the wire
         self.sid: str | None = None
         self.outcome: str | None = None  # why the viewing is over: completed, left, ...
@@ -229,7 +237,9 @@ class Player:
         if live:
             interval = profile.ads.midroll_interval_seconds
             self._cues = LiveCues(
-                round(interval * 1000) if interval > 0 else None, delay_ms=delay_ms
+                round(interval * 1000) if interval > 0 else None,
+                delay_ms=delay_ms,
+                key=self.title.media_id,  # each channel breaks on its own schedule
             )
         else:
             self._cues = CuePoints(self.title.cue_points_ms)
@@ -647,6 +657,10 @@ class Player:
             time.playhead = Playhead(live=True, length_ms=self.length_ms, at=at)
         params = session_params(self.profile, self.title, self.visitor, start_ms=at, resume=resume)
         self._emit(E.SESSION_START, at, out, params=params)
+        # The device (model, OS, app version) and the profile's own keys, as customMetadata.
+        custom = self._pool.custom_metadata(self.visitor, self.title, self.rng_key)
+        if custom:
+            out[-1]["customMetadata"] = custom
 
     def _reopen_session(
         self, at: int, out: list[WireBody], *, resend_playback: bool = True

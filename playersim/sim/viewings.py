@@ -31,6 +31,7 @@ from playersim.audience.arrivals import (
 from playersim.audience.metadata import DEFAULT_CATALOG_SEED, MetadataPool
 from playersim.audience.profiles import Profile
 from playersim.sim.behaviour import ViewerBehaviour
+from playersim.sim.ledger import DeviceLedger
 from playersim.sim.player import Player
 
 __all__ = ["DEFAULT_RATE", "Binge", "Seat", "Seats", "Workload"]
@@ -209,10 +210,19 @@ class Workload:
             MetadataPool.build(profile, catalog_seed) if share else None
             for profile, share in zip(self.profiles, self._shares, strict=True)
         ]  # a profile of weight 0 never plays: no catalogue to build
+        # One viewing per device at a time, and human hours per person (playersim.sim.ledger):
+        # each arrival's viewer is drawn from its own RNG until one is free.
+        ledger = DeviceLedger()
         for index, (at, which) in enumerate(self.instants(seed)):
-            yield Player(
-                self.profiles[which], seed=seed, index=index, start_at=at, metadata=pools[which]
+            profile, pool = self.profiles[which], pools[which]
+            assert pool is not None
+            rng = random.Random(f"{seed}:{profile.name}:{index}:viewer")
+            visitor = ledger.pick(pool, rng, at, profile.audience.hours_per_day)
+            player = Player(
+                profile, seed=seed, index=index, start_at=at, metadata=pool, visitor=visitor
             )
+            ledger.hold(player)
+            yield player
 
     def follow_up(self, seed: int | str, catalog_seed: int | str = DEFAULT_CATALOG_SEED) -> Binge:
         """What the engine asks when a viewing ends: does the viewer watch the next episode?"""
@@ -249,7 +259,7 @@ class Binge:
         countdown = min(
             MAX_COUNTDOWN_S, max(0.0, profile.audience.next_episode_seconds.sample(rng))
         )
-        return Player(
+        after_player = Player(
             profile,
             seed=self.seed,
             index=f"{player.index}.next",
@@ -258,6 +268,10 @@ class Binge:
             title=after,
             visitor=player.visitor,
         )
+        if player.devices is not None:
+            # The next episode keeps the device (and the viewer) through the countdown.
+            player.devices.hold(after_player)
+        return after_player
 
 
 class Seats:

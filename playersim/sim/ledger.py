@@ -1,0 +1,83 @@
+"""Who is watching on which device: one session per device, and human viewing hours.
+
+A run's arrivals are drawn independently, so left alone they would give a busy person's browser
+two sessions at once, or a heavy viewer forty hours of video in a day. The ledger of a run
+knows which devices and which people are watching now, and how long each person has watched
+in the last 24 hours: a new viewing goes to someone free (a person watches one thing at a
+time, a household's TV plays one session at a time) and under their daily hours
+(`[audience] hours_per_day`). Autoplay's next episode keeps the device of the one before it.
+
+The engine tells the ledger when a viewing is over (the instant of its last event). The
+ledger only ever refuses a pick, so every choice still comes from the viewing's own seeded
+RNG: same seed, same viewers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from playersim.audience.metadata import MetadataPool, Visitor
+    from playersim.sim.player import Player
+
+__all__ = ["DeviceLedger"]
+
+_DAY_MS: Final = 86_400_000
+# Picks tried before a viewing goes to someone already watching: only an audience far too
+# small for the run's concurrency runs out of free people (counted in `crowded`).
+_TRIES: Final = 60
+
+
+class DeviceLedger:
+    """The devices and people watching now, and each person's viewing over the last day."""
+
+    def __init__(self) -> None:
+        self._devices: dict[str, Player] = {}  # device (visitor id) -> the viewing on it
+        self._people: dict[int, Player] = {}  # person -> the viewing they are watching
+        self._watched: dict[int, deque[tuple[int, int]]] = {}  # person -> (start, end) spans
+        self.crowded = 0  # viewings given to someone busy: the audience was too small
+
+    def free(self, visitor: Visitor, at: int, hours_per_day: float) -> bool:
+        """Whether this device and person can start a viewing at `at`."""
+        if visitor.visitor_id in self._devices or visitor.person in self._people:
+            return False
+        spans = self._watched.get(visitor.person)
+        if not spans:
+            return True
+        while spans and spans[0][1] <= at - _DAY_MS:
+            spans.popleft()
+        watched = sum(end - max(start, at - _DAY_MS) for start, end in spans)
+        return watched < hours_per_day * 3_600_000
+
+    def pick(
+        self, pool: MetadataPool, rng: random.Random, at: int, hours_per_day: float
+    ) -> Visitor:
+        """A viewer for a viewing starting at `at`, drawn from the pool until one is free."""
+        visitor = pool.pick_visitor(rng, at)
+        for _ in range(_TRIES):
+            if self.free(visitor, at, hours_per_day):
+                return visitor
+            visitor = pool.pick_visitor(rng, at)
+        self.crowded += 1
+        return visitor
+
+    def hold(self, player: Player) -> None:
+        """The player's viewing has the device and the person until it ends."""
+        player.devices = self
+        self._devices[player.visitor.visitor_id] = player
+        self._people[player.visitor.person] = player
+
+    def release(self, player: Player) -> None:
+        """The player's viewing is over: its device and person are free (unless already
+        taken on, by autoplay's next episode), and its span counts toward the person's day."""
+        visitor = player.visitor
+        if self._devices.get(visitor.visitor_id) is player:
+            del self._devices[visitor.visitor_id]
+        if self._people.get(visitor.person) is player:
+            del self._people[visitor.person]
+        start, end = player.start_at, player.last_event_at
+        if start is not None and end is not None and end > start:
+            self._watched.setdefault(visitor.person, deque()).append((start, end))
+        player.devices = None  # released once
