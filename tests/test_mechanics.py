@@ -162,15 +162,27 @@ def test_a_pause_at_a_chapter_boundary_comes_before_the_next_chapter_starts() ->
     ]
 
 
-def test_a_chapter_that_starts_mid_content_is_started_while_the_playhead_is_in_it() -> None:
-    """A chapter's start is not a timed step: the player notices the playhead entered it with
-    the next event it sends, a ping as a rule."""
+def test_a_chapter_that_starts_mid_content_starts_when_the_playhead_reaches_it() -> None:
+    """A chapter's start is a due instant like its end: at playhead 25, between two pings."""
     bodies = scripted(
         [{"at": 0, "do": "play"}, {"at": 90, "do": "end"}], chapters=[[25, 30, "one"]]
     )
+    events = timed(bodies)
+    assert (25, "chapterStart") in events
+    assert (55, "chapterComplete") in events
     starts = [b for b in bodies if b["eventType"] == "chapterStart"]
-    assert [b["params"]["media.chapter.friendlyName"] for b in starts] == ["one"]
-    assert 25 <= starts[0]["playerTime"]["playhead"] < 55
+    assert [b["playerTime"]["playhead"] for b in starts] == [25]
+
+
+def test_a_chapter_ahead_of_a_pause_starts_only_when_playback_has_brought_the_playhead_there() -> (
+    None
+):
+    """Paused 5 s short of the chapter for 20 s: its start moves with the pause, to 45 s."""
+    bodies = scripted(
+        [{"at": 0, "do": "play"}, {"at": 20, "do": "pause", "for": 20}, {"at": 90, "do": "end"}],
+        chapters=[[25, 30, "one"]],
+    )
+    assert [at for at, kind in timed(bodies) if kind == "chapterStart"] == [45]
 
 
 def test_content_that_ends_as_the_30_minutes_run_out_completes_in_its_session() -> None:

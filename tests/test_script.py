@@ -298,3 +298,320 @@ def test_the_cli_names_the_step_the_player_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"--script: {path}: timeline[1] (pause): cannot send 'pause'" in result.stderr
     assert "not while an ad break runs" in result.stderr
+
+
+# --- what a script can write beyond the viewer's actions (issue 14, section 7) ---------------
+
+
+def rows(session: CollectedSession) -> list[tuple[float, float, str]]:
+    """The session's timeline without its pings."""
+    return [row for row in timeline(session) if row[2] != "ping"]
+
+
+def test_chapters_start_and_complete_as_the_playhead_crosses_them_even_between_events() -> None:
+    """A chapter after a gap starts when the playhead reaches its offset, not at the next event;
+    one that starts and ends between two events is sent all the same."""
+    session = perform(
+        {
+            "timeline": [{"at": 0, "do": "play"}, {"at": 50, "do": "complete"}],
+            "session": {"length": 60, "chapters": [[15, 10, "A"], [33, 5, "B"]]},
+        }
+    )
+    assert rows(session) == [
+        (0, 0, "sessionStart"),
+        (0.001, 0, "play"),
+        (15, 15, "chapterStart"),
+        (25, 25, "chapterComplete"),
+        (33, 33, "chapterStart"),
+        (38, 38, "chapterComplete"),
+        (50, 50, "sessionComplete"),
+    ]
+    starts = [e.params for e in session.events if e.event_type == "chapterStart"]
+    assert [(p["media.chapter.index"], p["media.chapter.friendlyName"]) for p in starts] == [
+        (1, "A"),
+        (2, "B"),
+    ]
+    assert session.problems == []
+
+
+def test_a_chapter_can_be_reported_late_and_carry_custom_metadata() -> None:
+    """`start_playhead` sends the chapterStart after its offset; `custom` is its customMetadata."""
+    session = perform(
+        {
+            "timeline": [{"at": 2, "do": "play"}, {"at": 30, "do": "end"}],
+            "session": {
+                "length": 60,
+                "chapters": [
+                    {
+                        "offset": 0,
+                        "length": 20,
+                        "name": "Uno",
+                        "start_playhead": 1,
+                        "custom": {"scene": "opening"},
+                    }
+                ],
+            },
+        }
+    )
+    start = next(e for e in session.events if e.event_type == "chapterStart")
+    assert (start.ts - session.events[0].ts, start.playhead) == (3000, 1)
+    assert start.params["media.chapter.offset"] == 0
+    assert start.body.custom_metadata == {"scene": "opening"}
+    assert session.problems == []
+
+
+def test_the_session_start_can_be_written_param_for_param() -> None:
+    """Player, channel, SDK, visitor id, SSL, content type and customMetadata as written; with
+    `only_written_params` nothing else but routing and the content's own required params."""
+    session = perform(
+        {
+            "timeline": [{"at": 0, "do": "play"}, {"at": 5, "do": "end"}],
+            "session": {
+                "length": 60.3333333333333,
+                "content_type": "VOD",
+                "player_name": "sample-player",
+                "channel": "sample-channel",
+                "sdk_version": "va-api-0.0.0",
+                "visitor_id": "visitor-1",
+                "enable_ssl": False,
+                "custom": {"myKey": "my value"},
+                "only_written_params": True,
+            },
+        }
+    )
+    params = session.start.params
+    written = params.model_dump(by_alias=True, exclude_none=True)
+    assert set(written) == {
+        "analytics.trackingServer", "analytics.reportSuite", "visitor.marketingCloudOrgId",
+        "media.id", "media.name", "media.length", "media.contentType", "media.playerName",
+        "media.channel", "media.sdkVersion", "analytics.visitorId", "analytics.enableSSL",
+    }  # fmt: skip
+    assert (params.player_name, params.channel, params.sdk_version) == (
+        "sample-player",
+        "sample-channel",
+        "va-api-0.0.0",
+    )
+    assert (params.visitor_id, params.enable_ssl, params.content_type) == (
+        "visitor-1",
+        False,
+        "VOD",
+    )
+    assert params.length == 60.3333333333333  # finer than a millisecond: sent as written
+    assert session.events[0].body.custom_metadata == {"myKey": "my value"}
+
+
+def test_the_profile_still_gives_what_a_script_does_not_write() -> None:
+    """Without `only_written_params`, the profile's and the viewer's params stay, overridden
+    only where the script writes."""
+    session = perform(
+        {
+            "timeline": [{"at": 0, "do": "play"}, {"at": 5, "do": "end"}],
+            "session": {"length": 60, "channel": "sample-channel"},
+        }
+    )
+    params = session.start.params
+    assert params.channel == "sample-channel"
+    assert params.ecid is not None
+    assert params.app_installation_id is not None
+    assert params.length == 60
+    assert isinstance(params.length, int)
+
+
+def test_a_pod_and_its_ads_carry_every_field_a_script_writes() -> None:
+    """podFriendlyName, every media.ad.* field, customMetadata on the adStart; the ads' player
+    is the session's unless an ad names its own."""
+    ad = {
+        "length": 10,
+        "id": "001",
+        "name": "Ad 1",
+        "advertiser": "Ad Guys",
+        "campaign_id": "1",
+        "creative_id": "42",
+        "site_id": "XYZ",
+        "creative_url": "https://example.com",
+        "placement_id": "sample_placement",
+        "custom": {"myCustomData1": "CustomData1"},
+    }
+    session = perform(
+        {
+            "timeline": [
+                {
+                    "at": 0,
+                    "do": "adBreak",
+                    "pod_name": "ad_pod1",
+                    "ads": [ad, {"length": 5, "player_name": "Ad Player"}],
+                },
+                {"at": 15, "do": "play"},
+                {"at": 20, "do": "end"},
+            ],
+            "session": {"length": 60, "player_name": "Main Player"},
+        }
+    )
+    pod = next(e for e in session.events if e.event_type == "adBreakStart")
+    assert pod.params["media.ad.podFriendlyName"] == "ad_pod1"
+    first, second = [e for e in session.events if e.event_type == "adStart"]
+    assert first.params == {
+        "media.ad.id": "001",
+        "media.ad.length": 10,
+        "media.ad.podPosition": 1,
+        "media.ad.playerName": "Main Player",
+        "media.ad.name": "Ad 1",
+        "media.ad.advertiser": "Ad Guys",
+        "media.ad.campaignId": "1",
+        "media.ad.creativeId": "42",
+        "media.ad.siteId": "XYZ",
+        "media.ad.creativeURL": "https://example.com",
+        "media.ad.placementId": "sample_placement",
+    }
+    assert first.body.custom_metadata == {"myCustomData1": "CustomData1"}
+    assert second.params["media.ad.playerName"] == "Ad Player"
+    assert second.body.custom_metadata is None
+    assert session.problems == []
+
+
+def test_a_play_sends_the_qoe_data_written_and_an_error_can_stop_playback() -> None:
+    """`qoe` on a play is its qoeData ({} for none); an error without `id` has no qoeData, and
+    with `stops_playback` the playhead holds until the next play, with no pause or buffer."""
+    session = perform(
+        {
+            "timeline": [
+                {"at": 0, "do": "play", "qoe": {}},
+                {"at": 12, "do": "error", "stops_playback": True},
+                {"at": 17, "do": "play", "qoe": {"media.qoe.bitrate": 10000}},
+                {"playhead": 15, "do": "end"},
+            ],
+            "session": {"length": 60},
+        }
+    )
+    assert rows(session) == [
+        (0, 0, "sessionStart"),
+        (0.001, 0, "play"),
+        (12, 12, "error"),
+        (17, 12, "play"),
+        (20, 15, "sessionEnd"),
+    ]
+    first_play, error, second_play = session.events[1], session.events[3], session.events[4]
+    assert first_play.body.qoe_data is None
+    assert error.body.qoe_data is None
+    assert second_play.body.qoe_data is not None
+    assert second_play.body.qoe_data.bitrate == 10000
+    assert session.problems == []  # a held playhead after an error is conformant
+
+
+def test_a_session_can_end_after_it_completed() -> None:
+    """`end` after `complete`: sessionComplete, then sessionEnd, and the viewing counts as
+    completed."""
+    script = script_from_dict(
+        {
+            "timeline": [
+                {"at": 0, "do": "play"},
+                {"at": 20, "do": "complete"},
+                {"at": 25, "do": "end"},
+            ],
+            "session": {"length": 60},
+        }
+    )
+    clock = VirtualClock(start=START)
+    collector = Collector(clock=clock)
+    engine = Engine(clock, MemoryTransport(collector))
+    player = script.player(seed=1)
+    engine.add(player)
+    engine.run()
+    [session] = collector.sessions
+    assert rows(session)[-2:] == [(20, 20, "sessionComplete"), (25, 20, "sessionEnd")]
+    assert player.outcome == "completed"
+    assert session.problems == []
+
+
+def test_only_a_session_end_may_follow_a_session_complete() -> None:
+    """Anything else after `complete` is refused by the state machine, naming event and state."""
+    with pytest.raises(PlayerProtocolError, match="cannot send 'play' in state 'complete'"):
+        perform(
+            {
+                "timeline": [
+                    {"at": 0, "do": "play"},
+                    {"at": 20, "do": "complete"},
+                    {"at": 25, "do": "play"},
+                ],
+                "session": {"length": 60},
+            }
+        )
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (
+            {"timeline": [{"at": 1, "do": "play", "custom": {"k": "v"}}]},
+            "timeline[0]: `custom` does not apply to play: customMetadata is carried only by "
+            "sessionStart ([session] custom), adStart",
+        ),
+        (
+            {"timeline": [{"at": 1, "do": "play", "qoe": {"bitrate": 10000}}]},
+            "timeline[0].qoe.bitrate: unknown field",
+        ),
+        (
+            {"timeline": [{"at": 1, "do": "pause", "qoe": {}}]},
+            "`qoe` does not apply to pause",
+        ),
+        (
+            {"timeline": [{"at": 1, "do": "error", "source": "external"}]},
+            "error: `source` needs `id`",
+        ),
+        (
+            {"timeline": [{"at": 1, "do": "play", "stops_playback": True}]},
+            "`stops_playback` does not apply to play",
+        ),
+        (
+            {"timeline": [{"at": 1, "do": "play", "pod_name": "x"}]},
+            "`pod_name` does not apply to play",
+        ),
+        (
+            {"timeline": [{"at": 1, "do": "play"}], "session": {"custom": {"media.show": "x"}}},
+            "session.custom: Value error, key 'media.show' starts with 'media.'",
+        ),
+        (
+            {"timeline": [{"at": 1, "do": "play"}], "session": {"custom": {"a.b": "x"}}},
+            "must not start with 'a.'",
+        ),
+        (
+            {"timeline": [{"at": 0, "do": "adBreak", "ads": [{"length": 5, "custom": {"k": 1}}]}]},
+            "timeline[0].ads[0].custom.k: Input should be a valid string (got 1)",
+        ),
+        (
+            {
+                "timeline": [{"at": 1, "do": "play"}],
+                "session": {
+                    "chapters": [{"offset": 10, "length": 5, "name": "a", "start_playhead": 9}]
+                },
+            },
+            "chapters[0]: start_playhead 9 is not inside the chapter [10, 15)",
+        ),
+        (
+            {"timeline": [{"at": 1, "do": "play"}], "session": {"chapters": [[10, 5]]}},
+            "session.chapters[0]: a chapter is [offset, length, name]",
+        ),
+    ],
+)
+def test_new_script_fields_are_checked_before_anything_is_sent(
+    data: dict[str, Any], fragment: str
+) -> None:
+    """customMetadata where MCA carries none, qoeData keys that are not MCA's, stray fields,
+    reserved keys, a chapter reported outside itself: each named by field and value."""
+    with pytest.raises(ScriptError) as caught:
+        script_from_dict(data, source="bug.toml")
+    assert fragment.replace("Value error, ", "") in str(caught.value)
+
+
+def test_an_error_cannot_stop_playback_inside_an_ad_break() -> None:
+    """The player runs ads to their end: stopping content there is refused, not sent."""
+    with pytest.raises(PlayerProtocolError, match="cannot stop playback while an ad break runs"):
+        perform(
+            {
+                "timeline": [
+                    {"at": 0, "do": "adBreak", "ads": [10]},
+                    {"at": 5, "do": "error", "stops_playback": True},
+                ],
+                "session": {"length": 60},
+            }
+        )

@@ -4,20 +4,26 @@ Built once per run and profile with Faker (seeded), then only read: the same `me
 has the same name, length, show, genre, rating and chapters, and the same ad id always has the
 same length, advertiser and creative. Dates are drawn between fixed bounds, never relative to
 "today", so a seed gives the same catalogue on any day.
+
+This module assembles titles; their names come from `playersim.audience.names`, whose genre
+templates and curated lists make a catalogue read like a real service's.
 """
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Final
+from typing import Any, Final
 
 from faker import Faker
 
+from playersim.audience import names
 from playersim.audience.profiles import Profile
 
-__all__ = ["AdCreative", "Chapter", "Title", "build_ads", "build_titles"]
+__all__ = ["AdCreative", "Chapter", "Slot", "Title", "build_ads", "build_titles"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +34,33 @@ class Chapter:
     offset_ms: int
     length_ms: int
     name: str
+    # Where the player sends its chapterStart, if later than its offset: a player that reports
+    # the chapter a moment late (Adobe's Timeline 3 starts chapter 1, offset 0, at playhead 1).
+    # A script's; None for every catalogue title.
+    late_start_ms: int | None = None
+    custom: dict[str, str] = field(default_factory=dict)  # customMetadata of its chapterStart
 
     @property
     def end_ms(self) -> int:
         return self.offset_ms + self.length_ms
+
+    @property
+    def start_ms(self) -> int:
+        """The playhead at which its chapterStart is sent."""
+        return self.offset_ms if self.late_start_ms is None else self.late_start_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One programme of a live or linear channel's day, in the audience's local time."""
+
+    start_minute: int  # minute of the local day, 0..1439
+    minutes: int
+    name: str
+
+    @property
+    def end_minute(self) -> int:
+        return self.start_minute + self.minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +74,13 @@ class Title:
     chapters: tuple[Chapter, ...] = ()  # on-demand: contiguous, covering the content
     cue_points_ms: tuple[int, ...] = ()  # on-demand: content positions of mid-roll pods
     programmes: tuple[str, ...] = ()  # live: programme names that label the schedule's chapters
+    # Live news and linear channels: the local day's programmes, contiguous from 00:00 to
+    # 24:00 (`programmes` lists their names in this order).
+    schedule: tuple[Slot, ...] = ()
+    # A script's sessionStart as written: params that replace those the profile and the viewer
+    # give (None leaves a key out), and its customMetadata. Empty for every catalogue title.
+    start_params: dict[str, Any] = field(default_factory=dict)
+    custom: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +90,7 @@ class AdCreative:
     ad_id: str
     length_ms: int
     params: dict[str, str]  # the optional media.ad.* metadata: name, advertiser, campaign, ...
+    custom: dict[str, str] = field(default_factory=dict)  # customMetadata of its adStart
 
 
 _MOVIE_GENRES: Final = (
@@ -63,12 +100,14 @@ _MOVIE_GENRES: Final = (
 _SERIES_GENRES: Final = (
     "Drama", "Comedy", "Crime", "Reality", "Documentary", "Science Fiction", "Kids", "Lifestyle",
 )  # fmt: skip
-_NEWS_GENRES: Final = ("News", "Business News", "Weather", "Politics")
+# Most news channels are general news; listed thrice so that three in six draws are.
+_NEWS_GENRES: Final = ("News", "News", "News", "Business News", "Weather", "Politics")
 _SPORTS: Final = ("Football", "Basketball", "Ice Hockey", "Baseball", "Soccer", "Rugby")
 _CLIP_GENRES: Final = ("Comedy", "Music", "Gaming", "How-to", "Pets", "Travel", "Food")
 _PODCAST_GENRES: Final = ("True Crime", "Business", "Technology", "History", "Comedy", "Health")
 _TV_RATINGS: Final = ("TV-G", "TV-PG", "TV-14", "TV-MA")
-_FILM_RATINGS: Final = ("G", "PG", "PG-13", "R")
+# Shows for children are rated for children, whatever the draw.
+_KIDS_RATINGS: Final = ("TV-Y", "TV-Y7", "TV-G")
 _FEEDS: Final = ("East HD", "West HD", "National")
 _EARLIEST: Final = date(1995, 1, 1)
 _LATEST: Final = date(2025, 6, 30)  # release dates fall before the default run start
@@ -88,29 +127,51 @@ def build_titles(fake: Faker, profile: Profile, rng: random.Random) -> list[Titl
     titles = maker(fake, profile, rng)
     if profile.content.live:
         return titles
-    return [_with_structure(title, profile, rng) for title in titles]
+    return [_with_structure(title, profile, rng, fake) for title in titles]
 
 
 def build_ads(fake: Faker, profile: Profile, rng: random.Random) -> list[AdCreative]:
-    """The run's ad creatives: advertiser, campaign and creative ids from Faker pools."""
-    advertisers = [fake.company() for _ in range(max(3, profile.ads.creatives // 4))]
+    """The run's ad creatives: fictional advertisers, each with one to four campaigns.
+
+    Creatives of one campaign share its campaignId, as an ad server reports them; each
+    advertiser's creatives are served from one (fictional) ad CDN."""
+    taken: set[str] = set()
+    campaign_ids: set[str] = set()
+    advertisers: list[tuple[str, str, list[tuple[str, str]]]] = []
+    for _ in range(max(3, profile.ads.creatives // 4)):
+        brand, category = names.advertiser(fake, taken)
+        slug = _slug(brand)
+        campaigns = []
+        for campaign in names.ad_campaigns(fake, category, fake.random_int(1, 4)):
+            draw = functools.partial(lambda s: f"cmp-{s}-{fake.numerify('####')}", slug[:16])
+            campaigns.append((campaign, names.unique(fake, draw, campaign_ids)))
+        advertisers.append((brand, names.ad_host(fake), campaigns))
     ads = []
+    versions: dict[str, int] = {}
     for index in range(profile.ads.creatives):
-        advertiser = advertisers[fake.random.randrange(len(advertisers))]
-        product = _word(fake, "noun").title()
+        brand, host, campaigns = names.pick(fake, advertisers)
+        campaign, campaign_id = names.pick(fake, campaigns)
         creative = fake.hexify("^^^^^^^^")
         length_ms = max(1000, round(profile.ads.ad_seconds.sample(rng)) * 1000)
-        slug = _slug(advertiser)
+        seconds = length_ms // 1000
+        # Ad operations name a cut by its spot length (":30"), and a second cut of the same
+        # spot by its version.
+        name = f"{brand} — {campaign} :{seconds:02d}"
+        versions[name] = versions.get(name, 0) + 1
+        if versions[name] > 1:
+            name = f"{name} v{versions[name]}"
         ads.append(
             AdCreative(
                 ad_id=f"ad-{index:05d}-{creative}",
                 length_ms=length_ms,
                 params={
-                    "media.ad.name": f"{advertiser} {product} {length_ms // 1000}s",
-                    "media.ad.advertiser": advertiser,
-                    "media.ad.campaignId": f"cmp-{slug[:12]}-{fake.numerify('####')}",
+                    "media.ad.name": name,
+                    "media.ad.advertiser": brand,
+                    "media.ad.campaignId": campaign_id,
                     "media.ad.creativeId": f"cr-{creative}",
-                    "media.ad.creativeURL": f"https://ads.example.com/{slug[:16]}/{creative}.mp4",
+                    "media.ad.creativeURL": (
+                        f"https://{host}/{_slug(brand)}/{_slug(campaign)}/{creative}_{seconds}s.mp4"
+                    ),
                     "media.ad.siteId": f"site-{fake.random_int(1, 40):03d}",
                     "media.ad.placementId": f"pl-{fake.random_int(1000, 9999)}",
                 },
@@ -122,27 +183,32 @@ def build_ads(fake: Faker, profile: Profile, rng: random.Random) -> list[AdCreat
 # --- structure of on-demand titles --------------------------------------------------------------
 
 
-def _with_structure(title: Title, profile: Profile, rng: random.Random) -> Title:
+def _with_structure(title: Title, profile: Profile, rng: random.Random, fake: Faker) -> Title:
     length_ms = round(title.length_seconds * 1000)
     chapters: tuple[Chapter, ...] = ()
     if profile.content.chapters is not None:
         count = max(0, round(profile.content.chapters.sample(rng)))
-        chapters = _split(length_ms, count, rng)
+        # Names come from Faker's RNG, counts and lengths from `rng` as before: renaming
+        # chapters moved no chapter boundary and no ad break.
+        genre = title.metadata.get("media.genre", "")
+        labels = names.chapter_names(fake, profile.content.kind, genre, count)
+        chapters = _split(length_ms, labels, rng)
     cues = _cue_points(length_ms, profile.ads.midroll_interval_seconds, chapters)
     return Title(title.media_id, title.name, title.length_seconds, title.metadata, chapters, cues)
 
 
-def _split(length_ms: int, count: int, rng: random.Random) -> tuple[Chapter, ...]:
-    """`count` contiguous chapters covering the content, of roughly equal length."""
+def _split(length_ms: int, labels: list[str], rng: random.Random) -> tuple[Chapter, ...]:
+    """Contiguous chapters, one per label, covering the content, of roughly equal length."""
+    count = len(labels)
     if count < 1:
         return ()
     weights = [rng.uniform(0.7, 1.3) for _ in range(count)]
     total = sum(weights)
     chapters = []
     offset = 0
-    for index, weight in enumerate(weights, start=1):
+    for index, (weight, label) in enumerate(zip(weights, labels, strict=True), start=1):
         end = length_ms if index == count else offset + round(length_ms * weight / total)
-        chapters.append(Chapter(index, offset, end - offset, f"Chapter {index}"))
+        chapters.append(Chapter(index, offset, end - offset, label))
         offset = end
     return tuple(chapters)
 
@@ -167,30 +233,6 @@ def _cue_points(
 # --- makers by kind ----------------------------------------------------------------------------
 
 
-def _word(fake: Faker, part_of_speech: str) -> str:
-    # Faker knows parts of speech in a few locales only; elsewhere any word of the locale will do.
-    try:
-        word: str = fake.word(part_of_speech=part_of_speech)
-    except ValueError:
-        word = fake.word()
-    return word
-
-
-def _headline(fake: Faker) -> str:
-    """A title that reads like one: a few templates over Faker's words, names and places."""
-    noun = _word(fake, "noun").title()
-    adjective = _word(fake, "adjective").title()
-    templates = (
-        f"The {adjective} {noun}",
-        f"{noun} of {fake.city()}",
-        f"{fake.last_name()}'s {noun}",
-        f"{fake.color_name()} {noun}",
-        f"Return to {fake.city()}",
-        f"{adjective} {noun}s",
-    )
-    return templates[fake.random.randrange(len(templates))]
-
-
 def _slug(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
@@ -207,16 +249,27 @@ def _length(profile: Profile, rng: random.Random) -> float:
     return max(1.0, round(profile.content.length.sample(rng), 3))
 
 
+def _pool(fake: Faker, draw: Callable[[], str], count: int) -> list[str]:
+    """`count` different names: a catalogue's few studios or networks, which its titles share
+    (a report by originator shows a handful of studios, not one per film)."""
+    taken: set[str] = set()
+    return [names.unique(fake, draw, taken) for _ in range(count)]
+
+
 def _movies(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
+    studios = _pool(fake, lambda: names.studio(fake), max(4, profile.content.titles // 6))
+    animators = _pool(fake, lambda: names.studio(fake, "Animation"), 2)
+    taken: set[str] = set()
     titles = []
     for index in range(profile.content.titles):
-        name = _headline(fake)
+        genre = names.pick(fake, _MOVIE_GENRES)
+        name = names.unique(fake, functools.partial(names.movie_title, fake, genre), taken)
         released = fake.date_between(_EARLIEST, _LATEST)
         digital = released + timedelta(days=fake.random_int(60, 400))
         metadata = _common(fake, profile) | {
-            "media.genre": fake.random_element(_MOVIE_GENRES),
-            "media.rating": fake.random_element(_FILM_RATINGS),
-            "media.originator": f"{fake.last_name()} Pictures",
+            "media.genre": genre,
+            "media.rating": names.film_rating(fake, genre),
+            "media.originator": names.pick(fake, animators if genre == "Animation" else studios),
             "media.firstAirDate": released.isoformat(),
             "media.firstDigitalDate": digital.isoformat(),
             "media.showType": "3",
@@ -227,26 +280,29 @@ def _movies(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
     return titles
 
 
-def _network(fake: Faker) -> str:
-    return f"{fake.last_name()} {fake.random_element(('TV', 'Network', 'Channel', 'Studios'))}"
-
-
 def _episodes(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
+    networks = _pool(fake, lambda: names.network(fake), max(3, profile.content.titles // 25))
+    shows: set[str] = set()
     titles: list[Title] = []
     while len(titles) < profile.content.titles:
-        show = _headline(fake)
-        network = _network(fake)
-        genre = fake.random_element(_SERIES_GENRES)
-        rating = fake.random_element(_TV_RATINGS)
+        genre = names.pick(fake, _SERIES_GENRES)
+        show = names.unique(fake, functools.partial(names.series_name, fake, genre), shows)
+        network = names.pick(fake, networks)
+        rating = names.pick(fake, _KIDS_RATINGS if genre == "Kids" else _TV_RATINGS)
         premiere = fake.date_between(_EARLIEST, _LATEST - timedelta(days=3 * 365))
         show_id = f"series-{len(titles):05d}-{_slug(show)}"
+        characters = names.cast(fake, genre)
+        used: set[str] = set()
         for season in range(1, fake.random_int(1, 4) + 1):
             season_start = premiere + timedelta(days=365 * (season - 1))
-            for episode in range(1, fake.random_int(6, 12) + 1):
+            count = fake.random_int(6, 12)
+            episode_names = names.season_titles(
+                fake, genre, characters, season=season, count=count, taken=used
+            )
+            for episode, name in enumerate(episode_names, start=1):
                 if len(titles) == profile.content.titles:
                     break
                 aired = season_start + timedelta(weeks=episode - 1)
-                name = fake.sentence(nb_words=fake.random_int(2, 5)).rstrip(".")
                 metadata = _common(fake, profile) | {
                     "media.show": show,
                     "media.season": str(season),
@@ -263,77 +319,110 @@ def _episodes(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
     return titles
 
 
-def _programmes(fake: Faker, count: int) -> tuple[str, ...]:
-    return tuple(_headline(fake) for _ in range(count))
+def _channel_title(
+    media_id: str,
+    name: str,
+    length: float,
+    metadata: dict[str, str],
+    day: list[tuple[int, int, str]],
+) -> Title:
+    schedule = tuple(Slot(start, minutes, programme) for start, minutes, programme in day)
+    programmes = tuple(slot.name for slot in schedule)
+    return Title(media_id, name, length, metadata, programmes=programmes, schedule=schedule)
 
 
 def _news_channels(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
+    taken: set[str] = set()
     titles = []
     for index in range(profile.content.titles):
-        network = f"{fake.city()} {fake.random_element(('News', 'Live', 'Now', 'One'))}"
+        genre = names.pick(fake, _NEWS_GENRES)
+        channel, brand, town = names.news_channel(fake, genre)
+        for _ in range(20):  # two channels of one service never share a name
+            if channel not in taken:
+                break
+            channel, brand, town = names.news_channel(fake, genre)
+        taken.add(channel)
         metadata = _common(fake, profile) | {
-            "media.network": network,
-            "media.genre": fake.random_element(_NEWS_GENRES),
-            "media.rating": fake.random_element(_TV_RATINGS[:3]),
-            "media.feed": fake.random_element(_FEEDS),
-            "media.originator": network,
+            "media.network": channel,
+            "media.genre": genre,
+            "media.rating": names.pick(fake, _TV_RATINGS[:3]),
+            "media.feed": names.pick(fake, _FEEDS),
+            "media.originator": channel,
         }
-        shows = tuple(f"{network} {part}" for part in ("Morning", "Today", "Tonight", "Late"))
-        titles.append(
-            Title(f"live-{index:05d}-{_slug(network)}", f"{network} 24/7", _length(profile, rng),
-                  metadata, programmes=shows)
-        )  # fmt: skip
+        day = names.news_schedule(fake, genre, brand, town)
+        media_id = f"live-{index:05d}-{_slug(channel)}"
+        titles.append(_channel_title(media_id, channel, _length(profile, rng), metadata, day))
     return titles
 
 
 def _sports_events(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
+    networks = _pool(fake, lambda: names.sports_network(fake), 3)
+    # One league per sport, its teams drawn when its first event is: matchups stay in a sport.
+    leagues: dict[str, tuple[str, list[str]]] = {}
+    matchups: set[str] = set()
     titles = []
     for index in range(profile.content.titles):
-        sport = fake.random_element(_SPORTS)
-        home, away = (f"{fake.city()} {_word(fake, 'noun').title()}s" for _ in "ab")
-        network = f"{fake.last_name()} Sports"
-        name = f"{home} vs {away}"
+        sport = names.pick(fake, _SPORTS)
+        if sport not in leagues:
+            clubs = names.team_mascots(fake, fake.random_int(8, 12))
+            leagues[sport] = (names.league(fake, sport), [f"{t} {m}" for t, m in clubs])
+        league, teams = leagues[sport]
+
+        def matchup(teams: list[str] = teams) -> str:
+            home, away = fake.random.sample(teams, 2)
+            return f"{home} vs {away}"
+
+        name = names.unique(fake, matchup, matchups, attempts=10)
+        network = names.pick(fake, networks)
         metadata = _common(fake, profile) | {
-            "media.show": f"{sport} Live",
+            "media.show": league,
             "media.genre": sport,
             "media.network": network,
             "media.originator": network,
             "media.rating": "TV-G",
-            "media.feed": fake.random_element(_FEEDS),
+            "media.feed": names.pick(fake, _FEEDS),
         }
-        periods = tuple(f"{name}: period {n}" for n in range(1, 5))
         titles.append(
             Title(f"sports-{index:05d}-{_slug(name)}", name, _length(profile, rng), metadata,
-                  programmes=periods)
+                  programmes=names.periods(sport))
         )  # fmt: skip
     return titles
 
 
 def _linear_channels(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
+    taken: set[str] = set()
     titles = []
     for index in range(profile.content.titles):
-        network = _network(fake)
+        genre = names.pick(fake, _SERIES_GENRES)
+        channel = names.unique(fake, functools.partial(names.linear_channel, fake, genre), taken)
         metadata = _common(fake, profile) | {
-            "media.network": network,
-            "media.originator": network,
-            "media.genre": fake.random_element(_SERIES_GENRES),
-            "media.rating": fake.random_element(_TV_RATINGS),
-            "media.feed": fake.random_element(_FEEDS),
+            "media.network": channel,
+            "media.originator": channel,
+            "media.genre": genre,
+            "media.rating": names.pick(fake, _KIDS_RATINGS if genre == "Kids" else _TV_RATINGS),
+            "media.feed": names.pick(fake, _FEEDS),
         }
-        titles.append(
-            Title(f"linear-{index:05d}-{_slug(network)}", network, _length(profile, rng), metadata,
-                  programmes=_programmes(fake, 12))
-        )  # fmt: skip
+        day = names.linear_schedule(fake, genre)
+        media_id = f"linear-{index:05d}-{_slug(channel)}"
+        titles.append(_channel_title(media_id, channel, _length(profile, rng), metadata, day))
     return titles
 
 
 def _clips(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
+    # Creators upload several clips each, all in their own niche.
+    creators = []
+    handles: set[str] = set()
+    for _ in range(max(5, profile.content.titles // 4)):
+        genre = names.pick(fake, _CLIP_GENRES)
+        draw = functools.partial(names.uploader, fake, genre)
+        creators.append((names.unique(fake, draw, handles), genre))
+    taken: set[str] = set()
     titles = []
     for index in range(profile.content.titles):
-        name = fake.sentence(nb_words=fake.random_int(3, 7)).rstrip(".")
-        uploader = fake.user_name()
+        uploader, genre = names.pick(fake, creators)
+        name = names.unique(fake, functools.partial(names.clip_title, fake, genre), taken)
         metadata = _common(fake, profile) | {
-            "media.genre": fake.random_element(_CLIP_GENRES),
+            "media.genre": genre,
             "media.originator": uploader,
             "media.firstDigitalDate": fake.date_between(date(2018, 1, 1), _LATEST).isoformat(),
             "media.showType": "2",
@@ -347,26 +436,35 @@ def _clips(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
 
 
 def _podcasts(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
+    labels = _pool(fake, lambda: names.podcast_label(fake), 4)
+    shows: set[str] = set()
     titles: list[Title] = []
     while len(titles) < profile.content.titles:
-        noun = _word(fake, "noun").title()
-        show = f"The {noun} {fake.random_element(('Hour', 'Podcast', 'Show', 'Files'))}"
-        host = fake.name()
-        genre = fake.random_element(_PODCAST_GENRES)
-        network = _network(fake)
-        first = fake.date_between(date(2015, 1, 1), _LATEST - timedelta(days=400))
+        genre = names.pick(fake, _PODCAST_GENRES)
+        host, cohost = names.person(fake), names.person(fake)
+        first, cofirst = host.split()[0], cohost.split()[0]
+        # Comedy shows are double acts; other genres sometimes have a co-host too.
+        paired = genre == "Comedy" or names.chance(fake, 0.25)
+        draw = functools.partial(names.podcast_show, fake, genre, first, cofirst)
+        show = names.unique(fake, draw, shows)
+        hosts = f"{host} and {cohost}" if paired and first != cofirst else host
+        label = names.pick(fake, labels)
+        numbering = names.pick(fake, names.PODCAST_NUMBERING)
+        first_date = fake.date_between(date(2015, 1, 1), _LATEST - timedelta(days=400))
+        used: set[str] = set()
         for episode in range(1, fake.random_int(5, 30) + 1):
             if len(titles) == profile.content.titles:
                 break
-            name = fake.sentence(nb_words=fake.random_int(3, 6)).rstrip(".")
+            draw = functools.partial(names.podcast_episode, fake, genre, show, numbering, episode)
+            name = names.unique(fake, draw, used)
             metadata = _common(fake, profile) | {
                 "media.show": show,
                 "media.episode": str(episode),
-                "media.author": host,
-                "media.artist": host,
-                "media.label": network,
+                "media.author": hosts,
+                "media.artist": hosts,
+                "media.label": label,
                 "media.genre": genre,
-                "media.firstDigitalDate": (first + timedelta(weeks=episode)).isoformat(),
+                "media.firstDigitalDate": (first_date + timedelta(weeks=episode)).isoformat(),
             }
             media_id = f"podcast-{len(titles):05d}-{_slug(show)}-e{episode:03d}"
             titles.append(Title(media_id, name, _length(profile, rng), metadata))

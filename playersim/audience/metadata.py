@@ -270,5 +270,6 @@ def session_params(
     if content.live:
         # In the viewer's local time: prime time in New York is 20:00 there, not in UTC.
         params["media.dayPart"] = day_part(_local_hour(start_ms, visitor.timezone))
+    params.update(title.start_params)  # a script's, as written
     # The model's key order, so that a body validated and dumped again is the same bytes.
-    return {key: params[key] for key in SESSION_START_KEYS if key in params}
+    return {key: params[key] for key in SESSION_START_KEYS if params.get(key) is not None}

@@ -28,6 +28,7 @@ _TOLERANCE_S: Final = 0.1
 E = EventType
 # Module constants rather than enum attribute lookups on the per-event path.
 _PLAY: Final = E.PLAY.value
+_ERROR: Final = E.ERROR.value
 _COMPLETE: Final = State.COMPLETE
 _NO_AD: Final = AdPhase.NONE
 
@@ -87,6 +88,8 @@ class _Replay:
     dropped_frames: int = 0
     time_to_start: int | None = None
     pods_seen: int = 0
+    # An `error` while content played: the playhead may hold from it to the next `play`.
+    error_hold: bool = False
 
 
 class SessionChecker:
@@ -129,6 +132,13 @@ class SessionChecker:
             flag(Rule.ORDER, str(exc))
         if event == _PLAY and replay.state.ad is _NO_AD:
             replay.played = True
+        if event == _PLAY:
+            replay.error_hold = False
+        elif event == _ERROR and replay.state.playhead_advances:
+            # The back end cannot tell an error the player played on through from one that
+            # stopped playback until the viewer pressed play again (Adobe's Timeline 2): both
+            # are conformant (MCA-SPEC.md section 3, error).
+            replay.error_hold = True
         self._previous = body
 
     def _flag(self, rule: Rule, message: str) -> None:
@@ -226,9 +236,16 @@ def _check_event(
             )
         _check_motion(replay, previous, body, flag)
 
+    # Held since an error that stopped playback: not playing, whatever the state table says.
+    held = (
+        replay.error_hold
+        and previous is not None
+        and abs(playhead - float(previous.player_time.playhead)) <= _TOLERANCE_S
+    )
+    running = state.playhead_advances and not held
     # Live content plays at the current second of the day, and resumes there after a pause or
     # an ad break, never at the position where it stopped (MCA-SPEC.md section 4).
-    if replay.live and (state.playhead_advances or (event == _PLAY and state.ad is _NO_AD)):
+    if replay.live and (running or (event == _PLAY and state.ad is _NO_AD)):
         expected = ts // 1000 % _DAY_SECONDS
         diff = (playhead - expected) % _DAY_SECONDS
         if 1 < diff < _DAY_SECONDS - 1:  # ts may have crossed into the next second
@@ -341,8 +358,10 @@ def _check_motion(
     if state.playhead_advances:
         if replay.live:
             return  # the live rule above checks the second of the day
-        # Playing: the playhead keeps step with the clock (a seek shows as pauseStart + play).
-        if abs(moved - elapsed) > _TOLERANCE_S:
+        # Playing: the playhead keeps step with the clock (a seek shows as pauseStart + play),
+        # or, after an error that stopped playback, holds until the next play.
+        held = replay.error_hold and abs(moved) <= _TOLERANCE_S
+        if abs(moved - elapsed) > _TOLERANCE_S and not held:
             flag(Rule.PLAYHEAD_MOTION, f"playhead moved {moved:g} s in {elapsed:g} s of playback")
     else:
         # Stopped (waiting, paused, buffering, in an ad): only a `play` may move it: the start

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from playersim.audience.catalog import AdCreative
 from playersim.audience.metadata import MetadataPool
@@ -68,7 +68,13 @@ class AdPlay:
 
 @dataclass(frozen=True, slots=True)
 class Play:
-    """The first frame of content, or playback resuming (after a pause, rebuffer or ad break)."""
+    """The first frame of content, or playback resuming (after a pause, rebuffer or ad break).
+
+    `qoe`: the qoeData to send, as written (a script's; {} for none); None sends the player's
+    own (timeToStart, bitrate and frames on the first frame, nothing after).
+    """
+
+    qoe: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +96,13 @@ class Seek:
 
 @dataclass(frozen=True, slots=True)
 class StartAdBreak:
-    """An ad break starts now with these ads (scripts and pre-rolls; mid-rolls come at cues)."""
+    """An ad break starts now with these ads (scripts and pre-rolls; mid-rolls come at cues).
+
+    `name`: its media.ad.podFriendlyName (a script's); None names it by its kind (pre-roll, ...).
+    """
 
     ads: tuple[AdPlay, ...]
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +112,16 @@ class BitrateChange:
 
 @dataclass(frozen=True, slots=True)
 class PlayerError:
-    """A non-fatal error: an `error` event with `media.qoe.errorID` and `errorSource`."""
+    """A non-fatal error: an `error` event with `media.qoe.errorID` and `errorSource` (no
+    qoeData if `error_id` is None, as in Adobe's Timeline 2).
 
-    error_id: str
+    `stops_playback`: content stops with it, with no pauseStart or bufferStart, and the
+    playhead holds until the next `Play` (a script's; the viewer's errors play on).
+    """
+
+    error_id: str | None
     source: Literal["player", "external"] = "player"
+    stops_playback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +141,13 @@ class FailStart:
 
 @dataclass(frozen=True, slots=True)
 class Complete:
-    """Main content is over: sessionComplete (at its natural end, or where a script says)."""
+    """Main content is over: sessionComplete (at its natural end, or where a script says).
+
+    `keeps_open`: the viewing goes on to a later `Leave` (a script's sessionEnd after
+    sessionComplete, MCA-SPEC.md section 5) instead of ending with the sessionComplete.
+    """
+
+    keeps_open: bool = False
 
 
 @dataclass(frozen=True, slots=True)

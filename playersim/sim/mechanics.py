@@ -405,6 +405,7 @@ class AdBreak:
     """The ad break running now (its pod, the ad playing and when it ends), and the pods so far."""
 
     __slots__ = (
+        "_name",
         "_second",
         "ads",
         "completing",
@@ -424,17 +425,21 @@ class AdBreak:
         self.next_mid = 1  # media.ad.podIndex of the next mid-roll (or post-roll)
         self.first_ad_at: int | None = None  # the first ad's first frame
         self._second = 0  # media.ad.podSecond: the playhead where the pod started
+        self._name: str | None = None  # media.ad.podFriendlyName, when given (a script's)
 
     def due(self) -> int | None:
         """When the current ad ends."""
         return self.ends_at
 
-    def begin(self, ads: tuple[AdPlay, ...], *, index: int, second: int) -> None:
-        """A pod starts, at playhead `second`."""
+    def begin(
+        self, ads: tuple[AdPlay, ...], *, index: int, second: int, name: str | None = None
+    ) -> None:
+        """A pod starts, at playhead `second`; `name` is its friendly name, if not the kind."""
         self.ads = ads
         self.position = 0
         self.index = index
         self._second = second
+        self._name = name
 
     @property
     def current(self) -> AdPlay:
@@ -442,7 +447,9 @@ class AdBreak:
 
     def break_params(self) -> dict[str, Any]:
         """The params of adBreakStart."""
-        if self.index == 0:
+        if self._name is not None:
+            kind = self._name
+        elif self.index == 0:
             kind = "pre-roll"
         else:
             kind = "post-roll" if self.completing else f"mid-roll {self.index}"
@@ -522,7 +529,7 @@ class ChapterTrack:
             return Chapter(slot + 1, slot_start + delay, slot_ms, name)
         position = playhead.position(at)
         for chapter in self._chapters:
-            if chapter.offset_ms <= position < chapter.end_ms:
+            if chapter.start_ms <= position < chapter.end_ms:
                 return chapter
         return None
 
@@ -534,8 +541,11 @@ class ChapterTrack:
             return self.open.end_ms  # a wall-clock instant on the UTC grid
         return time.reaches(self.open.end_ms)
 
-    def wanted(self, state: SessionState, played: bool, time: Timeline) -> Chapter | None:
-        """The chapter to start now: content has started, none is open and no ad runs."""
+    def start_due(self, state: SessionState, played: bool, time: Timeline) -> int | None:
+        """When the next chapter starts: now if the content is in one, else the instant the
+        playing content reaches the next one's start, like any other due instant (between two
+        events, not at the next one). None while one is open, before the first frame, in an ad
+        break, or with no chapter ahead."""
         if (
             self.open is not None
             or not played
@@ -543,7 +553,16 @@ class ChapterTrack:
             or state.playback not in _CHAPTER_STATES
         ):
             return None
-        return self.at(time.playhead, time.last_at)
+        now = time.last_at
+        if self._live:  # the programme grid leaves no gap: the current one, if any
+            return None if self.at(time.playhead, now) is None else now
+        position = time.playhead.position(now)
+        for chapter in self._chapters:  # in order of offset, never overlapping
+            if position < chapter.end_ms:
+                if chapter.start_ms <= position:
+                    return now
+                return time.reaches(chapter.start_ms)  # None while the playhead is held
+        return None
 
     def start_params(self, chapter: Chapter) -> dict[str, Any]:
         """The params of chapterStart."""

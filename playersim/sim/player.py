@@ -19,7 +19,8 @@ Which step goes first when several are due at the same instant is written as dat
 3. a session whose playhead has not moved for 30 minutes (a long pause) is ended, and one open
    for 24 hours is ended and re-opened: a new session with `media.resume: true` that re-sends
    the open player states, ad and chapter (MCA-SPEC.md section 5);
-4. then the behaviour's decision; then a chapter starting where the playhead now is;
+4. then the behaviour's decision; then a chapter starting: where the playhead now is, or at
+   the instant it reaches the next chapter (`mechanics.ChapterTrack.start_due`);
 5. a ping on the grid anchored at sessionStart: every 10 s, every 1 s during ads with granular ad
    tracking, each tick as late as the player's timer fires it (`mechanics.PingTimer`, the
    profile's `[timing]`), skipped at an instant where another event is sent anyway.
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, assert_never
 
-from playersim.audience.catalog import Chapter, Title
+from playersim.audience.catalog import Title
 from playersim.audience.distributions import Distribution
 from playersim.audience.metadata import MetadataPool, Visitor, session_params
 from playersim.audience.profiles import Profile
@@ -180,6 +181,8 @@ class Player:
         self.visitor: Visitor = visitor or pool.pick_visitor(random.Random(f"{key}:viewer"), at)
         # Who holds the viewer's device while this viewing lasts (a run's workload sets it).
         self.devices: DeviceLedger | None = None
+        # Whether sessionStart describes the device in customMetadata (a script's does not).
+        self.describes_device = True
         self._pool = pool
         self.length_ms = round(self.title.length_seconds * 1000)
         # A real player's timing (profile.timing) from RNGs of its own: exact timing draws
@@ -394,19 +397,18 @@ class Player:
         self._emit(E.CHAPTER_COMPLETE, at, out)
         self._chapters.open = None
 
-    def _chapter_wanted(self) -> Chapter | None:
-        return self._chapters.wanted(self.state, self._played, self._time)
-
     def _when_chapter_start(self) -> int | None:
         if self._chapters.open is not None:  # the common case, answered without a call
             return None
-        return self._time.last_at if self._chapter_wanted() is not None else None
+        return self._chapters.start_due(self.state, self._played, self._time)
 
     def _do_chapter_start(self, at: int, out: list[WireBody]) -> None:
-        chapter = self._chapter_wanted()
+        # At its own instant, which may come after the last event: the playhead has moved on.
+        chapter = self._chapters.at(self._time.playhead, at)
         assert chapter is not None
         self._chapters.open = chapter
-        self._emit(E.CHAPTER_START, at, out, params=self._chapters.start_params(chapter))
+        params = self._chapters.start_params(chapter)
+        self._emit(E.CHAPTER_START, at, out, params=params, custom=chapter.custom)
 
     def _when_cue(self) -> int | None:
         return self._cues.due(self._time)
@@ -495,8 +497,8 @@ class Player:
             self._reopen_session(at, out, resend_playback=not isinstance(action, Play))
         stats = self.stats
         match action:
-            case Play():
-                self._play(at, out)
+            case Play(qoe=qoe):
+                self._play(at, out, qoe)
             case Pause():
                 self._viewer = State.PAUSED
                 stats.pauses += 1
@@ -507,27 +509,35 @@ class Player:
                 self._emit(E.BUFFER_START, at, out)
             case Seek(to_ms=to_ms):
                 self._seek(to_ms, at, out)
-            case StartAdBreak(ads=ads):
+            case StartAdBreak(ads=ads, name=name):
                 index = 0
                 if self._played:  # a script's break after the first frame: a mid-roll
                     index = self._ads.next_mid
                     self._ads.next_mid += 1
-                self._start_break(at, out, ads, index=index)
+                self._start_break(at, out, ads, index=index, name=name)
             case BitrateChange(bitrate=bitrate):
                 self._bitrate = bitrate
                 stats.bitrate_changes += 1
                 self._emit(E.BITRATE_CHANGE, at, out, qoe=self._qoe(at))
-            case PlayerError(error_id=error_id, source=source):
+            case PlayerError(error_id=error_id, source=source, stops_playback=stops):
                 stats.errors += 1
-                qoe = {"media.qoe.errorID": error_id, "media.qoe.errorSource": source}
+                qoe = None  # an error as Adobe's Timeline 2 sends it: no qoeData
+                if error_id is not None:
+                    qoe = {"media.qoe.errorID": error_id, "media.qoe.errorSource": source}
                 self._emit(E.ERROR, at, out, qoe=qoe)
+                if stops and self._viewer is State.PLAYING:
+                    # Playback stops with no pauseStart or bufferStart: the playhead holds
+                    # until the viewer's next `play` (the session is still "playing" on the
+                    # wire, as the state table has it).
+                    self._viewer = State.WAITING
+                    self._sync_playhead(at)
             case StateChange(start=start, end=end):
                 self._change_states(start, end, at, out)
             case FailStart(error_id=error_id):
                 self._fail_start(error_id, at, out)
-            case Complete():
+            case Complete(keeps_open=keeps_open):
                 self._close_chapter(at, out)
-                self._complete(at, out)
+                self._complete(at, out, keeps_open=keeps_open)
             case Leave():
                 self._leave(at, out)
             case _:
@@ -543,11 +553,14 @@ class Player:
     def _leave(self, at: int, out: list[WireBody]) -> None:
         # Paused when leaving: in an open session, or one a long pause already ended.
         self.stats.left_paused = self._viewer is State.PAUSED
+        # A viewing whose content completed and whose viewer then closed the player (a
+        # script's sessionEnd after sessionComplete) is still a completed one.
+        completed = self.state.playback is State.COMPLETE
         if self.state.open:
             if self.state.ad is not AdPhase.NONE and not self._played:
                 self.stats.left_in_preroll = True
             self._emit(E.SESSION_END, at, out)
-        self.outcome = "left"
+        self.outcome = "completed" if completed else "left"
 
     def _check_action(self, action: Action) -> None:
         """Refuse what the mechanics do not model, before anything is sent."""
@@ -556,24 +569,34 @@ class Player:
         if in_ads and isinstance(action, Play | Pause | Buffer | Seek):
             # The player runs ads to their end (or skip): it does not pause or seek inside one.
             raise PlayerProtocolError(name, str(self.state), "not while an ad break runs")
+        if in_ads and isinstance(action, PlayerError) and action.stops_playback:
+            raise PlayerProtocolError(
+                "error", str(self.state), "an error cannot stop playback while an ad break runs"
+            )
         if isinstance(action, Seek) and not self._played:
             raise PlayerProtocolError(name, str(self.state), "content has not started: play first")
         if isinstance(action, StateChange):
             self._states.check(action.start, self.state)
 
-    def _play(self, at: int, out: list[WireBody]) -> None:
+    def _play(self, at: int, out: list[WireBody], written: dict[str, Any] | None = None) -> None:
+        """`written`: the qoeData to send instead of the player's own ({} for none)."""
         qoe = None
-        if not self._played:
+        first = not self._played
+        if first:
             self._played = True
             self.stats.played = True
             assert self.start_at is not None
             self._bitrate = self.behaviour.initial_bitrate()
-            # Time to the first frame the viewer saw: the pre-roll's, if there was one.
-            first_ad_at = self._ads.first_ad_at
-            first_frame = first_ad_at if first_ad_at is not None else at
-            qoe = {"media.qoe.timeToStart": first_frame - self.start_at, **self._qoe(at)}
+            if written is None:
+                # Time to the first frame the viewer saw: the pre-roll's, if there was one.
+                first_ad_at = self._ads.first_ad_at
+                first_frame = first_ad_at if first_ad_at is not None else at
+                qoe = {"media.qoe.timeToStart": first_frame - self.start_at, **self._qoe(at)}
+        if written is not None:
+            qoe = dict(written) or None
+            self._bitrate = written.get("media.qoe.bitrate", self._bitrate)
         self._viewer = State.PLAYING
-        first_states = self.behaviour.initial_states() if qoe is not None else ()
+        first_states = self.behaviour.initial_states() if first else ()
         self._emit(E.PLAY, at, out, qoe=qoe)
         if first_states:
             self._change_states(first_states, (), at, out, count=False)
@@ -596,11 +619,17 @@ class Player:
         self._emit(E.PLAY, at, out)
 
     def _start_break(
-        self, at: int, out: list[WireBody], ads: tuple[AdPlay, ...], *, index: int
+        self,
+        at: int,
+        out: list[WireBody],
+        ads: tuple[AdPlay, ...],
+        *,
+        index: int,
+        name: str | None = None,
     ) -> None:
         self.stats.ad_breaks += 1
         self.stats.preroll = self.stats.preroll or index == 0
-        self._ads.begin(ads, index=index, second=self._time.playhead.at(at))
+        self._ads.begin(ads, index=index, second=self._time.playhead.at(at), name=name)
         self._emit(E.AD_BREAK_START, at, out, params=self._ads.break_params())
         self._start_ad(at, out)
 
@@ -608,7 +637,7 @@ class Player:
         if count:
             self.stats.ads += 1
         params = self._ads.ad_params(self.visitor.device.player_name)
-        self._emit(E.AD_START, at, out, params=params)
+        self._emit(E.AD_START, at, out, params=params, custom=self._ads.current.creative.custom)
         self._ads.started(at)
 
     def _close_chapter(self, at: int, out: list[WireBody]) -> None:
@@ -641,10 +670,11 @@ class Player:
             params["statesEnd"] = [{"media.state.name": name} for name in end]
         self._emit(E.STATES_UPDATE, at, out, params=params)
 
-    def _complete(self, at: int, out: list[WireBody]) -> None:
+    def _complete(self, at: int, out: list[WireBody], *, keeps_open: bool = False) -> None:
         self._ads.completing = False
         self._emit(E.SESSION_COMPLETE, at, out)
-        self.outcome = "completed"
+        if not keeps_open:  # else the viewer's sessionEnd is still to come
+            self.outcome = "completed"
 
     # --- sessions ------------------------------------------------------------------------------
 
@@ -656,11 +686,12 @@ class Player:
         if self._live and not self._played:
             time.playhead = Playhead(live=True, length_ms=self.length_ms, at=at)
         params = session_params(self.profile, self.title, self.visitor, start_ms=at, resume=resume)
-        self._emit(E.SESSION_START, at, out, params=params)
-        # The device (model, OS, app version) and the profile's own keys, as customMetadata.
-        custom = self._pool.custom_metadata(self.visitor, self.title, self.rng_key)
-        if custom:
-            out[-1]["customMetadata"] = custom
+        # The device (model, OS, app version) and the profile's own keys, as customMetadata,
+        # and a script's own (a script that describes no device sends only what it writes).
+        custom = dict(self.title.custom)
+        if self.describes_device:
+            custom = self._pool.custom_metadata(self.visitor, self.title, self.rng_key) | custom
+        self._emit(E.SESSION_START, at, out, params=params, custom=custom or None)
 
     def _reopen_session(
         self, at: int, out: list[WireBody], *, resend_playback: bool = True
@@ -723,6 +754,7 @@ class Player:
         *,
         params: dict[str, Any] | None = None,
         qoe: dict[str, Any] | None = None,
+        custom: dict[str, str] | None = None,
     ) -> None:
         self.state = advance(self.state, event_type)
         if event_type is E.PLAY:
@@ -731,7 +763,7 @@ class Player:
         # the instant itself.
         name = _WIRE_NAME[event_type]
         ts, playhead = self._time.sent(name, at)
-        out.append(make_body(name, playhead, ts, params=params, qoe=qoe))
+        out.append(make_body(name, playhead, ts, params=params, qoe=qoe, custom=custom))
         self._sync_playhead(at)
 
     def _sync_playhead(self, at: int) -> None:
@@ -782,8 +814,9 @@ PRIORITY: Final = Priority[Player](
     # closed or re-opened it, and after an ad break that ends at the same instant.
     Step("decision", Needs.ANY, Player._when_decision, Player._do_decision),
     # A chapter starts where the playhead is once the rest of this instant is done: after a
-    # chapter end (the next chapter), a seek (the chapter it landed in), a `play`. It is due
-    # "now" whenever one is wanted, so a ping, which moves the playhead, can move it.
+    # chapter end (the next chapter), a seek (the chapter it landed in), a `play`; or at the
+    # instant the playing content reaches a chapter after a gap. Its answer is worked out from
+    # the last event's instant and playhead, which a ping moves.
     Step(
         "chapter start",
         Needs.OPEN,

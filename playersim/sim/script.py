@@ -23,6 +23,12 @@ granular_ad_tracking = true
 playing content reaches that second. `for` on `pause` and `buffer` adds the `play` that ends
 them. The player still does all the mechanics (pings, ad lengths, chapters, `ts`, playheads),
 and refuses steps the state machine forbids, naming the step.
+
+A script can also write what a documented session carries that a profile would choose itself:
+the sessionStart's params and customMetadata, a pod's friendly name, every ad field, a chapter's
+customMetadata and a chapter reported late, the qoeData of a `play`, an `error` with no qoeData
+or one that stops playback, and a `sessionEnd` after `sessionComplete`. Adobe's three MCA
+timelines are written so in `examples/scripts/`.
 """
 
 from __future__ import annotations
@@ -31,12 +37,29 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from playersim.audience.catalog import AdCreative, Chapter, Title
 from playersim.audience.metadata import MetadataPool
 from playersim.audience.profiles import Profile, load_profile
 from playersim.errors import ProfileError, ScriptError
+from playersim.mca.states import State
+from playersim.mca.wire import (
+    SESSION_START_KEYS,
+    CustomMetadata,
+    QoeData,
+    SessionStartParams,
+    json_seconds,
+)
 from playersim.sim.behaviour import (
     Action,
     AdPlay,
@@ -85,14 +108,84 @@ _METADATA_KEYS = frozenset(
 )  # fmt: skip
 
 
+def _not_media(custom: dict[str, str]) -> dict[str, str]:
+    # The wire refuses keys of Analytics' own (`a.`); MCA-SPEC.md section 2 also says keys
+    # "should not start with media.", and the conformance report flags them: a script, which
+    # writes a documented session, may not.
+    reserved = sorted(key for key in custom if key.startswith("media."))
+    if reserved:
+        raise ValueError(f"key {reserved[0]!r} starts with 'media.', the standard keys' prefix")
+    return custom
+
+
+# customMetadata as a script writes it: a table of strings (MCA-SPEC.md section 2).
+Custom = Annotated[CustomMetadata, AfterValidator(_not_media)]
+
+# The required sessionStart params: always sent, from the profile unless the script writes them.
+_REQUIRED_START_KEYS = frozenset(
+    str(info.alias) for info in SessionStartParams.model_fields.values() if info.is_required()
+)
+
+
 class ScriptAd(_Model):
-    """An ad of a scripted pod; a bare number in `ads` is its length."""
+    """An ad of a scripted pod; a bare number in `ads` is its length. Each field is the
+    `media.ad.*` param of its adStart of the same name (`player_name`: `media.ad.playerName`)."""
 
     length: float = Field(ge=1, le=3600, description="seconds")
     id: str | None = None
     name: str | None = None
     advertiser: str | None = None
+    campaign_id: str | None = None
+    creative_id: str | None = None
+    site_id: str | None = None
+    creative_url: str | None = None
+    placement_id: str | None = None
+    player_name: str | None = Field(
+        default=None, min_length=1, description="the session's player unless given"
+    )
     skip_after: float | None = Field(default=None, ge=0, description="the viewer skips it then")
+    custom: Custom = Field(default_factory=dict, description="customMetadata of its adStart")
+
+
+def _ad_table(value: Any) -> Any:
+    """An ad written as a bare number is the table of its length."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"length": value}
+    return value
+
+
+def _chapter_table(value: Any) -> Any:
+    """A chapter written `[offset, length, name]` is the table of those three fields."""
+    if isinstance(value, list | tuple):
+        if len(value) != 3:
+            raise ValueError(
+                "a chapter is [offset, length, name], or a table { offset, length, name, ... }"
+            )
+        return dict(zip(("offset", "length", "name"), value, strict=True))
+    return value
+
+
+class ScriptChapter(_Model):
+    """A chapter of the scripted content: `[offset, length, name]`, or a table that can also
+    say where its chapterStart is sent and what customMetadata it carries."""
+
+    offset: float = Field(ge=0, le=_WEEK, description="seconds")
+    length: float = Field(ge=0, le=_WEEK, description="seconds")
+    name: str
+    start_playhead: float | None = Field(
+        default=None,
+        ge=0,
+        le=_WEEK,
+        description="the playhead its chapterStart is sent at, if later than its offset",
+    )
+    custom: Custom = Field(default_factory=dict, description="customMetadata of its chapterStart")
+
+
+# Where customMetadata may go (MCA-SPEC.md section 2), for the step that tries elsewhere.
+_CUSTOM_WHERE = (
+    "customMetadata is carried only by sessionStart ([session] custom), adStart (an ad's "
+    "`custom`) and chapterStart (a chapter's `custom`)"
+)
 
 
 class Step(_Model):
@@ -105,10 +198,23 @@ class Step(_Model):
         default=None, alias="for", gt=0, le=_WEEK, description="pause/buffer length"
     )
     to: float | None = Field(default=None, ge=0, le=_WEEK, description="seek: the new playhead")
-    ads: list[float | ScriptAd] | None = Field(default=None, min_length=1)
+    ads: list[Annotated[ScriptAd, BeforeValidator(_ad_table)]] | None = Field(
+        default=None, min_length=1
+    )
     bitrate: int | None = Field(default=None, gt=0)
-    id: str | None = Field(default=None, description="error: media.qoe.errorID")
-    source: Literal["player", "external"] = "player"
+    id: str | None = Field(default=None, description="error: media.qoe.errorID (none: no qoeData)")
+    source: Literal["player", "external"] | None = Field(
+        default=None, description="error: media.qoe.errorSource (player unless given)"
+    )
+    stops_playback: bool = Field(
+        default=False, description="error: the playhead holds until the next play"
+    )
+    qoe: QoeData | None = Field(default=None, description="play: its qoeData, as written")
+    pod_name: str | None = Field(
+        default=None, min_length=1, description="adBreak: media.ad.podFriendlyName"
+    )
+    # Only so that a step's `custom` is refused saying where customMetadata does go.
+    custom: dict[str, Any] | None = Field(default=None, description="not on a step")
     name: StateName | None = Field(default=None, description="stateStart/stateEnd: the state")
     start: list[StateName] = Field(default_factory=list, description="states: states that start")
     end: list[StateName] = Field(default_factory=list, description="states: states that end")
@@ -117,11 +223,12 @@ class Step(_Model):
     def _complete_for_its_verb(self) -> Self:
         if (self.at is None) == (self.playhead is None):
             raise ValueError(f"{self.do}: give exactly one of `at` or `playhead`")
+        if self.custom is not None:
+            raise ValueError(f"`custom` does not apply to {self.do}: {_CUSTOM_WHERE}")
         needs = {
             "seek": ("to", self.to),
             "adBreak": ("ads", self.ads),
             "bitrate": ("bitrate", self.bitrate),
-            "error": ("id", self.id),
             "stateStart": ("name", self.name),
             "stateEnd": ("name", self.name),
         }
@@ -133,6 +240,8 @@ class Step(_Model):
             raise ValueError("states needs `start` and/or `end`")
         if self.do == "states" and set(self.start) & set(self.end):
             raise ValueError("states: a state cannot both start and end at once")
+        if self.source is not None and self.id is None and self.do == "error":
+            raise ValueError("error: `source` needs `id` (they are sent together, as qoeData)")
         stray = [
             name
             for name, value, wanted in (
@@ -140,6 +249,10 @@ class Step(_Model):
                 ("ads", self.ads, self.do == "adBreak"),
                 ("bitrate", self.bitrate, self.do == "bitrate"),
                 ("id", self.id, self.do == "error"),
+                ("source", self.source, self.do == "error"),
+                ("stops_playback", self.stops_playback or None, self.do == "error"),
+                ("qoe", self.qoe, self.do == "play"),
+                ("pod_name", self.pod_name, self.do == "adBreak"),
                 ("name", self.name, self.do in ("stateStart", "stateEnd")),
                 ("start", self.start or None, self.do == "states"),
                 ("end", self.end or None, self.do == "states"),
@@ -162,13 +275,24 @@ class ScriptSession(_Model):
     media_id: str = Field(default="scripted-content", min_length=1)
     name: str = Field(default="Scripted content", min_length=1)
     granular_ad_tracking: bool | None = None
-    chapters: list[tuple[float, float, str]] = Field(
+    chapters: list[Annotated[ScriptChapter, BeforeValidator(_chapter_table)]] = Field(
         default_factory=list, description="[offset, length, name] of each chapter, in seconds"
     )
     states: list[StateName] = Field(
         default_factory=list, max_length=10, description="player states on at the start"
     )
     metadata: dict[str, str] = Field(default_factory=dict, description="extra sessionStart params")
+    # sessionStart params as written, over the profile's and the viewer's.
+    player_name: str | None = Field(default=None, min_length=1, description="media.playerName")
+    channel: str | None = Field(default=None, min_length=1, description="media.channel")
+    sdk_version: str | None = Field(default=None, description="media.sdkVersion")
+    visitor_id: str | None = Field(default=None, description="analytics.visitorId")
+    enable_ssl: bool | None = Field(default=None, description="analytics.enableSSL")
+    custom: Custom = Field(default_factory=dict, description="customMetadata of its sessionStart")
+    only_written_params: bool = Field(
+        default=False,
+        description="the sessionStart carries only the params MCA requires and those written here",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -178,7 +302,8 @@ class ScriptSession(_Model):
                 f"metadata: {unknown[0]!r} is not a standard metadata key (e.g. media.show)"
             )
         end = 0.0
-        for index, (offset, span, _name) in enumerate(self.chapters):
+        for index, chapter in enumerate(self.chapters):
+            offset, span = chapter.offset, chapter.length
             if offset < end or span <= 0:
                 raise ValueError(
                     f"chapters[{index}]: [{offset:g}, {span:g}] overlaps the previous chapter "
@@ -189,7 +314,33 @@ class ScriptSession(_Model):
                 raise ValueError(
                     f"chapters[{index}] ends at {end:g} s, after length {self.length:g}"
                 )
+            start = chapter.start_playhead
+            if start is not None and not offset <= start < end:
+                # Earlier than its offset, the chapter would start before it begins (the
+                # conformance report's rule); at its end or later, it would never start.
+                raise ValueError(
+                    f"chapters[{index}]: start_playhead {start:g} is not inside the chapter "
+                    f"[{offset:g}, {end:g})"
+                )
         return self
+
+    def start_params(self, length: float) -> dict[str, Any]:
+        """The sessionStart params as written (None: a key left out), for `Title.start_params`."""
+        written = {
+            "media.playerName": self.player_name,
+            "media.channel": self.channel,
+            "media.sdkVersion": self.sdk_version,
+            "analytics.visitorId": self.visitor_id,
+            "analytics.enableSSL": self.enable_ssl,
+        }
+        params: dict[str, Any] = {key: value for key, value in written.items() if value is not None}
+        if json_seconds(round(length * 1000)) != length:
+            # A length finer than the millisecond (Adobe's 60.3333333333333) is sent as written.
+            params["media.length"] = length
+        if self.only_written_params:
+            keep = _REQUIRED_START_KEYS | {"media.name", "media.resume", *params, *self.metadata}
+            params.update({key: None for key in SESSION_START_KEYS if key not in keep})
+        return params
 
 
 class Script(_Model):
@@ -231,13 +382,26 @@ class Script(_Model):
                 raise ScriptError(self.source, ["session.length: required for on-demand content"])
             length = 86_400.0
         chapters = tuple(
-            Chapter(i, round(offset * 1000), round(span * 1000), name)
-            for i, (offset, span, name) in enumerate(self.session.chapters, start=1)
+            Chapter(
+                i,
+                round(chapter.offset * 1000),
+                round(chapter.length * 1000),
+                chapter.name,
+                None if chapter.start_playhead is None else round(chapter.start_playhead * 1000),
+                dict(chapter.custom),
+            )
+            for i, chapter in enumerate(self.session.chapters, start=1)
         )
         title = Title(
-            self.session.media_id, self.session.name, length, dict(self.session.metadata), chapters
+            self.session.media_id,
+            self.session.name,
+            length,
+            dict(self.session.metadata),
+            chapters,
+            start_params=self.session.start_params(length),
+            custom=dict(self.session.custom),
         )
-        return Player(
+        player = Player(
             profile,
             seed=seed,
             index=index,
@@ -246,6 +410,9 @@ class Script(_Model):
             title=title,
             behaviour=ScriptedBehaviour(self, bitrate=profile.qoe.bitrates[0]),
         )
+        # A script's sessionStart carries the customMetadata it writes, and nothing else.
+        player.describes_device = False
+        return player
 
 
 def script_from_dict(data: dict[str, Any], *, source: str = "<script>") -> Script:
@@ -329,8 +496,10 @@ class ScriptedBehaviour:
         else:
             assert step.playhead is not None
             target = round(step.playhead * 1000)
-            if not view.state.playhead_advances:
-                return None  # waits until content plays again (asked after every change)
+            if not (view.state.playhead_advances and view.viewer is State.PLAYING):
+                # Waits until content plays again (asked after every change): after a pause,
+                # an ad break, or an error that stopped playback.
+                return None
             if target < view.playhead_ms:
                 raise self._fail(
                     number,
@@ -343,7 +512,7 @@ class ScriptedBehaviour:
                 f"at {step.at:g} s is before the previous step "
                 f"({(view.now - view.started_at) / 1000:g} s)",
             )
-        return Decision(at, self._action(step))
+        return Decision(at, self._action(step, last=self._cursor + 1 == len(self._steps)))
 
     def acted(self, decision: Decision, view: SessionView) -> None:
         self._cursor += 1
@@ -373,10 +542,12 @@ class ScriptedBehaviour:
     def initial_bitrate(self) -> int:
         return self._bitrate
 
-    def _action(self, step: Step) -> Action:
+    def _action(self, step: Step, *, last: bool) -> Action:
         match step.do:
             case "play":
-                return Play()
+                if step.qoe is None:
+                    return Play()
+                return Play(step.qoe.model_dump(by_alias=True, exclude_none=True))
             case "pause":
                 return Pause()
             case "buffer":
@@ -386,13 +557,14 @@ class ScriptedBehaviour:
                 return Seek(round(step.to * 1000))
             case "adBreak":
                 assert step.ads is not None
-                return StartAdBreak(tuple(self._ad(ad) for ad in step.ads))
+                return StartAdBreak(tuple(self._ad(ad) for ad in step.ads), step.pod_name)
             case "bitrate":
                 assert step.bitrate is not None
                 return BitrateChange(step.bitrate)
             case "error":
-                assert step.id is not None
-                return PlayerError(step.id, step.source)
+                return PlayerError(
+                    step.id, step.source or "player", stops_playback=step.stops_playback
+                )
             case "stateStart":
                 assert step.name is not None
                 return StateChange(start=(step.name,))
@@ -402,18 +574,30 @@ class ScriptedBehaviour:
             case "states":
                 return StateChange(start=tuple(step.start), end=tuple(step.end))
             case "complete":
-                return Complete()
+                # A step after it (a sessionEnd) keeps the session open for it.
+                return Complete(keeps_open=not last)
             case _:
                 return Leave()
 
-    def _ad(self, ad: float | ScriptAd) -> AdPlay:
+    def _ad(self, spec: ScriptAd) -> AdPlay:
         self._ad_number += 1
-        spec = ad if isinstance(ad, ScriptAd) else ScriptAd(length=ad)
-        params = {}
-        if spec.name:
-            params["media.ad.name"] = spec.name
-        if spec.advertiser:
-            params["media.ad.advertiser"] = spec.advertiser
-        creative = AdCreative(spec.id or f"ad-{self._ad_number}", round(spec.length * 1000), params)
+        written = {
+            # The player who renders the ad is the session's, as written, unless the ad says.
+            "media.ad.playerName": spec.player_name or self.script.session.player_name,
+            "media.ad.name": spec.name,
+            "media.ad.advertiser": spec.advertiser,
+            "media.ad.campaignId": spec.campaign_id,
+            "media.ad.creativeId": spec.creative_id,
+            "media.ad.siteId": spec.site_id,
+            "media.ad.creativeURL": spec.creative_url,
+            "media.ad.placementId": spec.placement_id,
+        }
+        params = {key: value for key, value in written.items() if value}
+        creative = AdCreative(
+            spec.id or f"ad-{self._ad_number}",
+            round(spec.length * 1000),
+            params,
+            custom=dict(spec.custom),
+        )
         skip = None if spec.skip_after is None else round(spec.skip_after * 1000)
         return AdPlay(creative, skip)
