@@ -19,6 +19,7 @@ from playersim import (
     parse_instant,
     profile_from_dict,
 )
+from playersim.audience.metadata import MetadataPool
 from playersim.sim.behaviour import preroll_leave_share
 from playersim.sim.mechanics import _break_day
 from tests.conftest import START
@@ -174,9 +175,9 @@ def test_a_live_session_restarts_after_24_hours() -> None:
     assert kinds(sessions[1])[:2] == ["sessionStart", "play"]
 
 
-def test_live_ad_breaks_and_programmes_follow_the_utc_schedule() -> None:
+def test_live_ad_breaks_and_programmes_follow_the_channels_schedule() -> None:
     """Live viewers of a channel all get its breaks at the same UTC instants, about every
-    interval (each channel on its own schedule); programmes are chapters."""
+    interval (each channel on its own schedule); its day's programmes are the chapters."""
     prof = profile_from_dict(
         {
             "name": "live",
@@ -211,8 +212,16 @@ def test_live_ad_breaks_and_programmes_follow_the_utc_schedule() -> None:
         assert play.event_type == "play"
         assert play.playhead == play.ts // 1000 % 86_400  # live resumes at the current second
         chapters = [e.params for e in session.events if e.event_type == "chapterStart"]
-        assert [c["media.chapter.offset"] for c in chapters[:2]] == [43200, 45000]
-        assert {c["media.chapter.length"] for c in chapters} == {1800}
+        # The channel's day (its time zone: UTC here), from the programme on air at noon.
+        day = MetadataPool.build(prof).titles[0].schedule
+        noon = next(i for i, slot in enumerate(day) if slot.start_minute <= 720 < slot.end_minute)
+        expected = [(slot.start_minute * 60, slot.minutes * 60, slot.name) for slot in day[noon:]]
+        seen = [
+            (c["media.chapter.offset"], c["media.chapter.length"], c["media.chapter.friendlyName"])
+            for c in chapters
+        ]
+        assert seen == expected[: len(seen)]
+        assert len(seen) >= 2
     assert len(schedules) == 1  # one channel: one schedule for all its viewers
 
 
@@ -332,3 +341,28 @@ def test_the_bundled_episode_profile_has_mid_rolls() -> None:
         if e.event_type == "adBreakStart"
     }  # fmt: skip
     assert {0, 1, 2} <= indices
+
+
+@pytest.mark.parametrize(
+    ("utc", "local_minute"),
+    [("2026-11-27T12:30:00Z", 7 * 60 + 30), ("2026-11-27T23:40:00Z", 18 * 60 + 40)],
+)
+def test_a_news_channel_airs_its_programmes_at_their_local_hour(
+    utc: str, local_minute: int
+) -> None:
+    """The morning show at 07:30 in New York, the evening news at 18:40: the channel's day in
+    its own time zone, not names cycling on a UTC grid."""
+    news = load_profile("live-news")
+    assert news.arrivals.timezone == "America/New_York"
+    clock = VirtualClock(start=utc)
+    collector = Collector(clock=clock)
+    engine = Engine(clock, MemoryTransport(collector))
+    player = engine.add(Player(news, seed=2, start_at=utc, exact=True))
+    engine.advance(120)
+    assert player.sid is not None
+    starts = [e for e in collector.session(player.sid).events if e.event_type == "chapterStart"]
+    assert starts, "the viewer saw the programme on air"
+    day = player.title.schedule
+    on_air = next(s for s in day if s.start_minute <= local_minute < s.end_minute)
+    assert starts[0].params["media.chapter.friendlyName"] == on_air.name
+    assert starts[0].params["media.chapter.length"] == on_air.minutes * 60

@@ -43,8 +43,10 @@ import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any, Final, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from playersim.audience.catalog import Chapter, Title
 from playersim.audience.distributions import Distribution
@@ -497,14 +499,25 @@ class AdBreak:
 class ChapterTrack:
     """The chapter open on the wire, and where chapters are.
 
-    On demand, the title's chapters. Live, the programmes of a UTC grid of `program_minutes`
-    slots, reaching this viewer `delay_ms` after the live edge.
+    On demand, the title's chapters. Live, the programmes of the channel's day
+    (`Title.schedule`, in the channel's local time `timezone`: the morning show airs in the
+    morning there), or for a title without one a UTC grid of `program_minutes` slots; either
+    reaches this viewer `delay_ms` after the live edge.
     """
 
-    __slots__ = ("_chapters", "_delay_ms", "_live", "_names", "_slot_ms", "open")
+    __slots__ = (
+        "_chapters", "_delay_ms", "_live", "_names", "_schedule", "_slot_ms", "_starts", "_zone",
+        "open",
+    )  # fmt: skip
 
     def __init__(
-        self, title: Title, *, live: bool, program_minutes: int | None, delay_ms: int
+        self,
+        title: Title,
+        *,
+        live: bool,
+        program_minutes: int | None,
+        delay_ms: int,
+        timezone: str = "UTC",
     ) -> None:
         self.open: Chapter | None = None
         self._live = live
@@ -512,10 +525,15 @@ class ChapterTrack:
         self._slot_ms = None if program_minutes is None else program_minutes * 60_000
         self._names = title.programmes or (title.name,)
         self._delay_ms = delay_ms
+        self._schedule = title.schedule if live else ()
+        self._starts = [slot.start_minute for slot in self._schedule]
+        self._zone = ZoneInfo(timezone)
 
     def at(self, playhead: Playhead, at: int) -> Chapter | None:
         """The chapter the content is in at instant `at`."""
         if self._live:
+            if self._schedule:
+                return self._programme(at)
             slot_ms = self._slot_ms
             if slot_ms is None:
                 return None
@@ -532,6 +550,16 @@ class ChapterTrack:
             if chapter.start_ms <= position < chapter.end_ms:
                 return chapter
         return None
+
+    def _programme(self, at: int) -> Chapter:
+        """The programme on air at the live edge of instant `at`, as it reaches this viewer."""
+        edge = datetime.fromtimestamp((at - self._delay_ms) / 1000, self._zone)
+        minute = edge.hour * 60 + edge.minute
+        index = bisect.bisect_right(self._starts, minute) - 1
+        slot = self._schedule[index]
+        midnight = edge.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = round((midnight + timedelta(minutes=slot.start_minute)).timestamp() * 1000)
+        return Chapter(index + 1, start + self._delay_ms, slot.minutes * 60_000, slot.name)
 
     def end_due(self, time: Timeline) -> int | None:
         """When the open chapter ends."""

@@ -235,6 +235,7 @@ class Player:
             live=live,
             program_minutes=profile.content.program_minutes,
             delay_ms=delay_ms,
+            timezone=profile.arrivals.timezone,  # the channel's own: its day of programmes
         )
         self._cues: CuePoints | LiveCues
         if live:
