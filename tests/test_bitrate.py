@@ -110,3 +110,29 @@ def qoe_of_session(session) -> list[int]:  # type: ignore[no-untyped-def]
         for event in session.events
         if event.body.qoe_data is not None and event.body.qoe_data.frames_per_second is not None
     ]
+
+
+def test_a_phone_plays_a_shorter_ladder_than_a_tv() -> None:
+    """A phone's player caps the ladder at 720p (3 Mb/s), a browser at 6 Mb/s; a TV climbs to
+    the top rung when its connection allows."""
+    profile = load_profile("vod-movie")
+    caps = profile.qoe.device_max_bps
+    collector = sessions("vod-movie", 200)
+    top_by_family: dict[str, int] = {}
+    for session in collector.sessions:
+        rates = bitrates(session)
+        if not rates:
+            continue
+        family = session.start.params.player_name
+        top_by_family[family] = max(top_by_family.get(family, 0), max(rates))
+    assert top_by_family["AVPlayer"] <= caps["ios"]
+    assert top_by_family["ExoPlayer"] <= caps["android"]
+    assert top_by_family["html5-video"] <= caps["web"]
+    assert max(top_by_family.values()) == profile.qoe.bitrates[-1]  # a TV on a fast line
+
+
+def test_a_device_cap_must_be_a_positive_number() -> None:
+    data = load_profile("vod-movie").model_dump(mode="json")
+    data["qoe"]["device_max_bps"] = {"ios": 0}
+    with pytest.raises(ProfileError, match="device_max_bps"):
+        profile_from_dict(data)

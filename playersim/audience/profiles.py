@@ -330,6 +330,15 @@ class Qoe(_Section):
         default_factory=lambda: Uniform(distribution="uniform", low=4, high=12),
         description="time between the upward switches of the climb after the first frame",
     )
+    # REALISM-SOURCES.md 4.2: no published bitrate by device; ours, after the section's
+    # suggestion (mobile 1-2.5 Mb/s, desktop 3-4, CTV 4-6 on a 1080p ladder): a phone's player
+    # caps the ladder at 720p (Apple's ladder: 3 Mb/s), a browser at 1080p30 (6 Mb/s), a TV
+    # takes the whole ladder.
+    device_max_bps: dict[str, Annotated[int, Field(gt=0)]] = Field(
+        default_factory=lambda: {"ios": 3_000_000, "android": 3_000_000, "web": 6_000_000},
+        description="the highest rung each device family plays (its screen and decoder); a "
+        "family not named plays the whole ladder",
+    )
     frames_per_second: int = Field(default=30, ge=0, le=240, description="0 for audio")
     frame_rates: dict[int, float] = Field(
         default_factory=dict,

@@ -279,6 +279,7 @@ class ViewerBehaviour:
         pool: MetadataPool,
         length_ms: int,
         reactions: random.Random | None = None,
+        device: str | None = None,
     ) -> None:
         self.profile = profile
         self.rng = rng
@@ -323,7 +324,11 @@ class ViewerBehaviour:
         # Adaptive bitrate: a first rung from the player's bandwidth guess, a climb to what the
         # connection sustains, then the profile's occasional drops and recoveries.
         qoe = profile.qoe
-        ladder = qoe.bitrates
+        # The device's ladder: the profile's, up to what its screen plays (the lowest at least).
+        cap = qoe.device_max_bps.get(device or "", None)
+        ladder = self.ladder = [r for r in qoe.bitrates if cap is None or r <= cap] or [
+            qoe.bitrates[0]
+        ]
         self._first_rung = _rung_below(ladder, qoe.start_estimate_bps.sample(rng))
         self._target_rung = max(
             self._first_rung, _rung_below(ladder, 0.8 * qoe.throughput_bps.sample(rng))
@@ -477,7 +482,7 @@ class ViewerBehaviour:
             (viewing.errors_per_hour, "error"),
             (
                 self.profile.qoe.bitrate_changes_per_hour
-                if len(self.profile.qoe.bitrates) > 1
+                if len(self.ladder) > 1
                 else 0.0,
                 "bitrate",
             ),
@@ -500,7 +505,7 @@ class ViewerBehaviour:
 
     def _climb(self, view: SessionView) -> tuple[int, Action] | None:
         """The next upward switch, while below the rung the connection sustains."""
-        ladder = self.profile.qoe.bitrates
+        ladder = self.ladder
         rung = ladder.index(view.bitrate) if view.bitrate in ladder else 0
         if rung >= self._target_rung or self._switched_at is None:
             return None
@@ -527,7 +532,7 @@ class ViewerBehaviour:
             return PlayerError(error_id, source)
         if kind == "bitrate":
             # Congestion: a rung down (the climb brings it back); from the bottom, a rung up.
-            ladder = self.profile.qoe.bitrates
+            ladder = self.ladder
             rung = ladder.index(view.bitrate) if view.bitrate in ladder else 0
             return BitrateChange(ladder[rung - 1 if rung > 0 else 1])
         # A player state flips: on if it was off, off if it was on.
@@ -545,7 +550,7 @@ class ViewerBehaviour:
         )
 
     def initial_bitrate(self) -> int:
-        return self.profile.qoe.bitrates[self._first_rung]
+        return self.ladder[self._first_rung]
 
     def start_position_ms(self) -> int:
         return self.continue_ms

@@ -195,6 +195,7 @@ class Player:
             pool=pool,
             length_ms=self.length_ms,
             reactions=None if exact else random.Random(f"{key}:reaction"),
+            device=self.visitor.device.family,  # its screen caps the bitrate ladder
         )
         self.start_at: int | None = at
         self.state = SessionState()  # the MCA session on the wire
