@@ -124,7 +124,7 @@ def test_a_phone_plays_a_shorter_ladder_than_a_tv() -> None:
         if not rates:
             continue
         family = session.start.params.player_name
-        top_by_family[family] = max(top_by_family.get(family, 0), max(rates))
+        top_by_family[family] = max(top_by_family.get(family, 0), *rates)
     assert top_by_family["AVPlayer"] <= caps["ios"]
     assert top_by_family["ExoPlayer"] <= caps["android"]
     assert top_by_family["html5-video"] <= caps["web"]

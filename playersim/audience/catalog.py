@@ -197,17 +197,42 @@ def _with_structure(title: Title, profile: Profile, rng: random.Random, fake: Fa
     return Title(title.media_id, title.name, title.length_seconds, title.metadata, chapters, cues)
 
 
+# Chapters that bracket a title are short, whatever its length: seconds, as (low, high).
+# Assumptions (ours, from how broadcast episodes and films are cut): a cold open runs a few
+# minutes, a tag or closing credits a minute or so, a film's opening titles a few minutes and
+# its end credits several; a podcast's or a creator's intro and outro well under a minute.
+_BOOKENDS: Final = {
+    "Cold Open": (90, 300), "Teaser": (60, 180), "Tag": (30, 90), "Closing Credits": (30, 75),
+    "Opening": (120, 300), "Main Titles": (90, 240), "Opening Credits": (90, 240),
+    "End Credits": (240, 540), "Intro": (20, 90), "Outro": (15, 60),
+}  # fmt: skip
+
+
 def _split(length_ms: int, labels: list[str], rng: random.Random) -> tuple[Chapter, ...]:
-    """Contiguous chapters, one per label, covering the content, of roughly equal length."""
+    """Contiguous chapters, one per label, covering the content: the bookends (a cold open,
+    the credits) short, the acts between them of roughly equal length."""
     count = len(labels)
     if count < 1:
         return ()
     weights = [rng.uniform(0.7, 1.3) for _ in range(count)]
-    total = sum(weights)
+    fixed: dict[int, int] = {}
+    if count > 2:
+        for index, label in enumerate(labels):
+            if label in _BOOKENDS:
+                low, high = _BOOKENDS[label]
+                # Never more than a tenth of the title: a short clip's intro stays short.
+                fixed[index] = min(round(rng.uniform(low, high) * 1000), length_ms // 10)
+    rest = length_ms - sum(fixed.values())
+    total = sum(w for i, w in enumerate(weights) if i not in fixed)
     chapters = []
     offset = 0
     for index, (weight, label) in enumerate(zip(weights, labels, strict=True), start=1):
-        end = length_ms if index == count else offset + round(length_ms * weight / total)
+        if index == count:
+            end = length_ms
+        elif index - 1 in fixed:
+            end = offset + fixed[index - 1]
+        else:
+            end = offset + round(rest * weight / total)
         chapters.append(Chapter(index, offset, end - offset, label))
         offset = end
     return tuple(chapters)

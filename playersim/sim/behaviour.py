@@ -481,9 +481,7 @@ class ViewerBehaviour:
             (0.0 if self.live else viewing.seeks_per_hour, "seek"),
             (viewing.errors_per_hour, "error"),
             (
-                self.profile.qoe.bitrate_changes_per_hour
-                if len(self.ladder) > 1
-                else 0.0,
+                self.profile.qoe.bitrate_changes_per_hour if len(self.ladder) > 1 else 0.0,
                 "bitrate",
             ),
             (self.profile.states.changes_per_hour, "state"),
