@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from typing import Any
 
@@ -366,3 +367,37 @@ def test_a_news_channel_airs_its_programmes_at_their_local_hour(
     on_air = next(s for s in day if s.start_minute <= local_minute < s.end_minute)
     assert starts[0].params["media.chapter.friendlyName"] == on_air.name
     assert starts[0].params["media.chapter.length"] == on_air.minutes * 60
+
+
+@pytest.mark.parametrize(
+    "utc",
+    [
+        "2026-11-01T05:20:00Z",  # New York's clocks go back at 06:00 UTC: 01:00-02:00 twice
+        "2026-03-08T06:20:00Z",  # and forward at 07:00 UTC: 02:00-03:00 never comes
+    ],
+)
+@pytest.mark.parametrize("name", ["live-news", "linear-channel"])
+def test_programmes_run_through_the_nights_the_clocks_change(utc: str, name: str) -> None:
+    """Across a clock change every viewing plays on, programme after programme, each chapter
+    starting where the one before ended."""
+    data = load_profile(name).model_dump(mode="json")
+    data["viewing"]["watch_seconds"] = {"distribution": "fixed", "value": 4 * 3600}  # all night
+    data["viewing"]["pauses_per_hour"] = 0
+    night_owls = profile_from_dict(data)
+    clock = VirtualClock(start=utc)
+    collector = Collector(clock=clock)
+    engine = Engine(clock, MemoryTransport(collector))
+    for index in range(20):
+        engine.add(Player(night_owls, seed=4, index=index, start_at=clock.now() + index * 60_000))
+    engine.run(until=clock.now() + 4 * 3_600_000)
+    assert engine.stats.accepted == engine.stats.requests
+    changes = 0
+    for session in collector.sessions:
+        assert session.problems == []
+        chapters = [e.params for e in session.events if e.event_type == "chapterStart"]
+        for before, after in itertools.pairwise(chapters):
+            end = before["media.chapter.offset"] + before["media.chapter.length"]
+            if after["media.chapter.index"] != before["media.chapter.index"]:
+                changes += 1
+                assert after["media.chapter.offset"] == pytest.approx(end % 86_400, abs=1)
+    assert changes > 0

@@ -552,14 +552,26 @@ class ChapterTrack:
         return None
 
     def _programme(self, at: int) -> Chapter:
-        """The programme on air at the live edge of instant `at`, as it reaches this viewer."""
-        edge = datetime.fromtimestamp((at - self._delay_ms) / 1000, self._zone)
-        minute = edge.hour * 60 + edge.minute
+        """The programme on air at the live edge of instant `at`, as it reaches this viewer.
+
+        Worked from the edge instant, not from local wall times turned back into instants: on
+        the night the clocks go back, 01:30 comes twice, and a slot's start read from the wall
+        would be an hour off. The slot ends when the wall clock next shows its end (on a day
+        the clocks change, a slot across the change is an hour longer or shorter)."""
+        edge = at - self._delay_ms
+        local = datetime.fromtimestamp(edge / 1000, self._zone)
+        minute = local.hour * 60 + local.minute
         index = bisect.bisect_right(self._starts, minute) - 1
         slot = self._schedule[index]
-        midnight = edge.replace(hour=0, minute=0, second=0, microsecond=0)
-        start = round((midnight + timedelta(minutes=slot.start_minute)).timestamp() * 1000)
-        return Chapter(index + 1, start + self._delay_ms, slot.minutes * 60_000, slot.name)
+        into = (minute - slot.start_minute) * 60_000 + local.second * 1000
+        start = edge - into - local.microsecond // 1000
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
+        wall_end = midnight + timedelta(minutes=slot.end_minute)  # wall-clock arithmetic
+        end = round(wall_end.timestamp() * 1000)
+        if end <= edge:  # its end falls in the repeated hour: the second time round
+            end = round(wall_end.replace(fold=1).timestamp() * 1000)
+        end = max(end, edge + 1000)  # never a programme that is over before it is reached
+        return Chapter(index + 1, start + self._delay_ms, end - start, slot.name)
 
     def end_due(self, time: Timeline) -> int | None:
         """When the open chapter ends."""
