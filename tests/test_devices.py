@@ -7,6 +7,7 @@ import itertools
 import json
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from playersim import (
     MemoryTransport,
     Player,
     VirtualClock,
+    Workload,
     bundled_profiles,
     load_profile,
     profile_from_dict,
@@ -28,6 +30,7 @@ from playersim import (
 )
 from playersim.audience.arrivals import Shape
 from playersim.audience.metadata import MetadataPool
+from playersim.audience.profiles import Profile
 from playersim.audience.visitors import SHARED, Audience
 from playersim.errors import ProfileError
 from playersim.sim.ledger import DeviceLedger
@@ -283,3 +286,38 @@ def test_breaks_deliver_fewer_ads_than_planned() -> None:
     assert set(sizes) <= {1, 2, 3, 4}
     assert len(sizes) >= 3
     assert sum(size * n for size, n in sizes.items()) / sum(sizes.values()) < 3
+
+
+def _small(visitors: int) -> Profile:
+    data = load_profile("ugc-clip").model_dump(mode="json")
+    data["audience"]["visitors"] = visitors
+    return profile_from_dict(data)
+
+
+def test_an_arrival_turned_away_holds_no_device() -> None:
+    """A full service turns arrivals away; they never watch, so their people stay free."""
+    profile = _small(60)
+    work = Workload([profile], start=START, sessions=600, rate=1.0)
+    clock = VirtualClock(start=START)
+    engine = Engine(clock, MemoryTransport(Collector(clock=clock)), concurrency=5, turn_away=True)
+    ledgers: list[DeviceLedger] = []
+
+    def players() -> Iterator[Player]:
+        for player in work.players(2):
+            assert player.devices is not None
+            ledgers.append(player.devices)
+            yield player
+
+    engine.add_arrivals(players())
+    engine.run()
+    assert engine.stats.turned_away > 100
+    assert engine.stats.crowded == 0  # five at a time among sixty people: always someone free
+    assert ledgers
+    assert ledgers[0].busy() == (0, 0)  # every viewing over, every device free
+
+
+def test_an_audience_too_small_for_the_run_is_reported() -> None:
+    """Three people cannot watch twenty viewings at once: the summary says how many went to
+    someone already watching."""
+    stats = run(profiles=[_small(3)], sessions=20, rate=1.0, seed=1)
+    assert stats.crowded > 0

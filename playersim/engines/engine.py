@@ -206,6 +206,8 @@ class Engine:
         """Schedule a player; it starts at its `start_at`, or now if it has none."""
         if player.start_at is None:
             player.start_at = self.clock.now()
+        if player.devices is not None:
+            player.devices.hold(player)  # its device and viewer are busy until it ends
         self.stats.arrived(player)
         self._schedule(player, Outbox())
         return player

@@ -53,6 +53,9 @@ class RunStats:
     sessions: int = 0  # viewings started (arrivals and follow-ups); `viewings`
     follow_ups: int = 0  # viewings a viewer went on to (the next episode)
     turned_away: int = 0  # arrivals that found every place taken (a concurrency limit)
+    # Arrivals given to someone already watching, or past their hours: the audience
+    # (`[audience] visitors`) is too small for the run's rate or concurrency.
+    crowded: int = 0
     retried: int = 0  # requests an HTTP transport sent again (connection errors, 429, 5xx)
     # ... of them, after a try whose answer was lost: each may have arrived twice.
     sent_again_after_lost_answer: int = 0
@@ -81,6 +84,7 @@ class RunStats:
     def arrived(self, player: Player) -> None:
         """Count a viewing as it starts: who, and when."""
         self.sessions += 1
+        self.crowded += player.crowded
         person = player.visitor.person
         if person in self.people:
             self.returning += 1
@@ -496,6 +500,7 @@ def summary_json(
         "resumed_sessions": stats.resumed,
         "continued_viewings": stats.continued,
         "turned_away": stats.turned_away,
+        "crowded_viewings": stats.crowded,
         "outcomes": dict(sorted(stats.outcomes.items())),
         "people": len(stats.people),
         "returning_viewings": stats.returning,
@@ -522,6 +527,9 @@ def _viewing_rows(stats: RunStats) -> list[list[str]]:
         rows.append(["  next episode (binge)", _n(stats.follow_ups)])
     if stats.turned_away:
         rows.append(["arrivals turned away", _n(stats.turned_away)])
+    if stats.crowded:
+        # Each a device in two sessions at once, or a person past their hours: say so.
+        rows.append(["  given to someone busy (raise [audience] visitors)", _n(stats.crowded)])
     if stats.outcomes:
         rows.append(["how the viewings ended", ""])
         rows += [[f"  {name}", _n(count)] for name, count in sorted(stats.outcomes.items())]

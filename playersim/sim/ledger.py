@@ -26,7 +26,7 @@ __all__ = ["DeviceLedger"]
 
 _DAY_MS: Final = 86_400_000
 # Picks tried before a viewing goes to someone already watching: only an audience far too
-# small for the run's concurrency runs out of free people (counted in `crowded`).
+# small for the run's concurrency runs out of free people (the summary counts them).
 _TRIES: Final = 60
 
 
@@ -37,7 +37,10 @@ class DeviceLedger:
         self._devices: dict[str, Player] = {}  # device (visitor id) -> the viewing on it
         self._people: dict[int, Player] = {}  # person -> the viewing they are watching
         self._watched: dict[int, deque[tuple[int, int]]] = {}  # person -> (start, end) spans
-        self.crowded = 0  # viewings given to someone busy: the audience was too small
+
+    def busy(self) -> tuple[int, int]:
+        """How many devices and people are watching now."""
+        return len(self._devices), len(self._people)
 
     def free(self, visitor: Visitor, at: int, hours_per_day: float) -> bool:
         """Whether this device and person can start a viewing at `at`."""
@@ -53,18 +56,19 @@ class DeviceLedger:
 
     def pick(
         self, pool: MetadataPool, rng: random.Random, at: int, hours_per_day: float
-    ) -> Visitor:
-        """A viewer for a viewing starting at `at`, drawn from the pool until one is free."""
+    ) -> tuple[Visitor, bool]:
+        """A viewer for a viewing starting at `at`, drawn from the pool until one is free, and
+        whether they are (False: the audience is too small, and this one is busy)."""
         visitor = pool.pick_visitor(rng, at)
         for _ in range(_TRIES):
             if self.free(visitor, at, hours_per_day):
-                return visitor
+                return visitor, True
             visitor = pool.pick_visitor(rng, at)
-        self.crowded += 1
-        return visitor
+        return visitor, False
 
     def hold(self, player: Player) -> None:
-        """The player's viewing has the device and the person until it ends."""
+        """The player's viewing has the device and the person until it ends (the engine
+        calls this as it admits the viewing: one turned away holds nothing)."""
         player.devices = self
         self._devices[player.visitor.visitor_id] = player
         self._people[player.visitor.person] = player

@@ -181,6 +181,8 @@ class Player:
         self.visitor: Visitor = visitor or pool.pick_visitor(random.Random(f"{key}:viewer"), at)
         # Who holds the viewer's device while this viewing lasts (a run's workload sets it).
         self.devices: DeviceLedger | None = None
+        # Given to someone already watching: the audience was too small for the run.
+        self.crowded = False
         # Whether sessionStart describes the device in customMetadata (a script's does not).
         self.describes_device = True
         self._pool = pool

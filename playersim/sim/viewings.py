@@ -217,11 +217,12 @@ class Workload:
             profile, pool = self.profiles[which], pools[which]
             assert pool is not None
             rng = random.Random(f"{seed}:{profile.name}:{index}:viewer")
-            visitor = ledger.pick(pool, rng, at, profile.audience.hours_per_day)
+            visitor, free = ledger.pick(pool, rng, at, profile.audience.hours_per_day)
             player = Player(
                 profile, seed=seed, index=index, start_at=at, metadata=pool, visitor=visitor
             )
-            ledger.hold(player)
+            player.devices = ledger  # the engine holds the device as it admits the viewing
+            player.crowded = not free
             yield player
 
     def follow_up(self, seed: int | str, catalog_seed: int | str = DEFAULT_CATALOG_SEED) -> Binge:
@@ -268,9 +269,9 @@ class Binge:
             title=after,
             visitor=player.visitor,
         )
-        if player.devices is not None:
-            # The next episode keeps the device (and the viewer) through the countdown.
-            player.devices.hold(after_player)
+        # The next episode keeps the device (and the viewer) through the countdown: the engine
+        # holds it for this one before it frees it from the one that ended.
+        after_player.devices = player.devices
         return after_player
 
 
