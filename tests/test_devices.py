@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
@@ -321,3 +322,35 @@ def test_an_audience_too_small_for_the_run_is_reported() -> None:
     someone already watching."""
     stats = run(profiles=[_small(3)], sessions=20, rate=1.0, seed=1)
     assert stats.crowded > 0
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value", "says"),
+    [
+        ("qoe", "device_max_bps", {"iphone": 3_000_000}, "unknown device 'iphone'"),
+        ("custom_metadata", None, {"device.model": {"values": ["x"]}}, "the device's own"),
+        ("custom_metadata", None, {"tier": {"values": ["a"], "weights": [1e300]}}, "less than"),
+        ("arrivals", "regions", {"America/Nowhere": 1}, "unknown time zone 'America/Nowhere'"),
+    ],
+)
+def test_a_bad_device_or_audience_setting_is_refused_by_name(
+    section: str, field: str | None, value: object, says: str
+) -> None:
+    data = load_profile("vod-movie").model_dump(mode="json")
+    if field is None:
+        data[section] = value
+    else:
+        data[section][field] = value
+    with pytest.raises(ProfileError, match=re.escape(says)):
+        profile_from_dict(data)
+
+
+def test_an_arrival_when_every_region_sleeps_still_finds_a_viewer() -> None:
+    """A run's own shape (a flat one, a closed workload) may bring arrivals at an hour the
+    profile's curve leaves empty in every region: the regions are then drawn by their shares."""
+    data = load_profile("vod-episode").model_dump(mode="json")
+    data["arrivals"]["hourly"] = [0.0] * 23 + [1.0]
+    pool = MetadataPool.build(profile_from_dict(data))
+    noon_in_new_york = START + 5 * 3_600_000
+    visitor = pool.pick_visitor(random.Random(1), noon_in_new_york)
+    assert visitor.timezone in data["arrivals"]["regions"]

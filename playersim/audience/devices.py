@@ -28,7 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["DEVICES", "Device", "Platform", "device_for", "hour_factor"]
+__all__ = ["DEVICES", "DEVICE_KEYS", "Device", "Platform", "device_for", "hour_factor"]
+
+# The customMetadata keys a device sends (Device.custom_metadata): a profile's own keys may not
+# take them.
+DEVICE_KEYS: Final = frozenset(
+    {"device.model", "device.os", "device.osVersion", "app.version", "browser.name",
+     "browser.version"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

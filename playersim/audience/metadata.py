@@ -90,6 +90,10 @@ class MetadataPool:
             weights = [
                 r.share * (r.shape.multiplier(at) if at is not None else 1.0) for r in regions
             ]
+            if not any(weights):
+                # Every region asleep by the profile's curve, yet an arrival (a run's own shape,
+                # a closed workload): the regions by their shares.
+                weights = [r.share for r in regions]
             region = regions[_index(rng, weights)]
         hour = None if at is None else _local_hour(at, region.zone)
         weights = [

@@ -20,7 +20,7 @@ from faker.config import AVAILABLE_LOCALES
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from playersim.audience.arrivals import Shape
-from playersim.audience.devices import DEVICES
+from playersim.audience.devices import DEVICE_KEYS, DEVICES
 from playersim.audience.distributions import Choice, Distribution, Fixed, LogNormal, Uniform
 from playersim.errors import ProfileError
 from playersim.mca.spec import LIVE_CONTENT_TYPES
@@ -339,6 +339,16 @@ class Qoe(_Section):
         description="the highest rung each device family plays (its screen and decoder); a "
         "family not named plays the whole ladder",
     )
+    @field_validator("device_max_bps")
+    @classmethod
+    def _known_families(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(DEVICES))
+        if unknown:
+            raise ValueError(
+                f"unknown device {unknown[0]!r} in device_max_bps (known: {', '.join(DEVICES)})"
+            )
+        return value
+
     frames_per_second: int = Field(default=30, ge=0, le=240, description="0 for audio")
     frame_rates: dict[int, float] = Field(
         default_factory=dict,
@@ -467,7 +477,7 @@ class CustomField(_Section):
     values: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
         min_length=1, description="the values it takes"
     )
-    weights: list[Annotated[float, Field(ge=0)]] | None = Field(
+    weights: list[Annotated[float, Field(ge=0, le=1e9)]] | None = Field(
         default=None, description="relative weight of each value (default: all alike)"
     )
     per: Literal["session", "viewer", "title"] = Field(
@@ -504,7 +514,7 @@ class Arrivals(_Section):
         description="7 multipliers, Monday first; only their proportions matter",
     )
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. America/New_York")
-    regions: dict[str, Annotated[float, Field(ge=0)]] = Field(
+    regions: dict[str, Annotated[float, Field(ge=0, le=1e9)]] = Field(
         default_factory=dict,
         description="an audience spread over time zones: zone = share, each region on the curve "
         "in its own local time (empty: everyone in `timezone`)",
@@ -620,6 +630,10 @@ class Profile(_Section):
             if key.startswith(("a.", "media.")):
                 raise ValueError(
                     f"key {key!r}: 'a.' is reserved by Analytics and 'media.' by the MCA"
+                )
+            if key in DEVICE_KEYS:
+                raise ValueError(
+                    f"key {key!r} is the device's own (playersim sends it from the device)"
                 )
         return value
 
