@@ -30,6 +30,7 @@ from playersim import (
     run,
 )
 from playersim.audience.arrivals import Shape
+from playersim.audience.devices import PLATFORMS, device_for
 from playersim.audience.metadata import MetadataPool
 from playersim.audience.profiles import Profile
 from playersim.audience.visitors import SHARED, Audience
@@ -354,3 +355,18 @@ def test_an_arrival_when_every_region_sleeps_still_finds_a_viewer() -> None:
     noon_in_new_york = START + 5 * 3_600_000
     visitor = pool.pick_visitor(random.Random(1), noon_in_new_york)
     assert visitor.timezone in data["arrivals"]["regions"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    family=st.sampled_from(["ios", "android", "roku", "tvos", "firetv", "web"]),
+    units=st.lists(st.floats(0, 0.999999), min_size=5, max_size=5),
+)
+def test_a_device_runs_an_os_its_model_can_run(family: str, units: list[float]) -> None:
+    """No iPhone 16 on iOS 15, no Galaxy S10 on Android 16; an iPad says iPadOS."""
+    device = device_for(family, units)
+    spec = next((m for m in PLATFORMS[family].models if m[0] == device.model), None)
+    if spec is not None and len(spec) == 4:
+        assert spec[2] <= int(device.os_version.split(".")[0]) <= spec[3]
+    assert (device.os == "iPadOS") == device.model.startswith("iPad")
+    assert device.sdk_version != device.library_version

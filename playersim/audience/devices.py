@@ -81,7 +81,8 @@ class Platform:
     player_name: str
     stream_format: str
     os: str
-    models: Weighted
+    # (model, weight) or (model, weight, first OS major, last OS major)
+    models: Sequence[tuple[str, float] | tuple[str, float, int, int]]
     os_versions: Weighted
     # (app version, build number, Adobe library version, share), newest first.
     releases: Sequence[tuple[str, int, str, float]]
@@ -138,11 +139,17 @@ PLATFORMS: Final[dict[str, Platform]] = {
     ),
     "ios": Platform(
         "ios", "AVPlayer", "HLS", "iOS",
+        # (model, weight, first and last OS major it runs): an iPhone 16 shipped with iOS 18,
+        # an iPhone XR stops at iOS 18 (Apple's support lists).
         models=(
-            ("iPhone 16", 9), ("iPhone 16 Pro", 7), ("iPhone 16 Pro Max", 5), ("iPhone 15", 10),
-            ("iPhone 15 Pro", 7), ("iPhone 14", 11), ("iPhone 13", 12), ("iPhone 12", 8),
-            ("iPhone SE (3rd generation)", 4), ("iPhone 11", 6), ("iPad (10th generation)", 8),
-            ("iPad Air (M2)", 5), ("iPad Pro 11-inch (M4)", 3), ("iPad mini (A17 Pro)", 2),
+            ("iPhone 16", 9, 18, 99), ("iPhone 16 Pro", 7, 18, 99),
+            ("iPhone 16 Pro Max", 5, 18, 99),
+            ("iPhone 15", 10, 17, 99), ("iPhone 15 Pro", 7, 17, 99), ("iPhone 14", 11, 16, 99),
+            ("iPhone 13", 12, 15, 99), ("iPhone 12", 8, 14, 99), ("iPhone 11", 6, 13, 99),
+            ("iPhone SE (3rd generation)", 4, 15, 99), ("iPhone XR", 3, 12, 18),
+            ("iPhone 8", 1.5, 11, 16), ("iPad (10th generation)", 8, 16, 99),
+            ("iPad Air (M2)", 5, 17, 99), ("iPad Pro 11-inch (M4)", 3, 17, 99),
+            ("iPad mini (A17 Pro)", 2, 18, 99),
         ),
         # Apple: newest major ~76 % of recent devices (iOS 18, 2025), previous ~18 %, older ~6 %.
         os_versions=(
@@ -156,12 +163,20 @@ PLATFORMS: Final[dict[str, Platform]] = {
     "android": Platform(
         "android", "ExoPlayer", "DASH", "Android",
         models=(
-            ("Samsung Galaxy S25", 5), ("Samsung Galaxy S24", 7), ("Samsung Galaxy S23", 6),
-            ("Samsung Galaxy A55", 6), ("Samsung Galaxy A35", 6), ("Samsung Galaxy A15", 9),
-            ("Samsung Galaxy A14", 7), ("Google Pixel 9", 4), ("Google Pixel 8a", 4),
-            ("Google Pixel 7", 3), ("Motorola moto g power", 6), ("Motorola moto g play", 5),
-            ("OnePlus 12", 2), ("Samsung Galaxy Tab A9+", 5), ("Samsung Galaxy Tab S9 FE", 3),
-            ("Amazon Fire HD 10", 4), ("TCL 50 XE", 2),
+            ("Samsung Galaxy S25", 5, 15, 99), ("Samsung Galaxy S24", 7, 14, 99),
+            ("Samsung Galaxy S23", 6, 13, 99), ("Samsung Galaxy A55", 6, 14, 99),
+            ("Samsung Galaxy A35", 6, 14, 99), ("Samsung Galaxy A15", 9, 14, 99),
+            ("Samsung Galaxy A14", 7, 13, 99), ("Google Pixel 9", 4, 14, 99),
+            ("Google Pixel 8a", 4, 14, 99), ("Google Pixel 7", 3, 13, 99),
+            ("Motorola moto g power 5G (2024)", 6, 14, 99),
+            ("Motorola moto g play (2023)", 5, 12, 14),
+            ("OnePlus 12", 2, 14, 99), ("Samsung Galaxy Tab A9+", 5, 13, 99),
+            ("Samsung Galaxy Tab S9 FE", 3, 13, 99), ("Lenovo Tab M10 Plus", 5, 10, 13),
+            ("TCL 50 XE", 2, 14, 99), ("Samsung Galaxy A12", 8, 10, 13),
+            ("Samsung Galaxy S10", 5, 9, 12), ("Google Pixel 4a", 3, 10, 13),
+            ("Samsung Galaxy A10e", 4, 9, 11), ("Motorola moto g7", 3, 9, 10),
+            ("Samsung Galaxy A32 5G", 5, 11, 13),
+            ("Motorola moto g stylus (2021)", 3, 10, 12),
         ),
         # Google's chart (May 2023) shifted two releases on: a long tail, no major above 25 %.
         os_versions=(
@@ -245,21 +260,31 @@ def _choose(options: Sequence[tuple[str, float]], unit: float) -> str:
     return options[-1][0]
 
 
+def _major(version: str) -> int:
+    head = version.split(".", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
 def device_for(family: str, units: Sequence[float]) -> Device:
     """The device of this family that these five uniform numbers in [0, 1) pick."""
     platform = PLATFORMS[family]
     release = _choose([(str(i), r[3]) for i, r in enumerate(platform.releases)], units[0])
     app_version, build, library, _ = platform.releases[int(release)]
     prefix = "web" if family == "web" else platform.os.split()[0]
+    model = _choose([(m[0], m[1]) for m in platform.models], units[1])
+    spec = next(m for m in platform.models if m[0] == model)
+    low, high = (spec[2], spec[3]) if len(spec) == 4 else (0, 999)
+    # Only the OS versions this model runs: no iPhone 16 on iOS 15, no Galaxy S10 on 16.
+    runs = [(v, w) for v, w in platform.os_versions if low <= _major(v) <= high]
     device = Device(
         family=family,
         player_name=platform.player_name,
         sdk_version=f"{prefix} {app_version} ({build})",
         library_version=library,
         stream_format=platform.stream_format,
-        model=_choose(platform.models, units[1]),
-        os=platform.os,
-        os_version=_choose(platform.os_versions, units[2]),
+        model=model,
+        os="iPadOS" if model.startswith("iPad") else platform.os,
+        os_version=_choose(runs or platform.os_versions, units[2]),
         app_version=app_version,
     )
     if family != "web":
