@@ -199,7 +199,7 @@ def test_custom_metadata_comes_per_session_person_or_title() -> None:
     profile = load_profile("vod-episode").model_dump(mode="json")
     profile["name"] = "custom"
     profile["custom_metadata"] = {
-        "plan": {"values": ["basic", "premium"], "per": "viewer"},
+        "plan": {"values": ["basic", "premium"], "per": "viewer", "signed_out": "free"},
         "rights.window": {"values": ["svod", "avod", "tvod"], "per": "title"},
         "entry": {"values": ["rail", "search"], "weights": [3, 1]},
     }
@@ -212,7 +212,7 @@ def test_custom_metadata_comes_per_session_person_or_title() -> None:
         for index in range(150)
     ]
     engine.advance(200)
-    plans: dict[int, set[str]] = defaultdict(set)
+    plans: dict[str, set[str]] = defaultdict(set)
     windows: dict[str, set[str]] = defaultdict(set)
     entries: Counter[str] = Counter()
     for player in players:
@@ -220,10 +220,15 @@ def test_custom_metadata_comes_per_session_person_or_title() -> None:
         session = collector.session(player.sid)
         data = session.start.custom_metadata or {}
         assert data["device.os"]  # the device's own keys come too
-        plans[player.visitor.person].add(data["plan"])
+        account = player.visitor.customer_id
+        if account is None:
+            assert data["plan"] == "free"  # not signed in: the free tier
+        else:
+            plans[account].add(data["plan"])  # one plan per account, on all its devices
         windows[player.title.media_id].add(data["rights.window"])
         entries[data["entry"]] += 1
     assert all(len(values) == 1 for values in plans.values())
+    assert {"basic", "premium"} <= {plan for values in plans.values() for plan in values}
     assert all(len(values) == 1 for values in windows.values())
     assert len({next(iter(v)) for v in windows.values()}) > 1
     assert entries["rail"] > entries["search"] > 0

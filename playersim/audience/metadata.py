@@ -119,7 +119,13 @@ class MetadataPool:
         data = visitor.device.custom_metadata()
         seed = self.audience.seed
         for key, spec in self._custom:
-            which = {"session": session, "viewer": visitor.person, "title": title.media_id}
+            if spec.signed_out is not None and visitor.customer_id is None:
+                data[key] = spec.signed_out  # an anonymous viewer's (a free tier, say)
+                continue
+            # Per viewer: per account (a person's, or on a shared TV the household's), or for
+            # someone not signed in, per device (all an anonymous viewer is known by).
+            viewer = visitor.customer_id or visitor.visitor_id
+            which = {"session": session, "viewer": viewer, "title": title.media_id}
             rng = random.Random(f"{seed}:custom:{key}:{spec.per}:{which[spec.per]}")
             weights = spec.weights or [1.0] * len(spec.values)
             data[key] = spec.values[_index(rng, weights)]

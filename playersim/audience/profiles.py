@@ -482,8 +482,14 @@ class CustomField(_Section):
     )
     per: Literal["session", "viewer", "title"] = Field(
         default="session",
-        description="drawn for each session, once per person (a subscription tier), or once "
-        "per title (a content rights window)",
+        description="drawn for each session, once per viewer (a subscription tier: per "
+        "account, or per device for someone not signed in), or once per title (a rights window)",
+    )
+    signed_out: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="the value for a viewer who is not signed in (default: drawn as for others)",
     )
 
     @model_validator(mode="after")
