@@ -193,3 +193,184 @@ def test_another_locale_keeps_its_people_and_towns_in_english_templates() -> Non
         for name, capital in named(title, "sports"):
             check_name(name, capital)
     assert MetadataPool.build(german, "de").titles == pool.titles
+
+
+# --- what a data analyst spots first (review of the catalogue's names) -------------------------
+
+SEEDS = ("0", "1", "2", "3", "4")
+PARTS = re.compile(r"(.+): Part (One|Two)")
+CAMPAIGN_ID = re.compile(r"cmp-[a-z0-9]+(-[a-z0-9]+)*-\d{4}")
+AD_NAME = re.compile(r"(.+) — (.+) :\d+(?: v\d+)?")
+# What a seasonal or retail sale says; an awareness or coverage campaign says none of it.
+SEASONAL_SALE = re.compile(
+    r"\b(Sales?|Savings|Deals?|Doorbusters|Clearance|Holiday|Black Friday|New Year|Summer|"
+    r"Winter|Spring|Fall|Back to School)\b"
+)
+PHARMA_OR_INSURANCE = re.compile(
+    r".+ (Pharmaceuticals|Health|Therapeutics|Insurance|Mutual|Assurance)"
+)
+# Chapters that open and close any film, or number its parts.
+BOOKENDS = {"Feature", "Opening", "Main Titles", "Opening Credits", "End Credits"}
+
+
+def catalogues(profile_name: str) -> Iterator[MetadataPool]:
+    for seed in SEEDS:
+        yield MetadataPool.build(load_profile(profile_name), seed)
+
+
+def by_show(pool: MetadataPool) -> dict[str, list[str]]:
+    """Each show's episode titles, in the order it aired them."""
+    shows: dict[str, list[str]] = defaultdict(list)
+    for title in pool.titles:
+        shows[title.metadata["media.show"]].append(title.name)
+    return shows
+
+
+def subject_of(genre: str, show: str) -> names.Subject:
+    for subject in names.SUBJECTS[genre].values():
+        for template in subject.series:
+            pattern = re.sub(r"\\\{[a-z_]+\d?\\\}", ".+", re.escape(template))
+            if re.fullmatch(pattern, show):
+                return subject
+    raise AssertionError(f"{show!r} is no {genre} series of names.SUBJECTS")
+
+
+def network_stem(network: str) -> str:
+    return network.removeprefix("The ").split()[0]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_no_two_episodes_of_a_show_share_a_title(seed: str) -> None:
+    pool = MetadataPool.build(load_profile("vod-episode"), seed)
+    for show, titles in by_show(pool).items():
+        twice = sorted({title for title in titles if titles.count(title) > 1})
+        assert not twice, (show, twice)
+        # None numbered to make it unique ("Judgment Day 2"): the lists are long enough.
+        assert not [title for title in titles if re.search(r"\d$", title)], (show, titles)
+        # "Part Two" only as the episode right after its "Part One".
+        for index, title in enumerate(titles):
+            part = PARTS.fullmatch(title)
+            if part is None:
+                continue
+            if part[2] == "One" and index + 1 < len(titles):
+                assert titles[index + 1] == f"{part[1]}: Part Two", (show, titles)
+            if part[2] == "Two":
+                assert titles[index - 1] == f"{part[1]}: Part One", (show, titles)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_no_two_episodes_of_a_podcast_share_a_topic(seed: str) -> None:
+    pool = MetadataPool.build(load_profile("podcast-audio"), seed)
+    for show, titles in by_show(pool).items():
+        topics = [re.sub(r"^(Ep\. \d+: |\d+\. )", "", title) for title in titles]
+        twice = sorted({topic for topic in topics if topics.count(topic) > 1})
+        assert not twice, (show, twice)
+
+
+@pytest.mark.parametrize(
+    ("genre", "subject"),
+    [(genre, subject) for genre in names.SUBJECTS for subject in names.SUBJECTS[genre]]
+    + [(genre, "") for genre in names.EPISODE_PHRASES],
+)
+def test_the_longest_running_show_never_runs_out_of_titles(genre: str, subject: str) -> None:
+    # As many seasons of as many episodes as the catalogue gives a show of the genre, with a
+    # new cast each season for a reality show.
+    seasons, longest = (2, 10) if genre == "Documentary" else (4, 12)
+    for seed in SEEDS:
+        fake = Faker("en_US")
+        fake.seed_instance(f"{seed}:{genre}:{subject}")
+        taken: set[str] = set()
+        titles: list[str] = []
+        characters = names.cast(fake, genre)
+        for season in range(1, seasons + 1):
+            if genre == "Reality":
+                characters = names.cast(fake, genre)
+            titles += names.season_titles(
+                fake, genre, characters, season=season, count=longest, taken=taken, subject=subject
+            )
+        assert len(set(titles)) == len(titles) == seasons * longest
+        assert not [title for title in titles if re.search(r"\d$", title)], titles
+
+
+def test_a_documentary_series_names_episodes_after_its_subject() -> None:
+    seen = 0
+    for pool in catalogues("vod-episode"):
+        for title in pool.titles:
+            if title.metadata["media.genre"] != "Documentary":
+                continue
+            subject = subject_of("Documentary", title.metadata["media.show"])
+            part = PARTS.fullmatch(title.name)
+            name = part[1] if part else title.name
+            assert name in (*subject.episodes, *names.ANY_SUBJECT["Documentary"]), title.name
+            seen += 1
+    assert seen
+
+
+def test_a_documentary_film_is_cut_as_an_inquiry_not_as_scenes_of_characters() -> None:
+    chapters = {name for part in names.DOCUMENTARY_CHAPTERS.values() for name in part}
+    seen = 0
+    for pool in catalogues("vod-movie"):
+        for film in pool.titles:
+            if film.metadata["media.genre"] != "Documentary":
+                continue
+            for chapter in film.chapters:
+                name = re.sub(r"^Part \d+: ", "", chapter.name)
+                assert not re.search(r" Arrives$|'s Decision$|^Meeting ", name), film.chapters
+                assert name not in names._SCENES[""], film.chapters
+                assert name in chapters | BOOKENDS or re.fullmatch(r"Part \d+", name), name
+            seen += 1
+    assert seen
+
+
+@pytest.mark.parametrize("profile_name", ["vod-episode", "live-sports", "linear-channel"])
+def test_no_two_networks_of_a_catalogue_share_a_stem(profile_name: str) -> None:
+    for pool in catalogues(profile_name):
+        networks = sorted({title.metadata["media.network"] for title in pool.titles})
+        stems = [network_stem(network) for network in networks]
+        assert len(set(stems)) == len(stems), networks
+
+
+def test_no_two_national_news_channels_share_a_brand() -> None:
+    # "Meridian News" and "Meridian News 24" (or "Meridian Business News") are one brand.
+    for pool in catalogues("live-news"):
+        national = [title.name for title in pool.titles
+                    if title.name.split()[0] in names._NEWS_STEMS]  # fmt: skip
+        stems = [name.split()[0] for name in national]
+        assert len(set(stems)) == len(stems), national
+
+
+@pytest.mark.parametrize("profile_name", PROFILES)
+def test_campaign_ids_are_whole_words_and_a_number(profile_name: str) -> None:
+    for pool in catalogues(profile_name):
+        for ad in pool.ads:
+            campaign_id = ad.params["media.ad.campaignId"]
+            assert CAMPAIGN_ID.fullmatch(campaign_id), campaign_id
+
+
+def test_a_drug_maker_or_an_insurer_never_runs_a_seasonal_sale() -> None:
+    seen = 0
+    for profile_name in PROFILES:
+        for pool in catalogues(profile_name):
+            for ad in pool.ads:
+                match = AD_NAME.fullmatch(ad.params["media.ad.name"])
+                assert match is not None, ad.params["media.ad.name"]
+                brand, campaign = match.groups()
+                if PHARMA_OR_INSURANCE.fullmatch(brand):
+                    assert not SEASONAL_SALE.search(campaign), (brand, campaign)
+                    seen += 1
+    assert seen
+    # Whatever a seed draws: not one of their campaigns is a sale.
+    for kind in ("pharma", "insurer"):
+        for campaign in names._BUSINESSES[kind][1]:
+            assert not SEASONAL_SALE.search(campaign), (kind, campaign)
+
+
+def test_unique_never_gives_a_taken_name() -> None:
+    fake = Faker("en_US")
+    fake.seed_instance("unique")
+    taken = {"Judgment Day", "Rivals"}
+    spare = ("Judgment Day", "Rivals", "The Twist")
+    assert names.unique(fake, lambda: "Judgment Day", taken, spare=lambda: spare) == "The Twist"
+    # Only when all it could draw is taken is a name numbered.
+    assert names.unique(fake, lambda: "Rivals", taken, spare=lambda: spare) == "Rivals 2"
+    assert taken == {"Judgment Day", "Rivals", "The Twist", "Rivals 2"}

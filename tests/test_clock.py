@@ -92,7 +92,7 @@ def test_players_on_the_system_clock_run_under_freezegun() -> None:
         clock = SystemClock()
         collector = Collector(clock=clock)
         engine = Engine(clock, MemoryTransport(collector))
-        engine.add(Player(load_profile("live-news"), seed=2, exact=True))
+        engine.add(Player(load_profile("live-news"), seed=1, exact=True))
         engine.step()
         session = collector.sessions[0]
         assert session.event_types == ["sessionStart"]

@@ -4,6 +4,7 @@ the site's nav, and CI runs the README's Quickstart commands verbatim."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -121,3 +122,45 @@ def test_every_page_of_the_docs_is_in_the_nav() -> None:
 def test_the_readme_is_a_front_page() -> None:
     """The README stays short enough to read as a front page; the manual is docs/."""
     assert len(README.splitlines()) < README_MAX_LINES
+
+
+SAMPLE_COMMAND = "playersim run --profile vod-episode --sessions 1 --seed 17 --record one.ndjson"
+
+
+def sample(path: Path) -> tuple[dict[str, object], str]:
+    """What the README shows of a recording: the first body (the sessionStart) and the first
+    events after it but pings, one a line: seconds since the sessionStart, the playhead, the
+    event, what it carries."""
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    first = lines[0]["body"]
+    start = first["playerTime"]["ts"]
+    rows: list[str] = []
+    for line in lines[1:]:
+        body = line["body"]
+        if body["eventType"] == "ping":
+            continue
+        if len(rows) == 16:
+            break
+        params = body.get("params", {})
+        what = params.get("media.ad.name") or params.get("media.chapter.friendlyName") or ""
+        if body["eventType"] in ("play", "bitrateChange") and "qoeData" in body:
+            what = f"bitrate {body['qoeData'].get('media.qoe.bitrate')}"
+        seconds = (body["playerTime"]["ts"] - start) / 1000
+        playhead = body["playerTime"]["playhead"]
+        rows.append(f"{seconds:+9.3f} s  playhead {playhead:<7} {body['eventType']:<15} {what}")
+    return first, "\n".join(row.rstrip() for row in rows) + "\n"
+
+
+def test_the_readme_shows_what_its_sample_command_sends(tmp_path: Path) -> None:
+    """The data sample on the front page is the real output of the command it names."""
+    from playersim import run
+
+    assert SAMPLE_COMMAND in README
+    path = tmp_path / "one.ndjson"
+    run(profiles=["vod-episode"], sessions=1, seed=17, record=path)
+    first, events = sample(path)
+    section = README.split("## What the data looks like", 1)[1].split("\n## ", 1)[0]
+    [shown_json] = re.findall(r"```json\n(.*?)```", section, re.DOTALL)
+    [shown_events] = re.findall(r"```text\n(.*?)```", section, re.DOTALL)
+    assert json.loads(shown_json) == first
+    assert shown_events == events

@@ -27,7 +27,7 @@ NOON = parse_instant("2026-11-27T12:00:00Z")
 def _one_viewer(clock: SystemClock) -> tuple[Engine, Collector]:
     collector = Collector(clock=clock)
     engine = Engine(clock, MemoryTransport(collector))
-    engine.add(Player(load_profile("live-news"), seed=2, exact=True))
+    engine.add(Player(load_profile("live-news"), seed=1, exact=True))
     engine.step()
     return engine, collector
 
@@ -67,7 +67,7 @@ def _paced_minute(speed: float) -> Collector:
     clock = VirtualClock(start=start)
     collector = Collector(clock)
     engine = RealtimeEngine(clock, MemoryTransport(collector), speed=speed)
-    engine.add(Player(load_profile("live-news"), seed=2, start_at=start, exact=True))
+    engine.add(Player(load_profile("live-news"), seed=1, start_at=start, exact=True))
 
     async def run() -> None:
         await asyncio.wait_for(engine.run_async(until=start + 60_000), timeout=30)

@@ -139,12 +139,12 @@ def build_ads(fake: Faker, profile: Profile, rng: random.Random) -> list[AdCreat
     campaign_ids: set[str] = set()
     advertisers: list[tuple[str, str, list[tuple[str, str]]]] = []
     for _ in range(max(3, profile.ads.creatives // 4)):
-        brand, category = names.advertiser(fake, taken)
-        slug = _slug(brand)
+        brand, kind = names.advertiser(fake, taken)
         campaigns = []
-        for campaign in names.ad_campaigns(fake, category, fake.random_int(1, 4)):
-            draw = functools.partial(lambda s: f"cmp-{s}-{fake.numerify('####')}", slug[:16])
-            campaigns.append((campaign, names.unique(fake, draw, campaign_ids)))
+        for campaign in names.ad_campaigns(fake, kind, fake.random_int(1, 4)):
+            draw = functools.partial(_campaign_id, fake, brand)
+            spare = functools.partial(_campaign_ids, brand)
+            campaigns.append((campaign, names.unique(fake, draw, campaign_ids, spare=spare)))
         advertisers.append((brand, names.ad_host(fake), campaigns))
     ads = []
     versions: dict[str, int] = {}
@@ -259,7 +259,30 @@ def _cue_points(
 
 
 def _slug(text: str) -> str:
-    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+    # An apostrophe joins its word ("tidewells-kitchen"), never leaves a stray "s" behind.
+    text = text.lower().replace("'", "").replace("\u2019", "")
+    return "-".join("".join(c if c.isalnum() else " " for c in text).split())
+
+
+def _short_slug(text: str, limit: int = 16) -> str:
+    """`_slug(text)` kept to whole words within `limit` characters (its first word at least):
+    "tidewell-credit" for Tidewell Credit Union, never a cut word or a trailing hyphen."""
+    kept: list[str] = []
+    for word in _slug(text).split("-"):
+        if kept and len("-".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    return "-".join(kept)
+
+
+def _campaign_id(fake: Faker, brand: str) -> str:
+    """An ad server's id of one of the brand's campaigns: "cmp-tidewell-credit-6758"."""
+    return f"cmp-{_short_slug(brand)}-{fake.numerify('####')}"
+
+
+def _campaign_ids(brand: str) -> list[str]:
+    """Every id `_campaign_id` can give the brand."""
+    return [f"cmp-{_short_slug(brand)}-{number:04d}" for number in range(10_000)]
 
 
 def _common(fake: Faker, profile: Profile) -> dict[str, str]:
@@ -306,23 +329,35 @@ def _movies(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
 
 
 def _episodes(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
-    networks = _pool(fake, lambda: names.network(fake), max(3, profile.content.titles // 25))
+    networks = names.networks(fake, max(3, profile.content.titles // 25))
     shows: set[str] = set()
     titles: list[Title] = []
     while len(titles) < profile.content.titles:
         genre = names.pick(fake, _SERIES_GENRES)
-        show = names.unique(fake, functools.partial(names.series_name, fake, genre), shows)
+        subjects: dict[str, str] = {}  # a documentary's subject, say, by the name drawn for it
+
+        def draw(genre: str = genre, subjects: dict[str, str] = subjects) -> str:
+            name, about = names.series(fake, genre)
+            subjects[name] = about
+            return name
+
+        show = names.unique(fake, draw, shows)
+        subject = subjects.get(show, "")
         network = names.pick(fake, networks)
         rating = names.pick(fake, _KIDS_RATINGS if genre == "Kids" else _TV_RATINGS)
         premiere = fake.date_between(_EARLIEST, _LATEST - timedelta(days=3 * 365))
         show_id = f"series-{len(titles):05d}-{_slug(show)}"
         characters = names.cast(fake, genre)
-        used: set[str] = set()
-        for season in range(1, fake.random_int(1, 4) + 1):
+        used: set[str] = set()  # the show's episode titles so far: none is used twice
+        # Documentary series run a season or two of a few films, not years of a dozen.
+        seasons, longest = (2, 10) if genre == "Documentary" else (4, 12)
+        for season in range(1, fake.random_int(1, seasons) + 1):
             season_start = premiere + timedelta(days=365 * (season - 1))
-            count = fake.random_int(6, 12)
+            count = fake.random_int(6, longest)
+            if genre == "Reality" and season > 1:
+                characters = names.cast(fake, genre)  # each season has its own contestants
             episode_names = names.season_titles(
-                fake, genre, characters, season=season, count=count, taken=used
+                fake, genre, characters, season=season, count=count, taken=used, subject=subject
             )
             for episode, name in enumerate(episode_names, start=1):
                 if len(titles) == profile.content.titles:
@@ -358,15 +393,19 @@ def _channel_title(
 
 def _news_channels(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
     taken: set[str] = set()
+    stations: set[str] = set()
     titles = []
     for index in range(profile.content.titles):
         genre = names.pick(fake, _NEWS_GENRES)
         channel, brand, town = names.news_channel(fake, genre)
-        for _ in range(20):  # two channels of one service never share a name
-            if channel not in taken:
+        # Two channels of one service never share a name, nor a station: not "Meridian News"
+        # beside "Meridian News 24".
+        for _ in range(40):
+            if channel not in taken and names.news_station(brand, town) not in stations:
                 break
             channel, brand, town = names.news_channel(fake, genre)
         taken.add(channel)
+        stations.add(names.news_station(brand, town))
         metadata = _common(fake, profile) | {
             "media.network": channel,
             "media.genre": genre,
@@ -381,10 +420,10 @@ def _news_channels(fake: Faker, profile: Profile, rng: random.Random) -> list[Ti
 
 
 def _sports_events(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
-    networks = _pool(fake, lambda: names.sports_network(fake), 3)
+    networks = names.sports_networks(fake, 3)
     # One league per sport, its teams drawn when its first event is: matchups stay in a sport.
     leagues: dict[str, tuple[str, list[str]]] = {}
-    matchups: set[str] = set()
+    played: dict[str, set[str]] = {}  # by sport: the matchups of its current round of games
     titles = []
     for index in range(profile.content.titles):
         sport = names.pick(fake, _SPORTS)
@@ -397,7 +436,13 @@ def _sports_events(fake: Faker, profile: Profile, rng: random.Random) -> list[Ti
             home, away = fake.random.sample(teams, 2)
             return f"{home} vs {away}"
 
-        name = names.unique(fake, matchup, matchups, attempts=10)
+        def fixtures(teams: list[str] = teams) -> list[str]:
+            return [f"{home} vs {away}" for home in teams for away in teams if home != away]
+
+        games = played.setdefault(sport, set())
+        if len(games) == len(teams) * (len(teams) - 1):
+            games.clear()  # every team has met every other at home: a new round of rematches
+        name = names.unique(fake, matchup, games, attempts=10, spare=fixtures)
         network = names.pick(fake, networks)
         metadata = _common(fake, profile) | {
             "media.show": league,
@@ -416,10 +461,13 @@ def _sports_events(fake: Faker, profile: Profile, rng: random.Random) -> list[Ti
 
 def _linear_channels(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
     taken: set[str] = set()
+    # One stem per channel while there are stems: not "Summit Kids" beside "Summit Docs".
+    stems = names.network_stems(fake, profile.content.titles)
     titles = []
     for index in range(profile.content.titles):
         genre = names.pick(fake, _SERIES_GENRES)
-        channel = names.unique(fake, functools.partial(names.linear_channel, fake, genre), taken)
+        draw = functools.partial(names.linear_channel, fake, genre, stems[index])
+        channel = names.unique(fake, draw, taken)
         metadata = _common(fake, profile) | {
             "media.network": channel,
             "media.originator": channel,
@@ -476,12 +524,14 @@ def _podcasts(fake: Faker, profile: Profile, rng: random.Random) -> list[Title]:
         label = names.pick(fake, labels)
         numbering = names.pick(fake, names.PODCAST_NUMBERING)
         first_date = fake.date_between(date(2015, 1, 1), _LATEST - timedelta(days=400))
-        used: set[str] = set()
+        topics: set[str] = set()  # what its episodes are about: never one topic twice
         for episode in range(1, fake.random_int(5, 30) + 1):
             if len(titles) == profile.content.titles:
                 break
-            draw = functools.partial(names.podcast_episode, fake, genre, show, numbering, episode)
-            name = names.unique(fake, draw, used)
+            draw = functools.partial(names.podcast_topic, fake, genre, show, episode)
+            spare = functools.partial(names.podcast_topics, genre)
+            topic = names.unique(fake, draw, topics, spare=spare)
+            name = numbering.format(n=episode, topic=topic)
             metadata = _common(fake, profile) | {
                 "media.show": show,
                 "media.episode": str(episode),

@@ -17,15 +17,20 @@ the global `random`, so a catalogue seed gives the same names on any machine.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, NamedTuple, TypeVar
 
 __all__ = [
+    "ANY_SUBJECT",
+    "DOCUMENTARY_CHAPTERS",
     "PLACES",
     "PODCAST_NUMBERING",
+    "SUBJECTS",
+    "Subject",
     "ad_campaigns",
     "ad_host",
     "advertiser",
@@ -35,6 +40,7 @@ __all__ = [
     "clip_title",
     "english",
     "episode_title",
+    "episode_titles",
     "fill",
     "film_rating",
     "league",
@@ -42,8 +48,11 @@ __all__ = [
     "linear_schedule",
     "movie_title",
     "network",
+    "network_stems",
+    "networks",
     "news_channel",
     "news_schedule",
+    "news_station",
     "number_word",
     "ordinal",
     "periods",
@@ -54,9 +63,13 @@ __all__ = [
     "podcast_episode",
     "podcast_label",
     "podcast_show",
+    "podcast_topic",
+    "podcast_topics",
     "season_titles",
+    "series",
     "series_name",
     "sports_network",
+    "sports_networks",
     "studio",
     "stutters",
     "team_mascots",
@@ -188,13 +201,33 @@ def _draw(fake: Fake, key: str, words: Words) -> str:
     return pick(fake, words[key] if key in words else SHARED[key])
 
 
-def unique(fake: Fake, draw: Callable[[], str], taken: set[str], attempts: int = 40) -> str:
-    """A name not in `taken` (and then taken): a catalogue does not list two films as one."""
+def unique(
+    fake: Fake,
+    draw: Callable[[], str],
+    taken: set[str],
+    attempts: int = 40,
+    spare: Callable[[], Iterable[str]] | None = None,
+) -> str:
+    """A name not in `taken` (and then taken): a catalogue does not list two films as one.
+
+    `draw` is tried `attempts` more times; when every draw is taken (a short list used up), the
+    name is one of `spare()` still free: every name the caller's draw can make, such as all of
+    a show's possible episode titles. Only when those are all taken too is the last draw
+    numbered ("Rivers of Ice 2"), which none of the catalogue's lists comes near."""
     name = draw()
     for _ in range(attempts):
         if name not in taken:
             break
         name = draw()
+    if name in taken and spare is not None:
+        free = sorted(set(spare()) - taken)  # sorted: a set's order is not a seed's
+        if free:
+            name = pick(fake, free)
+    if name in taken:
+        number = 2
+        while f"{name} {number}" in taken:
+            number += 1
+        name = f"{name} {number}"
     taken.add(name)
     return name
 
@@ -482,9 +515,24 @@ _NETWORK_TEMPLATES: Final = (
 )  # fmt: skip
 
 
-def network(fake: Fake) -> str:
+def network(fake: Fake, stem: str = "") -> str:
     """A television network or streaming service that commissions series."""
-    return pick(fake, _NETWORK_TEMPLATES).format(stem=pick(fake, _NETWORK_STEMS))
+    return pick(fake, _NETWORK_TEMPLATES).format(stem=stem or pick(fake, _NETWORK_STEMS))
+
+
+def networks(fake: Fake, count: int) -> list[str]:
+    """A catalogue's networks, each of its own stem: never "Summit TV" beside "The Summit
+    Channel", which a reader takes for one network listed twice. At most one per stem."""
+    return [network(fake, stem) for stem in network_stems(fake, min(count, len(_NETWORK_STEMS)))]
+
+
+def network_stems(fake: Fake, count: int, stems: Sequence[str] = _NETWORK_STEMS) -> list[str]:
+    """`count` stems of a catalogue's networks or channels, all different while there are
+    enough; beyond that a stem names sister channels ("Redwood Kids", "Redwood Crime")."""
+    drawn: list[str] = []
+    while len(drawn) < count:
+        drawn += fake.random.sample(list(stems), min(count - len(drawn), len(stems)))
+    return drawn
 
 
 SERIES_TEMPLATES: Final[Mapping[str, tuple[str, ...]]] = {
@@ -500,14 +548,6 @@ SERIES_TEMPLATES: Final[Mapping[str, tuple[str, ...]]] = {
         "{first} & {first2}", "The {setting}", "The {setting}", "Room for {room}",
         "{first} Figures It Out", "{whole}", "{whole}",
     ),
-    "Reality": (
-        "{place} Flip", "The Great {skill} {contest}", "Million Dollar {homes}",
-        "Love on the {love}", "{rescue} Rescue", "{whole}",
-    ),
-    "Documentary": (
-        "Wild {region}", "Secret Lives of {lives}", "Engineering {engineering}",
-        "Inside the {inside}", "{whole}", "{whole}",
-    ),
     "Science Fiction": (
         "{star}", "{body} Station", "{star} Rising", "The {adj} {realm}", "{whole}", "{whole}",
     ),
@@ -515,11 +555,8 @@ SERIES_TEMPLATES: Final[Mapping[str, tuple[str, ...]]] = {
         "{hero} and Friends", "The {kid_adj} Adventures of {hero}", "Captain {captain}",
         "Tiny {tiny}", "{academy} Academy", "Bubble {bubble}", "{hero} the {job}",
     ),
-    "Lifestyle": (
-        "Weekend Kitchen with {first}", "{first}'s Table", "{place} Eats", "The {home_adj} {role}",
-        "{whole}", "{whole}",
-    ),
 }  # fmt: skip
+# (Documentaries, reality and lifestyle shows are named by their subject: see SUBJECTS.)
 
 SERIES_WORDS: Final[Mapping[str, Words]] = {
     "Drama": {
@@ -546,19 +583,12 @@ SERIES_WORDS: Final[Mapping[str, Words]] = {
         "skill": ("Pottery", "Garden", "Camper Van", "Cake", "Woodshop", "Quilting"),
         "contest": ("Challenge", "Showdown", "Throwdown", "Face-Off"),
         "homes": ("Cabins", "Barns", "Lake Houses", "Tiny Homes"),
-        "love": ("Island", "Ranch", "Farm", "Slopes"),
-        "rescue": ("Tiny House", "Backyard", "Garage", "Restaurant", "Closet"),
-        "whole": ("Moving Out", "Dream Build", "Salvage Crew", "Bidding War",
-                  "First Dates Abroad", "Ranch Hands"),
+        "love": ("Ranch", "Farm", "Slopes", "Lake"),
+        "rescue": ("Tiny House", "Backyard", "Garage", "Attic", "Basement"),
     },
     "Documentary": {
         "region": ("Patagonia", "Borneo", "Alaska", "Scandinavia", "Mongolia", "Tasmania",
                    "Yukon"),
-        "lives": ("Owls", "Cities", "Octopuses", "Street Dogs", "Ants", "Glaciers"),
-        "engineering": ("the Impossible", "Giants", "Tomorrow"),
-        "inside": ("Factory", "Museum", "Kitchen", "Hospital", "Mint", "Airport", "Zoo"),
-        "whole": ("Lost Civilizations", "Frontier Medicine", "Coastlines", "The Railway Years",
-                  "Ocean Giants", "Seasons of the Forest", "Deep Country"),
     },
     "Science Fiction": {
         "star": MOVIE_WORDS["Science Fiction"]["star"],
@@ -576,67 +606,345 @@ SERIES_WORDS: Final[Mapping[str, Words]] = {
         "job": ("Firefighter", "Gardener", "Baker", "Explorer", "Inventor"),
     },
     "Lifestyle": {
-        "home_adj": ("Thrifty", "Weeknight", "Backyard", "Small-Space", "Sunday", "Budget"),
-        "role": ("Cook", "Renovator", "Gardener", "Baker", "Decorator"),
-        "whole": ("Out of the Kitchen", "Fresh Coat", "Open House", "Flea Market Finds",
-                  "Slow Sundays", "Plot to Plate", "The Good Fix", "Room by Room"),
+        "food_adj": ("Thrifty", "Weeknight", "Sunday", "Budget", "Weekend"),
+        "food_role": ("Cook", "Baker"),
+        "home_adj": ("Thrifty", "Small-Space", "Budget", "Weekend"),
+        "home_role": ("Renovator", "Decorator"),
+        "garden_adj": ("Backyard", "Weekend", "Small-Space", "Sunday"),
     },
 }  # fmt: skip
 
 
+class Subject(NamedTuple):
+    """What a series is about, where its episodes depend on it: a documentary about owls has
+    no episode called "Deserts", a home-flipping show no grand final."""
+
+    series: tuple[str, ...]  # templates of its series' names
+    episodes: tuple[str, ...]  # its episodes' titles
+    people: tuple[str, ...] = ()  # titles of episodes about one of a season's cast ("{who}")
+    finals: tuple[str, ...] = ()  # a season's last episode, where a season ends in a final
+
+
+# By genre and subject. A series' episodes come from its subject's list, and some from its
+# genre's titles that fit any of the genre's subjects (ANY_SUBJECT). Each subject's lists hold
+# more titles than its longest run of episodes, so a show never needs one twice.
+SUBJECTS: Final[Mapping[str, Mapping[str, Subject]]] = {
+    "Documentary": {
+        "wildlife": Subject(
+            ("Wild {region}",),
+            ("Born Wild", "Night Hunters", "Survivors", "Predator and Prey", "The Great Journey",
+             "Into the Interior", "Mountains", "Rivers", "Forests", "Hidden Valleys",
+             "Feast and Famine", "The Young Ones", "Birds of Prey", "Edge of the Wild"),
+        ),
+        "owls": Subject(
+            ("Secret Lives of Owls",),
+            ("Silent Flight", "The Nest", "First Flight", "Hunting by Ear", "Snowy Owls",
+             "Owls in the City", "The Old Barn", "Eyes in the Dark", "Fledglings",
+             "Winter Roost", "Pellets and Prey", "Desert Owls", "The Smallest Owl"),
+        ),
+        "octopuses": Subject(
+            ("Secret Lives of Octopuses",),
+            ("Eight Arms", "Masters of Disguise", "The Den", "Escape Artists",
+             "A Mother's Vigil", "The Reef at Night", "The Giant Pacific", "Ink and Venom",
+             "How an Octopus Thinks", "Night Dives", "Tool Users", "The Mimic",
+             "Deep-Sea Octopuses"),
+        ),
+        "street dogs": Subject(
+            ("Secret Lives of Street Dogs",),
+            ("The Pack", "Market Day", "Night Patrol", "Strays and Saviors", "Puppy Season",
+             "The Rescuers", "Territory", "Finding a Home", "Old Timers",
+             "Winter on the Streets", "The Shelter", "Street Smarts", "The Vet Clinic"),
+        ),
+        "ants": Subject(
+            ("Secret Lives of Ants",),
+            ("The Queen", "Leafcutters", "Army on the March", "Farmers of the Forest",
+             "The Supercolony", "Underground Cities", "Raiders", "The Nursery", "Honeypots",
+             "Ant Wars", "The Nuptial Flight", "Weaver Ants", "Workers"),
+        ),
+        "cities": Subject(
+            ("Secret Lives of Cities",),
+            ("Under the Streets", "Rush Hour", "After Midnight", "Water", "Skylines",
+             "The Markets", "Rooftops", "Parks", "The Commute", "Waste", "Power", "Bridges",
+             "Neighborhoods"),
+        ),
+        "ice": Subject(
+            ("Secret Lives of Glaciers",),
+            ("The Ice Shelf", "Frozen Worlds", "Meltwater", "Calving Season", "Ice Cores",
+             "The Retreat", "Crevasses", "The Last Ice Age", "Under the Ice", "Blue Ice",
+             "Glacial Lakes", "The Icefall", "Moraines"),
+        ),
+        "whales": Subject(
+            ("Ocean Giants", "Giants of the Deep"),
+            ("Blue Whales", "The Humpback Song", "Sperm Whales", "Whale Sharks", "Giant Squid",
+             "Orcas", "Manta Rays", "The Long Migration", "Calving Grounds", "Feeding Frenzy",
+             "Deep Divers", "The Gray Whale Road", "Leatherbacks"),
+        ),
+        "engineering": Subject(
+            ("Engineering the Impossible", "Engineering Giants", "Engineering Tomorrow"),
+            ("The Longest Bridge", "Tunnel Under the Sea", "The Supertall", "The Great Dam",
+             "Moving Mountains", "The Tallest Tower", "Floating Cities", "Super Ships",
+             "The Stadium Roof", "High-Speed Rail", "Under the River", "Tidal Power",
+             "The Airport Island"),
+        ),
+        "factory": Subject(
+            ("On the Factory Floor", "Made by Machine"),
+            ("Bread", "Biscuits", "Paint", "Bicycles", "Glass Bottles", "Toothpaste",
+             "Chocolate", "Canned Tomatoes", "Potato Chips", "Cardboard Boxes",
+             "Washing Machines", "Pencils", "Sneakers", "Crayons"),
+        ),
+        "museum": Subject(
+            ("Inside the Museum",),
+            ("The Collection", "Behind the Glass", "Restoration", "The Night Before Opening",
+             "The Dinosaur Hall", "The Archive", "A Visiting Exhibition", "The Conservators",
+             "Moving the Whale Skeleton", "Lost in the Stores", "The Curators", "Opening Day",
+             "Fakes and Forgeries", "School Trips"),
+        ),
+        "kitchen": Subject(
+            ("Inside the Kitchen",),
+            ("The Brigade", "Service", "Prep", "The New Menu", "The Critic",
+             "Saturday Night Rush", "Pastry", "The Pass", "Family Meal", "Deliveries",
+             "Front of House", "Closing Time", "The Head Chef", "Fully Booked"),
+        ),
+        "hospital": Subject(
+            ("Inside the Hospital",),
+            ("Night Shift", "The Emergency Room", "Maternity", "Operating Day",
+             "Winter Pressures", "The Children's Ward", "Intensive Care", "Porters",
+             "The Ambulance Bay", "New Doctors", "Discharge Day", "Recovery",
+             "The Blood Bank"),
+        ),
+        "mint": Subject(
+            ("Inside the Mint",),
+            ("Striking Coins", "The Engravers", "Metal", "Security", "Counterfeits",
+             "A New Coin", "The Vault", "Commemoratives", "The Press Room", "Gold",
+             "Old Money", "Quality Control"),
+        ),
+        "airport": Subject(
+            ("Inside the Airport",),
+            ("Departures", "Arrivals", "The Baggage Hall", "Security", "The Control Tower",
+             "Snow Day", "The Night Shift", "Lost Luggage", "Holiday Rush", "Delays",
+             "Ground Crew", "The Runway", "Customs"),
+        ),
+        "zoo": Subject(
+            ("Inside the Zoo",),
+            ("Feeding Time", "New Arrivals", "The Vet's Rounds", "Keepers", "Moving Day",
+             "The Big Cats", "The Penguin Pool", "Breeding Season", "The Reptile House",
+             "Winter Quarters", "Enrichment", "The Escape", "The Elephant House"),
+        ),
+        "ancient": Subject(
+            ("Lost Civilizations",),
+            ("The First Cities", "Builders of Stone", "Empires of Bronze",
+             "The River Kingdoms", "Written in Clay", "The Collapse", "Trade Routes",
+             "Temples and Tombs", "Reading the Ruins", "The Sea Peoples", "Cities Under Sand",
+             "Gods and Kings", "The First Farmers"),
+        ),
+        "medicine": Subject(
+            ("Frontier Medicine",),
+            ("The Country Doctor", "Bone Setters", "Epidemic", "The First Hospital",
+             "Midwives", "Remedies", "House Calls", "The Surgeon's Kit", "Quarantine",
+             "Fever Season", "The Traveling Dentist", "Snakebite", "The Apothecary"),
+        ),
+        "coast": Subject(
+            ("Coastlines",),
+            ("Cliffs", "Estuaries", "Salt Marshes", "The Tide Line", "Harbors", "Storm Surge",
+             "Lighthouses", "Dunes", "Islands", "Fishing Villages", "Eroding Shores",
+             "The Coast at Night", "Rock Pools"),
+        ),
+        "railways": Subject(
+            ("The Railway Years",),
+            ("The First Line", "Steam", "Navvies", "Crossing the Mountains",
+             "The Grand Station", "The Mail Train", "The Golden Age", "Electrification",
+             "Branch Lines", "The Last Steam Train", "Railway Towns", "Dining Cars",
+             "Signal Boxes"),
+        ),
+        "forest": Subject(
+            ("Seasons of the Forest",),
+            ("Spring Stirs", "The Summer Canopy", "Falling Leaves", "Winter Sleep",
+             "The Forest Floor", "Old Growth", "Fungi", "After the Fire", "Nesting Season",
+             "The Understory", "Rain", "The Clearing", "Roots"),
+        ),
+        "country": Subject(
+            ("Deep Country",),
+            ("Lambing Season", "Hay Time", "The Village Shop", "Market Day", "Shepherds",
+             "Dry Stone Walls", "The Harvest", "Winter Feed", "The County Fair", "Last Orders",
+             "The Blacksmith", "The School Bus", "Sheepdogs"),
+        ),
+    },
+    "Reality": {
+        "competition": Subject(
+            ("The Great {skill} {contest}",),
+            ("Fresh Faces", "The Big Reveal", "Team Challenge", "Against the Clock",
+             "Judgment Day", "Back to Basics", "Family Week", "Sink or Swim", "Partners",
+             "Mystery Box", "Rivals", "Signature Week", "Showstoppers", "The Masterclass",
+             "Pairs Week", "Heritage Week", "Speed Round", "The Gauntlet", "Memory Lane",
+             "The Wild Card", "Do or Die", "Blind Judging", "Recreate the Classic",
+             "Upcycle Week", "Kids' Week", "Childhood Favorites", "Nothing Goes to Waste",
+             "Go Big or Go Home", "Tiny Details", "Opposites", "Celebration Week",
+             "The Outdoor Challenge", "Color Week", "Teamwork"),
+            ("{who} Goes Home", "{who}'s Comeback", "{who} Takes the Lead", "{who}'s Gamble"),
+            ("The Final", "The Grand Final", "Finale", "Finale Night", "Crowning the Champion",
+             "The Final Showdown"),
+        ),
+        "dating": Subject(
+            ("Love on the {love}", "First Dates Abroad"),
+            ("New Arrivals", "First Impressions", "The Cocktail Party", "Recoupling",
+             "Date Night", "Mixed Signals", "The Lie Detector", "Temptation",
+             "Second Glances", "Truth or Dare", "Hometowns", "Cold Feet", "Jealousy",
+             "The Group Date", "Butterflies", "Love Letters", "Just Friends?",
+             "The Ex Arrives", "Sparks Fly", "Slow Dance", "Sunset Dinner", "Mind Games",
+             "Family Visits", "Couples Challenge", "Rumors", "All In", "Moving In",
+             "Heart to Heart", "Blindfolded", "The Road Trip"),
+            ("{who}'s Big Date", "{who} Chooses", "{who} Walks Away", "{who}'s Ex"),
+            ("The Final", "Finale", "Finale Night", "The Final Decision",
+             "Happily Ever After?", "The Last Night"),
+        ),
+        "property": Subject(
+            ("{place} Flip", "Million Dollar {homes}", "{rescue} Rescue", "Dream Build",
+             "Bidding War", "Moving Out"),
+            ("The Fixer-Upper", "Over Budget", "Water Damage", "The Farmhouse", "Open House",
+             "Demolition Day", "The Split-Level", "The Bungalow", "The Big Reveal",
+             "Structural Surprises", "The Kitchen Gamble", "Asking Price", "Curb Appeal",
+             "Knock It Down", "Original Features", "Permits and Problems",
+             "Down to the Studs", "The Cottage", "The Townhouse", "Sold!", "The Extension",
+             "Storm Damage", "The Starter Home", "The Victorian", "Plan B", "Deadline Week",
+             "The Open Plan", "Hidden Costs", "Foundation Trouble", "Tight Budget",
+             "Corner Lot", "Back on the Market", "Room to Grow", "The Ranch House",
+             "Termites", "The Duplex"),
+            ("{who}'s Fixer-Upper", "{who}'s Dream Kitchen", "{who} Makes an Offer",
+             "{who}'s First Home"),
+        ),
+    },
+    "Lifestyle": {
+        "food": Subject(
+            ("Weekend Kitchen with {first}", "{first}'s Table", "{place} Eats",
+             "The {food_adj} {food_role}", "Out of the Kitchen", "Slow Sundays"),
+            ("Sunday Roast", "Five-Ingredient Dinners", "Budget Kitchen", "One-Pan Suppers",
+             "Bread Basics", "Summer Salads", "Holiday Baking", "Soup Season", "Pasta Night",
+             "Brunch at Home", "Street Food at Home", "Pies and Tarts", "Fish Fridays",
+             "The Spice Rack", "Weeknight Curries", "Picnic Food", "Fire Up the Grill",
+             "Dinner for Two", "Feeding a Crowd", "Cakes for Beginners", "Pantry Staples",
+             "Leftovers Reinvented", "Slow Cooker Suppers", "Comfort Food",
+             "Breakfast for Dinner", "Dumplings", "Pickles and Preserves", "Noodles",
+             "Tray Bakes", "Sweet Treats", "Farmers' Market", "Roast Chicken",
+             "Big Batch Cooking"),
+            ("Cooking with {who}", "{who}'s Kitchen", "{who}'s Family Recipe",
+             "Dinner at {who}'s"),
+        ),
+        "home": Subject(
+            ("The {home_adj} {home_role}", "Fresh Coat", "Open House", "Flea Market Finds",
+             "The Good Fix", "Room by Room"),
+            ("The Tiny Balcony", "Paint It Bright", "The Guest Room", "Attic Makeover",
+             "Porch Project", "The Hallway", "Bathroom on a Budget", "Kitchen Cabinets",
+             "The Home Office", "The Kids' Bedroom", "Shelving", "Wallpaper Weekend",
+             "Let There Be Light", "New Floors", "The Rental Refresh", "Storage Solutions",
+             "The Mudroom", "Upcycled Furniture", "Color Clash", "The Reading Nook", "Tiles",
+             "The Loft", "Curtains and Blinds", "The Front Door", "Open Shelving",
+             "The Dining Room", "Small Bathroom, Big Ideas", "The Garage Workshop",
+             "Vintage Finds", "The Nursery", "The Fireplace", "Spring Refresh"),
+            ("{who}'s Living Room", "{who}'s First Apartment", "{who}'s Bedroom Makeover",
+             "Helping {who} Move In"),
+        ),
+        "garden": Subject(
+            ("The {garden_adj} Gardener", "Plot to Plate", "Grow Your Own",
+             "The Kitchen Garden"),
+            ("Raised Beds", "Sowing Seeds", "The Herb Garden", "Container Gardens", "Compost",
+             "Tomatoes", "The Greenhouse", "Fruit Trees", "Bulbs for Spring",
+             "Pests and Friends", "Wildflower Meadow", "The Pond", "Pruning", "Autumn Jobs",
+             "Winter Gardens", "Climbing Roses", "Potatoes", "Shade Plants",
+             "Watering Wisely", "The Allotment", "Pots on the Patio", "Hedges",
+             "Saving Seeds", "Berries", "Garden Birds", "Dry Gardens", "Cut Flowers",
+             "The Vegetable Patch", "Lawns", "Houseplants", "Harvest Time",
+             "Squash and Pumpkins"),
+            ("{who}'s Allotment", "{who}'s Garden", "{who}'s Vegetable Patch",
+             "Digging In with {who}"),
+        ),
+    },
+}  # fmt: skip
+
+# Titles that fit any subject of their genre: an owl film's and a mint's "Origins".
+ANY_SUBJECT: Final[Mapping[str, tuple[str, ...]]] = {
+    "Documentary": (
+        "Origins", "Up Close", "Changing Times", "Turning Points", "Then and Now",
+        "Small Wonders", "The Big Picture", "Against the Odds", "Hidden Worlds", "Out of Sight",
+        "Connections", "Secrets Revealed", "The Unexpected", "Legacy", "What Comes Next",
+        "A Year in the Life", "Behind the Scenes", "Firsts", "The Long View", "Day and Night",
+        "Under Pressure",
+    ),
+    "Reality": (
+        "Under Pressure", "Double Trouble", "The Twist", "Second Chances", "Big Decisions",
+        "Highs and Lows", "Surprise!", "Best Laid Plans", "Crunch Time", "All or Nothing",
+        "No Turning Back",
+    ),
+    "Lifestyle": (
+        "On a Budget", "Holiday Special", "Summer Special", "Beginners Welcome", "Quick Wins",
+        "Viewer Questions", "Back to Basics", "Mistakes to Avoid",
+    ),
+}  # fmt: skip
+
+
+def series(fake: Fake, genre: str) -> tuple[str, str]:
+    """A series' name that reads as a show of this genre, and its subject (a key of its
+    genre's SUBJECTS; "" for a genre whose episodes do not depend on one)."""
+    words = SERIES_WORDS.get(genre, SERIES_WORDS["Drama"])
+    if genre in SUBJECTS:
+        subject = pick(fake, tuple(SUBJECTS[genre]))
+        return fill(fake, pick(fake, SUBJECTS[genre][subject].series), words), subject
+    templates = SERIES_TEMPLATES.get(genre, SERIES_TEMPLATES["Drama"])
+    return fill(fake, pick(fake, templates), words), ""
+
+
 def series_name(fake: Fake, genre: str) -> str:
     """A series' name that reads as a show of this genre."""
-    templates = SERIES_TEMPLATES.get(genre, SERIES_TEMPLATES["Drama"])
-    return fill(fake, pick(fake, templates), SERIES_WORDS.get(genre, SERIES_WORDS["Drama"]))
+    return series(fake, genre)[0]
 
 
 # Episode titles: a genre's noun phrases, then templates over the show's own characters and
 # towns. "The One Where..." and other parodies of famous shows are left out on purpose.
+# (Documentaries, reality and lifestyle shows draw from their subject's: see SUBJECTS.)
 EPISODE_PHRASES: Final[Mapping[str, tuple[str, ...]]] = {
     "Drama": (
         "Homecoming", "Fault Lines", "Undertow", "Crossroads", "The Reckoning", "Old Wounds",
         "Safe Harbor", "Smoke and Mirrors", "Loose Ends", "Second Chances", "The Long Night",
         "Ties That Bind", "First Light", "Full Circle", "Thin Ice", "High Water", "The Offer",
         "Truce", "Fallout", "Lost and Found", "The Funeral", "Visiting Hours", "The Will",
-        "Harvest Moon", "Night Swimming", "Open House", "Father's Day",
+        "Harvest Moon", "Night Swimming", "Open House", "Father's Day", "Borrowed Time",
+        "Cold Comfort", "Open Secrets", "The Anniversary", "Home Truths", "The Letter",
     ),
     "Crime": (
         "Chain of Custody", "The Informant", "Dead Drop", "Exhibit A", "Motive",
         "Reasonable Doubt", "Cold Trail", "Body of Evidence", "Stakeout", "Paper Trail",
         "The Confession", "Witness Protection", "Ballistics", "Hung Jury", "Loose Ends",
-        "The Long Night", "Blind Spots", "Collateral", "Night Shift", "Missing",
+        "The Long Night", "Blind Spots", "Collateral", "Night Shift", "Missing", "Alibi",
+        "Trace Evidence", "Probable Cause", "Cross-Examination", "The Lineup", "Cold Storage",
+        "False Witness", "Red Handed", "Last Seen", "Search Warrant", "Blood Money",
+        "Plea Deal", "Fingerprints", "The Getaway", "Dead Reckoning", "Hostage",
     ),
     "Comedy": (
         "The Dinner Party", "Game Night", "The Yard Sale", "Parent-Teacher Night",
         "The Group Chat", "Date Night", "The Wedding Toast", "Moving Day", "The Thermostat",
         "The Smoke Alarm", "Secret Santa", "Karaoke Night", "The Spare Key",
         "Bring Your Kid to Work Day", "Flu Season", "The Road Test", "Open Mic", "Book Club",
-        "The Potluck", "Snow Day",
-    ),
-    "Reality": (
-        "Fresh Faces", "Under Pressure", "The Big Reveal", "Double Trouble", "Team Challenge",
-        "Against the Clock", "Judgment Day", "Back to Basics", "The Twist", "Family Week",
-        "Sink or Swim", "Partners", "Mystery Box", "Rivals",
-    ),
-    "Documentary": (
-        "The Ice Shelf", "Night Hunters", "Deep Time", "Into the Canopy", "The Crossing",
-        "Islands", "Mountains", "Grasslands", "Rivers", "Deserts", "Frozen Worlds", "The Coast",
-        "Hidden Valleys", "The Long Migration", "Born in Winter", "Survivors",
+        "The Potluck", "Snow Day", "The Housewarming", "The Baby Shower", "The Parking Spot",
+        "The Office Fridge", "The Family Photo", "Costume Party", "The Gym Membership",
+        "The Fantasy League", "Leftovers", "The Surprise Party", "Power Outage",
+        "The Inspection", "The Escape Room", "The Camping Trip", "Career Day",
     ),
     "Science Fiction": (
         "First Contact", "The Drift", "Quarantine", "Signal to Noise", "Zero Hour", "Airlock",
         "Blackout", "Perihelion", "Ghost Ship", "Redshift", "The Long Dark", "Uplink",
-        "Half-Life", "Exodus", "Wake", "Event Horizon Protocol", "Dry Dock",
+        "Half-Life", "Exodus", "Wake", "Event Horizon Protocol", "Dry Dock", "Terminus",
+        "The Colony", "Flashpoint", "Solar Wind", "Hull Breach", "Lagrange Point",
+        "Decaying Orbit", "Cold Sleep", "The Relay", "Escape Velocity", "Ion Storm",
+        "The Derelict", "Mutiny", "Eclipse", "Landfall", "Zero-G", "Stowaway", "Rendezvous",
+        "Aphelion", "The Beacon",
     ),
     "Kids": (
         "Rainy Day", "The Sleepover", "Bubble Trouble", "Snow Fort", "The Lost Tooth",
         "The Big Parade", "Hiccups", "Treasure Map", "Too Many Cupcakes", "The Lost Mitten",
-        "The Kite Contest", "Pajama Day", "The Lemonade Stand",
-    ),
-    "Lifestyle": (
-        "Sunday Roast", "Five-Ingredient Dinners", "The Tiny Balcony", "Spring Refresh",
-        "Budget Kitchen", "One-Pan Suppers", "Paint It Bright", "The Guest Room", "Bread Basics",
-        "Summer Salads", "Holiday Baking", "Attic Makeover", "Porch Project",
+        "The Kite Contest", "Pajama Day", "The Lemonade Stand", "The Big Sneeze",
+        "The Missing Sock", "Bath Time", "The New Puppy", "Picnic Day", "Puddle Jumping",
+        "Bedtime", "The Class Pet", "Shadow Puppets", "The Birthday Cake", "Helping Hands",
+        "The Snowman", "Muddy Boots", "The Talent Show", "Sharing Is Caring", "Windy Day",
+        "Sandcastles", "The Lost Balloon", "Garden Helpers",
     ),
 }  # fmt: skip
 
@@ -647,19 +955,20 @@ _CHARACTER_EPISODES: Final[Mapping[str, tuple[str, ...]]] = {
     ),
     "Crime": (
         "{who} Takes the Stand", "The Trial of {who}", "{who}'s Alibi", "Finding {who}",
-        "{who} Goes Undercover",
+        "{who} Goes Undercover", "{who}'s Last Call",
     ),
     "Comedy": (
         "{who}'s Birthday", "{who} Quits", "{who}'s New Job", "{who} Says Yes",
-        "{who} Gets a Dog", "{who}'s Big Date",
+        "{who} Gets a Dog", "{who}'s Big Date", "{who} Goes Viral",
     ),
-    "Science Fiction": ("{who}'s Log", "Finding {who}", "{who} Alone"),
+    "Science Fiction": (
+        "{who}'s Log", "Finding {who}", "{who} Alone", "{who}'s Mission", "{who} Wakes Up",
+        "Message from {who}",
+    ),
     "Kids": (
         "{who}'s Big Day", "{who}'s Big Idea", "{who} Learns to Swim", "{who} Learns to Whistle",
-        "{who}'s Surprise",
+        "{who}'s Surprise", "{who} Says Sorry", "{who}'s New Friend",
     ),
-    "Reality": ("{who} Goes Home", "{who}'s Comeback"),
-    "Lifestyle": ("Cooking with {who}", "{who}'s Kitchen"),
 }  # fmt: skip
 
 _PLACE_EPISODES: Final = (
@@ -670,40 +979,85 @@ _PLACE_EPISODES: Final = (
 def cast(fake: Fake, genre: str, count: int = 4) -> tuple[str, ...]:
     """A show's characters, by first name: episodes are about them."""
     names: set[str] = set()
-    draw = (lambda: pick(fake, _HEROES)) if genre == "Kids" else (lambda: str(fake.first_name()))
-    return tuple(unique(fake, draw, names) for _ in range(count))
+    if genre == "Kids":
+        draw = functools.partial(pick, fake, _HEROES)
+        return tuple(unique(fake, draw, names, spare=lambda: _HEROES) for _ in range(count))
+    return tuple(unique(fake, lambda: str(fake.first_name()), names) for _ in range(count))
 
 
-def episode_title(fake: Fake, genre: str, characters: Sequence[str]) -> str:
-    """One episode's title: a phrase of the genre, a character's event or a place."""
+def episode_title(fake: Fake, genre: str, characters: Sequence[str], subject: str = "") -> str:
+    """One episode's title: a phrase of the genre (or of the show's subject), a character's
+    event or a place."""
     roll = fake.random.random()
+    if genre in SUBJECTS:
+        about = SUBJECTS[genre].get(subject)
+        if about is None or 0.2 <= roll < 0.35:
+            return pick(fake, ANY_SUBJECT[genre])
+        if roll < 0.2 and about.people:
+            return pick(fake, about.people).format(who=pick(fake, characters))
+        return pick(fake, about.episodes)
     if roll < 0.25 and genre in _CHARACTER_EPISODES:
         return pick(fake, _CHARACTER_EPISODES[genre]).format(who=pick(fake, characters))
-    if roll < 0.35 and genre in ("Drama", "Crime", "Science Fiction", "Documentary"):
+    if roll < 0.35 and genre in ("Drama", "Crime", "Science Fiction"):
         return fill(fake, pick(fake, _PLACE_EPISODES), {})
     return pick(fake, EPISODE_PHRASES.get(genre, EPISODE_PHRASES["Drama"]))
 
 
+def episode_titles(genre: str, characters: Sequence[str], subject: str = "") -> list[str]:
+    """Every title `episode_title` can give a show, but those naming a town (the locale's)."""
+    if genre in SUBJECTS:
+        about = SUBJECTS[genre].get(subject)
+        own = [] if about is None else [*about.episodes, *_about(about.people, characters)]
+        return [*own, *ANY_SUBJECT[genre]]
+    phrases = EPISODE_PHRASES.get(genre, EPISODE_PHRASES["Drama"])
+    return [*phrases, *_about(_CHARACTER_EPISODES.get(genre, ()), characters)]
+
+
+def _about(templates: Sequence[str], characters: Sequence[str]) -> list[str]:
+    return [template.format(who=who) for template in templates for who in characters]
+
+
 def season_titles(
-    fake: Fake, genre: str, characters: Sequence[str], *, season: int, count: int, taken: set[str]
+    fake: Fake,
+    genre: str,
+    characters: Sequence[str],
+    *,
+    season: int,
+    count: int,
+    taken: set[str],
+    subject: str = "",
 ) -> list[str]:
     """A season's episode titles, none used before in the show (`taken`).
 
     Some shows call their first episode "Pilot"; now and then a story runs over two episodes
-    ("Homecoming: Part One", "...: Part Two"); a competition's season ends with its final."""
+    ("Homecoming: Part One", "...: Part Two"); a competition's season ends with its final.
+    Titles are drawn from the genre's lists (and the show's `subject`'s); when a long-running
+    show has drawn them all, `unique` takes one still free of all it could draw."""
     titles: list[str] = []
     last_start = count - 1  # a two-parter's first part: its second fits in the season
+    about = SUBJECTS.get(genre, {}).get(subject)
+    finals = about.finals if about is not None else ()
+
+    def draw() -> str:
+        return episode_title(fake, genre, characters, subject)
+
+    def spare() -> list[str]:
+        return episode_titles(genre, characters, subject)
+
     while len(titles) < count:
         number = len(titles) + 1
         if season == 1 and number == 1 and genre not in _NO_PILOTS and chance(fake, 0.4):
+            taken.add("Pilot")
             titles.append("Pilot")
-        elif genre == "Reality" and number == count > 1:
-            titles.append(pick(fake, ("The Final", "Finale", "The Grand Final")))
+        elif finals and number == count > 1:
+            titles.append(unique(fake, lambda: pick(fake, finals), taken, spare=lambda: finals))
         elif number <= last_start and genre in _TWO_PARTERS and chance(fake, 0.08):
-            base = unique(fake, lambda: episode_title(fake, genre, characters), taken)
-            titles += [f"{base}: Part One", f"{base}: Part Two"]
+            base = unique(fake, draw, taken, spare=spare)
+            parts = [f"{base}: Part One", f"{base}: Part Two"]
+            taken.update(parts)
+            titles += parts
         else:
-            titles.append(unique(fake, lambda: episode_title(fake, genre, characters), taken))
+            titles.append(unique(fake, draw, taken, spare=spare))
     return titles
 
 
@@ -727,13 +1081,25 @@ _SCENES: Final[Mapping[str, tuple[str, ...]]] = {
     "Romance": ("The First Date", "Missed Connections", "The Kiss", "The Proposal"),
     "Animation": ("The Big Race", "Lost in the Woods", "Making Friends", "Home Again"),
     "Family": ("The Big Race", "Lost in the Woods", "Making Friends", "Home Again"),
-    "Documentary": ("The Source", "Counting the Cost", "What Comes Next", "In the Field"),
     "Action": ("The Heist", "Rooftop Chase", "Ambush", "The Escape"),
     "Science Fiction": ("Launch", "First Contact", "Cryosleep", "The Anomaly"),
     "Comedy": ("The Mix-Up", "The Toast", "Wrong House", "The Getaway Car"),
     "Drama": ("The Funeral", "Old Letters", "The Hospital", "Reconciliation"),
 }  # fmt: skip
 _CHARACTER_SCENES: Final = ("{who} Arrives", "{who}'s Decision", "Meeting {who}")
+# A documentary's chapters follow its inquiry, not characters: how it began, the work in the
+# field, what it means now. The first is drawn from `opening`, the last from `closing`.
+DOCUMENTARY_CHAPTERS: Final[Mapping[str, tuple[str, ...]]] = {
+    "opening": ("Origins", "Where It Began", "First Steps", "The Source", "Setting Out",
+                "The Question"),
+    "body": ("The Expedition", "In the Field", "Counting the Cost", "The Evidence", "Voices",
+             "A Changing World", "The Long Wait", "Under Threat", "The Work", "The Archive",
+             "Against the Odds", "The Discovery", "Close to Home", "The Community",
+             "By the Numbers", "Witnesses", "Turning the Tide", "Far from Home", "Up Close",
+             "Day by Day", "Breakthrough", "The Experts"),
+    "closing": ("What Comes Next", "The Road Ahead", "Looking Back", "Legacy",
+                "Lessons Learned", "Tomorrow"),
+}  # fmt: skip
 
 _SEGMENTS: Final[Mapping[str, tuple[str, ...]]] = {
     # a podcast's segments, in the order a show runs them
@@ -776,18 +1142,31 @@ def _scenes(fake: Fake, genre: str, count: int) -> list[str]:
         return ["Feature"]
     if count == 2:
         return ["Opening", "End Credits"]
-    pool = [*_SCENES[""], *_SCENES.get(genre, ())]
-    fake.random.shuffle(pool)
-    who = str(fake.first_name())
-    scene = pick(fake, _CHARACTER_SCENES).format(who=who)
-    pool.insert(fake.random.randrange(len(pool) // 2), scene)
-    middle = pool[: count - 2]
+    if genre == "Documentary":
+        middle = _documentary_chapters(fake, count - 2)
+    else:
+        pool = [*_SCENES[""], *_SCENES.get(genre, ())]
+        fake.random.shuffle(pool)
+        who = str(fake.first_name())
+        scene = pick(fake, _CHARACTER_SCENES).format(who=who)
+        pool.insert(fake.random.randrange(len(pool) // 2), scene)
+        middle = pool[: count - 2]
     if chance(fake, 0.3):
         # DVD style: the scenes numbered as parts ("Part 2: The Plan")
         middle = [f"Part {index}: {name}" for index, name in enumerate(middle, start=2)]
     # More chapters than scenes (a profile may ask for hundreds): the rest are numbered parts.
     middle += [f"Part {index}" for index in range(len(middle) + 2, count)]
     return [pick(fake, ("Opening", "Main Titles", "Opening Credits")), *middle, "End Credits"]
+
+
+def _documentary_chapters(fake: Fake, count: int) -> list[str]:
+    """Up to `count` chapters of a documentary, in the order of its inquiry."""
+    body = list(DOCUMENTARY_CHAPTERS["body"])
+    fake.random.shuffle(body)
+    if count < 2:
+        return body[:count]
+    opening = pick(fake, DOCUMENTARY_CHAPTERS["opening"])
+    return [opening, *body[: count - 2], pick(fake, DOCUMENTARY_CHAPTERS["closing"])]
 
 
 # --- live news ----------------------------------------------------------------------------------
@@ -825,6 +1204,15 @@ def news_channel(fake: Fake, genre: str) -> tuple[str, str, str]:
         (f"{stem} News 24", stem, ""),
     )
     return pick(fake, channels)
+
+
+def news_station(brand: str, town: str) -> str:
+    """What makes two news channels one station to a reader: a national brand ("Meridian
+    News", "Meridian News 24" and "Meridian Business News" are one), or a town's channel number
+    ("Ashford News 4" and "Tri-County 4 News" from Ashford are one)."""
+    if not town:
+        return brand
+    return f"{town} {''.join(c for c in brand if c.isdigit())}"
 
 
 # Programme names by slot of a news day. Every morning name says morning and every 18:30 name
@@ -906,7 +1294,7 @@ def news_schedule(fake: Fake, genre: str, brand: str, town: str) -> list[tuple[i
         if town == "":
             templates = tuple(name for name in templates if "{town}" not in name) or templates
         used = formats.setdefault(slot, set())
-        template = unique(fake, lambda: pick(fake, templates), used, 20)
+        template = unique(fake, lambda: pick(fake, templates), used, 20, lambda: templates)
         name = fill(fake, template, {}, **fixed)
         drawn.setdefault(slot, []).append(name)
         return name
@@ -948,9 +1336,10 @@ _CHANNEL_FILMS: Final[Mapping[str, str | None]] = {
 }  # fmt: skip
 
 
-def linear_channel(fake: Fake, genre: str) -> str:
+def linear_channel(fake: Fake, genre: str, stem: str = "") -> str:
     """A linear channel named for what it airs ("Redwood Crime & Mystery", "Bluebird Kids")."""
-    return f"{pick(fake, _NETWORK_STEMS)} {pick(fake, _CHANNEL_WORDS.get(genre, ('TV',)))}"
+    stem = stem or pick(fake, _NETWORK_STEMS)
+    return f"{stem} {pick(fake, _CHANNEL_WORDS.get(genre, ('TV',)))}"
 
 
 def linear_schedule(fake: Fake, genre: str) -> list[tuple[int, int, str]]:
@@ -1028,9 +1417,22 @@ def periods(sport: str) -> tuple[str, ...]:
     return tuple(f"{ordinal(number)} {unit}" for number in range(1, count + 1))
 
 
-def sports_network(fake: Fake) -> str:
-    stem = pick(fake, ("Arena", "Fieldhouse", "Playmaker", "Grandstand", "Overtime", "Sideline"))
-    return pick(fake, (f"{stem} Sports", f"{stem} Sports Network", f"{stem} Sports 2"))
+_SPORTS_STEMS: Final = (
+    "Arena", "Fieldhouse", "Playmaker", "Grandstand", "Overtime", "Sideline", "Touchline",
+    "Matchday",
+)  # fmt: skip
+
+
+def sports_network(fake: Fake, stem: str = "") -> str:
+    stem = stem or pick(fake, _SPORTS_STEMS)
+    return pick(fake, (f"{stem} Sports", f"{stem} Sports Network", f"{stem} Sports Live"))
+
+
+def sports_networks(fake: Fake, count: int) -> list[str]:
+    """A catalogue's sports networks, one per stem: not "Overtime Sports" beside "Overtime
+    Sports Network"."""
+    stems = network_stems(fake, min(count, len(_SPORTS_STEMS)), _SPORTS_STEMS)
+    return [sports_network(fake, stem) for stem in stems]
 
 
 # --- user-generated clips -----------------------------------------------------------------------
@@ -1231,36 +1633,66 @@ PODCAST_TOPICS: Final[Mapping[str, tuple[str, ...]]] = {
         "The {place} Poisonings", "The Last Phone Call", "A Knock at Midnight",
         "The Second Suspect", "The Missing Ledger", "Who Was {first} {last}?", "The Verdict",
         "The Open Window", "The Hitchhiker", "The Burned Diary", "Silence in {place}",
+        "The Stolen Paintings", "The Ferry Passenger", "A Body in the Reservoir",
+        "The Motel Ledger", "The Wrong Man", "Footprints in the Snow", "The Anonymous Tip",
+        "The Locked Room", "The Disappearing Groom", "The Pawnshop Ring", "Twenty Years Cold",
+        "The Babysitter's Story", "The Confession Tape", "Vanished from {street}",
+        "The Night Bus", "An Unsigned Letter",
     ),
     "Business": (
         "Why Supply Chains Still Break", "Pricing Power", "How a Bakery Became a Brand",
         "The Four-Day Week, One Year Later", "Raising Money in a Down Market",
         "What Makes a Good Manager", "The Economics of Coffee", "Inside a Family Business",
         "Franchise or Go Solo?", "Selling to Big Retailers", "When to Fire a Client",
+        "The Subscription Trap", "Why Shops Are Getting Smaller", "Negotiating Your First Lease",
+        "The Hidden Cost of Free Shipping", "Hiring Your First Employee",
+        "What Happens in a Recession", "Building a Brand on a Budget", "Why Startups Fail",
+        "Selling Your Company", "The Gig Economy, Explained", "Working with Family",
+        "Exporting for Beginners", "The Art of the Pitch", "When to Raise Prices",
+        "Loyalty Programs That Work",
     ),
     "Technology": (
         "Is the Password Dead?", "Inside a Chip Factory", "Open Source Burnout",
         "Your Phone Knows Where You Parked", "The Right to Repair", "Batteries, Explained",
         "Why Software Gets Slower", "A Week Without Notifications", "Satellites Overhead",
-        "How Maps Get Made",
+        "How Maps Get Made", "The Cloud Is Someone Else's Computer", "Inside a Data Center",
+        "Why Your Printer Hates You", "Deepfakes and Trust", "How Spam Filters Work",
+        "The Last Landline", "Smart Homes, Dumb Problems", "Who Owns Your Data?",
+        "Undersea Cables", "The Chip Shortage", "Robots in the Warehouse",
+        "Why Updates Break Things", "Electric Cars, One Year In", "Fixing Old Laptops",
+        "How Search Engines Rank", "Space Junk",
     ),
     "History": (
         "The Year Without a Summer", "Lighthouse Keepers", "The Great Tea Shortage",
         "Rivers That Built Empires", "A Short History of Salt", "The Canal Builders",
         "Letters from the Front", "The Forgotten Expedition", "How Clocks Changed Work",
-        "The Last Days of the Telegraph",
+        "The Last Days of the Telegraph", "The Plague Doctors", "The Code Breakers",
+        "The Great Stink", "The Spice Routes", "The Bridge That Fell", "Ice Harvesters",
+        "The Age of Sail", "The Mapmakers' Mistake", "Bread Riots", "The First Census",
+        "Smugglers' Coves", "The Orphan Trains", "Railway Mania", "The Lost Colony",
+        "The Printing Press", "Medieval Fast Food",
     ),
     "Comedy": (
         "We Tried Cold Plunges", "Worst Jobs We've Ever Had", "Listener Confessions",
         "Ranking Breakfast Cereals", "Our Most Embarrassing Moments", "The Great Sandwich Debate",
         "Live from the Couch", "We Took a Cooking Class", "Airport Etiquette",
-        "Bad Advice Hotline",
+        "Bad Advice Hotline", "We Ranked Every Holiday", "Our Parents' Worst Advice",
+        "The Worst Gift Ever", "We Tried Stand-Up", "Conspiracy Theories We Half Believe",
+        "Ranking Pizza Toppings", "Camping Disasters", "The Group Chat Files",
+        "We Learned to Juggle", "Childhood Fears", "Bad Roommate Stories",
+        "The Dating App Episode", "Our Weirdest Dreams", "Haunted Hotel Stories",
+        "Kitchen Fails",
     ),
     "Health": (
         "What Happens When You Stop Drinking Coffee", "Sleep Myths, Busted",
         "Strength Training After 40", "The Truth About Stretching", "Walking Is Underrated",
         "Eating for Energy", "Stress and the Body", "How to Start Running", "Hydration Myths",
-        "Why We Snack at Night",
+        "Why We Snack at Night", "The Science of Naps", "Posture Myths",
+        "How Much Protein Do You Need?", "Cold Showers, Explained", "Screen Time and Sleep",
+        "Running Injuries", "The Gut-Brain Connection", "Loneliness and Health",
+        "Breathing Exercises", "Sugar, Honestly", "Why Rest Days Matter",
+        "Stretching at Your Desk", "Vitamins: Worth It?", "Managing Back Pain",
+        "Eating Out, Eating Well",
     ),
 }  # fmt: skip
 _GUEST_TOPICS: Final = ("Interview: {first} {last}", "In Conversation with {first} {last}")
@@ -1275,13 +1707,23 @@ def podcast_show(fake: Fake, genre: str, host: str, cohost: str) -> str:
 
 def podcast_episode(fake: Fake, genre: str, show: str, numbering: str, number: int) -> str:
     """An episode's title in its show's numbering style ("Ep. 42: Pricing Power")."""
+    return numbering.format(n=number, topic=podcast_topic(fake, genre, show, number))
+
+
+def podcast_topic(fake: Fake, genre: str, show: str, number: int) -> str:
+    """What an episode is about, before its show numbers it: a show is unique in its topics
+    ("Ep. 3: Pricing Power" and "Ep. 9: Pricing Power" are one topic twice)."""
     if number == 1 and chance(fake, 0.3):
-        topic = f"Welcome to {show}"
-    elif chance(fake, 0.2):
-        topic = fill(fake, pick(fake, _GUEST_TOPICS), {})
-    else:
-        topic = fill(fake, pick(fake, PODCAST_TOPICS.get(genre, PODCAST_TOPICS["Comedy"])), {})
-    return numbering.format(n=number, topic=topic)
+        return f"Welcome to {show}"
+    if chance(fake, 0.2):
+        return fill(fake, pick(fake, _GUEST_TOPICS), {})
+    return fill(fake, pick(fake, PODCAST_TOPICS.get(genre, PODCAST_TOPICS["Comedy"])), {})
+
+
+def podcast_topics(genre: str) -> list[str]:
+    """Every topic of a genre's list that names nobody and nowhere."""
+    topics = PODCAST_TOPICS.get(genre, PODCAST_TOPICS["Comedy"])
+    return [topic for topic in topics if "{" not in topic]
 
 
 def podcast_label(fake: Fake) -> str:
@@ -1302,63 +1744,129 @@ _BRAND_STEMS: Final = (
     "Orbita", "Lumara", "Halcyon", "Redpoint", "Arden", "Fairlane",
 )  # fmt: skip
 
-# By category: how its brands are named, and its campaigns. {year}, {model} and {drug} are
-# filled per advertiser.
-_CATEGORIES: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
-    "auto": (
+# By industry, its kinds of business (a key of _BUSINESSES).
+_INDUSTRIES: Final[Mapping[str, tuple[str, ...]]] = {
+    "auto": ("automaker",),
+    "insurance": ("insurer",),
+    "telecom": ("wireless", "broadband"),
+    "fast food": ("burgers", "chicken", "pizza", "tacos", "diner"),
+    "streaming": ("streaming",),
+    "retail": ("retailer",),
+    "pharma": ("pharma",),
+    "finance": ("bank", "investments"),
+    "travel": ("airline", "cruises", "hotels"),
+    "beverage": ("coffee", "soft drinks", "brewery"),
+}
+# Campaigns any business of an industry runs.
+_FAST_FOOD: Final = (
+    "Value Menu", "Late Night Cravings", "Family Meal Deal", "Game Day Bundles",
+    "Limited-Time Spicy Menu", "Order Ahead, Skip the Line",
+)  # fmt: skip
+_TRAVEL: Final = (
+    "Book Early and Save", "Winter Escapes", "Weekend Getaways", "Spring Break {year}",
+)  # fmt: skip
+# By kind of business: how its brands are named, and the campaigns that fit what it sells: a
+# drug maker runs awareness campaigns and an insurer bundles, never a seasonal sale; a carmaker
+# launches models and holds sales events; shops and travel sell by the season. {year}, {model}
+# and {drug} are filled per advertiser.
+_BUSINESSES: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "automaker": (
         ("{stem} Motors", "{stem} Automotive", "{stem} Trucks"),
-        ("Summer Road Trip", "Model Year Sales Event", "Test Drive Days", "Built for the Weekend",
-         "The All-New {model}", "Go Electric", "Year-End Clearance {year}"),
+        ("The All-New {model}", "Meet the {model}", "Model Year Sales Event",
+         "Year-End Clearance {year}", "Summer Sales Event", "Test Drive Days", "Go Electric",
+         "Built for the Weekend", "Summer Road Trip", "Certified Pre-Owned Event"),
     ),
-    "insurance": (
+    "insurer": (
         ("{stem} Insurance", "{stem} Mutual", "{stem} Assurance"),
-        ("Switch and Save", "Bundle Home and Auto", "Here When It Rains", "Claims in Minutes",
-         "New Driver Discounts", "Protect What Matters"),
+        ("Switch and Save", "Bundle and Save", "Bundle Home and Auto", "Here When It Rains",
+         "Claims in Minutes", "New Driver Discounts", "Protect What Matters",
+         "Safe Driver Rewards", "Renters Coverage Made Simple"),
     ),
-    "telecom": (
-        ("{stem} Wireless", "{stem} Mobile", "{stem} Fiber"),
-        ("Unlimited for Less", "Fiber Comes to Town", "Bring Your Own Phone", "Family Plan Deals",
-         "Switch Today", "Faster Home Internet"),
+    "wireless": (
+        ("{stem} Wireless", "{stem} Mobile"),
+        ("Unlimited for Less", "Bring Your Own Phone", "Family Plan Deals", "Switch Today",
+         "Holiday Phone Deals {year}", "Trade In, Trade Up", "Coverage Where You Are"),
     ),
-    "fast food": (
-        ("Burger Hollow", "Crispy Coop", "Taco Lantern", "Pizza Mondo", "Flame & Bun",
-         "Sunny Side Diner", "Stackhouse Burgers", "Rooster Run Chicken", "Piccolo Pizza",
-         "Little Lime Tacos", "{stem}'s Kitchen"),
-        ("Value Menu", "Late Night Cravings", "The Double Stack Is Back", "Family Meal Deal",
-         "Breakfast All Day", "Limited-Time Spicy Menu", "Game Day Bundles"),
+    "broadband": (
+        ("{stem} Fiber", "{stem} Broadband"),
+        ("Fiber Comes to Town", "Faster Home Internet", "Gig Speeds for Less", "No Data Caps",
+         "Switch Today", "Free Installation"),
+    ),
+    "burgers": (
+        ("Burger Hollow", "Flame & Bun", "Stackhouse Burgers"),
+        ("The Double Stack Is Back", "Breakfast All Day", *_FAST_FOOD),
+    ),
+    "chicken": (
+        ("Crispy Coop", "Rooster Run Chicken"),
+        ("Spicy Tenders Are Back", "The Family Bucket", *_FAST_FOOD),
+    ),
+    "pizza": (
+        ("Pizza Mondo", "Piccolo Pizza"),
+        ("Any Large, Any Toppings", "Stuffed Crust Is Back", *_FAST_FOOD),
+    ),
+    "tacos": (
+        ("Taco Lantern", "Little Lime Tacos"),
+        ("Taco Tuesday, Every Day", "The Loaded Burrito", *_FAST_FOOD),
+    ),
+    "diner": (
+        ("Sunny Side Diner", "{stem}'s Kitchen"),
+        ("Breakfast All Day", "Bottomless Coffee", "Pancake Week", *_FAST_FOOD),
     ),
     "streaming": (
         ("{stem}+", "{stem} Play", "{stem} TV"),
         ("New Season Now Streaming", "Watch Free for 30 Days", "Fall Premieres {year}",
-         "Movie Night, Every Night", "The Weekend Binge"),
+         "Movie Night, Every Night", "The Weekend Binge", "Holiday Movies All Month"),
     ),
-    "retail": (
+    "retailer": (
         ("{stem} Market", "{stem} & Co.", "{stem} Outfitters", "{stem} Home", "{stem} Supply Co."),
         ("Spring Sale {year}", "Back to School {year}", "Black Friday Deals",
-         "Holiday Gift Guide", "Weekend Doorbusters", "Semi-Annual Sale"),
+         "Holiday Gift Guide", "Weekend Doorbusters", "Semi-Annual Sale",
+         "Summer Savings {year}", "New Year Sale {year}"),
     ),
     "pharma": (
         ("{stem} Pharmaceuticals", "{stem} Health", "{stem} Therapeutics"),
         ("Ask Your Doctor About {drug}", "Breathe Easier", "Allergy Season Relief",
-         "Sleep Through the Night", "Move Freely Again"),
+         "Sleep Through the Night", "Move Freely Again", "Talk to Your Doctor Today",
+         "Fewer Flare-Ups", "Take Heart"),
     ),
-    "finance": (
-        ("{stem} Bank", "{stem} Credit Union", "{stem} Financial", "{stem} Investments"),
-        ("Cash Back Every Day", "Retire on Your Terms", "Open an Account in Minutes",
-         "No-Fee Checking", "First Home, Made Simple", "Rewards That Travel"),
+    "bank": (
+        ("{stem} Bank", "{stem} Credit Union"),
+        ("Cash Back Every Day", "Open an Account in Minutes", "No-Fee Checking",
+         "First Home, Made Simple", "Rewards That Travel", "Banking in Your Pocket"),
     ),
-    "travel": (
-        ("{stem} Airlines", "{stem} Cruises", "{stem} Hotels", "{stem} Resorts"),
-        ("Winter Escapes", "Summer Fares Are Here", "Kids Stay Free", "Weekend Getaways",
-         "Book Early and Save", "Spring Break {year}"),
+    "investments": (
+        ("{stem} Financial", "{stem} Investments"),
+        ("Retire on Your Terms", "Invest in Your Future", "Talk to a Real Advisor",
+         "Your Money, Your Goals", "Plan for College", "Grow Your Savings"),
     ),
-    "beverage": (
-        ("{stem} Coffee", "{stem} Sparkling", "{stem} Brewing Co.", "{stem} Tea"),
-        ("Taste the Summer", "Morning Ritual", "New Cold Brew", "Zero Sugar, All Flavor",
-         "Game Day Refreshment"),
+    "airline": (
+        ("{stem} Airlines",),
+        ("Summer Fares Are Here", "Fly Nonstop", "Kids Fly Free", *_TRAVEL),
+    ),
+    "cruises": (
+        ("{stem} Cruises",),
+        ("Kids Sail Free", "Island Hopping", "Wave Season Sale", *_TRAVEL),
+    ),
+    "hotels": (
+        ("{stem} Hotels", "{stem} Resorts"),
+        ("Kids Stay Free", "Stay Longer, Save More", "Your Room Is Ready", *_TRAVEL),
+    ),
+    "coffee": (
+        ("{stem} Coffee", "{stem} Tea"),
+        ("Morning Ritual", "New Cold Brew", "Holiday Blend {year}", "Slow Down and Sip",
+         "Iced for Summer", "Every Cup Fair Trade"),
+    ),
+    "soft drinks": (
+        ("{stem} Sparkling",),
+        ("Taste the Summer", "Zero Sugar, All Flavor", "Game Day Refreshment",
+         "New Flavors Are Here", "Bubbles for Everyone"),
+    ),
+    "brewery": (
+        ("{stem} Brewing Co.",),
+        ("Game Day Refreshment", "Taste the Summer", "The Seasonal Ale Is Back",
+         "Crafted Slow", "Raise a Glass"),
     ),
 }  # fmt: skip
-_SEASONAL: Final = ("Summer Savings {year}", "Holiday {year}", "New Year Event {year}")
 _MODELS: Final = ("Arlo", "Calder", "Solano", "Vireo", "Kestra", "Halden")
 _BODIES: Final = ("SUV", "Hybrid", "EV", "Pickup", "Sedan")
 _DRUG_HEADS: Final = ("Zen", "Alv", "Cor", "Nex", "Lum", "Vel", "Oxa", "Tri", "Ser", "Pra")
@@ -1371,27 +1879,28 @@ _AD_HOSTS: Final = (
 
 
 def advertiser(fake: Fake, taken: set[str]) -> tuple[str, str]:
-    """A fictional advertiser not in `taken`, and its category (what it sells)."""
-    categories: dict[str, str] = {}
+    """A fictional advertiser not in `taken`, and the kind of business it is (what it sells,
+    and so which campaigns it runs)."""
+    kinds: dict[str, str] = {}
 
     def draw() -> str:
-        # The category is drawn again with the name: one with few names (fast food) may
-        # have none left, another has plenty.
-        category = pick(fake, tuple(_CATEGORIES))
-        brand = pick(fake, _CATEGORIES[category][0]).format(stem=pick(fake, _BRAND_STEMS))
-        categories[brand] = category
+        # The kind is drawn again with the name: one with few names (a pizza chain) may have
+        # none left, another has plenty.
+        kind = pick(fake, _INDUSTRIES[pick(fake, tuple(_INDUSTRIES))])
+        brand = pick(fake, _BUSINESSES[kind][0]).format(stem=pick(fake, _BRAND_STEMS))
+        kinds[brand] = kinds[""] = kind  # "": the last drawn, for a name numbered by `unique`
         return brand
 
     brand = unique(fake, draw, taken)
-    return brand, categories[brand]
+    return brand, kinds.get(brand, kinds[""])
 
 
-def ad_campaigns(fake: Fake, category: str, count: int) -> list[str]:
-    """`count` different campaigns of one advertiser."""
+def ad_campaigns(fake: Fake, kind: str, count: int) -> list[str]:
+    """`count` different campaigns of one advertiser of this kind (as `advertiser` gives)."""
     year = str(pick(fake, (2025, 2026)))
     model = f"{pick(fake, _MODELS)} {pick(fake, _BODIES)}"
     drug = pick(fake, _DRUG_HEADS) + pick(fake, _DRUG_TAILS)
-    options = [*_CATEGORIES[category][1], *_SEASONAL]
+    options = list(_BUSINESSES[kind][1])
     fake.random.shuffle(options)
     return [name.format(year=year, model=model, drug=drug) for name in options[:count]]
 

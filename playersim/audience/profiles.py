@@ -251,6 +251,11 @@ class Ads(_Section):
         description="chance that an ad is one this session has already shown (a sponsor, thin "
         "inventory); otherwise the ad server shows one not yet seen, while any is left",
     )
+    preroll_ads_per_pod: Distribution | None = Field(
+        default=None,
+        description="ads in a pre-roll, rounded, >= 1 (default: as ads_per_pod): pre-rolls "
+        "are shorter than mid-roll breaks",
+    )
     fill_rate: Share = Field(
         default=1.0,
         description="share of a break's planned slots after the first that the ad server fills: "
@@ -339,6 +344,7 @@ class Qoe(_Section):
         description="the highest rung each device family plays (its screen and decoder); a "
         "family not named plays the whole ladder",
     )
+
     @field_validator("device_max_bps")
     @classmethod
     def _known_families(cls, value: dict[str, int]) -> dict[str, int]:

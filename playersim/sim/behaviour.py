@@ -305,7 +305,7 @@ class ViewerBehaviour:
         # sessions that rebuffer at least once is the profile's, whatever their length.
         horizon = min(self.watch_ms, length_ms if not self.live else self.watch_ms)
         self.first_rebuffer_ms = rng.randrange(0, max(1, horizon)) if self.rebuffers else None
-        self.preroll = self._pod() if rng.random() < profile.ads.preroll_rate else ()
+        self.preroll = self._pod(pre=True) if rng.random() < profile.ads.preroll_rate else ()
         self.postroll = rng.random() < profile.ads.postroll_rate
         self.preroll_leave_after: int | None = None
         if self.preroll:
@@ -372,9 +372,10 @@ class ViewerBehaviour:
         # not one already in this break.
         return self.rng.choice([c for c in self.pool.ads if c not in in_break] or self.pool.ads)
 
-    def _pod(self) -> tuple[AdPlay, ...]:
+    def _pod(self, *, pre: bool = False) -> tuple[AdPlay, ...]:
         ads = self.profile.ads
-        count = max(1, round(ads.ads_per_pod.sample(self.rng)))
+        planned = ads.preroll_ads_per_pod if pre and ads.preroll_ads_per_pod else ads.ads_per_pod
+        count = max(1, round(planned.sample(self.rng)))
         if ads.fill_rate < 1:
             # The break is planned with `count` slots; the ad server fills the first and each
             # other at the fill rate (an unfilled slot is skipped, not shown as an empty ad).
