@@ -16,13 +16,24 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
     from playersim.audience.metadata import MetadataPool, Visitor
-    from playersim.sim.player import Player
 
-__all__ = ["DeviceLedger"]
+__all__ = ["DeviceLedger", "Viewing"]
+
+
+class Viewing(Protocol):
+    """What the ledger knows of a viewing (a `Player`): who watches, and from when to when."""
+
+    visitor: Visitor
+    start_at: int | None
+    devices: DeviceLedger | None
+
+    @property
+    def last_event_at(self) -> int | None: ...
+
 
 _DAY_MS: Final = 86_400_000
 # Picks tried before a viewing goes to someone already watching: only an audience far too
@@ -34,8 +45,8 @@ class DeviceLedger:
     """The devices and people watching now, and each person's viewing over the last day."""
 
     def __init__(self) -> None:
-        self._devices: dict[str, Player] = {}  # device (visitor id) -> the viewing on it
-        self._people: dict[int, Player] = {}  # person -> the viewing they are watching
+        self._devices: dict[str, Viewing] = {}  # device (visitor id) -> the viewing on it
+        self._people: dict[int, Viewing] = {}  # person -> the viewing they are watching
         self._watched: dict[int, deque[tuple[int, int]]] = {}  # person -> (start, end) spans
 
     def busy(self) -> tuple[int, int]:
@@ -66,14 +77,14 @@ class DeviceLedger:
             visitor = pool.pick_visitor(rng, at)
         return visitor, False
 
-    def hold(self, player: Player) -> None:
+    def hold(self, player: Viewing) -> None:
         """The player's viewing has the device and the person until it ends (the engine
         calls this as it admits the viewing: one turned away holds nothing)."""
         player.devices = self
         self._devices[player.visitor.visitor_id] = player
         self._people[player.visitor.person] = player
 
-    def release(self, player: Player) -> None:
+    def release(self, player: Viewing) -> None:
         """The player's viewing is over: its device and person are free (unless already
         taken on, by autoplay's next episode), and its span counts toward the person's day."""
         visitor = player.visitor
