@@ -83,12 +83,12 @@ from playersim.testing import assert_completed, assert_event_order
 
 
 def test_order(playersim_engine, playersim_collector, make_player):
-    player = make_player("ugc-clip", seed=1)
+    player = make_player("ugc-clip", seed=3)
     playersim_engine.advance(1)
     assert_event_order(playersim_collector.session(player.sid), ["sessionStart", "adStart"])
 
 def test_complete(playersim_engine, playersim_collector, make_player):
-    player = make_player("ugc-clip", seed=1)
+    player = make_player("ugc-clip", seed=3)
     playersim_engine.advance(1)
     assert_completed(playersim_collector.session(player.sid))
 """

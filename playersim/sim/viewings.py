@@ -340,12 +340,17 @@ class Seat:
         pause_ms = round(self._rng.uniform(low, high) * 1000) if high else 0
         index = f"{self.key}.{self.viewings}"
         self.viewings += 1
+        profile, pool = seats.profiles[which], seats.pool(which)
+        # The viewer whatever the hour: a seat plays on the wall clock, and its viewings are the
+        # same on any machine at any time of day (the hour's device shares are not applied).
+        viewer = random.Random(f"{seats.seed}:{profile.name}:{index}:viewer")
         return Player(
-            seats.profiles[which],
+            profile,
             seed=seats.seed,
             index=index,
             start_at=at + (pause_ms if self.viewings > 1 else 0),
-            metadata=seats.pool(which),
+            metadata=pool,
+            visitor=pool.pick_visitor(viewer),
         )
 
 
