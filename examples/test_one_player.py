@@ -15,7 +15,7 @@ def test_a_live_viewer_second_by_second(
     make_player: object,
 ) -> None:
     assert callable(make_player)
-    player: Player = make_player("live-news", seed=2)
+    player: Player = make_player("live-news", seed=6)
     playersim_engine.advance(1)
     session = playersim_collector.session(player.sid or "")
     assert session.event_types[0] == "sessionStart"
