@@ -230,3 +230,51 @@ def test_a_profile_carries_its_audience_curve(tmp_path: Path) -> None:
     assert shape.timezone == "Europe/Berlin"
     assert not shape.flat
     assert load_profile(write(tmp_path, GOOD, "flat.toml")).arrivals.shape().flat
+
+
+def test_a_profile_extends_another_and_says_only_what_differs(tmp_path: Path) -> None:
+    """`extends` takes a bundled profile (or a file, relative to this one) section by section:
+    the keys a file sets replace the base's, the rest is the base's."""
+    (tmp_path / "films.toml").write_text(
+        'extends = "vod-movie"\n[analytics]\nreport_suite = "acmeprod"\n[content]\ntitles = 12\n'
+    )
+    (tmp_path / "late-films.toml").write_text(
+        'extends = "films.toml"\n[viewing]\ncompletion_rate = 0.5\n'
+    )
+    late = load_profile(tmp_path / "late-films.toml")
+    base = load_profile("vod-movie")
+    assert late.name == "late-films"  # its own name, not its base's
+    assert late.analytics.report_suite == "acmeprod"
+    assert late.analytics.tracking_server == base.analytics.tracking_server
+    assert late.content.titles == 12
+    assert late.content.kind == base.content.kind
+    assert late.viewing.completion_rate == 0.5
+    assert late.viewing.pauses_per_hour == base.viewing.pauses_per_hour
+    assert late.ads == base.ads
+
+
+@pytest.mark.parametrize(
+    ("files", "says"),
+    [
+        ({"a.toml": 'extends = "vod-moviez"\n'}, "extends: 'vod-moviez': no bundled profile"),
+        ({"a.toml": "extends = 3\n"}, "extends: a bundled profile's name or a file's path"),
+        ({"a.toml": 'extends = "gone.toml"\n'}, "extends: 'gone.toml': cannot read the file"),
+        (
+            {"a.toml": 'extends = "b.toml"\n', "b.toml": 'extends = "a.toml"\n'},
+            "leads back to this profile",
+        ),
+        (
+            {"a.toml": 'extends = "vod-movie"\n[viewing]\ncompletion_rate = 7\n'},
+            "viewing.completion_rate",
+        ),
+    ],
+)
+def test_a_bad_extends_is_refused_naming_the_file(
+    tmp_path: Path, files: dict[str, str], says: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ProfileError) as refused:
+        load_profile(tmp_path / "a.toml")
+    assert str(refused.value).startswith(str(tmp_path / "a.toml"))
+    assert says in str(refused.value)

@@ -14,7 +14,7 @@ import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
 from faker.config import AVAILABLE_LOCALES
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -682,32 +682,91 @@ def _bundled_dir() -> Path:
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
-    """Load a bundled profile by name (`"vod-movie"`) or any profile file by path."""
+    """Load a bundled profile by name (`"vod-movie"`) or any profile file by path.
+
+    A profile file may build on another: `extends = "vod-movie"` (a bundled name, or a path
+    relative to the file) takes every section of that profile, with the keys this file sets in
+    a section replacing the base's (a key's value, table or list, replaced whole).
+    """
     text = str(name_or_path)
+    path = _locate(text)
+    data = _read_with_bases(path, ())
+    # A file's name is its default profile name, with anything a name may not hold made a dash.
+    data.setdefault("name", re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "profile")
+    return profile_from_dict(data, source=str(path))
+
+
+def _locate(text: str, relative_to: Path | None = None) -> Path:
+    """The file a profile name or path means: a bare name is a bundled profile; a path says so
+    with .toml or a directory part (relative to `relative_to`, for an `extends`)."""
     path = Path(text)
-    # A bare name is a bundled profile; a path says so with .toml or a directory part.
     if not (path.suffix == ".toml" or "/" in text or "\\" in text):
         known = bundled_profiles()
         if text not in known:
             raise ProfileError(
                 text, [f"no bundled profile of that name (bundled: {', '.join(known) or 'none'})"]
             )
-        path = known[text]
+        return known[text]
+    if relative_to is not None and not path.is_absolute():
+        return relative_to / path
+    return path
+
+
+def _read(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ProfileError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ProfileError(
             str(path), [f"not UTF-8 text: {exc.reason} at byte {exc.start}"]
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(str(path), [f"not valid TOML: {exc}"]) from None
-    # A file's name is its default profile name, with anything a name may not hold made a dash.
-    data.setdefault("name", re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "profile")
-    return profile_from_dict(data, source=str(path))
+
+
+def _read_with_bases(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """The profile file's data over that of the profile it extends (and so on down)."""
+    data = _read(path)
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    if not isinstance(base, str) or not base.strip():
+        raise ProfileError(
+            str(path), [f"extends: a bundled profile's name or a file's path (got {base!r})"]
+        )
+    try:
+        base_path = _locate(base, relative_to=path.parent)
+    except ProfileError as exc:
+        raise ProfileError(str(path), [f"extends: {base!r}: {exc.problems[0]}"]) from None
+    here = path.resolve()
+    if base_path.resolve() in (*chain, here):
+        raise ProfileError(
+            str(path), [f"extends: {base!r} leads back to this profile (profiles extend in a line)"]
+        )
+    if len(chain) >= _MAX_EXTENDS:
+        raise ProfileError(str(path), [f"extends: more than {_MAX_EXTENDS} profiles deep"])
+    try:
+        inherited = _read_with_bases(base_path, (*chain, here))
+    except ProfileError as exc:
+        if exc.source == str(base_path) or exc.source == base:
+            raise ProfileError(
+                str(path), [f"extends: {base!r}: {problem}" for problem in exc.problems]
+            ) from None
+        raise
+    inherited.pop("name", None)  # a profile's name is its own (or its file's)
+    merged = dict(inherited)
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}  # a section: key by key
+        else:
+            merged[key] = value
+    return merged
+
+
+_MAX_EXTENDS: Final = 16
 
 
 def profile_from_dict(data: dict[str, Any], *, source: str = "<profile>") -> Profile:
