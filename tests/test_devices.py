@@ -37,7 +37,7 @@ from playersim.audience.visitors import SHARED, Audience
 from playersim.errors import ProfileError
 from playersim.sim.ledger import DeviceLedger
 
-from .viewings import START
+from .viewings import START, simulate
 
 
 def recorded(path: Path) -> list[dict[str, Any]]:
@@ -273,13 +273,7 @@ def test_breaks_deliver_fewer_ads_than_planned() -> None:
     profile = load_profile("vod-episode").model_dump(mode="json")
     profile["ads"]["ads_per_pod"] = {"distribution": "fixed", "value": 4}
     profile["ads"]["fill_rate"] = 0.5
-    half = profile_from_dict(profile)
-    clock = VirtualClock(start=START)
-    collector = Collector(clock=clock)
-    engine = Engine(clock, MemoryTransport(collector))
-    for index in range(30):
-        engine.add(Player(half, seed=5, index=index, start_at=START + index * 60_000))
-    engine.run(until=START + 4 * 3_600_000)
+    collector = simulate(profile_from_dict(profile), 30, seed=5, every_ms=60_000, hours=4)
     sizes: Counter[int] = Counter()
     for session in collector.sessions:
         count = 0

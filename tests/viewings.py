@@ -3,13 +3,21 @@ virtual clock, every viewing kept by the collector."""
 
 from __future__ import annotations
 
-from playersim import Collector, Engine, MemoryTransport, Player, VirtualClock, load_profile
+from playersim import (
+    Collector,
+    Engine,
+    MemoryTransport,
+    Player,
+    Profile,
+    VirtualClock,
+    load_profile,
+)
 
 START = 1_795_780_800_000  # 2026-11-27T12:00:00Z
 
 
 def simulate(
-    name: str,
+    name: str | Profile,
     count: int,
     *,
     seed: int = 3,
@@ -17,11 +25,12 @@ def simulate(
     hours: float = 4,
     exact: bool | None = None,
 ) -> Collector:
-    """`count` viewings of profile `name`, one every `every_ms`, run for `hours`."""
+    """`count` viewings of profile `name` (bundled, or a Profile), one every `every_ms`, run for
+    `hours`."""
     clock = VirtualClock(start=START)
     collector = Collector(clock=clock)
     engine = Engine(clock, MemoryTransport(collector))
-    profile = load_profile(name)
+    profile = load_profile(name) if isinstance(name, str) else name
     for index in range(count):
         engine.add(
             Player(profile, seed=seed, index=index, start_at=START + index * every_ms, exact=exact)

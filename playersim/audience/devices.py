@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["DEVICES", "DEVICE_KEYS", "Device", "Platform", "device_for", "hour_factor"]
+__all__ = ["DEVICE_KEYS", "FAMILIES", "Device", "Platform", "device_for", "hour_factor"]
 
 # The customMetadata keys a device sends (Device.custom_metadata): a profile's own keys may not
 # take them.
@@ -308,10 +308,8 @@ def device_for(family: str, units: Sequence[float]) -> Device:
     )
 
 
-# The families a profile weights, and a typical device of each (the newest release's).
-DEVICES: Final[dict[str, Device]] = {
-    family: device_for(family, (0.0, 0.0, 0.0, 0.0)) for family in PLATFORMS
-}
+# The device families a profile weights (its `[audience] devices`, `[qoe] device_max_bps`).
+FAMILIES: Final = tuple(PLATFORMS)
 
 
 # How each kind of screen's share moves through the day: FreeWheel's ad views by daypart and

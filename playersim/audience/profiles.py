@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,7 +21,7 @@ from faker.config import AVAILABLE_LOCALES
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from playersim.audience.arrivals import Shape
-from playersim.audience.devices import DEVICE_KEYS, DEVICES
+from playersim.audience.devices import DEVICE_KEYS, FAMILIES
 from playersim.audience.distributions import Choice, Distribution, Fixed, LogNormal, Uniform
 from playersim.errors import ProfileError
 from playersim.mca.spec import LIVE_CONTENT_TYPES
@@ -46,6 +47,13 @@ __all__ = [
 
 _DAY_SECONDS = 86_400.0
 _STATE_NAME = re.compile(r"^[a-zA-Z0-9_.]{1,64}$")
+
+
+def _check_families(names: Iterable[str], field: str) -> None:
+    """Every name is a device family (`playersim.audience.devices`), or the field is refused."""
+    unknown = sorted(set(names) - set(FAMILIES))
+    if unknown:
+        raise ValueError(f"unknown device {unknown[0]!r} in {field} (known: {', '.join(FAMILIES)})")
 
 
 class _Section(BaseModel):
@@ -348,11 +356,7 @@ class Qoe(_Section):
     @field_validator("device_max_bps")
     @classmethod
     def _known_families(cls, value: dict[str, int]) -> dict[str, int]:
-        unknown = sorted(set(value) - set(DEVICES))
-        if unknown:
-            raise ValueError(
-                f"unknown device {unknown[0]!r} in device_max_bps (known: {', '.join(DEVICES)})"
-            )
+        _check_families(value, "device_max_bps")
         return value
 
     frames_per_second: int = Field(default=30, ge=0, le=240, description="0 for audio")
@@ -462,11 +466,7 @@ class Audience(_Section):
             raise ValueError(
                 f"locale {self.locale!r} is not a Faker locale (e.g. en_US, en_GB, de_DE, fr_FR)"
             )
-        unknown = sorted(set(self.devices) - set(DEVICES))
-        if unknown:
-            raise ValueError(
-                f"unknown device {unknown[0]!r} in devices (known: {', '.join(DEVICES)})"
-            )
+        _check_families(self.devices, "devices")
         if not any(weight > 0 for weight in self.devices.values()) or any(
             weight < 0 for weight in self.devices.values()
         ):

@@ -88,7 +88,14 @@ from playersim.sim.playhead import Playhead
 if TYPE_CHECKING:
     from playersim.sim.ledger import DeviceLedger
 
-__all__ = ["PRIORITY", "Player", "SessionStats"]
+__all__ = ["PRIORITY", "Player", "SessionStats", "viewer_rng"]
+
+
+def viewer_rng(seed: int | str, profile: Profile, index: int | str) -> random.Random:
+    """The RNG a viewing's viewer is drawn from: the player's own when it picks one, and a
+    run's workload's (which draws again until someone is free), so both find the same person."""
+    return random.Random(f"{seed}:{profile.name}:{index}:viewer")
+
 
 _MAX_EVENTS_AT_ONE_INSTANT: Final = 200
 _MAX_LIVE_DELAY_MS: Final = 600_000  # a viewer further behind the live edge is watching DVR
@@ -178,7 +185,7 @@ class Player:
         self.title: Title = title or pool.pick_title(self.rng)
         at = None if start_at is None else parse_instant(start_at)
         # The viewer from an RNG of its own, as a run's workload draws them (until one is free).
-        self.visitor: Visitor = visitor or pool.pick_visitor(random.Random(f"{key}:viewer"), at)
+        self.visitor: Visitor = visitor or pool.pick_visitor(viewer_rng(seed, profile, index), at)
         # Who holds the viewer's device while this viewing lasts (a run's workload sets it).
         self.devices: DeviceLedger | None = None
         # Given to someone already watching: the audience was too small for the run.

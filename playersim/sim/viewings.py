@@ -32,7 +32,7 @@ from playersim.audience.metadata import DEFAULT_CATALOG_SEED, MetadataPool
 from playersim.audience.profiles import Profile
 from playersim.sim.behaviour import ViewerBehaviour
 from playersim.sim.ledger import DeviceLedger
-from playersim.sim.player import Player
+from playersim.sim.player import Player, viewer_rng
 
 __all__ = ["DEFAULT_RATE", "Binge", "Seat", "Seats", "Workload"]
 
@@ -216,7 +216,7 @@ class Workload:
         for index, (at, which) in enumerate(self.instants(seed)):
             profile, pool = self.profiles[which], pools[which]
             assert pool is not None
-            rng = random.Random(f"{seed}:{profile.name}:{index}:viewer")
+            rng = viewer_rng(seed, profile, index)
             visitor, free = ledger.pick(pool, rng, at, profile.audience.hours_per_day)
             player = Player(
                 profile, seed=seed, index=index, start_at=at, metadata=pool, visitor=visitor
@@ -343,7 +343,7 @@ class Seat:
         profile, pool = seats.profiles[which], seats.pool(which)
         # The viewer whatever the hour: a seat plays on the wall clock, and its viewings are the
         # same on any machine at any time of day (the hour's device shares are not applied).
-        viewer = random.Random(f"{seats.seed}:{profile.name}:{index}:viewer")
+        viewer = viewer_rng(seats.seed, profile, index)
         return Player(
             profile,
             seed=seats.seed,
