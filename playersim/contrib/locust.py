@@ -238,7 +238,7 @@ class LocustTransport(RetryingTransport):
 
     def send(self, request: Request) -> Response:
         if self.lateness is not None:
-            late_ms = self.clock.now() - request.body["playerTime"]["ts"]
+            late_ms = self.clock.now() - request.event["playerTime"]["ts"]
             self.lateness.add(late_ms, ping=request.event_type == "ping")
         return super().send(request)
 

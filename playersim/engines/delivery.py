@@ -492,7 +492,7 @@ class Delivery:
         record = self.stats.record
         while not self.halted and (request := next_request()) is not None:
             if paced is not None:
-                paced[1].sent(paced[0], request.body)
+                paced[1].sent(paced[0], request.event)
             give_up.sent()
             try:
                 response = send(request)
@@ -534,7 +534,7 @@ class Delivery:
             and (request := outbox.next_request()) is not None
         ):
             if paced is not None:
-                paced[1].sent(paced[0], request.body)
+                paced[1].sent(paced[0], request.event)
             give_up.sent()
             give_up.watch(self._expired)
             try:

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Final, Protocol
 
 from playersim.clock import Clock, ManualClock, parse_instant
-from playersim.engines.delivery import Delivery, GiveUp, Outbox, Settled, is_async
+from playersim.engines.delivery import Delivery, Dialect, GiveUp, Outbox, Settled, is_async
 from playersim.engines.summary import (
     GAVE_UP,
     NOT_OPEN,
@@ -39,6 +39,7 @@ from playersim.engines.summary import (
     RunStats,
 )
 from playersim.errors import EndpointUnreachableError
+from playersim.mca.dialect import MCA
 from playersim.mca.wire import EventType, WireBody
 from playersim.sim.behaviour import ViewerBehaviour
 from playersim.sim.player import Player
@@ -153,8 +154,12 @@ class Engine:
         give_up: GiveUp | None = None,
         recorder: Recorder | None = None,
         sender: Callable[[Engine], Sender] | None = None,
+        dialect: Dialect = MCA,
     ) -> None:
         self.clock = clock
+        # How sessions travel: the MCA's paths and bodies, or another API's (Media Edge's,
+        # playersim.edge.dialect). Players are the same either way.
+        self.dialect = dialect
         # When the run gives up on an endpoint that answers nothing (default: 30 s of silence;
         # `GiveUp(math.inf)` never does).
         self.give_up = give_up if give_up is not None else GiveUp()
@@ -209,7 +214,7 @@ class Engine:
         if player.devices is not None:
             player.devices.hold(player)  # its device and viewer are busy until it ends
         self.stats.arrived(player)
-        self._schedule(player, Outbox())
+        self._schedule(player, Outbox(self.dialect))
         return player
 
     def add_arrivals(self, players: Iterable[Player], *, until: int | None = None) -> None:

@@ -39,6 +39,7 @@ from typing import Final, Protocol
 
 from playersim.clock import ManualClock, Pacer
 from playersim.engines.delivery import (
+    Dialect,
     GiveUp,
     Listener,
     Outbox,
@@ -50,6 +51,7 @@ from playersim.engines.engine import Engine, FollowUp, Inline
 from playersim.engines.summary import OUTCOME_CUT_OFF, OUTCOME_STOPPED, Ending, Lateness
 from playersim.errors import EndpointUnreachableError
 from playersim.mca.api import Request, Response
+from playersim.mca.dialect import MCA
 from playersim.mca.wire import WireBody
 from playersim.sim.player import Player
 from playersim.transports.base import AsyncTransport, Transport
@@ -163,6 +165,7 @@ class RealtimeEngine(Engine):
         turn_away: bool = False,
         give_up: GiveUp | None = None,
         in_flight: int | None = None,
+        dialect: Dialect = MCA,
     ) -> None:
         if in_flight is not None and in_flight < 1:
             raise ValueError(f"in_flight must be at least 1, got {in_flight}")
@@ -192,6 +195,7 @@ class RealtimeEngine(Engine):
             # Over an asyncio transport answers come in any order: `Tasks` records in order.
             recorder=None if is_async(transport) else recorder,
             sender=sender,
+            dialect=dialect,
         )
         if self.paced:
             self.delivery.paced = (self.pacer, self.lateness)
@@ -557,7 +561,7 @@ class Tasks:
             return
         numbered = self._numbered[settled.listener]
         number, body = numbered.popleft()
-        assert body is settled.request.body, "one request in flight per session, in order"
+        assert body is settled.request.event, "one request in flight per session, in order"
         self._in_order.done(number, (settled.request, settled.response, settled.sid, settled.error))
         # Bodies the outbox let go (their session was refused or lost) are never sent: they
         # are everything before the new head of its queue.

@@ -62,7 +62,8 @@ class RunStats:
     outcomes: Counter[str] = field(default_factory=Counter)  # completed, left, rejected, ...
     generated: int = 0  # bodies produced by players
     sent: Counter[str] = field(default_factory=Counter)  # by event type
-    statuses: Counter[str] = field(default_factory=Counter)  # "201", "204", "400", "no answer"
+    # "201", "204", "400", "no answer"; a Media Edge run's sessionStarts get "200".
+    statuses: Counter[str] = field(default_factory=Counter)
     # Of the requests with no answer: those that may have been delivered all the same (a
     # timeout after sending, a connection closed under it), as opposed to never sent.
     answer_lost: int = 0
@@ -139,7 +140,7 @@ class RunStats:
     ) -> None:
         event_type = request.event_type
         self.sent[event_type] += 1
-        ts = request.body["playerTime"]["ts"]
+        ts = request.event["playerTime"]["ts"]
         if self.first_ts is None or ts < self.first_ts:
             self.first_ts = ts
         if self.last_ts is None or ts > self.last_ts:
@@ -156,6 +157,11 @@ class RunStats:
             # Without a session id nothing else of the session can be sent: not accepted.
             self.statuses["201 without a session id"] += 1
             self._example(f"sessionStart: 201 without a usable Location ({response.location!r})")
+        elif status == 200 and not response.accepted:
+            # A Media Edge sessionStart whose answer has no new-session handle: the datastream
+            # has no Media Analytics service (Adobe's words), or the answer was cut.
+            self.statuses["200 without a session id"] += 1
+            self._example("sessionStart: 200 without a media-analytics:new-session handle")
         else:
             self.statuses[str(status)] += 1
             if not response.accepted:
@@ -174,7 +180,8 @@ class RunStats:
 
     @property
     def accepted(self) -> int:
-        return self.statuses["201"] + self.statuses["204"]
+        # (200: a Media Edge sessionStart's, naming its session.)
+        return self.statuses["200"] + self.statuses["201"] + self.statuses["204"]
 
     @property
     def failed(self) -> int:
@@ -191,7 +198,7 @@ class RunStats:
         rejected = {
             code: n
             for code, n in sorted(self.statuses.items())
-            if code not in ("201", "204", NO_ANSWER)
+            if code not in ("200", "201", "204", NO_ANSWER)
         }
         return {
             "generated": self.generated,

@@ -15,16 +15,26 @@ from urllib.parse import urlsplit
 from playersim.mca.wire import WireBody
 
 __all__ = [
+    "DOWNLOADED_PATH",
+    "EDGE_PATH",
     "GONE_STATUSES",
+    "OPENED_STATUSES",
     "SESSIONS_PATH",
     "Request",
     "Response",
+    "edge_session_id",
     "events_path",
     "sid_from_events_path",
     "sid_from_location",
 ]
 
 SESSIONS_PATH: Final = "/api/v1/sessions"
+# A downloaded (offline) session: one request, the whole session (MCA-SPEC.md section 1).
+DOWNLOADED_PATH: Final = "/api/v1/downloaded"
+# Adobe's Media Edge API: `POST /ee/va/v1/{event}?configId=...` (playersim.edge).
+EDGE_PATH: Final = "/ee/va/v1/"
+# The answers that open a session: the MCA's 201, the Media Edge API's 200.
+OPENED_STATUSES: Final = frozenset({200, 201})
 # A 404 or 410 on an event: the back end no longer knows the session (MCA-SPEC.md section 5).
 GONE_STATUSES: Final = frozenset({404, 410})
 # MCA-SPEC.md section 1: the sid is what follows "sessions/" in the Location header. Proxies
@@ -62,45 +72,72 @@ _set: Final = object.__setattr__  # how a frozen class sets its own fields
 class Request:
     """One MCA call: `POST path` with a JSON body.
 
-    `event_type` is the body's `eventType` (or ""). It is worked out once, here, because the
-    engine, the outbox and the run's counters each ask for it on every request; a caller that
-    already knows it (the outbox) may pass it.
+    `event_type` is the body's `eventType` (or ""), the MCA's name for it. It is worked out
+    once, here, because the engine, the outbox and the run's counters each ask for it on every
+    request; a caller that already knows it (the outbox, a dialect) may pass it.
     """
 
     path: str
     body: WireBody
     event_type: str = field(default="", compare=False, repr=False)
+    # The MCA body the request carries: `body` itself, or what a body in another dialect's
+    # form (Media Edge's) was made from. Counters, pacing and replay read its playerTime.
+    event: WireBody = field(default_factory=dict, compare=False, repr=False)
 
-    def __init__(self, path: str, body: WireBody, event_type: str = "") -> None:
+    def __init__(
+        self, path: str, body: WireBody, event_type: str = "", event: WireBody | None = None
+    ) -> None:
         # Written out rather than generated: one is made for every request a run sends, and
         # the generated `__init__` of a frozen class plus a `__post_init__` costs twice this.
         _set(self, "path", path)
         _set(self, "body", body)
         _set(self, "event_type", event_type or str(body.get("eventType", "")))
+        _set(self, "event", body if event is None else event)
 
     @property
     def sid(self) -> str | None:
-        """The session this request belongs to (None for a sessionStart, before it is known)."""
-        return sid_from_events_path(self.path)
+        """The session this request belongs to (None for a sessionStart, before it is known):
+        named by the MCA's events path, or by a Media Edge event's `sessionID`."""
+        sid = sid_from_events_path(self.path)
+        if sid is None and self.path.startswith(EDGE_PATH):
+            sid = edge_session_id(self.body)
+        return sid
 
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """An HTTP answer, as the MCA gives it."""
+    """An HTTP answer, as the MCA (or the Media Edge API) gives it."""
 
     status: int
     location: str | None = None  # the Location header of a 201
-    message: str | None = None  # the `message` of a 4xx/5xx JSON body
+    message: str | None = None  # the `message` of a 4xx/5xx JSON body (Edge: its `detail`)
+    # The session a Media Edge sessionStart opened: its answer's body names it, as the
+    # `sessionId` of the `media-analytics:new-session` handle.
+    session: str | None = None
+    # What was wrong, each as (where, why): a Media Edge answer's `report.details`.
+    details: tuple[tuple[str, str], ...] = ()
 
     @property
     def sid(self) -> str | None:
         # Asked after every answer; most (the 204s) have no Location to parse.
-        return None if self.location is None else sid_from_location(self.location)
+        if self.location is None:
+            return self.session
+        return sid_from_location(self.location)
 
     @property
     def accepted(self) -> bool:
-        """The collector took the request: 204, or 201 with a session id to send events to.
+        """The collector took the request: 204, or a 201 (MCA) or 200 (Media Edge) naming the
+        session to send events to.
 
         A 201 whose Location names no session loses the session as surely as a 400.
         """
-        return self.status == 204 or (self.status == 201 and self.sid is not None)
+        return self.status == 204 or (self.status in OPENED_STATUSES and self.sid is not None)
+
+
+def edge_session_id(body: WireBody) -> str | None:
+    """The `sessionID` a Media Edge event body names, or None."""
+    try:
+        sid = body["events"][0]["xdm"]["mediaCollection"]["sessionID"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return sid if isinstance(sid, str) else None

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -33,7 +33,13 @@ from pydantic_core import PydanticSerializationError
 
 from playersim.clock import Clock
 from playersim.errors import WireError
-from playersim.mca.api import SESSIONS_PATH, Response, events_path, sid_from_events_path
+from playersim.mca.api import (
+    DOWNLOADED_PATH,
+    SESSIONS_PATH,
+    Response,
+    events_path,
+    sid_from_events_path,
+)
 from playersim.mca.conformance import Problem, SessionChecker
 from playersim.mca.spec import IDLE_TIMEOUT_MS, STALL_TIMEOUT_MS
 from playersim.mca.wire import (
@@ -41,6 +47,7 @@ from playersim.mca.wire import (
     EventType,
     SessionStart,
     check_unicode,
+    decode_json,
     params_of,
     parse_body,
     validate_body,
@@ -99,6 +106,7 @@ class CollectedSession:
         check: bool = True,
         idle_timeout_ms: int = IDLE_TIMEOUT_MS,
         on_problem: Callable[[Problem], None] | None = None,
+        whole_seconds: bool = False,
     ) -> None:
         self.sid = sid
         self.opened_at = opened_at
@@ -107,10 +115,11 @@ class CollectedSession:
         self.events: list[CollectedEvent] = []  # empty when the collector keeps no events
         self.event_count = 0
         self.completed = False  # sessionComplete was received
+        self.downloaded = False  # it came whole, in one request, after the viewing
         self._clock = clock
         self._keep = keep_events
         self._start: SessionStart | None = None
-        self._checker = SessionChecker(on_problem) if check else None
+        self._checker = SessionChecker(on_problem, whole_seconds=whole_seconds) if check else None
         self._last_event_at = opened_at
         self._last_playhead: float = -1.0
         self._playhead_changed_at = opened_at
@@ -258,6 +267,9 @@ class Collector:
         self._sid_by_path: dict[str, str] = {}
         self.statuses: Counter[int] = Counter()
         self.requests_by_event: Counter[str] = Counter()
+        # Other dialects' endpoints, by path prefix (`add_front`).
+        self._fronts: dict[str, Callable[[str, str, object], Response]] = {}
+        self.downloaded = 0  # downloaded (offline) sessions taken, each in one request
 
     # --- inspection ----------------------------------------------------------------------------
 
@@ -362,12 +374,26 @@ class Collector:
         self.statuses[response.status] += 1
         return response
 
+    def add_front(self, prefix: str, front: Callable[[str, str, object], Response]) -> None:
+        """Let `front` answer every request whose path starts with `prefix`: another dialect's
+        endpoint (Media Edge's `/ee/va/v1/`, playersim.edge.front). It reads its own bodies and
+        hands the collector MCA ones (`open_session`, `take_event`, `take_downloaded`), so one
+        set of session rules, one conformance report and one set of counters serve both."""
+        self._fronts[prefix] = front
+
     def _answer(self, method: str, path: str, raw: object) -> Response:
+        for prefix, front in self._fronts.items():
+            if path.startswith(prefix):
+                return front(method, path, raw)
         bare = path.split("?", 1)[0]
         if bare.rstrip("/") == SESSIONS_PATH:
             if method != "POST":
                 return _error(405, f"{method} is not allowed on {SESSIONS_PATH}: use POST")
             return self._start(raw)
+        if bare.rstrip("/") == DOWNLOADED_PATH:
+            if method != "POST":
+                return _error(405, f"{method} is not allowed on {DOWNLOADED_PATH}: use POST")
+            return self._downloaded(raw)
         sid = sid_from_events_path(bare)
         if sid is None:
             return _error(404, f"no such endpoint: {bare}")
@@ -391,6 +417,14 @@ class Collector:
                 f"{SESSIONS_PATH} opens a session and takes a sessionStart body, "
                 f"not {body.event_type}; send other events to {SESSIONS_PATH}/<sid>/events",
             )
+        return self.open_session(body, raw)
+
+    def open_session(
+        self, body: SessionStart, raw: object = None, *, whole_seconds: bool = False
+    ) -> Response:
+        """Open a session with a validated sessionStart: 201 naming it (its `sid`), or a 400.
+        `raw` is what the body came as, for the message of a body that cannot be encoded;
+        `whole_seconds`: its playheads come as whole seconds (the Media Edge API's)."""
         now = self.clock.now()
         if now >= self._next_sweep:
             self._expire_due(now)
@@ -412,6 +446,7 @@ class Collector:
             check=self.conformance,
             idle_timeout_ms=self.idle_timeout_ms,
             on_problem=self._problem_found,
+            whole_seconds=whole_seconds,
         )
         session._on_close = self._closing
         session._accept(body, now)
@@ -423,6 +458,26 @@ class Collector:
 
     def _event(self, sid: str, raw: object) -> Response:
         now = self.clock.now()  # one instant for the whole request
+        session = self._taking(sid, now)
+        if isinstance(session, Response):
+            return session
+        try:
+            body = _decode(raw)
+        except WireError as exc:
+            return _error(400, exc.message)
+        return self._take(session, body, now)
+
+    def take_event(self, sid: str, body: BodyModel) -> Response:
+        """An event of session `sid`, validated already (by another dialect's front): 204, or
+        404 (no such session), 410 (closed) or 400 (a sessionStart, which opens one)."""
+        now = self.clock.now()
+        session = self._taking(sid, now)
+        if isinstance(session, Response):
+            return session
+        return self._take(session, body, now)
+
+    def _taking(self, sid: str, now: int) -> CollectedSession | Response:
+        """The open session `sid`, as of `now`, or the answer saying why there is none."""
         if now >= self._next_sweep:
             self._expire_due(now)
         session = self._sessions.get(sid)
@@ -431,10 +486,10 @@ class Collector:
         session._expire(now)  # one instant for the whole request: the timeouts, then `now`
         if session.closed_at is not None:
             return _error(410, f"session {sid} is closed ({session.close_reason})")
-        try:
-            body = _decode(raw)
-        except WireError as exc:
-            return _error(400, exc.message)
+        return session
+
+    def _take(self, session: CollectedSession, body: BodyModel, now: int) -> Response:
+        sid = session.sid
         event_type = body.event_type
         self.requests_by_event[event_type] += 1
         if event_type == _SESSION_START:
@@ -447,6 +502,62 @@ class Collector:
         if event_type == _SESSION_END:
             session._close(now, "sessionEnd")
         return _NO_CONTENT
+
+    def _downloaded(self, raw: object) -> Response:
+        """`POST /api/v1/downloaded`: a JSON array, one session's events, sessionStart first."""
+        try:
+            data = decode_json(raw) if isinstance(raw, bytes | bytearray | str) else raw
+        except WireError as exc:
+            return _error(400, exc.message)
+        if not isinstance(data, list) or not data:
+            return _error(
+                400,
+                f"{DOWNLOADED_PATH} takes a JSON array: the events of one session, "
+                "sessionStart first",
+            )
+        bodies: list[BodyModel] = []
+        for index, item in enumerate(data):
+            try:
+                bodies.append(validate_body(item))
+            except WireError as exc:
+                return _error(400, f"[{index}]: {exc.message}")
+        return self.take_downloaded(bodies)
+
+    def take_downloaded(
+        self, bodies: Sequence[BodyModel], *, whole_seconds: bool = False
+    ) -> Response:
+        """A downloaded (offline) session, whole, validated already: sessionStart first and
+        only there. Opened, given its events in order, and closed (by its own sessionEnd, or
+        as the batch ends): 201 naming it, or 400 saying what is wrong with the batch."""
+        for index, body in enumerate(bodies):
+            if (index == 0) != isinstance(body, SessionStart):
+                where = "the first event" if index == 0 else f"event {index}"
+                return _error(
+                    400,
+                    f"a downloaded session is one session, sessionStart first and only there: "
+                    f"{where} is {body.event_type}",
+                )
+        first = bodies[0]
+        assert isinstance(first, SessionStart)
+        self.requests_by_event[first.event_type] += 1  # (`_take` counts the others)
+        opened = self.open_session(first, whole_seconds=whole_seconds)
+        sid = opened.sid
+        if sid is None:
+            return opened
+        session = self._sessions[sid]
+        session.downloaded = True
+        now = self.clock.now()
+        for body in bodies[1:]:
+            if session.closed_at is not None:
+                return _error(
+                    400,
+                    f"a downloaded session ends with its sessionEnd: {body.event_type} after it",
+                )
+            self._take(session, body, now)
+        if session.closed_at is None:
+            session._close(now, "downloaded")
+        self.downloaded += 1
+        return opened
 
     def _new_sid(self, body: SessionStart) -> str:
         # Derived from the collector's seed and the sessionStart itself, not random and not a

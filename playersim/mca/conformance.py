@@ -90,6 +90,9 @@ class _Replay:
     pods_seen: int = 0
     # An `error` while content played: the playhead may hold from it to the next `play`.
     error_hold: bool = False
+    # How far a playing playhead may stray from the clock between two events: more when the
+    # wire carries whole seconds (the Media Edge API's integer playheads), each floored.
+    slack_s: float = _TOLERANCE_S
 
 
 class SessionChecker:
@@ -99,8 +102,12 @@ class SessionChecker:
     them; `check_session` is the same over a finished list.
     """
 
-    def __init__(self, on_problem: Callable[[Problem], None] | None = None) -> None:
+    def __init__(
+        self, on_problem: Callable[[Problem], None] | None = None, *, whole_seconds: bool = False
+    ) -> None:
         self.problems: list[Problem] = []
+        # Playheads in whole seconds (Media Edge): each may lag its true value by up to 1 s.
+        self._whole_seconds = whole_seconds
         # Told of each problem as it is found (a collector counting problems by rule).
         self._on_problem = on_problem
         self._replay: _Replay | None = None
@@ -112,6 +119,8 @@ class SessionChecker:
         self._count += 1
         if self._replay is None:
             self._replay = _start(body)
+            if self._whole_seconds:
+                self._replay.slack_s = _TOLERANCE_S + 1
         replay = self._replay
         flag = self._flag
         previous = self._previous
@@ -361,7 +370,7 @@ def _check_motion(
         # Playing: the playhead keeps step with the clock (a seek shows as pauseStart + play),
         # or, after an error that stopped playback, holds until the next play.
         held = replay.error_hold and abs(moved) <= _TOLERANCE_S
-        if abs(moved - elapsed) > _TOLERANCE_S and not held:
+        if abs(moved - elapsed) > replay.slack_s and not held:
             flag(Rule.PLAYHEAD_MOTION, f"playhead moved {moved:g} s in {elapsed:g} s of playback")
     else:
         # Stopped (waiting, paused, buffering, in an ad): only a `play` may move it: the start

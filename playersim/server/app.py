@@ -46,10 +46,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from playersim.edge.front import answer_body, speak_edge
 from playersim.errors import WireError
+from playersim.mca.api import DOWNLOADED_PATH, EDGE_PATH
 from playersim.mca.api import Request as McaRequest
 from playersim.mca.api import Response as McaResponse
-from playersim.mca.api import sid_from_events_path
 from playersim.mca.collector import Collector
 from playersim.mca.wire import decode_json, json_schema
 from playersim.server.limits import DEFAULT_LIMITS, Limits, protocol
@@ -161,6 +162,8 @@ def create_app(
     of `limits` that the app cannot keep itself; the app keeps `limits.body_timeout`.
     """
     started = time.monotonic()
+    # The Media Edge API beside the MCA: `/ee/va/v1/...`, into the same sessions and figures.
+    speak_edge(collector)
     injected: Counter[str] = Counter()  # faults answered instead of the collector
     fault_rng = random.Random(faults.seed) if faults is not None else None
 
@@ -173,22 +176,24 @@ def create_app(
         if request.method == "GET" and path.startswith("/api/v1/schemas/"):
             return _schema(path.removeprefix("/api/v1/schemas/"))
         if request.method != "POST":
-            return _answer(collector.handle(request.method, path, b""))
+            return _answer(collector.handle(request.method, path, b""), path)
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
             shown = media_type or "none"
-            return _error(415, f"send the body as Content-Type: application/json (got {shown})")
+            return _error(
+                415, f"send the body as Content-Type: application/json (got {shown})", path=path
+            )
         try:
             raw = await _read(request, max_body, limits.body_timeout)
         except _TooLargeError:
-            return _error(413, f"the body is larger than {max_body:,} bytes")
+            return _error(413, f"the body is larger than {max_body:,} bytes", path=path)
         except _TooSlowError:
             message = (
                 f"the body did not arrive within {limits.body_timeout:g} s "
                 "(playersim serve --body-timeout)"
             )
             # The rest of a body this slow is not worth waiting for, nor the connection keeping.
-            return _error(408, message, headers={"Connection": "close"})
+            return _error(408, message, headers={"Connection": "close"}, path=path)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         if faults is not None and fault_rng is not None:
@@ -201,13 +206,19 @@ def create_app(
                 return _Cut()
             if draw < faults.drop_rate + faults.fail_rate:
                 injected["500"] += 1
-                return _error(500, "an injected fault (playersim serve --fail-rate)")
-        answer = collector.handle("POST", path, raw)
+                return _error(500, "an injected fault (playersim serve --fail-rate)", path=path)
+        query = request.url.query
+        # A Media Edge request names its datastream in the query (`?configId=...`).
+        target = f"{path}?{query}" if query and path.startswith(EDGE_PATH) else path
+        answer = collector.handle("POST", target, raw)
         if recorder is not None:
-            # The path as it came, not as decoded: a byte that is not UTF-8 is kept, escaped.
-            _record(recorder, request.scope["raw_path"].decode("utf-8", "backslashreplace"),
-                    raw, answer)  # fmt: skip
-        return _answer(answer)
+            # The path as it came, not as decoded: a byte that is not UTF-8 is kept, escaped;
+            # with its query (a Media Edge request's configId).
+            target = request.scope["raw_path"] + (
+                b"?" + request.scope["query_string"] if request.scope.get("query_string") else b""
+            )
+            _record(recorder, target.decode("utf-8", "backslashreplace"), raw, answer)
+        return _answer(answer, path)
 
     async def stats(request: Request) -> Response:
         figures = _stats(collector, time.monotonic() - started, injected)
@@ -320,8 +331,15 @@ async def _read(request: Request, limit: int, timeout: float) -> bytes:
     return bytes(body)
 
 
-def _answer(answer: McaResponse) -> Response:
+def _answer(answer: McaResponse, path: str) -> Response:
     headers = dict(_CORS)
+    if path.startswith(EDGE_PATH):
+        # Shaped as the Edge Network answers: a session's handle, a 207's errors, problem details.
+        content = answer_body(answer, path=path)
+        if content is None:
+            return Response(status_code=answer.status, headers=headers)
+        kind = "application/problem+json" if answer.status >= 400 else "application/json"
+        return Response(content, status_code=answer.status, headers=headers, media_type=kind)
     if answer.location is not None:
         headers["Location"] = answer.location
     if answer.message is not None:
@@ -329,7 +347,13 @@ def _answer(answer: McaResponse) -> Response:
     return Response(status_code=answer.status, headers=headers)
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def _error(
+    status: int, message: str, headers: dict[str, str] | None = None, *, path: str = ""
+) -> Response:
+    if path.startswith(EDGE_PATH):
+        answer = _answer(McaResponse(status, message=message), path)
+        answer.headers.update(headers or {})
+        return answer
     return _Json({"message": message}, status, headers={**_CORS, **(headers or {})})
 
 
@@ -371,8 +395,12 @@ def _record(recorder: Recorder, path: str, raw: bytes, answer: McaResponse) -> N
     except WireError:
         body = None
     if isinstance(body, dict):
-        sid = sid_from_events_path(path) or answer.sid
-        recorder.write(McaRequest(path, body), answer, sid=sid, raw=raw)
+        request = McaRequest(path, body)
+        recorder.write(request, answer, sid=request.sid or answer.sid, raw=raw)
+    elif isinstance(body, list) and path.split("?", 1)[0].rstrip("/") == DOWNLOADED_PATH:
+        # A downloaded session: the MCA takes it as a JSON array, one line for the whole.
+        request = McaRequest(path, cast("dict[str, Any]", body), "downloaded")
+        recorder.write(request, answer, sid=answer.sid, raw=raw)
     else:
         recorder.write_refused(path, raw, answer)
 

@@ -45,7 +45,7 @@ from playersim.audience.metadata import MetadataPool, Visitor, session_params
 from playersim.audience.profiles import Profile
 from playersim.clock import parse_instant
 from playersim.errors import PlayerProtocolError
-from playersim.mca.api import GONE_STATUSES
+from playersim.mca.api import GONE_STATUSES, OPENED_STATUSES
 from playersim.mca.spec import AD_PING_MS, MAX_STATES, PING_MS, RESTART_MS, STALL_TIMEOUT_MS
 from playersim.mca.states import AdPhase, SessionState, State, advance
 from playersim.mca.wire import EventType, WireBody, make_body
@@ -322,7 +322,7 @@ class Player:
         `status` is the HTTP status, or None when the request got no answer at all.
         """
         if event_type == E.SESSION_START:
-            if status == 201 and sid:
+            if status in OPENED_STATUSES and sid:
                 self.sid = sid
             else:
                 # Without a session id nothing else can be sent: the viewing is lost, even if

@@ -34,6 +34,7 @@ from playersim.transports.http import (
     answer_of,
     body_bytes,
     check_base_url,
+    reads_body,
 )
 
 __all__ = ["DEFAULT_CONNECTIONS", "AiohttpTransport"]
@@ -108,7 +109,7 @@ class AiohttpTransport(RetryingAsyncTransport):
                 status = answer.status
                 # Read the body to the end either way, so the connection goes back to the pool.
                 content = await answer.read()
-                text = content.decode("utf-8", "replace") if status >= 400 else ""
+                text = content.decode("utf-8", "replace") if reads_body(status) else ""
                 return answer_of(status, answer.headers.get("Location"), text, answer.reason or "")
         except aiohttp.ConnectionTimeoutError as exc:
             reason = f"no connection within {self.timeout:g} s (timeout)"

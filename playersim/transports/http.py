@@ -111,24 +111,65 @@ def body_bytes(request: Request) -> bytes:
     return json.dumps(request.body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def reads_body(status: int) -> bool:
+    """Whether an answer's body says something: a 4xx or 5xx (why), a 200 (a Media Edge
+    sessionStart's new session) or a 207 (what a Media Edge request got wrong)."""
+    return status >= 400 or status in (200, 207)
+
+
 def answer_of(status: int, location: str | None, text: str, reason: str) -> Response:
     """The `Response` for an HTTP answer, whichever client got it: a 4xx or 5xx carries the
-    `message` of its JSON error body (or the start of its text, or the reason phrase)."""
-    message = None
-    if status >= 400:
+    `message` of its JSON error body (the MCA's `message`, or the `detail` of the Media Edge
+    API's problem details; else the start of its text, or the reason phrase), and a 200 the
+    session a Media Edge sessionStart opened (its `media-analytics:new-session` handle)."""
+    message = session = None
+    payload: object = None
+    if text:
         try:
-            payload = json.loads(text) if text else None
+            payload = json.loads(text)
         except ValueError:
             payload = None
-        if isinstance(payload, dict) and isinstance(payload.get("message"), str):
-            message = payload["message"]
-        else:
+    if status == 200:
+        session = _new_session(payload)
+    elif status >= 400 or status == 207:
+        said = None
+        if isinstance(payload, dict):
+            said = payload.get("message") or payload.get("detail")
+        if status == 207 and isinstance(payload, dict):
+            said = _errors_of(payload) or said
+        if isinstance(said, str):
+            message = said
+        elif status >= 400:
             message = text.strip()[:200] or reason
-    return Response(status, location=location, message=message)
+    return Response(status, location=location, message=message, session=session)
+
+
+def _new_session(payload: object) -> str | None:
+    """The `sessionId` of a Media Edge answer's `media-analytics:new-session` handle."""
+    handles = payload.get("handle") if isinstance(payload, dict) else None
+    for handle in handles if isinstance(handles, list) else ():
+        if isinstance(handle, dict) and handle.get("type") == "media-analytics:new-session":
+            for item in handle.get("payload") or ():
+                if isinstance(item, dict) and isinstance(item.get("sessionId"), str):
+                    return str(item["sessionId"])
+    return None
+
+
+def _errors_of(payload: dict[str, object]) -> str | None:
+    """What a Media Edge 207 lists as wrong, in one line."""
+    said = []
+    errors = payload.get("errors")
+    for error in errors if isinstance(errors, list) else ():
+        report = error.get("report") if isinstance(error, dict) else None
+        details = report.get("details") if isinstance(report, dict) else None
+        for item in details if isinstance(details, list) else ():
+            if isinstance(item, dict):
+                said.append(f"{item.get('name')}: {item.get('reason')}")
+    return "; ".join(said)[:500] or None
 
 
 def _response(answer: httpx.Response) -> Response:
-    text = answer.text if answer.status_code >= 400 else ""
+    text = answer.text if reads_body(answer.status_code) else ""
     return answer_of(answer.status_code, answer.headers.get("location"), text, answer.reason_phrase)
 
 
