@@ -34,6 +34,7 @@ __all__ = [
     "Audience",
     "Content",
     "CustomField",
+    "Offline",
     "PlayerStates",
     "Profile",
     "Qoe",
@@ -474,6 +475,35 @@ class Audience(_Section):
         return self
 
 
+class Offline(_Section):
+    """Viewings watched on a downloaded copy, without a network: the player records the whole
+    session and sends it, in one request, once the device is back online (the MCA's
+    `/api/v1/downloaded`, the Media Edge API's `/ee/va/v1/downloaded`)."""
+
+    share: Share = Field(
+        default=0.0,
+        description="share of on-demand viewings on the families below that are watched offline",
+    )
+    families: tuple[str, ...] = Field(
+        default=("ios", "android"),
+        description="device families whose apps can download (phones and tablets)",
+    )
+    delay_minutes: Distribution = Field(
+        # No published figure for how long a downloaded viewing waits for a network: our
+        # assumption, a commute to a long flight (median 2 h, a day at most).
+        default_factory=lambda: LogNormal(
+            distribution="lognormal", median=120, sigma=1.0, min=1, max=1440
+        ),
+        description="minutes from a downloaded viewing's end to its device being back online",
+    )
+
+    @model_validator(mode="after")
+    def _known_families(self) -> Self:
+        _check_families(self.families, "offline.families")
+        _within(self.delay_minutes, "delay_minutes", 0, 7 * 1440)
+        return self
+
+
 _CUSTOM_KEY = r"^[a-zA-Z0-9_][a-zA-Z0-9_.]{0,99}$"
 
 
@@ -629,6 +659,7 @@ class Profile(_Section):
     audience: Audience = Field(default_factory=Audience)
     arrivals: Arrivals = Field(default_factory=Arrivals)
     timing: Timing = Field(default_factory=Timing)
+    offline: Offline = Field(default_factory=Offline)
     custom_metadata: dict[Annotated[str, Field(pattern=_CUSTOM_KEY)], CustomField] = Field(
         default_factory=dict,
         description="sessionStart customMetadata: key = {values, weights, per}; the device's "
@@ -655,6 +686,11 @@ class Profile(_Section):
             raise ValueError(
                 "viewing.completion_rate applies to on-demand content only: live content "
                 f"({self.content.content_type!r}) has no end to complete"
+            )
+        if self.content.live and self.offline.share:
+            raise ValueError(
+                "offline.share applies to on-demand content only: live content "
+                f"({self.content.content_type!r}) cannot be downloaded"
             )
         if not self.content.live and self.viewing.completion_rate is None:
             raise ValueError(

@@ -26,7 +26,7 @@ from typing import Final
 from urllib.parse import quote
 
 from playersim.edge.mapping import edge_event, edge_path_event
-from playersim.mca.api import EDGE_PATH, GONE_STATUSES, Request, Response
+from playersim.mca.api import DOWNLOADED, EDGE_PATH, GONE_STATUSES, Request, Response
 from playersim.mca.wire import WireBody
 
 __all__ = ["DEFAULT_EDGE_HOST", "EdgeDialect"]
@@ -80,6 +80,28 @@ class EdgeDialect:
         """The session a 200 to a sessionStart names in its body, or None: not opened (a 207
         names what was wrong instead)."""
         return response.sid if response is not None and response.status == 200 else None
+
+    def downloaded(self, bodies: list[WireBody]) -> Request:
+        """A downloaded session, whole: `POST /ee/va/v1/downloaded?configId=...`, its events
+        in `mediaDownloadedEvents`, sessionStart first and no session id (Adobe gives it one)."""
+        events = [edge_event(body, tenant=self.tenant)["xdm"] for body in bodies]
+        identity = events[0].get("identityMap") or {}
+        xdm = {
+            "eventType": "media.downloaded",
+            # Adobe's OpenAPI requires an xdm.mediaCollection here (its examples leave it out):
+            # an empty one satisfies both.
+            "mediaCollection": {},
+            "identityMap": identity,
+            "mediaDownloadedEvents": [
+                {
+                    "mediaEventType": event["eventType"],
+                    "mediaEventTimestamp": event["timestamp"],
+                    "mediaCollection": event["mediaCollection"],
+                }
+                for event in events
+            ],
+        }
+        return Request(self.path(DOWNLOADED), {"events": [{"xdm": xdm}]}, DOWNLOADED, bodies[0])
 
     def gone(self, status: int | None) -> bool:
         """Whether an answer to an event says its session no longer exists (404)."""

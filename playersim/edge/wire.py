@@ -173,8 +173,14 @@ class ImplementationDetails(_Strict):
     environment: Opt[Literal["browser", "app", "device", "server", "iot"]] = None
 
 
+class _Nothing(_Strict):
+    """An object with nothing in it: all a downloaded request's own mediaCollection holds."""
+
+
 class DownloadedXdm(_Strict):
     eventType: Literal["media.downloaded"]  # noqa: N815
+    # Required by Adobe's OpenAPI (and left out by its examples): each event has its own.
+    mediaCollection: Opt[_Nothing] = None  # noqa: N815
     mediaDownloadedEvents: Annotated[list[DownloadedEvent], Field(min_length=1)]  # noqa: N815
     identityMap: dict[str, list[Identity]]  # noqa: N815
     implementationDetails: Opt[ImplementationDetails] = None  # noqa: N815

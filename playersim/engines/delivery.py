@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import math
 import time
 from collections import Counter, deque
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar
 from typing_extensions import TypeIs
 
 from playersim.errors import EndpointUnreachableError, TransportError
-from playersim.mca.api import GONE_STATUSES, Request, Response
+from playersim.mca.api import DOWNLOADED, GONE_STATUSES, Request, Response
 from playersim.mca.dialect import MCA, EventRequests
 from playersim.mca.wire import EventType, WireBody, make_body
 from playersim.transports.base import AsyncTransport, Transport
@@ -216,6 +217,7 @@ class Outbox:
     """The ordered queue of one session's requests."""
 
     __slots__ = (
+        "_batch",
         "_events",
         "_in_flight",
         "_opening",
@@ -224,6 +226,8 @@ class Outbox:
         "dialect",
         "dropped",
         "last_sent",
+        "offline",
+        "released",
         "sid",
     )
 
@@ -242,6 +246,11 @@ class Outbox:
         # Bodies (by id) that go where their eventType does not say: to the sessions path
         # (True) or to the events path (False). Only replay of a hostile recording needs it.
         self._starts: dict[int, bool] | None = None
+        # A downloaded viewing's: its bodies wait, unsent, until the device is back online
+        # (`released`), then go as one request per session (the dialect's `downloaded`).
+        self.offline = False
+        self.released = False
+        self._batch = 0  # bodies the downloaded request in flight carries
 
     def push(self, bodies: list[WireBody]) -> None:
         self._queue.extend(bodies)
@@ -294,10 +303,16 @@ class Outbox:
         """The body at the head of the queue (in flight, or next to go), if any."""
         return self._queue[0] if self._queue else None
 
+    def release(self) -> None:
+        """A downloaded viewing's device is back online: its sessions may go."""
+        self.released = True
+
     def next_request(self) -> Request | None:
         """The next request to send, or None if nothing may go out now."""
         if self._in_flight is not None or not self._queue:
             return None
+        if self.offline:
+            return self._next_downloaded()
         body = self._queue[0]
         event_type = body.get("eventType", "")
         if type(event_type) is not str:
@@ -322,10 +337,32 @@ class Outbox:
         self.last_sent = body
         return request
 
+    def _next_downloaded(self) -> Request | None:
+        """A downloaded viewing's next session, whole, once its device is back online."""
+        if not self.released:
+            return None
+        queue = self._queue
+        bodies = [queue[0]]
+        for body in itertools.islice(queue, 1, None):
+            if body.get("eventType") == _SESSION_START:
+                break  # one session per request: a long pause's new session goes next
+            bodies.append(body)
+        request = self.dialect.downloaded(bodies)
+        self._batch = len(bodies)
+        self._in_flight = request
+        self.last_sent = bodies[-1]
+        return request
+
     def settle(self, request: Request, response: Response | None) -> None:
         """Record the answer to the request in flight (None: it got no answer)."""
         assert request is self._in_flight, "settle() takes the request in flight"
         self._in_flight = None
+        if self.offline:
+            # The whole session went (or did not) in this one request: nothing follows it.
+            for _ in range(self._batch):
+                self._queue.popleft()
+            self.sid = self.dialect.opened(response)
+            return
         self._queue.popleft()
         if self._opening:
             self.sid = sid = self.dialect.opened(response)
@@ -414,6 +451,10 @@ class Dialect(Protocol):
         """Whether an answer to an event says its session no longer exists."""
         ...
 
+    def downloaded(self, bodies: list[WireBody]) -> Request:
+        """The request that carries a downloaded session whole (sessionStart first)."""
+        ...
+
 
 class Listener(Protocol):
     """Who hears how a session's requests fared: the player (a 404 re-opens its session, a
@@ -491,7 +532,8 @@ class Delivery:
         paced = self.paced
         record = self.stats.record
         while not self.halted and (request := next_request()) is not None:
-            if paced is not None:
+            if paced is not None and request.event_type != DOWNLOADED:
+                # (A downloaded session goes when its device is back online, not when due.)
                 paced[1].sent(paced[0], request.event)
             give_up.sent()
             try:
@@ -533,7 +575,8 @@ class Delivery:
             and not self.halted
             and (request := outbox.next_request()) is not None
         ):
-            if paced is not None:
+            if paced is not None and request.event_type != DOWNLOADED:
+                # (A downloaded session goes when its device is back online, not when due.)
                 paced[1].sent(paced[0], request.event)
             give_up.sent()
             give_up.watch(self._expired)

@@ -184,6 +184,8 @@ class Engine:
         # one `_wakes` names; an entry it was moved from stays in the heap until popped.
         self._heap: list[tuple[int, int, Player, Outbox]] = []
         self._wakes: dict[Player, int] = {}
+        # Downloaded viewings that are over, by when their device is back online to send them.
+        self._uploads: list[tuple[int, int, Player, Outbox]] = []
         self._followed: set[Player] = set()  # finished players whose next viewing is arranged
         self._stopped = False
         # How bodies go out: `Inline` through a blocking transport, unless told (the real-time
@@ -214,7 +216,10 @@ class Engine:
         if player.devices is not None:
             player.devices.hold(player)  # its device and viewer are busy until it ends
         self.stats.arrived(player)
-        self._schedule(player, Outbox(self.dialect))
+        outbox = Outbox(self.dialect)
+        # Watched on a downloaded copy, offline: nothing goes until the device is back online.
+        outbox.offline = player.offline_delay_ms is not None
+        self._schedule(player, outbox)
         return player
 
     def add_arrivals(self, players: Iterable[Player], *, until: int | None = None) -> None:
@@ -282,6 +287,8 @@ class Engine:
         while heap and wakes.get(heap[0][2]) != heap[0][0]:
             heapq.heappop(heap)  # superseded by a later reschedule
         wake = heap[0][0] if heap else None
+        if self._uploads and (wake is None or self._uploads[0][0] < wake):
+            wake = self._uploads[0][0]
         if self._arriving is not None and (arrival := self._arrival_due()) is not None:
             return arrival if wake is None or arrival < wake else wake
         return wake
@@ -354,6 +361,14 @@ class Engine:
             sender.send(player, outbox, self._stop_bodies(player, outbox, now))
             if not sender.busy(player):
                 self._retire(player, outbox, follow=False)
+        # Downloaded viewings waiting for their device: it comes back online as the run ends,
+        # so what they recorded is not lost.
+        uploads, self._uploads = sorted(self._uploads), []
+        for _, _, player, outbox in uploads:
+            outbox.release()
+            sender.send(player, outbox, [])
+            if not sender.busy(player):
+                self._retire(player, outbox, follow=False)
         sender.stopped()
 
     def _stop_bodies(self, player: Player, outbox: Outbox, now: int) -> list[WireBody]:
@@ -361,6 +376,11 @@ class Engine:
         nothing of its session waits unsent; otherwise its unsent backlog is dropped (counted)
         and a sessionEnd goes right after the last request handed out (`Outbox.cut`)."""
         own = player.stop(now)
+        if outbox.offline:
+            # Watched offline: nothing of it is open on the endpoint. What it recorded, with
+            # its end, goes now, whole, as the device comes back online with the run's end.
+            outbox.release()
+            return own
         if outbox.backlog:
             self._cut[player] = OUTCOME_STOPPED
             before = len(outbox)
@@ -400,6 +420,9 @@ class Engine:
                 # Its device and viewer are free from its last event (unless its next episode
                 # has them): so whatever the network's timing, the same arrivals find them free.
                 player.devices.release(player)
+            if outbox.offline and not outbox.released:
+                self._offline(player, outbox)
+                return
             if self.sender.busy(player):
                 return  # retired when its last request is answered
             self._retire(player, outbox, follow=player not in self._followed)
@@ -409,7 +432,27 @@ class Engine:
             self._wakes[player] = wake
             heapq.heappush(self._heap, (wake, next(self._order), player, outbox))
 
+    def _offline(self, player: Player, outbox: Outbox) -> None:
+        """A downloaded viewing is over: its sessions go when its device is back online."""
+        if player not in self._followed:
+            # What it leads to starts when it ended, not when the device comes back.
+            self._followed.add(player)
+            self._follow(player)
+        ended = player.last_event_at
+        online = (self.clock.now() if ended is None else ended) + (player.offline_delay_ms or 0)
+        heapq.heappush(self._uploads, (online, next(self._order), player, outbox))
+
+    def _upload(self, player: Player, outbox: Outbox) -> None:
+        """Its device is back online: send what it recorded, and let it go once answered."""
+        outbox.release()
+        self.sender.send(player, outbox, [])
+        self._schedule(player, outbox)
+
     def _serve_until(self, now: int) -> None:
+        uploads = self._uploads
+        while uploads and uploads[0][0] <= now:
+            _, _, player, outbox = heapq.heappop(uploads)
+            self._upload(player, outbox)
         self._admit(now)
         heap, wakes, sender = self._heap, self._wakes, self.sender
         may_hold = sender.may_hold

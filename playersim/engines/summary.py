@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from playersim.clock import format_instant
-from playersim.mca.api import Request, Response
+from playersim.mca.api import DOWNLOADED, Request, Response, batch_size
 from playersim.mca.wire import WireBody
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ class RunStats:
     sent_again_after_lost_answer: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)  # completed, left, rejected, ...
     generated: int = 0  # bodies produced by players
+    # Bodies that went inside a downloaded session's request, beyond the one it is counted by.
+    batched: int = 0
     sent: Counter[str] = field(default_factory=Counter)  # by event type
     # "201", "204", "400", "no answer"; a Media Edge run's sessionStarts get "200".
     statuses: Counter[str] = field(default_factory=Counter)
@@ -140,6 +142,9 @@ class RunStats:
     ) -> None:
         event_type = request.event_type
         self.sent[event_type] += 1
+        if event_type == DOWNLOADED:
+            # One request, a whole session: its other events are accounted for with it.
+            self.batched += batch_size(request) - 1
         ts = request.event["playerTime"]["ts"]
         if self.first_ts is None or ts < self.first_ts:
             self.first_ts = ts
@@ -190,7 +195,8 @@ class RunStats:
 
     def accounting(self) -> dict[str, Any]:
         """Where every generated request went, as numbers that add up:
-        `generated == accepted + sum(rejected) + unanswered + dropped`.
+        `generated == accepted + sum(rejected) + unanswered + dropped + batched` (a downloaded
+        session goes as one request: `batched` are its events beyond the first).
 
         Within them: `unanswered_maybe_delivered` of the unanswered may have reached the
         endpoint all the same, `dropped_by` says why each was dropped, and
@@ -208,6 +214,8 @@ class RunStats:
             "unanswered_maybe_delivered": self.answer_lost,
             "dropped": self.dropped,
             "dropped_by": dict(sorted(self.dropped_by.items())),
+            # (Only a run with downloaded sessions has any: other runs' figures stay as they were.)
+            **({"batched": self.batched} if self.batched else {}),
             "retried": self.retried,
             "sent_again_after_lost_answer": self.sent_again_after_lost_answer,
         }

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from playersim.mca.wire import WireBody
 
 __all__ = [
+    "DOWNLOADED",
     "DOWNLOADED_PATH",
     "EDGE_PATH",
     "GONE_STATUSES",
@@ -22,6 +23,7 @@ __all__ = [
     "SESSIONS_PATH",
     "Request",
     "Response",
+    "batch_size",
     "edge_session_id",
     "events_path",
     "sid_from_events_path",
@@ -31,6 +33,8 @@ __all__ = [
 SESSIONS_PATH: Final = "/api/v1/sessions"
 # A downloaded (offline) session: one request, the whole session (MCA-SPEC.md section 1).
 DOWNLOADED_PATH: Final = "/api/v1/downloaded"
+# The event type such a request is counted as (its body holds the session's events).
+DOWNLOADED: Final = "downloaded"
 # Adobe's Media Edge API: `POST /ee/va/v1/{event}?configId=...` (playersim.edge).
 EDGE_PATH: Final = "/ee/va/v1/"
 # The answers that open a session: the MCA's 201, the Media Edge API's 200.
@@ -132,6 +136,19 @@ class Response:
         A 201 whose Location names no session loses the session as surely as a 400.
         """
         return self.status == 204 or (self.status in OPENED_STATUSES and self.sid is not None)
+
+
+def batch_size(request: Request) -> int:
+    """How many events a downloaded session's request carries (1 for any other request)."""
+    if request.event_type != DOWNLOADED:
+        return 1
+    body: object = request.body
+    if isinstance(body, list):
+        return len(body)
+    try:
+        return len(request.body["events"][0]["xdm"]["mediaDownloadedEvents"])
+    except (KeyError, IndexError, TypeError):
+        return 1
 
 
 def edge_session_id(body: WireBody) -> str | None:

@@ -22,9 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, cast
 
-from playersim.mca.api import GONE_STATUSES, SESSIONS_PATH, Request, Response, events_path
+from playersim.mca.api import (
+    DOWNLOADED,
+    DOWNLOADED_PATH,
+    GONE_STATUSES,
+    SESSIONS_PATH,
+    Request,
+    Response,
+    events_path,
+)
 from playersim.mca.wire import WireBody
 
 __all__ = ["MCA", "EventRequests", "McaDialect"]
@@ -63,6 +71,12 @@ class McaDialect:
     def gone(self, status: int | None) -> bool:
         """Whether an answer to an event says the session no longer exists (404, 410)."""
         return status in GONE_STATUSES
+
+    def downloaded(self, bodies: list[WireBody]) -> Request:
+        """A downloaded session, whole: `POST /api/v1/downloaded` with its events as a JSON
+        array, sessionStart first (MCA-SPEC.md section 1). Answered 201, naming the session."""
+        # The body is the array itself; the request is counted by its sessionStart.
+        return Request(DOWNLOADED_PATH, cast("WireBody", bodies), DOWNLOADED, bodies[0])
 
 
 MCA: Final = McaDialect()

@@ -142,6 +142,18 @@ def _frame_rate(profile: Profile, title: Title) -> int:
     return rate
 
 
+def _offline_delay(profile: Profile, visitor: Visitor, key: str) -> int | None:
+    """Milliseconds from a downloaded viewing's end to its device being back online, or None:
+    watched online. Drawn only where the profile downloads (on-demand, on its families)."""
+    offline = profile.offline
+    if not offline.share or profile.content.live or visitor.device.family not in offline.families:
+        return None
+    chance = random.Random(f"{key}:offline")
+    if chance.random() >= offline.share:
+        return None
+    return round(offline.delay_minutes.sample(chance) * 60_000)
+
+
 def _gaps(gap_ms: Distribution, rng: random.Random) -> Callable[[], int]:
     """Draws of the milliseconds between events a player sends at one instant."""
 
@@ -192,6 +204,10 @@ class Player:
         self.crowded = False
         # Whether sessionStart describes the device in customMetadata (a script's does not).
         self.describes_device = True
+        # Watched on a downloaded copy: the whole session goes this long after it ends, in one
+        # request (None: online, each event as it happens). Drawn from an RNG of its own, so a
+        # profile that downloads nothing draws nothing more.
+        self.offline_delay_ms: int | None = _offline_delay(profile, self.visitor, key)
         self._pool = pool
         self.length_ms = round(self.title.length_seconds * 1000)
         # A real player's timing (profile.timing) from RNGs of its own: exact timing draws
@@ -697,6 +713,8 @@ class Player:
         if self._live and not self._played:
             time.playhead = Playhead(live=True, length_ms=self.length_ms, at=at)
         params = session_params(self.profile, self.title, self.visitor, start_ms=at, resume=resume)
+        if self.offline_delay_ms is not None:
+            params["media.downloaded"] = True  # (a.media.downloaded in Adobe's reports)
         # The device (model, OS, app version) and the profile's own keys, as customMetadata,
         # and a script's own (a script that describes no device sends only what it writes).
         custom = dict(self.title.custom)

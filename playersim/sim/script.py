@@ -275,6 +275,13 @@ class ScriptSession(_Model):
     media_id: str = Field(default="scripted-content", min_length=1)
     name: str = Field(default="Scripted content", min_length=1)
     granular_ad_tracking: bool | None = None
+    downloaded_after: float | None = Field(
+        default=None,
+        ge=0,
+        le=_WEEK,
+        description="watched offline: the whole session goes, in one request (the API's "
+        "downloaded endpoint), this many seconds after it ends",
+    )
     chapters: list[Annotated[ScriptChapter, BeforeValidator(_chapter_table)]] = Field(
         default_factory=list, description="[offset, length, name] of each chapter, in seconds"
     )
@@ -412,6 +419,9 @@ class Script(_Model):
         )
         # A script's sessionStart carries the customMetadata it writes, and nothing else.
         player.describes_device = False
+        # Online unless the script says otherwise, whatever its profile's offline share.
+        after = self.session.downloaded_after
+        player.offline_delay_ms = None if after is None else round(after * 1000)
         return player
 
 
