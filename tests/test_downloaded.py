@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,24 @@ def test_serve_takes_downloaded_sessions_in_both_dialects_and_records_them(
     assert [line["status"] for line in lines] == [201, 200, 207]
     assert isinstance(lines[0]["body"], list)
     assert lines[0]["session"] is not None
+
+
+@pytest.mark.parametrize("dialect", [MCA, EDGE], ids=["mca", "edge"])
+def test_a_recording_with_downloaded_sessions_replays_as_it_was_sent(
+    dialect: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playersim.cli.app import main
+
+    profile = load_profile("vod-movie")
+    profile = profile.model_copy(
+        update={"offline": profile.offline.model_copy(update={"share": 1.0})}
+    )
+    workload = Workload([profile], start=VirtualClock(START).now(), sessions=8)
+    _, _, lines = play(dialect, list(workload.players("3")))
+    assert any("downloaded" in line["path"] for line in lines)
+    recording = tmp_path / "recorded.ndjson"
+    recording.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["replay", str(recording)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"requests accepted +{len(lines):,}\n", out), out
+    assert "conformance: no problems" in out

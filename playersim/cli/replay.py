@@ -16,6 +16,7 @@ from playersim.cli import flags
 from playersim.cli.interrupts import TerminatedError, interruptible
 from playersim.cli.report import fail, interrupted, say_if_behind, status
 from playersim.clock import VirtualClock
+from playersim.edge.front import speak_edge
 from playersim.engines.delivery import GiveUp
 from playersim.engines.replay import RecordingError, ReplayLine, read_replay, replay
 from playersim.engines.summary import Lateness, RunStats, format_summary
@@ -178,7 +179,8 @@ def replay_command(options: ReplayOptions) -> int:
             send = _replay_http(options, itertools.chain([first], lines), speed, stats, paced)
         else:
             where = "in memory (built-in collector)"
-            collector = Collector(clock, keep_events=False, retention_s=RETENTION_S)
+            # (Either API's recording: the built-in collector answers both.)
+            collector = speak_edge(Collector(clock, keep_events=False, retention_s=RETENTION_S))
             send = replay(itertools.chain([first], lines), MemoryTransport(collector),
                           speed=speed, clock=clock, stats=stats, lateness=paced)  # fmt: skip
         asyncio.run(interruptible(send))

@@ -26,11 +26,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import parse_qs
 
 from playersim.clock import ManualClock, Pacer
+from playersim.edge.dialect import EdgeDialect
+from playersim.edge.mapping import mca_body
+from playersim.edge.wire import (
+    EDGE_EVENTS,
+    EdgeWireError,
+    as_dict,
+    validate_downloaded,
+    validate_event,
+)
 from playersim.engines.delivery import (
     NO_ANSWER_TO_END,
     Delivery,
+    Dialect,
     GiveUp,
     Outbox,
     Senders,
@@ -40,8 +51,15 @@ from playersim.engines.delivery import (
 )
 from playersim.engines.realtime import CUT_SHORT
 from playersim.engines.summary import GAVE_UP, NOT_OPEN, STOPPED, Ending, Lateness, RunStats
-from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError
-from playersim.mca.api import SESSIONS_PATH, sid_from_events_path
+from playersim.errors import EndpointUnreachableError, PlayersimError, TransportError, WireError
+from playersim.mca.api import (
+    DOWNLOADED,
+    DOWNLOADED_PATH,
+    EDGE_PATH,
+    SESSIONS_PATH,
+    sid_from_events_path,
+)
+from playersim.mca.dialect import MCA
 from playersim.mca.spec import MAX_TS
 from playersim.mca.wire import EventType
 from playersim.transports.base import AsyncTransport, Transport
@@ -69,15 +87,22 @@ class RecordingError(PlayersimError):
 
 @dataclass(frozen=True, slots=True)
 class ReplayLine:
-    """One recorded request: which recorded session it belongs to, and its body."""
+    """One recorded request: which recorded session it belongs to, and its body (an MCA body:
+    a Media Edge request is read back into the one it was made from)."""
 
     session: str  # the recorded sid (or a stand-in for a sessionStart that got none)
     start: bool  # a sessionStart (POST /api/v1/sessions)
     body: dict[str, Any]
+    # Sent over the Media Edge API, to this datastream (None: over the MCA).
+    config_id: str | None = None
+    # A downloaded session: every event of it, in one request (`body` is the first).
+    batch: tuple[dict[str, Any], ...] | None = None
 
     @property
     def ts(self) -> int:
-        return int(self.body["playerTime"]["ts"])
+        # A downloaded session went once it was over: it is due at its last event.
+        last = self.body if self.batch is None else self.batch[-1]
+        return int(last["playerTime"]["ts"])
 
 
 def read_replay(
@@ -131,6 +156,59 @@ def _checked(line: object, name: str, number: int, serial: int) -> ReplayLine:
     if not isinstance(line, dict):
         raise RecordingError(name, number, "not a JSON object")
     request_path, body = line.get("path"), line.get("body")
+    session = line.get("session")
+    if session is not None and not isinstance(session, str):
+        raise RecordingError(name, number, f"session: not a string or null (got {session!r})")
+    key = session if isinstance(session, str) and session else f"unnamed:{serial}"
+    if isinstance(request_path, str) and request_path.startswith(EDGE_PATH):
+        try:
+            return _edge_line(request_path, body, key)
+        except (EdgeWireError, WireError, ValueError) as exc:
+            raise RecordingError(name, number, f"body: {exc}") from None
+    bare = request_path.split("?", 1)[0].rstrip("/") if isinstance(request_path, str) else ""
+    if bare == DOWNLOADED_PATH and isinstance(body, list) and body:
+        bodies = tuple(_mca_checked(item, name, number) for item in body)
+        return ReplayLine(key, True, bodies[0], batch=bodies)
+    body = _mca_checked(body, name, number)
+    # As the collector reads a path: a trailing slash or a query still names the endpoint.
+    if bare == SESSIONS_PATH:
+        # A sessionStart that got no sid still opens a session of its own on replay.
+        return ReplayLine(key, True, body)
+    if not isinstance(request_path, str) or (sid := sid_from_events_path(request_path)) is None:
+        raise RecordingError(
+            name, number, f"path: {request_path!r} is neither {SESSIONS_PATH} nor an events path"
+        )
+    return ReplayLine(sid, False, body)
+
+
+def _edge_line(path: str, body: object, key: str) -> ReplayLine:
+    """A recorded Media Edge request, read back into the MCA body (or session) it was made
+    from: replayed over the Media Edge API, to the same datastream."""
+    bare, _, query = path.partition("?")
+    event = bare[len(EDGE_PATH) :].rstrip("/")
+    config_id = next(iter(parse_qs(query).get("configId") or []), None)
+    if not config_id:
+        raise ValueError(f"{path}: no configId (the datastream) to replay it to")
+    if event == "downloaded":
+        xdm, instants = validate_downloaded(body)
+        bodies = tuple(
+            mca_body(
+                {"mediaCollection": as_dict(item.mediaCollection)},
+                item.mediaEventType.removeprefix("media."),
+                ts,
+            )
+            for item, ts in zip(xdm.mediaDownloadedEvents, instants, strict=True)
+        )
+        return ReplayLine(key, True, bodies[0], config_id, bodies)
+    if event not in EDGE_EVENTS:
+        raise ValueError(f"{bare} is not a Media Edge endpoint")
+    xdm_event, ts = validate_event(event, body)
+    mca = mca_body(as_dict(xdm_event), event, ts)
+    return ReplayLine(key, event == _SESSION_START, mca, config_id)
+
+
+def _mca_checked(body: object, name: str, number: int) -> dict[str, Any]:
+    """An MCA body as replay needs it: an object with an instant."""
     if not isinstance(body, dict):
         raise RecordingError(name, number, "body: missing or not a JSON object")
     player_time = body.get("playerTime")
@@ -144,19 +222,7 @@ def _checked(line: object, name: str, number: int, serial: int) -> ReplayLine:
             f"body.playerTime.ts: {ts} is not an instant in epoch milliseconds (0 to {MAX_TS}, "
             "the end of the year 9999)",
         )
-    session = line.get("session")
-    if session is not None and not isinstance(session, str):
-        raise RecordingError(name, number, f"session: not a string or null (got {session!r})")
-    # As the collector reads a path: a trailing slash or a query still names the endpoint.
-    if isinstance(request_path, str) and request_path.split("?", 1)[0].rstrip("/") == SESSIONS_PATH:
-        # A sessionStart that got no sid still opens a session of its own on replay.
-        key = session if isinstance(session, str) and session else f"unnamed:{serial}"
-        return ReplayLine(key, True, body)
-    if not isinstance(request_path, str) or (sid := sid_from_events_path(request_path)) is None:
-        raise RecordingError(
-            name, number, f"path: {request_path!r} is neither {SESSIONS_PATH} nor an events path"
-        )
-    return ReplayLine(sid, False, body)
+    return body
 
 
 class _Session:
@@ -164,9 +230,9 @@ class _Session:
 
     __slots__ = ("busy", "key", "outbox", "start_lost")
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, dialect: Dialect = MCA) -> None:
         self.key = key  # the recorded sid
-        self.outbox = Outbox()
+        self.outbox = Outbox(dialect)
         self.busy = False  # its outbox is being sent, or waits for a sender
         self.start_lost = False  # its sessionStart's answer was lost: it may be open, unknown sid
 
@@ -179,6 +245,7 @@ class _Session:
         last = self.outbox.last_sent
         return (
             self.outbox.sid is not None
+            and not self.outbox.offline  # a downloaded session went whole, ended
             and last is not None
             and str(last.get("eventType")) not in _SESSION_END
         )
@@ -239,19 +306,25 @@ class _Replayer:
                     self.clock.advance_to(line.ts)  # an in-memory collector's clock follows
                 session = self.sessions.get(line.session)
                 if session is None:
-                    session = self.sessions[line.session] = _Session(line.session)
+                    dialect = MCA if line.config_id is None else EdgeDialect(line.config_id)
+                    session = self.sessions[line.session] = _Session(line.session, dialect)
                 while self.busy and self._full(session):
                     # As many sessions sending as allowed, or this one far behind: wait for
                     # answers rather than read the recording ahead into memory.
                     self.freed = asyncio.get_running_loop().create_future()
                     await self.freed
-                if line.start == (line.body.get("eventType") == _SESSION_START):
+                if line.batch is not None:
+                    # A downloaded session: whole, in one request, as it was sent.
+                    session.outbox.offline = True
+                    session.outbox.release()
+                    session.outbox.push(list(line.batch))
+                elif line.start == (line.body.get("eventType") == _SESSION_START):
                     session.outbox.push([line.body])
                 else:
                     # (A recorded body is what a client sent: its eventType may be anything.)
                     # It goes where it was sent, and is refused again there, as it was.
                     session.outbox.push_to([line.body], start=line.start)
-                self.stats.generated += 1
+                self.stats.generated += 1 if line.batch is None else len(line.batch)
                 blocking = not is_async(self.transport)
                 if blocking and self.stats.generated % _YIELD_EVERY == 0:
                     # Sent inline, a fast replay would never let the loop act on a signal.
@@ -332,7 +405,8 @@ class _Replayer:
             self.delivery.halted = True
         # (A recorded body is what a client sent: its eventType may be anything.)
         cancelled = settled.error == self.delivery.abandoned  # still out when the run ended
-        if request.event_type in _SESSION_END and not len(session.outbox) and not cancelled:
+        over = request.event_type in _SESSION_END or request.event_type == DOWNLOADED
+        if over and not len(session.outbox) and not cancelled:
             # Over: let it go, so a long recording's replay holds only open sessions.
             self.stats.drop(session.outbox.dropped, NOT_OPEN)
             session.outbox.dropped = 0

@@ -25,6 +25,7 @@ import pytest
 from playersim.audience.arrivals import parse_duration
 from playersim.audience.profiles import Profile, load_profile
 from playersim.clock import VirtualClock
+from playersim.edge.front import speak_edge
 from playersim.engines.engine import Engine
 from playersim.mca.collector import Collector
 from playersim.sim.player import Player
@@ -61,8 +62,9 @@ def playersim_clock(playersim_start: str) -> VirtualClock:
 
 @pytest.fixture
 def playersim_collector(playersim_clock: VirtualClock) -> Collector:
-    """The built-in collector on the test's clock, keeping every accepted event."""
-    return Collector(playersim_clock)
+    """The built-in collector on the test's clock, keeping every accepted event: it answers
+    the MCA and the Media Edge API alike."""
+    return speak_edge(Collector(playersim_clock))
 
 
 @pytest.fixture
