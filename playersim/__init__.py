@@ -63,7 +63,8 @@ from playersim.mca.wire import (
     to_wire,
     validate_body,
 )
-from playersim.runner import RunOptions, arun, run
+from playersim.runner import DryRun, RunOptions, arun, dry_run, run
+from playersim.settings import AdobeSettings, SettingsError
 from playersim.sim.behaviour import (
     Action,
     AdPlay,
@@ -101,6 +102,7 @@ from playersim.transports.http import (
     RetryingAsyncTransport,
     RetryingTransport,
 )
+from playersim.transports.rate import RateLimitedTransport
 from playersim.transports.recording import Recorder, read_recording
 from playersim.version import __version__
 
@@ -109,6 +111,7 @@ __all__ = [
     "AdCreative",
     "AdPhase",
     "AdPlay",
+    "AdobeSettings",
     "AsyncHttpTransport",
     "AsyncMemoryTransport",
     "AsyncTransport",
@@ -127,6 +130,7 @@ __all__ = [
     "Complete",
     "Counts",
     "Decision",
+    "DryRun",
     "Ending",
     "EndpointUnreachableError",
     "Engine",
@@ -152,6 +156,7 @@ __all__ = [
     "Profile",
     "ProfileError",
     "Ramp",
+    "RateLimitedTransport",
     "RealtimeEngine",
     "Recorder",
     "RecordingError",
@@ -173,6 +178,7 @@ __all__ = [
     "SessionState",
     "SessionStats",
     "SessionView",
+    "SettingsError",
     "Shape",
     "SleepingClock",
     "StartAdBreak",
@@ -197,6 +203,7 @@ __all__ = [
     "async_http_transport",
     "bundled_profiles",
     "check_session",
+    "dry_run",
     "format_instant",
     "load_profile",
     "load_script",

@@ -29,7 +29,9 @@ from playersim.audience.arrivals import FLAT, Process, Shape
 from playersim.audience.metadata import DEFAULT_CATALOG_SEED
 from playersim.audience.profiles import Profile, bundled_profiles, load_profile, parse_weighted
 from playersim.clock import SystemClock, VirtualClock, format_instant, parse_instant
-from playersim.engines.delivery import DEFAULT_GIVE_UP_S, GiveUp
+from playersim.edge.dialect import EdgeDialect
+from playersim.edge.front import speak_edge
+from playersim.engines.delivery import DEFAULT_GIVE_UP_S, Dialect, GiveUp
 from playersim.engines.engine import Engine
 from playersim.engines.realtime import DEFAULT_IN_FLIGHT, RealtimeEngine
 from playersim.engines.summary import RunStats
@@ -40,10 +42,13 @@ from playersim.errors import (
     ProfileError,
     ScriptError,
 )
+from playersim.mca.api import Request, Response
 from playersim.mca.collector import Collector
+from playersim.mca.dialect import MCA
 from playersim.mca.spec import STALL_TIMEOUT_MS
+from playersim.settings import AdobeSettings, Api, is_loopback
 from playersim.sim.script import Script, ScriptedBehaviour, load_script
-from playersim.sim.viewings import Workload
+from playersim.sim.viewings import DEFAULT_RATE, Workload
 from playersim.transports.base import AsyncTransport, MemoryTransport, Transport
 from playersim.transports.clients import CLIENTS, Client, async_http_transport
 from playersim.transports.http import (
@@ -52,23 +57,28 @@ from playersim.transports.http import (
     RetryingAsyncTransport,
     check_base_url,
 )
+from playersim.transports.rate import RateLimitedTransport
 from playersim.transports.recording import Recorder
 
 __all__ = [
     "DEFAULT_SEED",
+    "DEFAULT_SHOWN",
     "DEFAULT_START",
     "MAX_IN_FLIGHT",
+    "MAX_REQUEST_RATE",
     "MAX_RETRIES",
     "MAX_SPAN",
     "MAX_SPEED",
     "MAX_TIMEOUT_S",
     "RETENTION_S",
+    "DryRun",
     "OptionError",
     "Run",
     "RunOptions",
     "arun",
     "check_start",
     "curve_problem",
+    "dry_run",
     "http_transport",
     "number_problem",
     "rate_problem",
@@ -90,10 +100,16 @@ MAX_SPAN: Final = timedelta(days=366)
 MAX_SPEED: Final = 1_000_000.0
 MIN_RATE: Final = 1 / (366 * 86_400)  # per second: one session a year
 MAX_RETRIES: Final = 10
+MAX_REQUEST_RATE: Final = 1_000_000.0  # requests per second (`max_rate`)
 MAX_IN_FLIGHT: Final = 10_000
 EARLIEST_START: Final = 0  # 1970-01-01: MCA timestamps are positive milliseconds
 # Room for sessions of days after the start, well inside what an instant can be written as.
 LATEST_START: Final = parse_instant("9000-01-01T00:00:00Z")
+# A paced run to an endpoint beyond this machine may start at most this long before now (ms):
+# past it, its live traffic would be stamped that late (see `RunOptions`, `start`).
+PACED_START_SLACK_MS: Final = 60_000
+# The requests a dry run shows.
+DEFAULT_SHOWN: Final = 3
 # An in-memory run in virtual time, awaited with `arun()`, lets the event loop run this often
 # (in wake-ups served): its other tasks wait a few milliseconds at most.
 _YIELD_EVERY: Final = 2048
@@ -159,6 +175,12 @@ class RunOptions:
     (ISO-8601 text, epoch ms or a `datetime`) or `"now"`; by default a fixed instant
     (`DEFAULT_START`), or now when paced. `record` is a path, or a text stream.
 
+    `adobe` (`AdobeSettings`: tracking server, report suite, org id, SSL; the api, and for
+    Adobe's Edge Network the datastream and edge host) routes every profile's sessions, and the
+    script's, in place of each profile's own `[analytics]`; its `to` is the endpoint when `to`
+    is not given. `api` says which API the run speaks (`"mca"` unless `adobe` says `"edge"`).
+    `max_rate` caps the requests sent to `to`, per second, whatever the arrivals.
+
     >>> RunOptions(profiles=["vod-episode:3", "live-news"], sessions=50).sessions
     50
     >>> RunOptions(flat=True, timezone="UTC")
@@ -189,6 +211,8 @@ class RunOptions:
     seed: str | int = DEFAULT_SEED
     catalog_seed: str | int = DEFAULT_CATALOG_SEED
     to: str | None = None
+    adobe: AdobeSettings | None = None
+    max_rate: float | None = None
     timeout: float = DEFAULT_TIMEOUT
     retries: int = _RETRIES
     give_up_after: timedelta = _GIVE_UP_AFTER
@@ -200,6 +224,22 @@ class RunOptions:
     def __post_init__(self) -> None:
         # Sequences are kept as tuples: the options stay frozen whatever was passed in.
         object.__setattr__(self, "profiles", tuple(self.profiles))
+        if self.adobe is not None and not isinstance(self.adobe, AdobeSettings):
+            raise OptionError(
+                "adobe", f"{{adobe}} must be an AdobeSettings or None, got {self.adobe!r}"
+            )
+        if self.to is None and self.adobe is not None and self.adobe.to is not None:
+            # The settings' endpoint, unless `to` says another (as a flag beats a file).
+            object.__setattr__(self, "to", self.adobe.to)
+        elif (
+            self.to is None
+            and self.adobe is not None
+            and self.adobe.api == "edge"
+            and "edge_host" in self.adobe.model_fields_set
+        ):
+            # An edge host given is where the Media Edge API is: Adobe's Edge Network, or a
+            # first-party domain in front of it. (Not given: in memory, as any run.)
+            object.__setattr__(self, "to", f"https://{self.adobe.edge_host}")
         for name in ("hourly", "weekly"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
@@ -216,6 +256,7 @@ class RunOptions:
         _check("timeout", self.timeout, above=0, most=MAX_TIMEOUT_S)
         _check("speed", self.speed, above=0, most=MAX_SPEED)
         _check("rate", self.rate, rule=rate_problem)
+        _check("max_rate", self.max_rate, above=0, most=MAX_REQUEST_RATE)
         for name in ("duration", "give_up_after"):
             _check_span(name, getattr(self, name))
         for name in ("ramp_up", "ramp_down"):
@@ -283,11 +324,58 @@ class RunOptions:
                 "{concurrency} without {rate} keeps viewers coming: give {sessions} or "
                 "{duration} to say when to stop",
             )
+        self._check_max_rate()
+        self._check_paced_start()
+
+    def _check_max_rate(self) -> None:
+        if self.max_rate is None:
+            return
+        if self.to is None:
+            raise OptionError(
+                "max_rate", "{max_rate} applies to {to}: a run in memory sends to no one"
+            )
+        # The run gives up on an endpoint that answers nothing for `give_up_after`: a request
+        # waiting its turn longer than half of that could be taken for an endpoint gone.
+        turn = 1 / self.max_rate
+        allowed = self.give_up_after.total_seconds() / 2
+        if turn > allowed:
+            raise OptionError(
+                "max_rate",
+                f"{{max_rate}} {self.max_rate:g}/s spaces requests {turn:g} s apart, more than "
+                f"half of {{give_up_after}} ({allowed * 2:g} s): the run would give up on an "
+                "endpoint that is only waiting its turn; raise one or the other",
+            )
+
+    def _check_paced_start(self) -> None:
+        """A paced run to a back end beyond this machine cannot start in the past."""
+        if not (self.realtime and self.to and self.start not in (None, "now")):
+            return
+        if is_loopback(self.to):
+            return  # a rehearsal against a local collector: its timeouts are the test's
+        assert self.start is not None
+        late_ms = SystemClock().now() - check_start(self.start)
+        if late_ms <= PACED_START_SLACK_MS:
+            return
+        raise OptionError(
+            "start",
+            f"{{start}} {_shown(self.start)} is {timedelta(seconds=late_ms // 1000)} in the "
+            "past, and the run is paced ({speed}): a paced run sends each event as it happens, "
+            "stamped with its simulated instant, so this live traffic would arrive that late, "
+            "and the back end's session timeouts, measured on arrival, would make it "
+            "meaningless. To backfill, leave {speed} out: an unpaced run sends a past day as "
+            "fast as the endpoint takes it, into a report suite with Timestamps optional",
+        )
 
     @property
     def realtime(self) -> bool:
         """Whether the run is paced to the wall clock (`speed` is set)."""
         return self.speed is not None
+
+    @property
+    def api(self) -> Api:
+        """The API the run speaks: `"mca"` (the Media Collection API), unless `adobe` says
+        `"edge"` (Adobe's Media Edge API)."""
+        return self.adobe.api if self.adobe is not None else "mca"
 
     def replace(self, **fields: Any) -> RunOptions:
         """These options with some fields changed (checked again)."""
@@ -486,17 +574,25 @@ class Run:
     Made: profiles and script loaded, the recording opened, viewers added, or `OptionError`
     naming the option. Then `go()` (virtual time in memory) or `go_async()` (the rest), then
     `finish()` for the account. It is a context manager: leaving it closes the recording.
+
+    `dry_run=True` makes the same run on the in-memory collector, in virtual time, recording
+    nothing and sending nothing, to see what it would send first (`first_requests`).
     """
 
-    def __init__(self, options: RunOptions) -> None:
+    def __init__(self, options: RunOptions, *, dry_run: bool = False) -> None:
         self.options = options
+        self.dry_run = dry_run
         self._stack = ExitStack()
         self._finished: RunStats | None = None
+        self._captured: list[Request] = []  # a dry run's requests, as they were generated
         try:
             self.script, self.profiles, weights = _what_is_watched(options)
             if options.timezone is not None:
                 # The audience lives there: its arrivals, and what its clocks say (day parts).
                 self.profiles = [_moved_to(p, options.timezone) for p in self.profiles]
+            if options.adobe is not None:
+                # The run's own Adobe settings, over each profile's `[analytics]`.
+                self.profiles = [options.adobe.apply(p) for p in self.profiles]
             self.start = _start_instant(options)
             self.workload = (
                 None
@@ -504,6 +600,13 @@ class Run:
                 else _workload(options, self.profiles, weights, self.start)
             )
             self.clock = VirtualClock(start=self.start)
+            # The API the sessions travel over: the MCA's paths and bodies, or Media Edge's.
+            adobe = options.adobe
+            self.dialect: Dialect = (
+                EdgeDialect(adobe.datastream)
+                if adobe is not None and adobe.api == "edge" and adobe.datastream
+                else MCA
+            )
             self.seed = str(options.seed)
             self.catalog_seed = str(options.catalog_seed)
             self.http: RetryingAsyncTransport | None = None
@@ -539,7 +642,91 @@ class Run:
     @property
     def where(self) -> str:
         """Where the traffic goes."""
-        return f"to {self.options.to}" if self.options.to else "in memory (built-in collector)"
+        if not self.options.to:
+            return "in memory (built-in collector)"
+        cap = self.options.max_rate
+        return f"to {self.options.to}" + (f" (at most {cap:g} requests/s)" if cap else "")
+
+    @property
+    def base_url(self) -> str | None:
+        """The base URL requests go to (`to`), or None: in memory."""
+        return self.options.to or None
+
+    @property
+    def amount(self) -> str:
+        """How many sessions, over what window: `500 sessions over 4:00:00`."""
+        workload = self.workload
+        if workload is None:  # a script: its sessions all start at once
+            return _sessions(self.options.sessions or 1)
+        span = None if workload.end is None else timedelta(milliseconds=workload.end - self.start)
+        if workload.count is not None:
+            text = _sessions(workload.count)
+        elif workload.closed:
+            text = f"{workload.concurrency:,} viewers at a time"
+        else:
+            assert span is not None  # no count: a window says when arrivals stop
+            rate = workload.rate if workload.rate is not None else DEFAULT_RATE
+            text = f"about {_sessions(round(rate * span.total_seconds()))}"
+        return text if span is None else f"{text} over {_span(span)}"
+
+    @property
+    def routing(self) -> str:
+        """Whose Adobe setup the sessions are routed to: the report suite and tracking server
+        (several, if the profiles differ), or for api "edge" the datastream."""
+        adobe = self.options.adobe
+        if adobe is not None and adobe.api == "edge":
+            return f"datastream {adobe.datastream}"
+        suites = dict.fromkeys(
+            (p.analytics.report_suite, p.analytics.tracking_server) for p in self.profiles
+        )
+        said = ", ".join(f"{suite} on {server}" for suite, server in suites)
+        return f"report suite{'s' if len(suites) > 1 else ''} {said}"
+
+    @property
+    def orgs(self) -> str:
+        """The Experience Cloud org id(s) the sessions carry."""
+        return ", ".join(dict.fromkeys(p.analytics.org_id for p in self.profiles))
+
+    @property
+    def backfill(self) -> bool:
+        """Whether the run's events are stamped in the past (more than a minute before now)."""
+        return self.start < SystemClock().now() - PACED_START_SLACK_MS
+
+    @property
+    def notice(self) -> str | None:
+        """One line to say before sending to an endpoint beyond this machine: what, where, how
+        many, for whom (and, stamped in the past, what the report suite must allow); None
+        for a run in memory or to this machine (loopback)."""
+        to = self.options.to
+        if not to or is_loopback(to) or self.dry_run:
+            return None
+        text = f"sending {self.amount} ({self._short_what}) to {to} for {self.routing}"
+        if self.backfill:
+            text += (
+                f"; the events are stamped from {format_instant(self.start)}, in the past: the "
+                "report suite must have Timestamps optional (Admin > Report suites > General "
+                "> Timestamp configuration)"
+            )
+        return text
+
+    @property
+    def _short_what(self) -> str:
+        if self.script is not None:
+            return self.what
+        names = [profile.name for profile in self.profiles]
+        return ", ".join(names) if len(names) <= 4 else ", ".join(names[:3]) + ", ..."
+
+    @property
+    def dry_summary(self) -> str:
+        """The line a dry run ends with: how many sessions, from when, what is watched, whose
+        Adobe setup, and where it would go."""
+        base = self.base_url
+        where = f"to {base}" if base else "in memory (no endpoint given)"
+        org = "" if self.options.api == "edge" else f", org {self.orgs}"
+        return (
+            f"dry run: {self.amount} from {format_instant(self.start)} ({self.what}) for "
+            f"{self.routing}{org}, {where}, {self.pace}: nothing was sent"
+        )
 
     @property
     def pace(self) -> str:
@@ -554,6 +741,11 @@ class Run:
     def _transport(self) -> Transport | AsyncTransport:
         """Where the traffic goes: the built-in collector, or the endpoint at `to`."""
         options = self.options
+        if self.dry_run:
+            self.collector = speak_edge(
+                Collector(self.clock, seed=self.seed, keep_events=False, conformance=False)
+            )
+            return _Capturing(self.collector, self._captured)
         if options.to:
             # Over HTTP each session sends from its own task, so one slow answer holds back
             # that session only.
@@ -565,15 +757,21 @@ class Run:
                 seed=self.seed,
                 in_flight=options.in_flight,
             )
+            if options.max_rate is not None:
+                # Every request waits its turn, whichever session sends it (the wall clock).
+                return RateLimitedTransport(self.http, options.max_rate)
             return self.http
         # The summary needs counters and the conformance report, not every body: keeping none
         # holds memory flat however long the run.
-        self.collector = Collector(
-            self.clock,
-            seed=self.seed,
-            keep_events=False,
-            retention_s=RETENTION_S,
-            conformance=options.conformance,
+        # It answers the Media Edge API as well as the MCA (`api`).
+        self.collector = speak_edge(
+            Collector(
+                self.clock,
+                seed=self.seed,
+                keep_events=False,
+                retention_s=RETENTION_S,
+                conformance=options.conformance,
+            )
         )
         return MemoryTransport(self.collector)
 
@@ -581,7 +779,7 @@ class Run:
         """The recording of every request (`record`), written by the engine in the order the
         requests were generated, whatever order their answers come in."""
         target = self.options.record
-        if target is None:
+        if target is None or self.dry_run:
             return None
         try:
             recorder = Recorder(Path(target) if isinstance(target, os.PathLike) else target)
@@ -601,7 +799,7 @@ class Run:
         turn_away = workload is not None and not workload.closed
         # Seconds without any answer, however many tries each request was allowed meanwhile.
         give_up = GiveUp(options.give_up_after.total_seconds())
-        if options.realtime or options.to:
+        if (options.realtime or options.to) and not self.dry_run:
             # Over HTTP in virtual time: not paced, as many sessions sending at once as
             # `in_flight`.
             return RealtimeEngine(
@@ -614,6 +812,7 @@ class Run:
                 turn_away=turn_away,
                 give_up=give_up,
                 in_flight=None if options.realtime else options.in_flight,
+                dialect=self.dialect,
             )
         # Virtual time in memory sends inline: `_transport` gave a synchronous transport.
         return Engine(
@@ -624,6 +823,7 @@ class Run:
             turn_away=turn_away,
             give_up=give_up,
             recorder=recorder,
+            dialect=self.dialect,
         )
 
     def _add_viewers(self) -> None:
@@ -632,6 +832,10 @@ class Run:
             for index in range(self.options.sessions or 1):
                 with self._script_errors():
                     player = self.script.player(seed=self.seed, index=index, start_at=self.start)
+                if self.options.adobe is not None:
+                    # The script loads its profile itself: route it as the run's profiles
+                    # are. (The profile's `analytics` is read only for the sessionStart.)
+                    player.profile = self.options.adobe.apply(player.profile)
                 assert isinstance(player.behaviour, ScriptedBehaviour)
                 self.scripted.append(player.behaviour)
                 self.engine.add(player)
@@ -657,6 +861,17 @@ class Run:
             raise OptionError("script", f"{{script}}: {source}: {step}: {exc}") from None
 
     # --- running -------------------------------------------------------------------------------
+
+    def first_requests(self, count: int) -> list[Request]:
+        """A dry run's first `count` requests (fewer if the run sends fewer), in the order they
+        were generated: the run goes only as far as it takes to make them."""
+        if not self.dry_run:
+            raise TypeError("first_requests() is for a dry run: Run(options, dry_run=True)")
+        engine = self.engine
+        with self._script_errors():
+            while len(self._captured) < count and (wake := engine.next_wakeup) is not None:
+                engine.advance_to(wake)
+        return self._captured[:count]
 
     @property
     def is_async(self) -> bool:
@@ -734,6 +949,33 @@ class Run:
             stats.sent_again_after_lost_answer = self.http.sent_again_after_lost_answer
         self._finished = stats
         return stats
+
+
+class _Capturing(MemoryTransport):
+    """The in-memory collector, keeping each request handed to it (a dry run's)."""
+
+    def __init__(self, collector: Collector, into: list[Request]) -> None:
+        super().__init__(collector)
+        self.into = into
+
+    def send(self, request: Request) -> Response:
+        self.into.append(request)
+        return super().send(request)
+
+
+def _sessions(count: int) -> str:
+    return f"{count:,} session{'' if count == 1 else 's'}"
+
+
+def _span(span: timedelta) -> str:
+    """A window as a person says it: `4:00:00`, `1 day`, `7 days`, `2 days, 6:00:00`.
+
+    >>> _span(timedelta(hours=4)), _span(timedelta(hours=24)), _span(timedelta(days=7))
+    ('4:00:00', '1 day', '7 days')
+    """
+    if span >= timedelta(days=1) and not span % timedelta(days=1):
+        return f"{span.days} day{'' if span.days == 1 else 's'}"
+    return str(span)
 
 
 def _source(target: object) -> str:
@@ -903,3 +1145,44 @@ async def _go(prepared: Run) -> None:
     except EndpointUnreachableError as exc:
         exc.stats = prepared.finish()
         raise
+
+
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    """What a run would send first and where, with nothing sent: `dry_run()`'s answer.
+
+    `requests` are the first requests, byte for byte what the run sends (their session ids
+    are the in-memory collector's: an endpoint gives its own); `url(request)` is where each
+    would go; `summary` says the run in one line.
+    """
+
+    requests: tuple[Request, ...]
+    base_url: str | None
+    summary: str
+
+    def url(self, request: Request) -> str:
+        """The full URL a request would be posted to (its path alone when in memory)."""
+        if self.base_url is None:
+            return request.path
+        return str(check_base_url(self.base_url)).rstrip("/") + request.path
+
+
+def dry_run(
+    options: RunOptions | None = None, /, *, show: int = DEFAULT_SHOWN, **fields: Any
+) -> DryRun:
+    """The first `show` requests a run would send, and where, sending nothing: the run is
+    made as `run()` makes it (the same options, the same bytes), then played on the
+    in-memory collector in virtual time only as far as those requests, so it is quick however
+    long the run. Nothing is recorded. OptionError as `run()`.
+
+    >>> shown = dry_run(profiles=["ugc-clip"], sessions=20, to="https://mca.example", show=2)
+    >>> [shown.url(request) for request in shown.requests]  # doctest: +ELLIPSIS
+    ['https://mca.example/api/v1/sessions', 'https://mca.example/api/v1/sessions/.../events']
+    >>> print(shown.summary)  # doctest: +ELLIPSIS
+    dry run: 20 sessions from 2026-01-01T12:00:00.000Z (ugc-clip) for report suite ...
+    """
+    if isinstance(show, bool) or not isinstance(show, int) or show < 1:
+        raise ValueError(f"show must be a whole number, at least 1, got {show!r}")
+    with Run(_options(options, fields), dry_run=True) as prepared:
+        requests = prepared.first_requests(show)
+        return DryRun(tuple(requests), prepared.base_url, prepared.dry_summary)

@@ -30,7 +30,9 @@ START = 1_795_780_800_000  # 2026-11-27T12:00:00Z
 
 def sessions_of(path: Path) -> list[dict[str, object]]:
     lines = [json.loads(line) for line in path.read_text().splitlines()]
-    return [line["body"]["params"] for line in lines if line["body"]["eventType"] == "sessionStart"]
+    # (A downloaded session's line holds the whole session: its sessionStart first.)
+    bodies = [line["body"][0] if isinstance(line["body"], list) else line["body"] for line in lines]
+    return [body["params"] for body in bodies if body["eventType"] == "sessionStart"]
 
 
 PROFILE = load_profile("vod-episode")

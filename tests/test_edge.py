@@ -266,3 +266,41 @@ def test_every_mca_sessionstart_param_has_an_edge_field_or_a_reason() -> None:
 
     for key in SESSION_START_KEYS:
         assert key in SESSION_DETAILS or key in NO_EDGE_FIELD, key
+
+
+def test_a_run_speaks_edge_when_its_settings_say_so() -> None:
+    from playersim import run
+    from playersim.settings import AdobeSettings
+
+    adobe = AdobeSettings(api="edge", datastream=DATASTREAM)
+    stats = run(adobe=adobe, sessions=40, seed=3)
+    assert stats.failed == 0
+    assert stats.statuses["200"] == stats.sessions_started > 0  # downloaded ones too
+    assert stats.conformance == {}
+
+
+def test_the_command_line_sends_edge_to_serve_and_records_it(
+    served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playersim.cli.app import main
+    from playersim.transports.recording import read_recording
+
+    path = tmp_path / "edge.ndjson"
+    args = ["run", "--api", "edge", "--datastream", DATASTREAM, "--sessions", "6", "--seed", "2",
+            "--to", served, "--record", str(path)]  # fmt: skip
+    assert main(args) == 0
+    capsys.readouterr()
+    lines = list(read_recording(path))
+    assert lines
+    assert all(line["path"].startswith("/ee/va/v1/") for line in lines)
+    assert {line["status"] for line in lines} <= {200, 204}
+
+
+def test_an_edge_host_given_is_where_the_run_sends() -> None:
+    from playersim import RunOptions
+    from playersim.settings import AdobeSettings
+
+    given = AdobeSettings(api="edge", datastream=DATASTREAM, edge_host="media.acme.example")
+    assert RunOptions(adobe=given).to == "https://media.acme.example"
+    # Not given: in memory, as every run without an endpoint.
+    assert RunOptions(adobe=AdobeSettings(api="edge", datastream=DATASTREAM)).to is None

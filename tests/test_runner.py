@@ -268,3 +268,93 @@ def test_options_only_a_run_can_check_are_refused_as_it_starts(
         run(**fields)
     assert raised.value.field == field
     assert message in str(raised.value)
+
+
+class _Clock:
+    """A clock that moves only when a request waits its turn: the waits are the test's time
+    (or, `stopped`, a clock that never moves, noting each wait)."""
+
+    def __init__(self, *, stopped: bool = False) -> None:
+        self.ms = 0.0
+        self.waits: list[float] = []
+        self.stopped = stopped
+
+    def now(self) -> int:
+        return round(self.ms)
+
+    def sleep(self, seconds: float) -> None:
+        raise AssertionError("the limiter waits without blocking the loop")
+
+    async def asleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        if not self.stopped:
+            self.ms += seconds * 1000
+
+
+class _Seen(playersim.AsyncTransport):
+    """Answers 204 to everything, noting the clock's instant (ms) of each request."""
+
+    def __init__(self, clock: _Clock) -> None:
+        self.clock = clock
+        self.at: list[int] = []
+
+    async def send(self, request: playersim.Request) -> playersim.Response:
+        self.at.append(self.clock.now())
+        return playersim.Response(204)
+
+
+def _sends(transport: playersim.AsyncTransport, count: int) -> None:
+    async def each() -> None:
+        for _ in range(count):
+            await transport.send(playersim.Request("/api/v1/sessions", {}))
+
+    asyncio.run(each())
+
+
+def test_max_rate_spaces_the_requests_on_its_clock() -> None:
+    """10 requests at 2 a second take 4.5 s of the limiter's clock, evenly spaced."""
+    clock = _Clock()
+    seen = _Seen(clock)
+    _sends(playersim.RateLimitedTransport(seen, 2, clock=clock), 10)
+    assert seen.at == [i * 500 for i in range(10)]
+    assert clock.ms == 4500
+
+
+def test_max_rate_queues_requests_sent_at_once() -> None:
+    """Ten sessions asking at the same instant each take the next slot: one every 0.5 s."""
+    clock = _Clock(stopped=True)
+    limited = playersim.RateLimitedTransport(_Seen(clock), 2, clock=clock)
+
+    async def together() -> None:
+        request = playersim.Request("/api/v1/sessions", {})
+        await asyncio.gather(*(limited.send(request) for _ in range(10)))
+
+    asyncio.run(together())
+    assert sorted(clock.waits) == [i * 0.5 for i in range(1, 10)]
+
+
+def test_max_rate_saves_no_burst_from_a_quiet_spell() -> None:
+    """After an idle minute the next request goes at once, and the one after waits its turn
+    (a burst of 1); `burst` allows more."""
+    for burst, expected in ((1, [60_000, 60_500, 61_000]), (3, [60_000, 60_000, 60_000])):
+        clock = _Clock()
+        seen = _Seen(clock)
+        limited = playersim.RateLimitedTransport(seen, 2, clock=clock, burst=burst)
+        _sends(limited, 1)
+        clock.ms = 60_000
+        _sends(limited, 3)
+        assert seen.at[1:] == expected
+
+
+def test_a_run_with_max_rate_sends_the_same_through_the_limiter(tmp_path: Path) -> None:
+    capped, free = tmp_path / "capped.ndjson", tmp_path / "free.ndjson"
+    fields: dict[str, Any] = {"profiles": ["ugc-clip"], "sessions": 3, "seed": 2}
+    with serve(playersim.Collector(playersim.SystemClock(), seed="s")) as url:
+        options = RunOptions(to=url, max_rate=100_000, record=capped, **fields)
+        with playersim.runner.Run(options) as prepared:
+            assert isinstance(prepared.engine.transport, playersim.RateLimitedTransport)
+        stats = run(options)
+    with serve(playersim.Collector(playersim.SystemClock(), seed="s")) as url:
+        run(to=url, record=free, **fields)
+    assert stats.failed == 0
+    assert capped.read_bytes() == free.read_bytes()

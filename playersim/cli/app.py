@@ -20,8 +20,9 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from playersim.audience.metadata import DEFAULT_CATALOG_SEED
 from playersim.audience.profiles import bundled_profiles, load_profile
@@ -42,12 +43,15 @@ from playersim.engines.summary import format_summary, summary_json
 from playersim.errors import EndpointUnreachableError
 from playersim.runner import (
     DEFAULT_SEED,
+    DEFAULT_SHOWN,
     DEFAULT_START,
     MAX_SPEED,
     OptionError,
     Run,
     RunOptions,
+    dry_run,
 )
+from playersim.settings import DEFAULT_EDGE_HOST, AdobeSettings, SettingsError
 from playersim.version import __version__
 
 __all__ = ["RunCommand", "build_parser", "main", "options_from_args", "parse"]
@@ -60,6 +64,8 @@ _FLAGS = {
     "ramp_up": "--ramp",
     "ramp_down": "--ramp",
     "conformance": "--no-conformance",
+    # A paced run is asked for with either.
+    "speed": "--realtime/--speed",
 }
 
 
@@ -71,11 +77,13 @@ def flag_of(field: str) -> str:
 @dataclass(frozen=True, slots=True)
 class RunCommand:
     """`playersim run`, as asked: the run's options, and how to show it (a JSON summary; the
-    progress line, None: when stderr is a terminal)."""
+    progress line, None: when stderr is a terminal); `dry_run`: show that many of its first
+    requests instead, and send nothing."""
 
     options: RunOptions
     json: bool = False
     progress: bool | None = None
+    dry_run: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +250,23 @@ def _add_run(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         help="send to this MCA endpoint (e.g. http://127.0.0.1:8080) instead of in memory",
     )
     add_http_options(out)
+    out.add_argument(
+        "--max-rate",
+        type=flags.request_rate,
+        metavar="RATE",
+        help="send at most RATE requests to --to, e.g. 20, 20/s, 600/min: a polite cap for a "
+        "paid, shared back end (default: as fast as it answers)",
+    )
+    out.add_argument(
+        "--dry-run",
+        type=flags.whole(1),
+        nargs="?",
+        const=DEFAULT_SHOWN,
+        metavar="N",
+        help=f"send nothing: print the first N requests (default {DEFAULT_SHOWN}) with the "
+        "URL each would go to, and a line saying the run (how many sessions, whose report "
+        "suite, which endpoint); nothing is recorded",
+    )
     out.add_argument("--record", metavar="FILE", help="write every request as NDJSON to FILE")
     out.add_argument(
         "--json",
@@ -255,6 +280,7 @@ def _add_run(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         help="skip the built-in collector's conformance report (every request is still "
         "validated as the API does); a run goes about a fifth faster",
     )
+    _add_adobe(run)
     out.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -265,9 +291,85 @@ def _add_run(commands: argparse._SubParsersAction[flags.Parser]) -> None:
     )
 
 
-def options_from_args(args: argparse.Namespace) -> RunOptions:
+def _add_adobe(run: argparse.ArgumentParser) -> None:
+    """The run's own Adobe settings: over each profile's `[analytics]`, for every profile."""
+    adobe = run.add_argument_group(
+        "your Adobe settings",
+        "each from the first that says it: these flags, then the environment (PLAYERSIM_ and "
+        "the setting in capitals: PLAYERSIM_REPORT_SUITE, ...), then playersim.toml in the "
+        "current directory (or [tool.playersim] in its pyproject.toml, or --config FILE), then "
+        "each profile's [analytics]",
+    )
+    adobe.add_argument(
+        "--config",
+        metavar="FILE",
+        help="read the settings file FILE instead of ./playersim.toml (a pyproject.toml: its "
+        "[tool.playersim] table)",
+    )
+    adobe.add_argument(
+        "--tracking-server",
+        metavar="HOST",
+        help="analytics.trackingServer, a host name (e.g. acme.sc.omtrdc.net)",
+    )
+    adobe.add_argument(
+        "--report-suite", metavar="RSID", help="analytics.reportSuite: the report suite ID"
+    )
+    adobe.add_argument(
+        "--org-id",
+        metavar="ORG",
+        help="visitor.marketingCloudOrgId: the Experience Cloud org id "
+        "(24 upper-case hex digits then @AdobeOrg)",
+    )
+    adobe.add_argument(
+        "--ssl",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="analytics.enableSSL (default: each profile's own, true in the bundled ones)",
+    )
+    adobe.add_argument(
+        "--api",
+        choices=("mca", "edge"),
+        help="the Media Collection API (mca, the default) or Adobe's Media Edge API (edge, "
+        "which needs --datastream)",
+    )
+    adobe.add_argument(
+        "--datastream", metavar="UUID", help="the datastream ID (configId) for --api edge"
+    )
+    adobe.add_argument(
+        "--edge-host",
+        metavar="HOST",
+        help=f"the Edge Network host for --api edge (default {DEFAULT_EDGE_HOST}), or your "
+        "first-party domain",
+    )
+
+
+def options_from_args(
+    args: argparse.Namespace,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> RunOptions:
     """`playersim run`'s flags as the run's options (OptionError naming the field when they
-    do not go together)."""
+    do not go together), with the Adobe settings of the environment (`environ`, default
+    `os.environ`) and of the settings file (found in `cwd`, default the current directory)
+    under them (SettingsError naming the source, the key and the value)."""
+    settings = AdobeSettings.load(
+        flags={
+            "tracking_server": args.tracking_server,
+            "report_suite": args.report_suite,
+            "org_id": args.org_id,
+            "ssl": args.ssl,
+            "api": args.api,
+            "to": args.to,
+            "datastream": args.datastream,
+            "edge_host": args.edge_host,
+        },
+        environ=environ,
+        config=args.config,
+        cwd=Path.cwd() if cwd is None else cwd,
+    )
+    # Only an endpoint given (a plain --to): no settings, the profiles route themselves.
+    adobe = settings if settings.model_fields_set - {"to"} else None
     ramp_up, ramp_down = args.ramp
     return RunOptions(
         profiles=tuple(args.profile or ()),
@@ -288,7 +390,9 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         speed=args.speed if args.speed is not None else (1.0 if args.realtime else None),
         seed=args.seed,
         catalog_seed=args.catalog_seed,
-        to=args.to,
+        to=settings.to,
+        adobe=adobe,
+        max_rate=args.max_rate,
         timeout=args.timeout,
         retries=args.retries,
         give_up_after=args.give_up_after,
@@ -304,7 +408,9 @@ def parse(argv: Sequence[str] | None = None) -> Command:
     refusals exit (status 2); options that do not go together raise OptionError."""
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        return RunCommand(options_from_args(args), json=args.json, progress=args.progress)
+        return RunCommand(
+            options_from_args(args), json=args.json, progress=args.progress, dry_run=args.dry_run
+        )
     if args.command == "replay":
         return ReplayOptions.from_args(args)
     if args.command == "serve":
@@ -319,6 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = parse(argv)
     except OptionError as exc:
         return fail(PROG, exc.says(flag_of))
+    except SettingsError as exc:
+        return fail(PROG, str(exc))
     except _MissingExtraError as exc:
         return fail(exc.prog, str(exc))
     try:
@@ -350,10 +458,15 @@ def _list_profiles() -> int:
 def run_command(command: RunCommand) -> int:
     """Run, then print the summary; the exit status says whether everything was accepted."""
     options = command.options
+    if command.dry_run is not None:
+        return _dry_run(command, command.dry_run)
     aborted: str | None = None
     stopped: int | None = None
     try:
         with Run(options) as prepared:
+            if prepared.notice:
+                # Before anything goes beyond this machine: what, where, for whom.
+                print(f"playersim: {prepared.notice}", file=sys.stderr, flush=True)
             show = command.progress if command.progress is not None else sys.stderr.isatty()
             progress = Progress(prepared, sys.stderr) if show else None
             began = time.perf_counter()
@@ -391,6 +504,26 @@ def run_command(command: RunCommand) -> int:
     if stopped is None:
         return code
     return interrupted(PROG, stopped, stats.ending)
+
+
+def _dry_run(command: RunCommand, show: int) -> int:
+    """Print the run's first requests, each with the URL it would go to, and the line that
+    says the run; send nothing (exit 0)."""
+    try:
+        shown = dry_run(command.options, show=show)
+    except OptionError as exc:
+        return fail(PROG, exc.says(flag_of))
+    summary = f"{PROG}: {shown.summary}"
+    if command.json:
+        requests = [{"method": "POST", "url": shown.url(r), "body": r.body} for r in shown.requests]
+        print(json.dumps({"dry_run": True, "summary": summary, "requests": requests}, indent=2))
+        return 0
+    for request in shown.requests:
+        print(f"POST {shown.url(request)}")
+        print(json.dumps(request.body, indent=2, ensure_ascii=False))
+        print()
+    print(summary)
+    return 0
 
 
 def _drive(prepared: Run, progress: Progress | None) -> int | None:

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from playersim.audience.arrivals import Shape, parse_duration, parse_rate
 from playersim.runner import (
+    MAX_REQUEST_RATE,
     MAX_SPAN,
     check_start,
     curve_problem,
@@ -33,6 +34,7 @@ __all__ = [
     "port",
     "ramp",
     "rate",
+    "request_rate",
     "share",
     "span",
     "timezone",
@@ -151,6 +153,16 @@ def rate(text: str) -> float:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     _refused(text, rate_problem(value))
+    return value
+
+
+def request_rate(text: str) -> float:
+    """Requests per second, written as a rate is (`5`, `10/s`, `600/min`)."""
+    try:
+        value = parse_rate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    _refused(text, number_problem(value, above=0, most=MAX_REQUEST_RATE))
     return value
 
 

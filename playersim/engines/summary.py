@@ -108,8 +108,14 @@ class RunStats:
 
     @property
     def sessions_started(self) -> int:
-        """MCA sessions opened: sessionStart requests sent."""
-        return self.sent[_SESSION_START]
+        """Sessions opened: sessionStart requests sent, and downloaded sessions (each sent
+        whole, in one request, after it was watched offline)."""
+        return self.sent[_SESSION_START] + self.sent[DOWNLOADED]
+
+    @property
+    def downloaded(self) -> int:
+        """Sessions watched offline and sent whole once their device was back online."""
+        return self.sent[DOWNLOADED]
 
     @property
     def resumed(self) -> int:
@@ -512,6 +518,7 @@ def summary_json(
         "arrivals": stats.arrivals,
         "next_episode": stats.follow_ups,
         "sessions_started": stats.sessions_started,
+        "downloaded_sessions": stats.downloaded,
         "resumed_sessions": stats.resumed,
         "continued_viewings": stats.continued,
         "turned_away": stats.turned_away,
@@ -556,6 +563,8 @@ def _viewing_rows(stats: RunStats) -> list[list[str]]:
         rows.append(["    continuing mid-title (media.resume)", _n(continued)])
     if resumed:
         rows.append(["  resumed (media.resume)", _n(resumed)])
+    if stats.downloaded:
+        rows.append(["  of them downloaded: watched offline, sent whole", _n(stats.downloaded)])
     if stats.people:
         rows.append(["people", _n(len(stats.people))])
         rows.append(["returning viewings", _pct(stats.returning, stats.sessions)])
