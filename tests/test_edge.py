@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -304,3 +305,21 @@ def test_an_edge_host_given_is_where_the_run_sends() -> None:
     assert RunOptions(adobe=given).to == "https://media.acme.example"
     # Not given: in memory, as every run without an endpoint.
     assert RunOptions(adobe=AdobeSettings(api="edge", datastream=DATASTREAM)).to is None
+
+
+def test_the_docs_map_every_mca_param_as_the_code_does() -> None:
+    from playersim.edge import mapping
+
+    page = (Path(__file__).parent.parent / "docs" / "media-edge.md").read_text()
+    rows = dict(re.findall(r"^\| `([^`]+)` \| `([^`]+)` \|$", page, re.M))
+    tables = (
+        mapping.SESSION_DETAILS,
+        mapping.POD_DETAILS,
+        mapping.AD_DETAILS,
+        mapping.CHAPTER_DETAILS,
+        mapping.QOE_DETAILS,
+    )
+    assert rows == {key: name for table in tables for key, name in table.items()}
+    section = page.split("### What has no Edge field", 1)[1].split("\n## ", 1)[0]
+    without = set(re.findall(r"^\| `([^`]+)` \| [^`|][^|]*\|$", section, re.M))
+    assert without == set(NO_EDGE_FIELD)
