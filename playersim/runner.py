@@ -603,10 +603,12 @@ class Run:
             # The API the sessions travel over: the MCA's paths and bodies, or Media Edge's.
             adobe = options.adobe
             self.dialect: Dialect = (
-                EdgeDialect(adobe.datastream)
+                EdgeDialect(adobe.datastream, tenant=adobe.tenant)
                 if adobe is not None and adobe.api == "edge" and adobe.datastream
                 else MCA
             )
+            # The built-in collector reads customMetadata names back without the tenant.
+            self.tenant = adobe.tenant if adobe is not None else None
             self.seed = str(options.seed)
             self.catalog_seed = str(options.catalog_seed)
             self.http: RetryingAsyncTransport | None = None
@@ -701,13 +703,28 @@ class Run:
         if not to or is_loopback(to) or self.dry_run:
             return None
         text = f"sending {self.amount} ({self._short_what}) to {to} for {self.routing}"
+        timestamps = (
+            "the report suite must have Timestamps optional (Admin > Report suites > General "
+            "> Timestamp configuration)"
+        )
         if self.backfill:
             text += (
-                f"; the events are stamped from {format_instant(self.start)}, in the past: the "
-                "report suite must have Timestamps optional (Admin > Report suites > General "
-                "> Timestamp configuration)"
+                f"; the events are stamped from {format_instant(self.start)}, in the past: "
+                + timestamps
+            )
+        elif self.downloads:
+            text += (
+                "; viewings watched offline send their sessions later, stamped when they were "
+                "watched: " + timestamps
             )
         return text
+
+    @property
+    def downloads(self) -> bool:
+        """Whether some viewings may be watched offline, their sessions sent later, whole."""
+        if self.script is not None:
+            return self.script.session.downloaded_after is not None
+        return any(profile.offline.share for profile in self.profiles)
 
     @property
     def _short_what(self) -> str:
@@ -743,7 +760,8 @@ class Run:
         options = self.options
         if self.dry_run:
             self.collector = speak_edge(
-                Collector(self.clock, seed=self.seed, keep_events=False, conformance=False)
+                Collector(self.clock, seed=self.seed, keep_events=False, conformance=False),
+                tenant=self.tenant,
             )
             return _Capturing(self.collector, self._captured)
         if options.to:
@@ -771,7 +789,8 @@ class Run:
                 keep_events=False,
                 retention_s=RETENTION_S,
                 conformance=options.conformance,
-            )
+            ),
+            tenant=self.tenant,
         )
         return MemoryTransport(self.collector)
 

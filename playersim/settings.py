@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self, get_args
@@ -76,6 +76,7 @@ _HOST_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST_NAME = re.compile(rf"^{_HOST_LABEL}(\.{_HOST_LABEL})*\.?$")
 _REPORT_SUITE = re.compile(r"^[A-Za-z0-9_.-]+$")
 _ORG_ID = re.compile(r"^[0-9A-F]{24}@AdobeOrg$")
+_TENANT = re.compile(r"^_[A-Za-z0-9_]{1,64}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
@@ -126,6 +127,15 @@ def _datastream(value: str) -> str:
     return value
 
 
+def _tenant(value: str) -> str:
+    if not _TENANT.match(value):
+        raise ValueError(
+            f"{value!r} is not an XDM tenant namespace (an underscore, then letters, digits "
+            "and underscores: e.g. _acme)"
+        )
+    return value
+
+
 def _base_url(value: str) -> str:
     check_base_url(value)
     return value
@@ -143,7 +153,10 @@ class AdobeSettings(BaseModel):
       `analytics.enableSSL`, for every profile of the run;
     - `api`: `"mca"` (the Media Collection API, the default) or `"edge"` (Adobe's Media Edge
       API, which needs a `datastream`, its `configId`, and is served at `edge_host`);
-    - `to`: the endpoint's base URL (`RunOptions.to`, when that is not given itself).
+    - `to`: the endpoint's base URL (`RunOptions.to`, when that is not given itself);
+    - for api `"edge"`: `edge_host`, given, is where it sends when `to` is not given
+      (`https://` that host); `tenant`, the XDM tenant namespace put before each
+      customMetadata name (`_acme.device.model`).
 
     Made directly, a value out of shape, or a key that does not apply to the api, raises
     pydantic's `ValidationError` (a ValueError) naming the key.
@@ -162,17 +175,16 @@ class AdobeSettings(BaseModel):
     to: Annotated[StrictStr, AfterValidator(_base_url)] | None = None
     datastream: Annotated[StrictStr, AfterValidator(_datastream)] | None = None
     edge_host: _EdgeHost = DEFAULT_EDGE_HOST
+    tenant: Annotated[StrictStr, AfterValidator(_tenant)] | None = None
 
     @model_validator(mode="after")
     def _together(self, info: ValidationInfo) -> Self:
         # `load()` checks each source's values alone first, so as to name the source.
         if not (info.context or {}).get("each_alone"):
-            given = "edge_host" in self.model_fields_set
-            problem = _together_problem(self.api, self.datastream, given)
+            edge_only = [key for key in _EDGE_ONLY[1:] if key in self.model_fields_set]
+            problem = _together_problem(self.api, self.datastream, edge_only)
             if problem:
-                raise ValueError(
-                    problem.format(api="api", datastream="datastream", edge_host="edge_host")
-                )
+                raise ValueError(problem.format(api="api", **{key: key for key in _EDGE_ONLY}))
         return self
 
     @property
@@ -220,45 +232,51 @@ class AdobeSettings(BaseModel):
             _from_environ(os.environ if environ is None else environ),
             _from_file(config, Path.cwd() if cwd is None else Path(cwd)),
         ]
-        merged: dict[str, tuple[Any, str]] = {}
-        for values, where in reversed(layers):  # lowest first: a higher source overrides
-            for key, value in values.items():
-                merged[key] = (value, where(key))
-        problem = _together_problem(
-            merged.get("api", ("mca", ""))[0], merged.get("datastream", (None, ""))[0],
-            "edge_host" in merged,
-        )  # fmt: skip
+        merged: dict[str, tuple[Any, str, int]] = {}
+        for rank, (values, where) in reversed(list(enumerate(layers))):
+            for key, value in values.items():  # lowest first: a higher source overrides
+                merged[key] = (value, where(key), rank)
+        api, _, api_rank = merged.get("api", ("mca", "", len(layers)))
+        if api == "mca":
+            # An api said above them overrides the Edge-only keys of a source below it: a
+            # flag's `--api mca` over a file written for Edge.
+            for key in _EDGE_ONLY:
+                if key in merged and merged[key][2] > api_rank:
+                    del merged[key]
+        if "edge_host" in merged and "to" in merged and merged["edge_host"][2] < merged["to"][2]:
+            del merged["to"]  # an edge host said above an endpoint says where to send
+        edge_only = [key for key in _EDGE_ONLY[1:] if key in merged]
+        problem = _together_problem(api, merged.get("datastream", (None, "", 0))[0], edge_only)
         if problem:
-            default = "the default"
-            raise SettingsError(problem.format(
-                api=merged["api"][1] if "api" in merged else default,
-                datastream=merged.get("datastream", (None, "datastream"))[1],
-                edge_host=merged.get("edge_host", (None, "edge_host"))[1],
-            ))  # fmt: skip
-        return cls.model_validate({key: value for key, (value, _) in merged.items()})
+            names = {key: merged[key][1] if key in merged else key for key in _EDGE_ONLY}
+            said = merged["api"][1] if "api" in merged else "the default"
+            raise SettingsError(problem.format(api=said, **names))
+        return cls.model_validate({key: value for key, (value, _, _) in merged.items()})
 
 
 SETTING_KEYS: Final = tuple(AdobeSettings.model_fields)
 
 
-def _together_problem(api: str, datastream: str | None, edge_host_given: bool) -> str | None:
+# The keys only the Media Edge API takes.
+_EDGE_ONLY: Final = ("datastream", "edge_host", "tenant")
+_WHAT: Final = {"datastream": "a datastream", "edge_host": "an edge host", "tenant": "a tenant"}
+
+
+def _together_problem(api: str, datastream: str | None, edge_only: Sequence[str]) -> str | None:
     """What is wrong with the api and the keys that only one api takes, or None: a message
-    naming the keys as `{api}`, `{datastream}`, `{edge_host}` (so that `load` can say where
-    each came from)."""
+    naming the keys as `{api}`, `{datastream}`, `{edge_host}`, `{tenant}` (so that `load` can
+    say where each came from). `edge_only`: the Edge-only keys given besides a datastream."""
     if api == "edge" and datastream is None:
         return (
             "{api}: 'edge' needs a datastream (the datastream ID, a UUID: --datastream, "
             "PLAYERSIM_DATASTREAM, or datastream in playersim.toml)"
         )
-    if api == "mca" and datastream is not None:
+    given = (["datastream"] if datastream is not None else []) + list(edge_only)
+    if api == "mca" and given:
+        key = given[0]
         return (
-            "{datastream}: a datastream is for api 'edge' (Adobe's Edge Network), and does not "
-            "apply to api 'mca' ({api}): choose api 'edge', or leave the datastream out"
-        )
-    if api == "mca" and edge_host_given:
-        return (
-            "{edge_host}: an edge host is for api 'edge' (Adobe's Edge Network), and does not "
-            "apply to api 'mca' ({api}): choose api 'edge', or leave the edge host out"
+            f"{{{key}}}: {_WHAT[key]} is for api 'edge' (Adobe's Edge Network), and does not "
+            f"apply to api 'mca' ({{api}}): choose api 'edge', or leave it out"
         )
     return None
 

@@ -177,6 +177,7 @@ def test_edge_adds_the_sessioncomplete_a_downloaded_session_lacks() -> None:
     [session] = collector.sessions
     assert session.event_types[-1] == "sessionComplete"
     assert session.events[-1].ts == session.events[-2].ts
+    assert not session.completed  # added by the back end: Adobe reports it not completed
 
 
 @pytest.fixture
@@ -236,3 +237,114 @@ def test_a_recording_with_downloaded_sessions_replays_as_it_was_sent(
     out = capsys.readouterr().out
     assert re.search(rf"requests accepted +{len(lines):,}\n", out), out
     assert "conformance: no problems" in out
+
+
+def test_a_run_over_http_records_as_it_goes_while_offline_viewers_wait() -> None:
+    """An offline viewer's session waits for its device, not the recording of everyone else:
+    the lines of the others are written as they are answered, the downloaded one when it goes."""
+    import asyncio
+    import math
+
+    from playersim import AsyncMemoryTransport
+    from playersim.engines.realtime import RealtimeEngine
+
+    clock = VirtualClock(start=START)
+    recording = io.StringIO()
+    engine = RealtimeEngine(
+        clock,
+        AsyncMemoryTransport(Collector(VirtualClock(start=START), seed="1")),
+        speed=math.inf,
+        in_flight=10,
+        recorder=Recorder(recording),
+    )
+    engine.add(offline_script(86_400).player(seed=1, start_at=START))
+    workload = Workload([load_profile("ugc-clip")], start=clock.now(), sessions=5)
+    engine.add_arrivals(workload.players("2"), until=workload.end)
+    asyncio.run(engine.run_async(until=clock.now() + 6 * HOUR_MS))
+    engine._pacing.flush()
+    written = [json.loads(line) for line in recording.getvalue().splitlines()]
+    assert len(written) > 20
+    assert not any("downloaded" in line["path"] for line in written)
+    asyncio.run(engine.run_async())
+    engine._pacing.flush()
+    lines = [json.loads(line) for line in recording.getvalue().splitlines()]
+    assert lines[: len(written)] == written
+    assert lines[-1]["path"] == "/api/v1/downloaded"
+    assert len(lines) == engine.stats.requests
+
+
+def test_a_paced_run_does_not_wait_hours_for_offline_devices() -> None:
+    """On the wall clock, once nothing else is left, the offline viewers' devices come back
+    online at once (in virtual time they come back when their delay says)."""
+    for hurry in (False, True):
+        clock = VirtualClock(start=START)
+        collector = Collector(clock)
+        engine = Engine(clock, MemoryTransport(collector))
+        engine.hurry_uploads = hurry
+        engine.add(offline_script(86_400).player(seed=1, start_at=START))
+        engine.run()
+        [session] = collector.sessions
+        ended = session.events[-1].ts
+        assert session.opened_at == (ended if hurry else ended + 24 * HOUR_MS)
+
+
+def test_giving_up_on_the_endpoint_accounts_for_offline_viewers_waiting() -> None:
+    from playersim.engines.delivery import GiveUp
+    from playersim.errors import EndpointUnreachableError, TransportError
+    from playersim.transports.base import Transport
+
+    class Dying(Transport):
+        """Answers as the collector does, then never again."""
+
+        def __init__(self, collector: Collector, answers: int) -> None:
+            self.inner, self.answers = MemoryTransport(collector), answers
+
+        def send(self, request: Any) -> Any:
+            self.answers -= 1
+            if self.answers < 0:
+                raise TransportError("POST", "http://x", "refused", maybe_delivered=False)
+            return self.inner.send(request)
+
+    ticks = iter(range(10**6))
+    clock = VirtualClock(start=START)
+    engine = Engine(
+        clock,
+        Dying(Collector(VirtualClock(start=START)), 300),
+        give_up=GiveUp(5, now=lambda: float(next(ticks))),
+    )
+    engine.add(offline_script(3600).player(seed=1, start_at=START))
+    workload = Workload([load_profile("vod-episode")], start=clock.now(), sessions=5)
+    engine.add_arrivals(workload.players("1"), until=workload.end)
+    with pytest.raises(EndpointUnreachableError):
+        engine.run()
+    engine.stop()
+    counts = engine.stats.accounting()
+    answered = counts["accepted"] + sum(counts["rejected"].values()) + counts["unanswered"]
+    assert counts["generated"] == answered + counts["dropped"] + counts.get("batched", 0)
+    assert sum(engine.stats.outcomes.values()) == engine.stats.viewings
+
+
+def test_a_refused_downloaded_session_is_a_lost_viewing() -> None:
+    from playersim.mca.api import Response
+    from playersim.transports.base import Transport
+
+    class Refusing(Transport):
+        def send(self, request: Any) -> Response:
+            return Response(400, message="no")
+
+    clock = VirtualClock(start=START)
+    engine = Engine(clock, Refusing())
+    engine.add(offline_script(60).player(seed=1, start_at=START))
+    engine.run()
+    assert engine.stats.outcomes == {"rejected": 1}
+
+
+def test_the_collector_counts_a_downloaded_request_once_and_keeps_nothing_of_a_bad_one() -> None:
+    session = mca_session()
+    collector = Collector(VirtualClock(start=START))
+    ended = [*session[:3], {**session[2], "eventType": "sessionEnd"}, session[3]]
+    assert collector.handle("POST", "/api/v1/downloaded", ended).status == 400
+    assert collector.opened == 0
+    assert collector.requests_by_event == {}
+    assert collector.handle("POST", "/api/v1/downloaded", session).status == 201
+    assert collector.requests_by_event == {"downloaded": 1}

@@ -147,6 +147,15 @@ def test_the_notice_says_what_where_how_many_and_for_whom() -> None:
     with Run(options) as prepared:
         assert prepared.notice == (
             "sending 500 sessions over 4:00:00 (vod-movie, vod-episode, live-news, ...) to "
+            "https://acme.hb-api.omtrdc.net for report suite acme-demo on acme.sc.omtrdc.net; "
+            "viewings watched offline send their sessions later, stamped when they were "
+            "watched: the report suite must have Timestamps optional (Admin > Report suites > "
+            "General > Timestamp configuration)"
+        )
+    # Nothing watched offline (news and clips stream): nothing stamped late, nothing to ask.
+    with Run(options.replace(profiles=["live-news", "ugc-clip"])) as prepared:
+        assert prepared.notice == (
+            "sending 500 sessions over 4:00:00 (live-news, ugc-clip) to "
             "https://acme.hb-api.omtrdc.net for report suite acme-demo on acme.sc.omtrdc.net"
         )
     with Run(options.replace(start=PAST)) as prepared:

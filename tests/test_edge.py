@@ -323,3 +323,55 @@ def test_the_docs_map_every_mca_param_as_the_code_does() -> None:
     section = page.split("### What has no Edge field", 1)[1].split("\n## ", 1)[0]
     without = set(re.findall(r"^\| `([^`]+)` \| [^`|][^|]*\|$", section, re.M))
     assert without == set(NO_EDGE_FIELD)
+
+
+def test_qoe_goes_in_the_units_edge_counts_in() -> None:
+    """The MCA's bitrate is bits per second and its timeToStart milliseconds; Edge's are kbps
+    and seconds: converted going out, and back by the collector."""
+    body = {
+        "playerTime": {"playhead": 0, "ts": 1_795_801_200_000},
+        "eventType": "play",
+        "qoeData": {"media.qoe.bitrate": 3_500_000, "media.qoe.timeToStart": 4126},
+    }
+    request = EDGE.events("abc")(body, "play")
+    details = request.body["events"][0]["xdm"]["mediaCollection"]["qoeDataDetails"]
+    assert details == {"bitrate": 3500, "timeToStart": 4}
+    collector = speak_edge(Collector(VirtualClock(start=START)))
+    sid = collector.handle("POST", start_request().path, start_request().body).sid
+    assert sid is not None
+    assert collector.handle("POST", request.path, event_body(request, sid)).status == 204
+    play = collector.session(sid).events[-1]
+    assert play.body.qoe_data is not None
+    assert play.body.qoe_data.bitrate == 3_500_000
+    assert play.body.qoe_data.time_to_start == 4000
+
+
+def event_body(request: Request, sid: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(json.dumps(request.body))
+    body["events"][0]["xdm"]["mediaCollection"]["sessionID"] = sid
+    return body
+
+
+def test_an_instant_beyond_what_a_timestamp_can_say_is_a_400_not_a_500(served: str) -> None:
+    answer = post(served, (PLAY, one_event(ts="0001-01-01T00:00:00+01:00")))
+    assert answer.status_code == 400
+    assert "not an instant from 1970" in answer.json()["detail"]
+
+
+def test_replay_skips_what_the_edge_collector_refused(tmp_path: Path) -> None:
+    from playersim.engines.replay import RecordingError, read_replay
+
+    refused = start_request()
+    del refused.body["events"][0]["xdm"]["mediaCollection"]["sessionDetails"]["name"]
+    lines = [
+        {"session": None, "path": refused.path, "status": 207, "body": refused.body},
+        {"session": None, "path": start_request().path, "status": 200,
+         "body": start_request().body},
+    ]  # fmt: skip
+    path = tmp_path / "served.ndjson"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    skipped: list[RecordingError] = []
+    kept = list(read_replay(path, skipped=skipped))
+    assert len(kept) == 1
+    assert kept[0].config_id == DATASTREAM
+    assert "sessionDetails.name" in str(skipped[0])

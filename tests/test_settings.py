@@ -117,9 +117,11 @@ def test_the_endpoint_can_come_from_the_file(capsys: pytest.CaptureFixture[str])
         ('api = "edge"', {}, [], "playersim.toml: api: 'edge' needs a datastream"),
         (f'datastream = "{DATASTREAM}"', {}, [], "playersim.toml: datastream: a datastream is "
          "for api 'edge' (Adobe's Edge Network), and does not apply to api 'mca' (the default)"),
-        (f'datastream = "{DATASTREAM}"\napi = "edge"', {}, ["--api", "mca"],
-         "playersim.toml: datastream: a datastream is for api 'edge' (Adobe's Edge Network), "
+        ("", {}, ["--datastream", DATASTREAM, "--api", "mca"],
+         "--datastream: a datastream is for api 'edge' (Adobe's Edge Network), "
          "and does not apply to api 'mca' (--api)"),
+        ("", {}, ["--tenant", "acme", "--api", "edge", "--datastream", DATASTREAM],
+         "--tenant: 'acme' is not an XDM tenant namespace"),
         ("", {}, ["--edge-host", "edge.acme.com"], "--edge-host: an edge host is for api 'edge'"),
         ("", {}, ["--config", "missing.toml"], "missing.toml: cannot read the file"),
     ],
@@ -142,6 +144,22 @@ def test_a_bad_setting_exits_2_naming_its_source_key_and_value(  # noqa: PLR0917
     assert err.count("\n") == 1, err
     assert err.startswith("playersim run: error: ")
     assert message in err
+
+
+def test_a_flag_over_a_file_written_for_edge(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--api mca` for one run beats a playersim.toml written for Edge: its Edge-only keys do
+    not apply, and are left aside rather than refused; an `--edge-host` flag beats a file's
+    endpoint."""
+    Path("playersim.toml").write_text(
+        f'api = "edge"\ndatastream = "{DATASTREAM}"\ntenant = "_acme"\nto = "http://127.0.0.1:9"\n'
+    )
+    assert main(["run", "--api", "mca", "--sessions", "1", "--dry-run", "1"]) == 0
+    assert "POST http://127.0.0.1:9/api/v1/sessions" in capsys.readouterr().out
+    assert (
+        main(["run", "--edge-host", "edge.acme.example", "--sessions", "1", "--dry-run", "1"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert f"POST https://edge.acme.example/ee/va/v1/sessionStart?configId={DATASTREAM}" in out
 
 
 def test_a_bad_pyproject_table_names_it(capsys: pytest.CaptureFixture[str]) -> None:

@@ -338,8 +338,14 @@ def _add_adobe(run: argparse.ArgumentParser) -> None:
     adobe.add_argument(
         "--edge-host",
         metavar="HOST",
-        help=f"the Edge Network host for --api edge (default {DEFAULT_EDGE_HOST}), or your "
-        "first-party domain",
+        help=f"for --api edge: send to https://HOST ({DEFAULT_EDGE_HOST}, Adobe's Edge "
+        "Network, or your first-party domain) when --to is not given",
+    )
+    adobe.add_argument(
+        "--tenant",
+        metavar="_TENANT",
+        help="for --api edge: your organization's XDM tenant namespace (e.g. _acme), put "
+        "before each customMetadata name",
     )
 
 
@@ -363,6 +369,7 @@ def options_from_args(
             "to": args.to,
             "datastream": args.datastream,
             "edge_host": args.edge_host,
+            "tenant": args.tenant,
         },
         environ=environ,
         config=args.config,

@@ -67,7 +67,7 @@ from playersim.engines.engine import Engine
 from playersim.engines.realtime import WIND_DOWN_S
 from playersim.engines.summary import Lateness, RunStats
 from playersim.errors import ProfileError, TransportError
-from playersim.mca.api import Request, Response
+from playersim.mca.api import DOWNLOADED, Request, Response
 from playersim.sim.player import Player
 from playersim.sim.viewings import Seat, Seats
 from playersim.transports.http import (
@@ -237,7 +237,8 @@ class LocustTransport(RetryingTransport):
         self._last_used: float | None = None  # when the client last had an answer (monotonic)
 
     def send(self, request: Request) -> Response:
-        if self.lateness is not None:
+        # (A downloaded session goes when its device is back online, not when it was due.)
+        if self.lateness is not None and request.event_type != DOWNLOADED:
             late_ms = self.clock.now() - request.event["playerTime"]["ts"]
             self.lateness.add(late_ms, ping=request.event_type == "ping")
         return super().send(request)
@@ -405,17 +406,18 @@ class _Viewers:
         engine.step()
         if self._transport.stopping:
             raise StopUser  # Locust stopped it mid-request: now the session ends (on_stop)
-        if engine.next_wakeup is None and self._next is None:
+        # No viewing playing: the next one. (A downloaded one may still wait for its device to
+        # be back online, to send its session whole: the viewer has moved on meanwhile.)
+        if engine.active == 0 and self._next is None:
             self._next = self._seat.next_viewing(self._clock.now())
 
     def wait_time(self) -> float:
         """Locust's wait between tasks: the time until the player's next event."""
         if self._engine is None:
             return 0.0
-        wake = self._engine.next_wakeup
-        if wake is None and self._next is not None:
-            wake = self._next.start_at
-        return 0.0 if wake is None else max(0.0, (wake - self._clock.now()) / 1000)
+        due = [self._engine.next_wakeup, None if self._next is None else self._next.start_at]
+        wakes = [wake for wake in due if wake is not None]
+        return 0.0 if not wakes else max(0.0, (min(wakes) - self._clock.now()) / 1000)
 
     def on_stop(self) -> None:
         engine: Engine | None = getattr(self, "_engine", None)

@@ -119,6 +119,7 @@ class EdgeFront:
             return _refused(name, exc.problems)
         body = mca_body(as_dict(xdm), name, ts, tenant=self.tenant)
         if name == "sessionStart":
+            self.collector.requests_by_event[name] += 1  # (as the MCA's sessions path counts)
             try:
                 start = EdgeSessionStart.model_validate(body)
             except ValidationError as exc:
@@ -163,21 +164,9 @@ class EdgeFront:
                 why = exc.message if isinstance(exc, WireError) else _why(exc)
                 where = f"$.events[0].xdm.mediaDownloadedEvents[{index}]"
                 return _refused(DOWNLOADED, [EdgeProblem(name=where, reason=why)])
-        if bodies[-1].event_type not in ("sessionComplete", "sessionEnd") and not any(
-            body.event_type == "sessionComplete" for body in bodies
-        ):
-            # Adobe adds the sessionComplete a downloaded session lacks, at its last event's
-            # instant (and reports it as not completed): so does the collector.
-            last = bodies[-1].player_time
-            bodies.append(
-                validate_body(
-                    {
-                        "playerTime": {"playhead": last.playhead, "ts": last.ts},
-                        "eventType": "sessionComplete",
-                    }
-                )
-            )
-        answer = self.collector.take_downloaded(bodies, whole_seconds=True)
+        # Adobe adds the sessionComplete a downloaded session lacks (and reports the session
+        # as not completed): so does the collector.
+        answer = self.collector.take_downloaded(bodies, whole_seconds=True, complete_missing=True)
         if answer.sid is None:
             return _problem(answer.status, answer.message or "")
         return Response(200, session=answer.sid)

@@ -19,6 +19,8 @@ What does not carry over, and why (docs/media-edge.md has the whole table):
   next second (so every playhead stays inside it), other lengths to the nearest second.
 - `media.ad.podPosition` counts from 1 on the MCA (MCA-SPEC.md) and from 0 on Edge (Adobe's Edge
   pages and examples): the first ad of a pod is 0 there.
+- QoE units: the MCA's bitrate is bits per second and its timeToStart milliseconds; Edge's are
+  kbps and seconds.
 - `stateStart` and `stateEnd` have no endpoint: Edge sends both as `statesUpdate`.
 """
 
@@ -30,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from playersim.clock import format_instant
+from playersim.mca.spec import MAX_TS
 from playersim.mca.wire import WireBody
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "NO_EDGE_FIELD",
     "POD_DETAILS",
     "QOE_DETAILS",
+    "QOE_UNITS",
     "SESSION_DETAILS",
     "edge_event",
     "edge_path_event",
@@ -110,6 +114,9 @@ CHAPTER_DETAILS: Final = {
     "media.chapter.length": "length",
     "media.chapter.friendlyName": "friendlyName",
 }
+# The MCA counts these in smaller units than Edge does: bits per second against Edge's kbps,
+# milliseconds against Edge's seconds (Adobe's contract, `qoeDataDetails`).
+QOE_UNITS: Final = {"bitrate": 1000, "timeToStart": 1000}
 # qoeData -> mediaCollection.qoeDataDetails (errorID and errorSource go to errorDetails).
 QOE_DETAILS: Final = {
     "media.qoe.bitrate": "bitrate",
@@ -234,6 +241,9 @@ def edge_event(
     if custom := body.get("customMetadata"):
         media["customMetadata"] = _custom(custom, tenant)
     if qoe and (details := _details(qoe, QOE_DETAILS)):
+        for name, unit in QOE_UNITS.items():
+            if name in details:
+                details[name] = round(details[name] / unit)  # kbps, seconds
         media["qoeDataDetails"] = details
     xdm["mediaCollection"] = media
     xdm["timestamp"] = format_instant(player_time["ts"])
@@ -241,8 +251,9 @@ def edge_event(
 
 
 def parse_timestamp(text: str) -> int:
-    """An RFC 3339 date-time with its offset (`Z` or `+hh:mm`) as epoch milliseconds;
-    ValueError for anything else (a date-time without an offset is no instant)."""
+    """An RFC 3339 date-time with its offset (`Z` or `+hh:mm`) as epoch milliseconds, from 1970
+    to the end of 9999 (the MCA's `ts`); ValueError for anything else (a date-time without an
+    offset is no instant)."""
     if not isinstance(text, str) or "T" not in text.upper():
         raise ValueError("must be an RFC 3339 date-time, e.g. 2026-01-01T12:00:00.000Z")
     spelled = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
@@ -252,7 +263,13 @@ def parse_timestamp(text: str) -> int:
         raise ValueError("must be an RFC 3339 date-time, e.g. 2026-01-01T12:00:00.000Z") from None
     if moment.tzinfo is None:
         raise ValueError("needs its offset from UTC (Z, or +hh:mm)")
-    return round(moment.astimezone(UTC).timestamp() * 1000)
+    try:
+        ms = round(moment.astimezone(UTC).timestamp() * 1000)
+    except (OverflowError, ValueError):
+        ms = -1  # (year 1 with an offset east of UTC: before any instant Python holds)
+    if not 0 <= ms <= MAX_TS:
+        raise ValueError(f"{text!r} is not an instant from 1970 to the end of 9999")
+    return ms
 
 
 def _back(details: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
@@ -268,7 +285,11 @@ def mca_body(
     media: dict[str, Any] = xdm["mediaCollection"]
     body: WireBody = {"playerTime": {"playhead": media["playhead"], "ts": ts}}
     params: dict[str, Any] = {}
-    qoe: dict[str, Any] = _back(media.get("qoeDataDetails") or {}, QOE_DETAILS)
+    given = dict(media.get("qoeDataDetails") or {})
+    for name, unit in QOE_UNITS.items():
+        if name in given:
+            given[name] *= unit  # back to bits per second and milliseconds
+    qoe: dict[str, Any] = _back(given, QOE_DETAILS)
     if event_type == "sessionStart":
         # (The identity stays behind: which MCA id an FPID was, Edge does not say.)
         params = _back(media["sessionDetails"], SESSION_DETAILS)

@@ -299,6 +299,10 @@ class Outbox:
         playhead_ms = round(player_time["playhead"] * 1000)
         return dropped, make_body(EventType.SESSION_END, playhead_ms, player_time["ts"] + 1)
 
+    def queued(self) -> list[WireBody]:
+        """Every body waiting (the one in flight first, if any)."""
+        return list(self._queue)
+
     def peek(self) -> WireBody | None:
         """The body at the head of the queue (in flight, or next to go), if any."""
         return self._queue[0] if self._queue else None

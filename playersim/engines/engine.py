@@ -186,6 +186,10 @@ class Engine:
         self._wakes: dict[Player, int] = {}
         # Downloaded viewings that are over, by when their device is back online to send them.
         self._uploads: list[tuple[int, int, Player, Outbox]] = []
+        self._uploading: set[Player] = set()
+        # Whether they are sent once nothing else is left, without waiting for their instant
+        # (a paced run's: the wall clock would wait hours for them).
+        self.hurry_uploads = False
         self._followed: set[Player] = set()  # finished players whose next viewing is arranged
         self._stopped = False
         # How bodies go out: `Inline` through a blocking transport, unless told (the real-time
@@ -287,8 +291,14 @@ class Engine:
         while heap and wakes.get(heap[0][2]) != heap[0][0]:
             heapq.heappop(heap)  # superseded by a later reschedule
         wake = heap[0][0] if heap else None
-        if self._uploads and (wake is None or self._uploads[0][0] < wake):
-            wake = self._uploads[0][0]
+        uploads = self._uploads
+        if uploads and self.hurry_uploads and wake is None and self._arriving is None:
+            # Nothing else left: their devices come back online now.
+            now = self.clock.now()
+            self._uploads = uploads = [(min(at, now), n, p, o) for at, n, p, o in uploads]
+            heapq.heapify(uploads)
+        if uploads and (wake is None or uploads[0][0] < wake):
+            wake = uploads[0][0]
         if self._arriving is not None and (arrival := self._arrival_due()) is not None:
             return arrival if wake is None or arrival < wake else wake
         return wake
@@ -365,6 +375,7 @@ class Engine:
         # so what they recorded is not lost.
         uploads, self._uploads = sorted(self._uploads), []
         for _, _, player, outbox in uploads:
+            self._uploading.discard(player)
             outbox.release()
             sender.send(player, outbox, [])
             if not sender.busy(player):
@@ -434,6 +445,9 @@ class Engine:
 
     def _offline(self, player: Player, outbox: Outbox) -> None:
         """A downloaded viewing is over: its sessions go when its device is back online."""
+        if player in self._uploading:
+            return  # (told again by a delivery that finished: it is waiting already)
+        self._uploading.add(player)
         if player not in self._followed:
             # What it leads to starts when it ended, not when the device comes back.
             self._followed.add(player)
@@ -444,6 +458,7 @@ class Engine:
 
     def _upload(self, player: Player, outbox: Outbox) -> None:
         """Its device is back online: send what it recorded, and let it go once answered."""
+        self._uploading.discard(player)
         outbox.release()
         self.sender.send(player, outbox, [])
         self._schedule(player, outbox)

@@ -199,6 +199,9 @@ class RealtimeEngine(Engine):
         )
         if self.paced:
             self.delivery.paced = (self.pacer, self.lateness)
+            # On the wall clock, a run does not wait hours for offline viewers' devices: once
+            # nothing else is left, they come back online.
+            self.hurry_uploads = True
         self._started = False
 
     async def run_async(self, until: int | None = None) -> None:
@@ -298,6 +301,12 @@ class RealtimeEngine(Engine):
                 del wakes[player]
                 self._cut.setdefault(player, outcome)
                 self._retire(player, outbox, follow=False)
+        # Downloaded viewings still waiting for their device: what they recorded is not sent.
+        uploads, self._uploads = self._uploads, []
+        for _, _, player, outbox in uploads:
+            self._uploading.discard(player)
+            self._cut.setdefault(player, outcome)
+            self._retire(player, outbox, follow=False)
 
     async def aclose(self) -> None:
         """Close the asyncio transport (an HTTP client's pool, say). A blocking one is the
@@ -347,9 +356,15 @@ class Tasks:
         """Queue a player's new bodies for its delivery task (started if it has none)."""
         self.engine.stats.generated += len(bodies)
         outbox.push(bodies)
-        if self._in_order is not None and bodies:
+        if outbox.offline and not outbox.released:
+            return  # watched offline: nothing goes, nor holds the recording, until it is online
+        if self._in_order is not None:
             numbered = self._numbered.setdefault(player, deque())
-            numbered.extend((next(self._numbers), body) for body in bodies)
+            if outbox.offline and not numbered:
+                # Back online: what it recorded takes its place in the recording now.
+                numbered.extend((next(self._numbers), body) for body in outbox.queued())
+            elif bodies:
+                numbered.extend((next(self._numbers), body) for body in bodies)
         if player in self._draining:
             self._queued += len(bodies)
         elif len(outbox):

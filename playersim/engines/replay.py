@@ -147,9 +147,10 @@ def read_replay(
 
 
 def _refused(line: object) -> bool:
-    """Whether a recorded line says its request was refused as bad (a 4xx)."""
+    """Whether a recorded line says its request was refused as bad (a 4xx, or Edge's 207)."""
     status = line.get("status") if isinstance(line, dict) else None
-    return isinstance(status, int) and 400 <= status < 500
+    # (207: a Media Edge sessionStart or downloaded session the contract refused.)
+    return isinstance(status, int) and (400 <= status < 500 or status == 207)
 
 
 def _checked(line: object, name: str, number: int, serial: int) -> ReplayLine:

@@ -168,7 +168,8 @@ class RunStats:
             # Without a session id nothing else of the session can be sent: not accepted.
             self.statuses["201 without a session id"] += 1
             self._example(f"sessionStart: 201 without a usable Location ({response.location!r})")
-        elif status == 200 and not response.accepted:
+        elif status == 200 and not response.accepted and event_type != DOWNLOADED:
+            # (A downloaded session's 200 need name no session: Adobe's own answers do not.)
             # A Media Edge sessionStart whose answer has no new-session handle: the datastream
             # has no Media Analytics service (Adobe's words), or the answer was cut.
             self.statuses["200 without a session id"] += 1

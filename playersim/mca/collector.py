@@ -34,6 +34,7 @@ from pydantic_core import PydanticSerializationError
 from playersim.clock import Clock
 from playersim.errors import WireError
 from playersim.mca.api import (
+    DOWNLOADED,
     DOWNLOADED_PATH,
     SESSIONS_PATH,
     Response,
@@ -488,10 +489,13 @@ class Collector:
             return _error(410, f"session {sid} is closed ({session.close_reason})")
         return session
 
-    def _take(self, session: CollectedSession, body: BodyModel, now: int) -> Response:
+    def _take(
+        self, session: CollectedSession, body: BodyModel, now: int, *, counted: bool = True
+    ) -> Response:
         sid = session.sid
         event_type = body.event_type
-        self.requests_by_event[event_type] += 1
+        if counted:  # (a downloaded session's events came in one request, counted as such)
+            self.requests_by_event[event_type] += 1
         if event_type == _SESSION_START:
             return _error(400, f"sessionStart opens a session: POST it to {SESSIONS_PATH}")
         if event_type == _SESSION_COMPLETE and not session.completed:
@@ -524,11 +528,18 @@ class Collector:
         return self.take_downloaded(bodies)
 
     def take_downloaded(
-        self, bodies: Sequence[BodyModel], *, whole_seconds: bool = False
+        self,
+        bodies: Sequence[BodyModel],
+        *,
+        whole_seconds: bool = False,
+        complete_missing: bool = False,
     ) -> Response:
         """A downloaded (offline) session, whole, validated already: sessionStart first and
-        only there. Opened, given its events in order, and closed (by its own sessionEnd, or
-        as the batch ends): 201 naming it, or 400 saying what is wrong with the batch."""
+        only there, nothing after a sessionEnd. Opened, given its events in order, and closed
+        (by its own sessionEnd, or as the batch ends): 201 naming it, or 400 saying what is
+        wrong with the batch (and nothing of it kept). `complete_missing`: a session that
+        neither completed nor ended gets the sessionComplete it lacks, at its last event, and
+        counts as not completed (the Media Edge API's rule)."""
         for index, body in enumerate(bodies):
             if (index == 0) != isinstance(body, SessionStart):
                 where = "the first event" if index == 0 else f"event {index}"
@@ -537,9 +548,16 @@ class Collector:
                     f"a downloaded session is one session, sessionStart first and only there: "
                     f"{where} is {body.event_type}",
                 )
+            if index and bodies[index - 1].event_type == _SESSION_END:
+                return _error(
+                    400,
+                    f"a downloaded session ends with its sessionEnd: event {index} "
+                    f"({body.event_type}) comes after it",
+                )
         first = bodies[0]
         assert isinstance(first, SessionStart)
-        self.requests_by_event[first.event_type] += 1  # (`_take` counts the others)
+        # One request, counted once: as what it is, not as the events it carries.
+        self.requests_by_event[DOWNLOADED] += 1
         opened = self.open_session(first, whole_seconds=whole_seconds)
         sid = opened.sid
         if sid is None:
@@ -548,14 +566,23 @@ class Collector:
         session.downloaded = True
         now = self.clock.now()
         for body in bodies[1:]:
-            if session.closed_at is not None:
-                return _error(
-                    400,
-                    f"a downloaded session ends with its sessionEnd: {body.event_type} after it",
-                )
-            self._take(session, body, now)
+            self._take(session, body, now, counted=False)
+        added = complete_missing and not any(
+            body.event_type in (_SESSION_COMPLETE, _SESSION_END) for body in bodies
+        )
+        if added:
+            last = bodies[-1].player_time
+            complete = validate_body(
+                {
+                    "playerTime": {"playhead": last.playhead, "ts": last.ts},
+                    "eventType": _SESSION_COMPLETE,
+                }
+            )
+            self._take(session, complete, now, counted=False)
         if session.closed_at is None:
             session._close(now, "downloaded")
+        if added:
+            session.completed = False  # added by the back end: not a completion (Adobe)
         self.downloaded += 1
         return opened
 

@@ -45,7 +45,7 @@ from playersim.audience.metadata import MetadataPool, Visitor, session_params
 from playersim.audience.profiles import Profile
 from playersim.clock import parse_instant
 from playersim.errors import PlayerProtocolError
-from playersim.mca.api import GONE_STATUSES, OPENED_STATUSES
+from playersim.mca.api import DOWNLOADED, GONE_STATUSES, OPENED_STATUSES
 from playersim.mca.spec import AD_PING_MS, MAX_STATES, PING_MS, RESTART_MS, STALL_TIMEOUT_MS
 from playersim.mca.states import AdPhase, SessionState, State, advance
 from playersim.mca.wire import EventType, WireBody, make_body
@@ -344,6 +344,11 @@ class Player:
                 # Without a session id nothing else can be sent: the viewing is lost, even if
                 # (its answers coming late, in real time) it has already played to its end.
                 self.outcome = "rejected" if status is not None else "unreachable"
+            return
+        if event_type == DOWNLOADED and status not in OPENED_STATUSES:
+            # Watched offline, and its session refused (or unanswered) once the device was
+            # back online: as lost as a refused sessionStart.
+            self.outcome = "rejected" if status is not None else "unreachable"
             return
         if self.finished:
             return
