@@ -15,19 +15,13 @@ import playersim
 from playersim import AdobeSettings, RunOptions, dry_run
 from playersim.cli.app import main
 from playersim.runner import OptionError, Run
-from playersim.settings import SETTING_KEYS, env_name
 from tests.mca_server import serve
 
+# Each test in an empty directory, with no PLAYERSIM_ setting around (an autouse fixture).
+from tests.test_settings import DATASTREAM, _no_settings_around  # noqa: F401
+
 EXAMPLES = Path(__file__).parent.parent / "examples"
-DATASTREAM = "2cbc1b3a-04b2-4c6e-8f5c-1f0d2a9e6b7c"
 PAST = "2020-03-06T23:00:00Z"
-
-
-@pytest.fixture(autouse=True)
-def _no_settings_around(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in SETTING_KEYS:
-        monkeypatch.delenv(env_name(key), raising=False)
-    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
