@@ -375,3 +375,15 @@ def test_replay_skips_what_the_edge_collector_refused(tmp_path: Path) -> None:
     assert len(kept) == 1
     assert kept[0].config_id == DATASTREAM
     assert "sessionDetails.name" in str(skipped[0])
+
+
+def test_serve_injects_its_faults_into_edge_answers_as_adobe_would_say_them() -> None:
+    from playersim.server import Faults
+
+    collector = Collector(SystemClock(), seed="1")
+    for url in running(create_app(collector, faults=Faults(fail_rate=1.0))):
+        answer = post(url, start_request())
+        assert answer.status_code == 500
+        problem = answer.json()
+        assert problem["type"] == "https://ns.adobe.com/aep/errors/va-edge-0500-500"
+        assert "injected" in problem["detail"]

@@ -105,8 +105,8 @@ Command = RunCommand | ReplayOptions | ServeOptions | ProfilesCommand
 def build_parser() -> argparse.ArgumentParser:
     parser = flags.Parser(
         prog="playersim",
-        description="Simulated media players that emit Adobe Streaming Media Collection API "
-        "traffic.",
+        description="Simulated media players that emit traffic to Adobe's streaming media "
+        "APIs: the Media Collection API and the Media Edge API.",
     )
     parser.add_argument("--version", action="version", version=f"playersim {__version__}")
     commands = parser.add_subparsers(
@@ -129,8 +129,8 @@ def _add_run(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         "run",
         help="simulate viewing sessions and send their traffic",
         description="Simulate viewing sessions, on a virtual clock (as fast as possible) or in "
-        "real time, and send their MCA traffic to the built-in in-memory collector, or to an "
-        "HTTP endpoint with --to.",
+        "real time, and send their traffic (the MCA's, or with --api edge the Media Edge "
+        "API's) to the built-in in-memory collector, or to an HTTP endpoint with --to.",
     )
     what = run.add_argument_group("what is watched")
     what.add_argument(

@@ -115,9 +115,10 @@ def add_serve(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         "serve",
         help="run the built-in collector as an HTTP server",
         description="Serve the built-in collector over HTTP: the MCA API (validation, sids, "
-        "201/204/400/404/410, timeouts on the system clock), CORS, JSON Schemas of the "
-        "bodies at /api/v1/schemas/{eventType}, and live figures at / and /stats. Needs the "
-        "server extra: pip install 'playersim[server]'.",
+        "201/204/400/404/410, timeouts on the system clock) and, on the same port, the Media "
+        "Edge API (/ee/va/v1/...), downloaded sessions on both, CORS, JSON Schemas of the "
+        "MCA bodies at /api/v1/schemas/{eventType}, and live figures at / and /stats. Needs "
+        "the server extra: pip install 'playersim[server]'.",
     )
     # Read when `serve` is the command: other commands start without the server extra.
     serve.late_defaults = _library_defaults
