@@ -1,0 +1,63 @@
+"""Golden recordings: a few fixed runs, each recording's SHA-256 kept in
+`tests/data/golden.json`. A change that was not meant to change traffic (a refactor, a speed-up)
+must leave every one byte for byte as it was; one that means to, regenerates them on purpose:
+
+    PLAYERSIM_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
+
+and says so in its commit. Same seed and inputs, same bytes: that is also what this checks."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from playersim import AdobeSettings, run
+
+GOLDEN = Path(__file__).parent / "data" / "golden.json"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+DATASTREAM = "2cbc1b3a-04b2-4c6e-8f5c-1f0d2a9e6b7c"
+
+RUNS: dict[str, dict[str, Any]] = {
+    "mca-every-profile": {"sessions": 40, "seed": 5},
+    "mca-a-day-of-episodes": {
+        "profiles": ["vod-episode"],
+        "sessions": 60,
+        "seed": 8,
+        "start": "2026-03-02T05:00:00Z",
+    },
+    "edge-every-profile": {
+        "sessions": 40,
+        "seed": 5,
+        "adobe": AdobeSettings(api="edge", datastream=DATASTREAM, tenant="_acme"),
+    },
+    "mca-timeline-2": {"script": EXAMPLES / "scripts" / "timeline-2-abandon.toml"},
+    "edge-section-6": {
+        "script": EXAMPLES / "section6.toml",
+        "adobe": AdobeSettings(api="edge", datastream=DATASTREAM),
+    },
+}
+
+
+def digest(options: dict[str, Any]) -> str:
+    recording = io.StringIO()
+    run(record=recording, **options)
+    return hashlib.sha256(recording.getvalue().encode()).hexdigest()
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_a_golden_run_sends_the_same_bytes(name: str) -> None:
+    got = digest(RUNS[name])
+    assert digest(RUNS[name]) == got  # twice in one process: the same bytes
+    kept = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
+    if os.environ.get("PLAYERSIM_UPDATE_GOLDEN"):
+        kept[name] = got
+        GOLDEN.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
+        return
+    assert name in kept, f"no golden digest for {name}: PLAYERSIM_UPDATE_GOLDEN=1 makes one"
+    assert got == kept[name], f"{name}: the traffic changed (PLAYERSIM_UPDATE_GOLDEN=1 if meant)"
