@@ -348,3 +348,29 @@ def test_the_collector_counts_a_downloaded_request_once_and_keeps_nothing_of_a_b
     assert collector.requests_by_event == {}
     assert collector.handle("POST", "/api/v1/downloaded", session).status == 201
     assert collector.requests_by_event == {"downloaded": 1}
+
+
+def test_every_downloaded_session_fits_in_one_edge_request() -> None:
+    """Adobe's Edge Network takes at most 64 KB a request: a viewing watched offline is
+    recorded as sessions of at most half an hour, so each goes whole, however long the
+    viewing; and a viewer who leaves long after their last event (a pause that closed the
+    session) still sends it, later."""
+    from playersim import AdobeSettings, run
+
+    recording = io.StringIO()
+    stats = run(
+        profiles=["podcast-audio", "vod-movie", "vod-episode"],
+        sessions=400,
+        seed=7,
+        record=recording,
+        adobe=AdobeSettings(api="edge", datastream=DATASTREAM),
+    )
+    assert stats.failed == 0
+    assert stats.conformance == {}
+    sizes = [
+        len(json.dumps(line["body"], separators=(",", ":")).encode())
+        for line in map(json.loads, recording.getvalue().splitlines())
+        if "/downloaded" in line["path"]
+    ]
+    assert len(sizes) > 20
+    assert max(sizes) < 64 * 1024

@@ -452,9 +452,12 @@ class Engine:
             # What it leads to starts when it ended, not when the device comes back.
             self._followed.add(player)
             self._follow(player)
+        now = self.clock.now()
         ended = player.last_event_at
-        online = (self.clock.now() if ended is None else ended) + (player.offline_delay_ms or 0)
-        heapq.heappush(self._uploads, (online, next(self._order), player, outbox))
+        online = (now if ended is None else ended) + (player.offline_delay_ms or 0)
+        # (Its last event may be long before the viewer left: a pause that closed its
+        # session. The device cannot come back online before now.)
+        heapq.heappush(self._uploads, (max(online, now), next(self._order), player, outbox))
 
     def _upload(self, player: Player, outbox: Outbox) -> None:
         """Its device is back online: send what it recorded, and let it go once answered."""

@@ -98,6 +98,9 @@ def viewer_rng(seed: int | str, profile: Profile, index: int | str) -> random.Ra
 
 
 _MAX_EVENTS_AT_ONE_INSTANT: Final = 200
+# The longest session of a viewing watched offline: under Adobe's Edge Network's 64 KB a
+# request (its guardrails) with room to spare, ads pinged every second included.
+OFFLINE_SESSION_MS: Final = 30 * 60_000
 _MAX_LIVE_DELAY_MS: Final = 600_000  # a viewer further behind the live edge is watching DVR
 E = EventType
 _PLAYING: Final = State.PLAYING
@@ -485,6 +488,11 @@ class Player:
         self._ask()
 
     def _when_restart(self) -> int | None:
+        if self.offline_delay_ms is not None:
+            # Watched offline: each session must go whole in one request, and Adobe's Edge
+            # Network takes at most 64 KB a request: a downloaded viewing is recorded as
+            # sessions of at most half an hour, each after the first resumed (our rule).
+            return self._time.session_start + OFFLINE_SESSION_MS
         return self._time.session_start + RESTART_MS  # SDKs restart a session after 24 hours
 
     def _do_restart(self, at: int, out: list[WireBody]) -> None:
