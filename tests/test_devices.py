@@ -68,8 +68,13 @@ def test_no_device_plays_two_sessions_at_once_and_each_stays_itself(
     device_of: dict[str, str] = {}
     person_of_session: dict[str, tuple[str, ...]] = {}
     builds: dict[str, set[tuple[object, ...]]] = defaultdict(set)
-    for line in a_day:
-        body, sid = line["body"], line["session"]
+    # Every event of every session: a downloaded session's line holds all of its own.
+    events = [
+        (body, line["session"])
+        for line in a_day
+        for body in (line["body"] if isinstance(line["body"], list) else [line["body"]])
+    ]
+    for body, sid in events:
         ts = body["playerTime"]["ts"]
         if body["eventType"] == "sessionStart":
             params = body["params"]
