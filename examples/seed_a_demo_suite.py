@@ -9,9 +9,12 @@ endpoint takes it, each session in order. Without `--to`, it starts playersim's 
 on a free loopback port (the `server` extra) and prints what that collector saw, so the demo
 can be rehearsed anywhere.
 
-`--profiles DIR` takes the profiles from a folder of your copies (`vod-movie.toml`, ...), whose
-`[analytics]` tables name your tracking server, report suite and organization: the bundled ones
-route to a made-up demo suite, right for a rehearsal, wrong for your report suite.
+Run it from the folder of your `playersim.toml`: its run takes your settings from there, as
+`playersim run` does (your tracking server, report suite and organization; or, with
+`api = "edge"` and your `datastream`, Adobe's Media Edge API, which the local collector answers
+too). Without them the bundled profiles route to a made-up demo suite, right for a rehearsal,
+wrong for your report suite. `--profiles DIR` takes the profiles from a folder of your own
+files (`vod-movie.toml`, ..., each perhaps `extends` of the bundled one).
 """
 
 from __future__ import annotations
@@ -86,8 +89,9 @@ def main() -> None:
         if server is not None:
             with urllib.request.urlopen(f"{url}/stats?format=json") as answer:
                 seen = json.load(answer)
+            problems = sum(seen["conformance_problems"].values())  # by rule
             print(f"the collector saw {seen['sessions']['opened']:,} sessions and "
-                  f"{seen['requests']:,} requests, {seen['conformance_problems'] or 'no'} "
+                  f"{seen['requests']:,} requests, {problems or 'no'} "
                   "conformance problems")  # fmt: skip
     finally:
         if server is not None:
