@@ -374,3 +374,52 @@ def test_every_downloaded_session_fits_in_one_edge_request() -> None:
     ]
     assert len(sizes) > 20
     assert max(sizes) < 64 * 1024
+
+
+def test_a_downloaded_session_with_ads_pinged_every_second_still_fits() -> None:
+    """Ads pinged every second fill a session fast: a viewing watched offline also starts a
+    new session after a few hundred events, so each still goes in one Edge request; and the
+    collector refuses, with a 413, a downloaded body over the Edge Network's 64 KB."""
+    from playersim import AdobeSettings, run
+    from playersim.audience.distributions import Fixed
+    from playersim.sim.player import OFFLINE_SESSION_EVENTS
+
+    profile = load_profile("vod-movie")
+    profile = profile.model_copy(
+        update={
+            "offline": profile.offline.model_copy(update={"share": 1.0}),
+            "ads": profile.ads.model_copy(
+                update={
+                    "granular_tracking": True,
+                    "midroll_interval_seconds": 150,
+                    "ads_per_pod": Fixed(distribution="fixed", value=4),
+                }
+            ),
+        }
+    )
+    recording = io.StringIO()
+    stats = run(
+        profiles=[profile],
+        sessions=60,
+        seed=3,
+        record=recording,
+        adobe=AdobeSettings(api="edge", datastream=DATASTREAM),
+    )
+    assert stats.failed == 0
+    bodies = [
+        line["body"]
+        for line in map(json.loads, recording.getvalue().splitlines())
+        if "/downloaded" in line["path"]
+    ]
+    assert len(bodies) > 10
+    assert max(len(json.dumps(b, separators=(",", ":")).encode()) for b in bodies) < 64 * 1024
+    # Half an hour of ads pinged every second is more events than that: sessions end sooner.
+    counts = [len(b["events"][0]["xdm"]["mediaDownloadedEvents"]) for b in bodies]
+    assert max(counts) <= OFFLINE_SESSION_EVENTS + 10  # (a few more at one instant)
+    big = edge_downloaded()
+    events = big["events"][0]["xdm"]["mediaDownloadedEvents"]
+    events[1:-1] = events[1:-1] * 300
+    collector = speak_edge(Collector(VirtualClock(start=START)))
+    answer = collector.handle("POST", f"/ee/va/v1/downloaded?configId={DATASTREAM}", big)
+    assert answer.status == 413
+    assert "at most 65,536" in (answer.message or "")

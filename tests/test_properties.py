@@ -36,6 +36,8 @@ def simulate(profile_name: str, seed: int, start: int, sessions: int = 3) -> Col
     clock = VirtualClock(start=start)
     collector = Collector(clock=clock)
     engine = Engine(clock, MemoryTransport(collector))
+    # Viewings watched offline send their sessions once the rest is done, not hours later.
+    engine.hurry_uploads = True
     profile = load_profile(profile_name)
     for index in range(sessions):
         engine.add(Player(profile, seed=seed, index=index, start_at=start + index * 7_000))

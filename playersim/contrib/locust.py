@@ -67,7 +67,7 @@ from playersim.engines.engine import Engine
 from playersim.engines.realtime import WIND_DOWN_S
 from playersim.engines.summary import Lateness, RunStats
 from playersim.errors import ProfileError, TransportError
-from playersim.mca.api import DOWNLOADED, Request, Response
+from playersim.mca.api import DOWNLOADED, Request, Response, accepted
 from playersim.sim.player import Player
 from playersim.sim.viewings import Seat, Seats
 from playersim.transports.http import (
@@ -80,6 +80,7 @@ from playersim.transports.http import (
     answer_of,
     body_bytes,
     check_base_url,
+    reads_body,
 )
 
 __all__ = ["FastPlayerUser", "LocustTransport", "PlayerUser", "Tally", "tally"]
@@ -288,9 +289,9 @@ class LocustTransport(RetryingTransport):
             status = answer.status_code or 0
             if status:  # 0: no answer (Locust reports its error as the failure)
                 location = answer.headers.get("Location") if answer.headers else None
-                text = (answer.text or "") if status >= 400 else ""
+                text = (answer.text or "") if reads_body(status) else ""
                 response = answer_of(status, location, text, _phrase(status))
-                if response.accepted:
+                if accepted(request, response):
                     answer.success()
                 else:
                     answer.failure(_failure(response))

@@ -46,7 +46,11 @@ from playersim.mca.wire import (
     validate_body,
 )
 
-__all__ = ["EdgeFront", "answer_body", "problem_body", "speak_edge"]
+__all__ = ["MAX_REQUEST_BYTES", "EdgeFront", "answer_body", "problem_body", "speak_edge"]
+
+# The most a JSON request to Adobe's Edge Network may hold (its guardrails: "JSON plain-text,
+# 64 KB").
+MAX_REQUEST_BYTES: Final = 64 * 1024
 
 _TITLES: Final = {
     400: "Bad Request",
@@ -112,6 +116,15 @@ class EdgeFront:
         except WireError as exc:
             return _problem(400, exc.message, [("$", exc.message)])
         if name == DOWNLOADED:
+            # A whole session in one body, the only large request: held to the Edge Network's
+            # limit in memory too, as `playersim serve` holds every request to it.
+            size = len(raw) if isinstance(raw, bytes | bytearray | str) else _json_size(data)
+            if size > MAX_REQUEST_BYTES:
+                return _problem(
+                    413,
+                    f"the body is {size:,} bytes: the Edge Network takes at most "
+                    f"{MAX_REQUEST_BYTES:,} a request",
+                )
             return self._downloaded(data)
         try:
             xdm, ts = validate_event(name, data)
@@ -170,6 +183,10 @@ class EdgeFront:
         if answer.sid is None:
             return _problem(answer.status, answer.message or "")
         return Response(200, session=answer.sid)
+
+
+def _json_size(data: object) -> int:
+    return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def speak_edge(collector: Collector, *, tenant: str | None = None) -> Collector:

@@ -229,6 +229,7 @@ class Outbox:
         "offline",
         "released",
         "sid",
+        "start_lost",
     )
 
     def __init__(self, dialect: Dialect = MCA) -> None:
@@ -251,6 +252,9 @@ class Outbox:
         self.offline = False
         self.released = False
         self._batch = 0  # bodies the downloaded request in flight carries
+        # The last sessionStart got no answer and may have arrived all the same: its session
+        # may be open on the endpoint, under an id nobody heard.
+        self.start_lost = False
 
     def push(self, bodies: list[WireBody]) -> None:
         self._queue.extend(bodies)
@@ -357,10 +361,15 @@ class Outbox:
         self.last_sent = bodies[-1]
         return request
 
-    def settle(self, request: Request, response: Response | None) -> None:
-        """Record the answer to the request in flight (None: it got no answer)."""
+    def settle(
+        self, request: Request, response: Response | None, *, maybe_delivered: bool = False
+    ) -> None:
+        """Record the answer to the request in flight (None: it got no answer, and
+        `maybe_delivered` says whether it may have arrived all the same)."""
         assert request is self._in_flight, "settle() takes the request in flight"
         self._in_flight = None
+        if self._opening:
+            self.start_lost = response is None and maybe_delivered
         if self.offline:
             # The whole session went (or did not) in this one request: nothing follows it.
             for _ in range(self._batch):
@@ -646,7 +655,7 @@ class Delivery:
         ending: bool = True,
     ) -> None:
         before = len(outbox)
-        outbox.settle(request, response)
+        outbox.settle(request, response, maybe_delivered=maybe_delivered)
         self.stats.record(request, response, error, maybe_delivered=maybe_delivered)
         if self.hooks:
             settled = Settled(
@@ -687,7 +696,7 @@ class Delivery:
         ending = self.stats.ending
         counts: Counter[str] = Counter()
         for outbox in self._ends.values():
-            if outbox.sid is not None or outbox.in_flight:
+            if outbox.sid is not None or outbox.in_flight or outbox.start_lost:
                 counts[reason] += 1
         if ending is not None:
             ending.not_ended.update(counts)

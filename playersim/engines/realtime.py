@@ -463,7 +463,7 @@ class Tasks:
         return [
             outbox
             for outbox in outboxes
-            if (outbox.sid is not None or outbox.in_flight)
+            if (outbox.sid is not None or outbox.in_flight or outbox.start_lost)
             and (outbox.last_sent is None or outbox.last_sent["eventType"] not in _ENDINGS)
         ]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from playersim.clock import format_instant
-from playersim.mca.api import DOWNLOADED, Request, Response, batch_size
+from playersim.mca.api import DOWNLOADED, Request, Response, accepted, batch_size
 from playersim.mca.wire import WireBody
 
 if TYPE_CHECKING:
@@ -164,12 +164,13 @@ class RunStats:
         status = response.status
         if status == 204:  # nearly every answer, and accepted by definition
             self.statuses["204"] += 1
+        elif event_type == DOWNLOADED and accepted(request, response):
+            self.statuses[str(status)] += 1  # (whether or not the answer names the session)
         elif status == 201 and not response.accepted:
             # Without a session id nothing else of the session can be sent: not accepted.
             self.statuses["201 without a session id"] += 1
             self._example(f"sessionStart: 201 without a usable Location ({response.location!r})")
-        elif status == 200 and not response.accepted and event_type != DOWNLOADED:
-            # (A downloaded session's 200 need name no session: Adobe's own answers do not.)
+        elif status == 200 and not response.accepted:
             # A Media Edge sessionStart whose answer has no new-session handle: the datastream
             # has no Media Analytics service (Adobe's words), or the answer was cut.
             self.statuses["200 without a session id"] += 1

@@ -23,6 +23,7 @@ __all__ = [
     "SESSIONS_PATH",
     "Request",
     "Response",
+    "accepted",
     "batch_size",
     "edge_session_id",
     "events_path",
@@ -136,6 +137,14 @@ class Response:
         A 201 whose Location names no session loses the session as surely as a 400.
         """
         return self.status == 204 or (self.status in OPENED_STATUSES and self.sid is not None)
+
+
+def accepted(request: Request, response: Response) -> bool:
+    """Whether the endpoint took the request: `response.accepted`, or, for a downloaded
+    session, any 200 or 201 (Adobe's answers to one need name no session)."""
+    if request.event_type == DOWNLOADED:
+        return response.status in OPENED_STATUSES
+    return response.accepted
 
 
 def batch_size(request: Request) -> int:

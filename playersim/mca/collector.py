@@ -540,6 +540,8 @@ class Collector:
         wrong with the batch (and nothing of it kept). `complete_missing`: a session that
         neither completed nor ended gets the sessionComplete it lacks, at its last event, and
         counts as not completed (the Media Edge API's rule)."""
+        # One request, counted once, refused or not: as what it is, not the events it carries.
+        self.requests_by_event[DOWNLOADED] += 1
         for index, body in enumerate(bodies):
             if (index == 0) != isinstance(body, SessionStart):
                 where = "the first event" if index == 0 else f"event {index}"
@@ -556,8 +558,6 @@ class Collector:
                 )
         first = bodies[0]
         assert isinstance(first, SessionStart)
-        # One request, counted once: as what it is, not as the events it carries.
-        self.requests_by_event[DOWNLOADED] += 1
         opened = self.open_session(first, whole_seconds=whole_seconds)
         sid = opened.sid
         if sid is None:

@@ -101,6 +101,9 @@ _MAX_EVENTS_AT_ONE_INSTANT: Final = 200
 # The longest session of a viewing watched offline: under Adobe's Edge Network's 64 KB a
 # request (its guardrails) with room to spare, ads pinged every second included.
 OFFLINE_SESSION_MS: Final = 30 * 60_000
+# ... and at most this many events: the largest Edge event a player sends is about 2 KB (a
+# sessionStart), most about 120 bytes, so 350 stay well under 64 KB.
+OFFLINE_SESSION_EVENTS: Final = 350
 _MAX_LIVE_DELAY_MS: Final = 600_000  # a viewer further behind the live edge is watching DVR
 E = EventType
 _PLAYING: Final = State.PLAYING
@@ -174,6 +177,9 @@ class Player:
     >>> [body["eventType"] for body in player.due(player.next_wakeup)]
     ['sessionStart']
     """
+
+    # Events of the session on the wire so far (counted by `_emit`, from 0 at each `_open`).
+    _session_events = 0
 
     def __init__(
         self,
@@ -491,7 +497,10 @@ class Player:
         if self.offline_delay_ms is not None:
             # Watched offline: each session must go whole in one request, and Adobe's Edge
             # Network takes at most 64 KB a request: a downloaded viewing is recorded as
-            # sessions of at most half an hour, each after the first resumed (our rule).
+            # sessions of at most half an hour and `OFFLINE_SESSION_EVENTS` events (ads pinged
+            # every second fill one fast), each after the first resumed (our rule).
+            if self._session_events >= OFFLINE_SESSION_EVENTS:
+                return self._time.last_at
             return self._time.session_start + OFFLINE_SESSION_MS
         return self._time.session_start + RESTART_MS  # SDKs restart a session after 24 hours
 
@@ -526,6 +535,7 @@ class Player:
         # only the rows a ping can move (`moved_by_ping`).
         ts, playhead = self._time.sent(_PING, at)
         out.append(make_body(_PING, playhead, ts))
+        self._session_events += 1
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -719,6 +729,7 @@ class Player:
     # --- sessions ------------------------------------------------------------------------------
 
     def _open(self, at: int, out: list[WireBody], *, resume: bool) -> None:
+        self._session_events = 0
         time = self._time
         time.session_start = at
         self.stats.sessions += 1
@@ -804,6 +815,7 @@ class Player:
         # Same-instant events are spread out in `ts` (`Timeline.sent`); the playhead is that of
         # the instant itself.
         name = _WIRE_NAME[event_type]
+        self._session_events += 1
         ts, playhead = self._time.sent(name, at)
         out.append(make_body(name, playhead, ts, params=params, qoe=qoe, custom=custom))
         self._sync_playhead(at)
@@ -851,7 +863,8 @@ PRIORITY: Final = Priority[Player](
     Step("long pause", Needs.RUNNING, Player._when_stall, Player._do_stall, moved_by_ping=True),
     # 24 hours: likewise after what was due in the old session. After the long pause: a session
     # the back end closed for the pause is not re-opened while the viewer is still paused.
-    Step("24 hours", Needs.RUNNING, Player._when_restart, Player._do_restart),
+    # (A ping moves it for a viewing watched offline: one more event in its session.)
+    Step("24 hours", Needs.RUNNING, Player._when_restart, Player._do_restart, moved_by_ping=True),
     # The viewer's decision goes into the session that carries on, after the rows above have
     # closed or re-opened it, and after an ad break that ends at the same instant.
     Step("decision", Needs.ANY, Player._when_decision, Player._do_decision),
