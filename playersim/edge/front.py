@@ -24,15 +24,13 @@ from urllib.parse import parse_qs
 
 from pydantic import Field, StrictBool, StrictStr, ValidationError
 
-from playersim.edge.mapping import mca_body
 from playersim.edge.wire import (
     DOWNLOADED,
     EDGE_EVENTS,
     EdgeProblem,
     EdgeWireError,
-    as_dict,
-    validate_downloaded,
-    validate_event,
+    read_downloaded,
+    read_event,
 )
 from playersim.errors import WireError
 from playersim.mca.api import EDGE_PATH, Response
@@ -127,10 +125,9 @@ class EdgeFront:
                 )
             return self._downloaded(data)
         try:
-            xdm, ts = validate_event(name, data)
+            body, sid = read_event(name, data, tenant=self.tenant)
         except EdgeWireError as exc:
             return _refused(name, exc.problems)
-        body = mca_body(as_dict(xdm), name, ts, tenant=self.tenant)
         if name == "sessionStart":
             self.collector.requests_by_event[name] += 1  # (as the MCA's sessions path counts)
             try:
@@ -145,8 +142,7 @@ class EdgeFront:
             model = validate_body(body)
         except WireError as exc:
             return _problem(400, exc.message, [("$.events[0].xdm", exc.message)])
-        sid = xdm.mediaCollection.sessionID
-        assert sid is not None, "validate_event requires it on every event but sessionStart"
+        assert sid is not None, "read_event requires it on every event but sessionStart"
         answer = self.collector.take_event(sid, model)
         if answer.status in (404, 410):
             # Edge has no 410: an ended or expired session is one that is not found.
@@ -157,17 +153,11 @@ class EdgeFront:
 
     def _downloaded(self, data: object) -> Response:
         try:
-            xdm, instants = validate_downloaded(data)
+            read = read_downloaded(data, tenant=self.tenant)
         except EdgeWireError as exc:
             return _refused(DOWNLOADED, exc.problems)
         bodies: list[BodyModel] = []
-        for index, (event, ts) in enumerate(zip(xdm.mediaDownloadedEvents, instants, strict=True)):
-            name = event.mediaEventType.removeprefix("media.")
-            shape = {
-                "mediaCollection": as_dict(event.mediaCollection),
-                "identityMap": None,
-            }
-            body = mca_body(shape, name, ts, tenant=self.tenant)
+        for index, body in enumerate(read):
             try:
                 if index == 0:
                     bodies.append(EdgeSessionStart.model_validate(body))

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
-from playersim.edge.mapping import MCA_EVENT, parse_timestamp
+from playersim.edge.mapping import MCA_EVENT, mca_body, parse_timestamp
 from playersim.mca.spec import MAX_INTEGER
 from playersim.mca.wire import Opt
 
@@ -27,6 +27,8 @@ __all__ = [
     "EdgeBody",
     "EdgeProblem",
     "EdgeWireError",
+    "read_downloaded",
+    "read_event",
     "validate_downloaded",
     "validate_event",
 ]
@@ -374,6 +376,30 @@ def validate_downloaded(data: object) -> tuple[DownloadedXdm, list[int]]:
     if problems:
         raise EdgeWireError(problems[:20])
     return xdm, instants
+
+
+def read_event(
+    event: str, data: object, *, tenant: str | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """A request to `/ee/va/v1/{event}`, validated, as the MCA body it stands for, and the
+    session it names (None for a sessionStart); EdgeWireError naming every problem."""
+    xdm, ts = validate_event(event, data)
+    return mca_body(as_dict(xdm), event, ts, tenant=tenant), xdm.mediaCollection.sessionID
+
+
+def read_downloaded(data: object, *, tenant: str | None = None) -> list[dict[str, Any]]:
+    """A `/ee/va/v1/downloaded` body, validated, as the MCA bodies of its session, in order;
+    EdgeWireError naming every problem."""
+    xdm, instants = validate_downloaded(data)
+    return [
+        mca_body(
+            {"mediaCollection": as_dict(item.mediaCollection)},
+            item.mediaEventType.removeprefix("media."),
+            ts,
+            tenant=tenant,
+        )
+        for item, ts in zip(xdm.mediaDownloadedEvents, instants, strict=True)
+    ]
 
 
 def as_dict(model: BaseModel) -> dict[str, Any]:

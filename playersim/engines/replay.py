@@ -30,13 +30,11 @@ from urllib.parse import parse_qs
 
 from playersim.clock import ManualClock, Pacer
 from playersim.edge.dialect import EdgeDialect
-from playersim.edge.mapping import mca_body
 from playersim.edge.wire import (
     EDGE_EVENTS,
     EdgeWireError,
-    as_dict,
-    validate_downloaded,
-    validate_event,
+    read_downloaded,
+    read_event,
 )
 from playersim.engines.delivery import (
     NO_ANSWER_TO_END,
@@ -191,20 +189,11 @@ def _edge_line(path: str, body: object, key: str) -> ReplayLine:
     if not config_id:
         raise ValueError(f"{path}: no configId (the datastream) to replay it to")
     if event == "downloaded":
-        xdm, instants = validate_downloaded(body)
-        bodies = tuple(
-            mca_body(
-                {"mediaCollection": as_dict(item.mediaCollection)},
-                item.mediaEventType.removeprefix("media."),
-                ts,
-            )
-            for item, ts in zip(xdm.mediaDownloadedEvents, instants, strict=True)
-        )
+        bodies = tuple(read_downloaded(body))
         return ReplayLine(key, True, bodies[0], config_id, bodies)
     if event not in EDGE_EVENTS:
         raise ValueError(f"{bare} is not a Media Edge endpoint")
-    xdm_event, ts = validate_event(event, body)
-    mca = mca_body(as_dict(xdm_event), event, ts)
+    mca, _ = read_event(event, body)
     return ReplayLine(key, event == _SESSION_START, mca, config_id)
 
 
