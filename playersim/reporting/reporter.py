@@ -1,0 +1,238 @@
+"""The answer key of many sessions: every request the back end accepted, fed to its session's
+`SessionMeter`, and each session's record once it closes.
+
+A `Reporter` reads traffic wherever it is seen, in either of Adobe's dialects:
+
+- a run's requests and answers as they settle (`take`, which `playersim run --report` hooks into
+  the engine: the profile of each session is known there);
+- a recording's lines (`take_line`, `Reporter.from_recording`): a run's, or what `playersim serve`
+  received from anyone's player;
+- a collector's kept sessions (`record_of_session`, for a test's own assertions).
+
+Only requests the back end took count (a 201 or 200 naming the session, a 204; a downloaded
+session's 200 or 201): a refused event is not in Adobe's reports either. Sessions still open
+when the input ends are closed as the back end's timeouts would close them (`finish`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from playersim.edge.wire import EDGE_EVENTS, EdgeWireError, read_downloaded, read_event
+from playersim.errors import PlayersimError
+from playersim.mca.api import (
+    DOWNLOADED,
+    DOWNLOADED_PATH,
+    EDGE_PATH,
+    OPENED_STATUSES,
+    SESSIONS_PATH,
+    Request,
+    Response,
+    accepted,
+    sid_from_events_path,
+)
+from playersim.mca.collector import CollectedSession
+from playersim.mca.wire import to_wire
+from playersim.reporting.readings import ADOBE, Readings
+from playersim.reporting.record import (
+    CLOSED_BY_END,
+    SessionMeter,
+    SessionRecord,
+    record_of_events,
+)
+
+__all__ = ["ReportInputError", "Reporter", "record_of_session"]
+
+# The answers a recorded line may have that mean the back end took it.
+_TAKEN: Final = frozenset({200, 201, 204})
+
+
+class ReportInputError(PlayersimError, ValueError):
+    """A recording the answer key cannot read: names the file, the line and what is wrong."""
+
+
+class Reporter:
+    """Meters every session seen, and keeps each one's record once it closes.
+
+    >>> from playersim import Collector, Engine, MemoryTransport, Player, VirtualClock
+    >>> from playersim import load_profile
+    >>> clock = VirtualClock(start="2026-11-27T12:00:00Z")
+    >>> engine = Engine(clock, MemoryTransport(Collector(clock)))
+    >>> reporter = Reporter()
+    >>> reporter.follow(engine)
+    >>> _ = engine.add(Player(load_profile("ugc-clip"), seed=3))
+    >>> engine.run()
+    >>> [record.media_starts for record in reporter.finish()]
+    [1]
+    """
+
+    def __init__(self, *, readings: Readings = ADOBE, tenant: str | None = None) -> None:
+        self.readings = readings
+        self.tenant = tenant  # the XDM namespace of Media Edge customMetadata, if any
+        self.records: list[SessionRecord] = []  # closed sessions, in the order they closed
+        self._meters: dict[str, SessionMeter] = {}
+        self._unnamed = 0
+
+    # --- input ----------------------------------------------------------------------------------
+
+    def take(
+        self,
+        request: Request,
+        response: Response | None,
+        *,
+        sid: str | None = None,
+        profile: str = "",
+    ) -> None:
+        """A request and its answer (None: it got none). Counted only if the back end took it."""
+        if response is None or not accepted(request, response):
+            return
+        sid = sid or request.sid or response.sid
+        if request.event_type == DOWNLOADED:
+            body: object = request.body
+            bodies = body if isinstance(body, list) else read_downloaded(body, tenant=self.tenant)
+            self._whole(sid, bodies, profile=profile)
+            return
+        if sid is None:
+            return
+        self.feed(sid, request.event, profile=profile)
+
+    def feed(self, sid: str, body: Mapping[str, Any], *, profile: str = "") -> None:
+        """One accepted MCA body of session `sid` (a sessionStart opens the session)."""
+        meter = self._meters.get(sid)
+        if meter is None:
+            if body.get("eventType") != "sessionStart":
+                return  # a session opened before the reporter was listening
+            meter = self._meters[sid] = SessionMeter(sid, readings=self.readings, profile=profile)
+        meter.feed(body)
+        if meter.closed:
+            del self._meters[sid]
+            self.records.append(meter.close())
+
+    def _whole(self, sid: str | None, bodies: Iterable[Mapping[str, Any]], *, profile: str) -> None:
+        """A downloaded session: all of it at once (sorted by timestamp, as the back end does)."""
+        if sid is None:
+            self._unnamed += 1
+            sid = f"downloaded-{self._unnamed}"
+        self.records.append(
+            record_of_events(
+                sid, list(bodies), readings=self.readings, downloaded=True, profile=profile
+            )
+        )
+
+    def take_line(self, line: Mapping[str, Any]) -> None:
+        """One line of a recording (`playersim.transports.recording`); ValueError if its body
+        is not what its path takes."""
+        status, path, body = line.get("status"), line.get("path"), line.get("body")
+        if status not in _TAKEN or not isinstance(path, str) or body is None:
+            return
+        sid = line.get("session") if isinstance(line.get("session"), str) else None
+        bare, _, _ = path.partition("?")
+        bare = bare.rstrip("/")
+        if bare.startswith(EDGE_PATH.rstrip("/")):
+            event = bare[len(EDGE_PATH) :]
+            if event == "downloaded":
+                self._whole(sid, read_downloaded(body, tenant=self.tenant), profile="")
+            elif event in EDGE_EVENTS:
+                mca, named = read_event(event, body, tenant=self.tenant)
+                if (sid := sid or named) is not None:
+                    self.feed(sid, mca)
+            return
+        if bare == DOWNLOADED_PATH:
+            if status in OPENED_STATUSES and isinstance(body, list):
+                self._whole(sid, [b for b in body if isinstance(b, dict)], profile="")
+            return
+        if not isinstance(body, dict):
+            raise ValueError("body: not a JSON object")
+        if bare == SESSIONS_PATH:
+            if sid is not None:
+                self.feed(sid, body)
+        elif (named := sid_from_events_path(bare)) is not None:
+            self.feed(named, body)
+
+    def follow(self, engine: Any) -> None:
+        """Meter every request an engine settles (`Engine`, `RealtimeEngine`), each session
+        with its player's profile."""
+
+        def settled(done: Any) -> None:
+            profile = getattr(getattr(done.listener, "profile", None), "name", "")
+            self.take(done.request, done.response, sid=done.sid, profile=profile or "")
+
+        engine.delivery.hooks.append(settled)
+
+    @classmethod
+    def from_recording(
+        cls, path: str | Path, *, readings: Readings = ADOBE, tenant: str | None = None
+    ) -> Reporter:
+        """Every session of a recording (ReportInputError naming the line that cannot be read)."""
+        reporter = cls(readings=readings, tenant=tenant)
+        for number, line in _lines(path):
+            try:
+                reporter.take_line(line)
+            except (ValueError, EdgeWireError, TypeError, KeyError) as exc:
+                raise ReportInputError(f"{path}:{number}: {exc}") from None
+        return reporter
+
+    # --- output ---------------------------------------------------------------------------------
+
+    @property
+    def open_sessions(self) -> int:
+        return len(self._meters)
+
+    def finish(self) -> list[SessionRecord]:
+        """Every session's record, the open ones closed as the back end's timeouts would close
+        them (10 minutes after their last event), in the order they started."""
+        for sid, meter in list(self._meters.items()):
+            del self._meters[sid]
+            self.records.append(meter.close())
+        return sorted(self.records, key=_started)
+
+    def snapshot(self) -> list[SessionRecord]:
+        """The closed sessions' records and the open ones' as they stand (`close_reason`
+        "open"), in the order they started: what a live page shows."""
+        return sorted(self.records + [m.snapshot() for m in self._meters.values()], key=_started)
+
+
+def _started(record: SessionRecord) -> tuple[int, str]:
+    return record.start_ms, record.sid
+
+
+def _lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise ReportInputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    with stream:
+        for number, raw in enumerate(stream, start=1):
+            if not raw.strip():
+                continue
+            try:
+                line = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise ReportInputError(f"{path}:{number}: not UTF-8 text: {exc.reason}") from None
+            except json.JSONDecodeError as exc:
+                raise ReportInputError(f"{path}:{number}: not JSON: {exc.msg}") from None
+            except RecursionError:
+                raise ReportInputError(f"{path}:{number}: nested too deeply") from None
+            if not isinstance(line, dict):
+                raise ReportInputError(f"{path}:{number}: not a JSON object")
+            yield number, line
+
+
+def record_of_session(
+    session: CollectedSession, *, readings: Readings = ADOBE, profile: str = ""
+) -> SessionRecord:
+    """The record of a session a collector kept (`Collector(clock)` keeps every event): closed
+    as the collector closed it, or, still open, as the timeouts would."""
+    bodies = [to_wire(event.body) for event in session.events]
+    close = CLOSED_BY_END if session.close_reason == "sessionEnd" else None
+    return record_of_events(
+        session.sid,
+        bodies,
+        close=close,
+        readings=readings,
+        downloaded=session.downloaded,
+        profile=profile,
+    )
