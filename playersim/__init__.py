@@ -63,6 +63,17 @@ from playersim.mca.wire import (
     to_wire,
     validate_body,
 )
+from playersim.reporting.readings import ADOBE, Readings
+from playersim.reporting.record import (
+    AdRecord,
+    ChapterRecord,
+    SessionMeter,
+    SessionRecord,
+    StateRecord,
+    record_of_events,
+)
+from playersim.reporting.reporter import Reporter, ReportInputError, record_of_session
+from playersim.reporting.rollup import Report, build_report, write_report
 from playersim.runner import DryRun, RunOptions, arun, dry_run, run
 from playersim.settings import AdobeSettings, SettingsError
 from playersim.sim.behaviour import (
@@ -87,7 +98,14 @@ from playersim.sim.behaviour import (
 from playersim.sim.player import Player, SessionStats
 from playersim.sim.script import Script, ScriptedBehaviour, load_script, script_from_dict
 from playersim.sim.viewings import Binge, Seat, Seats, Workload
-from playersim.testing import assert_completed, assert_ended, assert_event_order, assert_no_problems
+from playersim.testing import (
+    assert_completed,
+    assert_ended,
+    assert_event_order,
+    assert_metrics,
+    assert_no_problems,
+    record_of,
+)
 from playersim.transports.base import (
     AsyncMemoryTransport,
     AsyncTransport,
@@ -107,10 +125,12 @@ from playersim.transports.recording import Recorder, read_recording
 from playersim.version import __version__
 
 __all__ = [
+    "ADOBE",
     "Action",
     "AdCreative",
     "AdPhase",
     "AdPlay",
+    "AdRecord",
     "AdobeSettings",
     "AsyncHttpTransport",
     "AsyncMemoryTransport",
@@ -123,6 +143,7 @@ __all__ = [
     "BodyModel",
     "Buffer",
     "Chapter",
+    "ChapterRecord",
     "Clock",
     "CollectedEvent",
     "CollectedSession",
@@ -157,10 +178,14 @@ __all__ = [
     "ProfileError",
     "Ramp",
     "RateLimitedTransport",
+    "Readings",
     "RealtimeEngine",
     "Recorder",
     "RecordingError",
     "ReplayLine",
+    "Report",
+    "ReportInputError",
+    "Reporter",
     "Request",
     "Response",
     "Retries",
@@ -175,6 +200,8 @@ __all__ = [
     "Seat",
     "Seats",
     "Seek",
+    "SessionMeter",
+    "SessionRecord",
     "SessionState",
     "SessionStats",
     "SessionView",
@@ -184,6 +211,7 @@ __all__ = [
     "StartAdBreak",
     "State",
     "StateChange",
+    "StateRecord",
     "SystemClock",
     "Title",
     "Transport",
@@ -199,8 +227,10 @@ __all__ = [
     "assert_completed",
     "assert_ended",
     "assert_event_order",
+    "assert_metrics",
     "assert_no_problems",
     "async_http_transport",
+    "build_report",
     "bundled_profiles",
     "check_session",
     "dry_run",
@@ -216,9 +246,13 @@ __all__ = [
     "profile_from_dict",
     "read_recording",
     "read_replay",
+    "record_of",
+    "record_of_events",
+    "record_of_session",
     "replay",
     "run",
     "script_from_dict",
     "to_wire",
     "validate_body",
+    "write_report",
 ]

@@ -46,6 +46,9 @@ from playersim.mca.api import Request, Response
 from playersim.mca.collector import Collector
 from playersim.mca.dialect import MCA
 from playersim.mca.spec import STALL_TIMEOUT_MS
+from playersim.reporting.page import render
+from playersim.reporting.reporter import Reporter
+from playersim.reporting.rollup import Report, build_report, write_report
 from playersim.settings import AdobeSettings, Api, is_loopback
 from playersim.sim.script import Script, ScriptedBehaviour, load_script
 from playersim.sim.viewings import DEFAULT_RATE, Workload
@@ -173,7 +176,9 @@ class RunOptions:
     `timeout` is seconds. `speed=None` is virtual time (as fast as possible); a number paces
     the run to the wall clock, sped up that many times (1: real time). `start` is an instant
     (ISO-8601 text, epoch ms or a `datetime`) or `"now"`; by default a fixed instant
-    (`DEFAULT_START`), or now when paced. `record` is a path, or a text stream.
+    (`DEFAULT_START`), or now when paced. `record` is a path, or a text stream. `report`
+    computes the answer key, what Adobe will report for the traffic (`RunStats.answer_key`),
+    and writes its files into the directory it names (True: computed only).
 
     `adobe` (`AdobeSettings`: tracking server, report suite, org id, SSL; the api, and for
     Adobe's Edge Network the datastream and edge host) routes every profile's sessions, and the
@@ -220,6 +225,9 @@ class RunOptions:
     http_client: Client = _HTTP_CLIENT
     record: str | os.PathLike[str] | IO[str] | None = None
     conformance: bool = True
+    # The answer key: what Adobe will report for the traffic (`RunStats.answer_key`), written
+    # into this directory too when it is a path (True: computed, not written).
+    report: str | os.PathLike[str] | bool | None = None
 
     def __post_init__(self) -> None:
         # Sequences are kept as tuples: the options stay frozen whatever was passed in.
@@ -301,6 +309,11 @@ class RunOptions:
         ):
             raise OptionError(
                 "record", f"{{record}} must be a path or a text stream, got {record!r}"
+            )
+        report = self.report
+        if report is not None and not isinstance(report, bool | str | os.PathLike):
+            raise OptionError(
+                "report", f"{{report}} must be a directory's path, True or None, got {report!r}"
             )
 
     def _check_together(self) -> None:
@@ -617,6 +630,11 @@ class Run:
             self.scripted: list[ScriptedBehaviour] = []
             recorder = self._recorder()
             self.engine = self._engine(self._transport(), recorder)
+            # The answer key meters every request the back end takes, as it settles.
+            self.reporter: Reporter | None = None
+            if options.report not in (None, False) and not dry_run:
+                self.reporter = Reporter(tenant=self.tenant)
+                self.reporter.follow(self.engine)
             self._add_viewers()
         except BaseException:
             self._stack.close()
@@ -966,8 +984,31 @@ class Run:
         if self.http is not None:
             stats.retried = self.http.retried
             stats.sent_again_after_lost_answer = self.http.sent_again_after_lost_answer
+        if self.reporter is not None:
+            stats.answer_key = build_report(self.reporter.finish(), timezone=self.timezone)
+            self._write_answer_key(stats.answer_key)
         self._finished = stats
         return stats
+
+    @property
+    def timezone(self) -> str:
+        """The audience's time zone, for the answer key's days and hours: `timezone`, else
+        the profiles' own if they share one, else UTC."""
+        if self.options.timezone is not None:
+            return self.options.timezone
+        zones = {profile.arrivals.timezone for profile in self.profiles}
+        return zones.pop() if len(zones) == 1 else "UTC"
+
+    def _write_answer_key(self, report: Report) -> None:
+        target = self.options.report
+        if not isinstance(target, str | os.PathLike):
+            return
+        try:
+            write_report(report, target, html=render)
+        except OSError as exc:
+            raise OptionError(
+                "report", f"{{report}}: cannot write {_source(target)!r}: {exc.strerror or exc}"
+            ) from None
 
 
 class _Capturing(MemoryTransport):

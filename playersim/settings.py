@@ -60,6 +60,7 @@ __all__ = [
     "AdobeSettings",
     "Api",
     "SettingsError",
+    "check_tenant",
     "env_name",
     "flag_name",
     "is_loopback",
@@ -127,7 +128,8 @@ def _datastream(value: str) -> str:
     return value
 
 
-def _tenant(value: str) -> str:
+def check_tenant(value: str) -> str:
+    """`value` if it is an XDM tenant namespace (`_acme`), else ValueError saying what one is."""
     if not _TENANT.match(value):
         raise ValueError(
             f"{value!r} is not an XDM tenant namespace (an underscore, then letters, digits "
@@ -175,7 +177,7 @@ class AdobeSettings(BaseModel):
     to: Annotated[StrictStr, AfterValidator(_base_url)] | None = None
     datastream: Annotated[StrictStr, AfterValidator(_datastream)] | None = None
     edge_host: _EdgeHost = DEFAULT_EDGE_HOST
-    tenant: Annotated[StrictStr, AfterValidator(_tenant)] | None = None
+    tenant: Annotated[StrictStr, AfterValidator(check_tenant)] | None = None
 
     @model_validator(mode="after")
     def _together(self, info: ValidationInfo) -> Self:

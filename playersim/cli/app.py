@@ -31,6 +31,7 @@ from playersim.cli.interrupts import TerminatedError, interruptible
 from playersim.cli.progress import PROGRESS_EVERY_S, Progress
 from playersim.cli.replay import ReplayOptions, add_http_options, add_replay, replay_command
 from playersim.cli.report import fail, interrupted, say_if_behind, status
+from playersim.cli.reporting import ReportCommand, add_report, answer_key_lines, report_command
 from playersim.cli.serve import (
     NEEDS_THE_EXTRA,
     ServeOptions,
@@ -99,7 +100,7 @@ class _MissingExtraError(Exception):
         super().__init__(message)
 
 
-Command = RunCommand | ReplayOptions | ServeOptions | ProfilesCommand
+Command = RunCommand | ReplayOptions | ServeOptions | ReportCommand | ProfilesCommand
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(commands)
     add_replay(commands)
     add_serve(commands)
+    add_report(commands)
     commands.add_parser(
         "profiles", help="list the bundled profiles", description="List the bundled profiles."
     )
@@ -269,6 +271,13 @@ def _add_run(commands: argparse._SubParsersAction[flags.Parser]) -> None:
     )
     out.add_argument("--record", metavar="FILE", help="write every request as NDJSON to FILE")
     out.add_argument(
+        "--report",
+        metavar="DIR",
+        help="the answer key: write what Adobe will report for the traffic into DIR (one "
+        "record per session, ad, chapter and player state as CSV and NDJSON, roll-ups by hour, "
+        "day, content, device and more, report.json, schema.json, report.html with charts)",
+    )
+    out.add_argument(
         "--json",
         action="store_true",
         help="print the summary as JSON (one object, for machines) instead of tables",
@@ -407,6 +416,7 @@ def options_from_args(
         http_client=args.http_client,
         record=args.record,
         conformance=args.conformance,
+        report=args.report,
     )
 
 
@@ -420,6 +430,8 @@ def parse(argv: Sequence[str] | None = None) -> Command:
         )
     if args.command == "replay":
         return ReplayOptions.from_args(args)
+    if args.command == "report":
+        return ReportCommand.from_args(args)
     if args.command == "serve":
         if server_classes() is None:
             raise _MissingExtraError("playersim serve", NEEDS_THE_EXTRA)
@@ -443,6 +455,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return replay_command(command)
         if isinstance(command, ServeOptions):
             return serve_command(command)
+        if isinstance(command, ReportCommand):
+            return report_command(command)
         return _list_profiles()
     except KeyboardInterrupt:
         print("playersim: interrupted", file=sys.stderr)
@@ -499,6 +513,8 @@ def run_command(command: RunCommand) -> int:
         say_if_behind(PROG, stats.lateness, "the wall clock")
     if command.json:
         report = summary_json(stats, conformance=stats.conformance, lateness=stats.lateness)
+        if stats.answer_key is not None:
+            report["answer_key"] = stats.answer_key.totals
         print(json.dumps({"title": title, "record": options.record, **report}, indent=2))
     else:
         summary = format_summary(
@@ -507,6 +523,9 @@ def run_command(command: RunCommand) -> int:
         print(summary)
         if options.record:
             print(f"  recording: {options.record}")
+        if stats.answer_key is not None:
+            print("\n".join(answer_key_lines(stats.answer_key)))
+            print(f"  files: {options.report} (open {Path(str(options.report)) / 'report.html'})")
     code = status(PROG, stats, aborted, problems)
     if stopped is None:
         return code

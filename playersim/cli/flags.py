@@ -23,6 +23,7 @@ from playersim.runner import (
     rate_problem,
     span_problem,
 )
+from playersim.settings import check_tenant
 from playersim.transports.http import check_base_url
 
 __all__ = [
@@ -204,6 +205,13 @@ def timezone(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def tenant(text: str) -> str:
+    try:
+        return check_tenant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def url(text: str) -> str:

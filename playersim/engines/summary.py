@@ -21,6 +21,7 @@ from playersim.mca.wire import WireBody
 if TYPE_CHECKING:
     from playersim.audience.profiles import Profile
     from playersim.clock import Pacer
+    from playersim.reporting.rollup import Report
     from playersim.sim.player import Player
 
 __all__ = ["BehaviourStats", "Ending", "Lateness", "RunStats", "format_summary", "summary_json"]
@@ -83,6 +84,8 @@ class RunStats:
     # over HTTP), and how late its requests went out (None: not paced).
     conformance: Counter[str] | None = None
     lateness: Lateness | None = None
+    # What Adobe will report for the traffic, when the run was asked for it (`report`).
+    answer_key: Report | None = None
 
     def arrived(self, player: Player) -> None:
         """Count a viewing as it starts: who, and when."""

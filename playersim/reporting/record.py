@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
@@ -52,6 +52,9 @@ CLOSED_BY_COMPLETE: Final = "sessionComplete"
 CLOSED_IDLE: Final = "idle timeout"
 CLOSED_STALLED: Final = "playhead stalled"
 STILL_OPEN: Final = "open"
+
+
+_Params = Mapping[str, Any]  # an event's params
 
 
 class _Mode(Enum):
@@ -290,6 +293,8 @@ class SessionMeter:
         self._stalled = False
         self._held = 0
         self._held_chapter = 0
+        self._held_weight = 0.0  # kbps x ms of the time held, at the bitrate of its time
+        self._held_weighed = 0
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -301,6 +306,13 @@ class SessionMeter:
         kind = str(body.get("eventType", ""))
         player_time = body.get("playerTime") or {}
         ts = int(player_time.get("ts", self._last_ts))
+        if self._first_ts is not None and ts > min(
+            self._last_ts + IDLE_TIMEOUT_MS, self._moved_at + STALL_TIMEOUT_MS
+        ):
+            # The back end closed the session before this event came (10 minutes without an
+            # event, or 30 without a playhead change): it drops it, as the collector does.
+            self.close()
+            return
         playhead = _number(player_time.get("playhead"))
         ph = self._last_ph if playhead is None else playhead
         params: Mapping[str, Any] = body.get("params") or {}
@@ -325,7 +337,9 @@ class SessionMeter:
             self._max_ph = ph if self._max_ph is None else max(self._max_ph, ph)
         self._last_ts = max(self._last_ts, ts)
         self._last_ph = ph
-        if kind == "sessionEnd" or (kind == "sessionComplete" and self.readings.complete_closes_session):
+        if kind == "sessionEnd" or (
+            kind == "sessionComplete" and self.readings.complete_closes_session
+        ):
             self.close(CLOSED_BY_END if kind == "sessionEnd" else CLOSED_BY_COMPLETE)
 
     def _content_playing(self) -> bool:
@@ -356,19 +370,22 @@ class SessionMeter:
                 self._credit(self._after_error, ph, self._after_error)
                 self._after_error = 0
         elif self._content_playing():
-            self._weigh_bitrate(dt)
             if ph == self._run_ph:  # the playhead has not moved: perhaps a stall
                 if self._stalled:
                     self._stall += dt
                 else:
                     self._held += dt
                     self._held_chapter += dt if self._chapter is not None else 0
+                    if self._bitrate is not None:  # weighed at the bitrate of its own time
+                        self._held_weight += self._bitrate * dt
+                        self._held_weighed += dt
                 return
             self._credit(dt, ph, dt)
 
     def _credit(self, dt: int, ph: float, played_ms: int) -> None:
         """`dt` of main content played, the playhead now at `ph`."""
         self._content += dt
+        self._weigh_bitrate(dt)
         if self._chapter is not None:
             self._chapter.time_spent += dt / 1000
         # Played: the last `dt` of the playhead up to where it is now (a jump between two
@@ -387,10 +404,17 @@ class SessionMeter:
         if high <= low:
             return
         ranges = self._ranges
-        if ranges and low <= ranges[-1][1] and high >= ranges[-1][0]:
-            # Most often the range just played extends the last one.
-            last_low, last_high = ranges.pop()
-            low, high = min(low, last_low), max(high, last_high)
+        if ranges:
+            last_low, last_high = ranges[-1]
+            if low >= last_low:
+                # Playing on from the furthest range (nearly every call): extend it, or start
+                # one after it. The ranges stay sorted and apart.
+                if low <= last_high:
+                    ranges[-1] = (last_low, max(high, last_high))
+                else:
+                    ranges.append((low, high))
+                return
+        # Elsewhere (after a seek back): merge it with the ranges it touches.
         merged: list[tuple[float, float]] = []
         for r_low, r_high in ranges:
             if r_high < low or r_low > high:
@@ -414,17 +438,21 @@ class SessionMeter:
         if not self._stalled and self._run_count >= self.readings.stall_events:
             self._stalled = True
             self._stall_events += 1
-            self._stall += self._held
-            self._held = self._held_chapter = 0
+            self._stall += self._held  # a stall is not played time: its bitrate is not weighed
+            self._held = self._held_chapter = self._held_weighed = 0
+            self._held_weight = 0.0
 
     def _restart_run(self, ts: int, ph: float | None) -> None:
         """The playhead moved, or content playing stopped or began: what was held back was
         content time after all."""
         if self._held:
             self._content += self._held
+            self._bitrate_weight += self._held_weight
+            self._bitrate_ms += self._held_weighed
             if self._chapter is not None:
                 self._chapter.time_spent += self._held_chapter / 1000
-        self._held = self._held_chapter = 0
+        self._held = self._held_chapter = self._held_weighed = 0
+        self._held_weight = 0.0
         self._stalled = False
         self._run_ph, self._run_count, self._run_at = ph, 1, ts
 
@@ -448,47 +476,50 @@ class SessionMeter:
 
     # --- what each event type does --------------------------------------------------------------
 
-    def _on_session_start(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_session_start(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         if not self._start:
             self._start = params
             custom = body.get("customMetadata")
             self._custom = custom if isinstance(custom, Mapping) else {}
             self._downloaded = self._downloaded or params.get("media.downloaded") is True
 
-    def _on_play(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_play(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         if self._mode is _Mode.COMPLETE:
             return
         if not self._in_break:
             self._content_started = True
         self._set_mode(_Mode.PLAYING, ts, ph)
 
-    def _on_pause(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_pause(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         if self._mode is _Mode.COMPLETE:
             return
         if self._mode is not _Mode.PAUSED:
             self._pause_events += 1
         self._set_mode(_Mode.PAUSED, ts, ph)
 
-    def _on_buffer(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_buffer(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         if self._mode is _Mode.COMPLETE:
             return
         if self._mode is not _Mode.BUFFERING or self.readings.count_repeated_buffer_starts:
             self._buffer_events += 1
         self._set_mode(_Mode.BUFFERING, ts, ph)
 
-    def _on_complete(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_complete(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         self._completed = True
         self._end_ad(completed=False)
         self._set_mode(_Mode.COMPLETE, ts, ph)
 
-    def _on_break_start(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_break_start(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         self._end_ad(completed=False)
         self._restart_run(ts, None)
         self._in_break = True
         index = _number(params.get("media.ad.podIndex"))
-        self._break = (None if index is None else int(index), _text(params.get("media.ad.podFriendlyName")))
+        self._break = (
+            None if index is None else int(index),
+            _text(params.get("media.ad.podFriendlyName")),
+        )
 
-    def _on_ad_start(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_ad_start(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         if not self._in_break:
             return  # outside a break Adobe ignores ad events: the time stays content's
         self._end_ad(completed=False)
@@ -507,15 +538,15 @@ class SessionMeter:
         )
         self._ads.append(self._ad)
 
-    def _on_ad_complete(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_ad_complete(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         self._end_ad(completed=True)
 
-    def _on_ad_skip(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_ad_skip(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         if self._ad is not None:
             self._ad.skips = 1
         self._end_ad(completed=False)
 
-    def _on_break_complete(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_break_complete(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         self._end_ad(completed=False)
         self._in_break = False
         if self._content_playing():
@@ -526,7 +557,7 @@ class SessionMeter:
             self._ad.completes = 1
         self._ad = None
 
-    def _on_chapter_start(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_chapter_start(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         self._end_chapter(completed=False)
         index = _number(params.get("media.chapter.index"))
         name = _text(params.get("media.chapter.friendlyName"))
@@ -540,10 +571,12 @@ class SessionMeter:
         )
         self._chapters.append(self._chapter)
 
-    def _on_chapter_complete(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_chapter_complete(
+        self, ts: int, ph: float, params: Mapping[str, Any], body: Any
+    ) -> None:
         self._end_chapter(completed=True)
 
-    def _on_chapter_skip(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_chapter_skip(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         if self._chapter is not None:
             self._chapter.skips = 1
         self._end_chapter(completed=False)
@@ -554,22 +587,27 @@ class SessionMeter:
             if self._held_chapter:
                 self._chapter.time_spent += self._held_chapter / 1000
                 self._content += self._held_chapter
+                share = self._held_chapter / self._held
+                self._bitrate_weight += self._held_weight * share
+                self._bitrate_ms += round(self._held_weighed * share)
+                self._held_weight -= self._held_weight * share
+                self._held_weighed -= round(self._held_weighed * share)
                 self._held -= self._held_chapter
                 self._held_chapter = 0
             if completed:
                 self._chapter.completes = 1
         self._chapter = None
 
-    def _on_bitrate(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_bitrate(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         self._bitrate_changes += 1
 
-    def _on_error(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_error(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         qoe = body.get("qoeData") or {}
         self._errors.append(_text(qoe.get("media.qoe.errorID")) or "unknown")
         if self._content_playing() and self.readings.error_stops_playback:
             self._set_mode(_Mode.ERROR, ts, ph)
 
-    def _on_state(self, ts: int, ph: float, params: Mapping[str, Any], body: Any) -> None:
+    def _on_state(self, ts: int, ph: float, params: _Params, body: Any) -> None:
         kind = body.get("eventType")
         if kind == "stateStart":
             self._state_started(params.get("media.state.name"))
@@ -674,7 +712,7 @@ class SessionMeter:
             content_resumes=int(resumed),
             content_time_spent=content_s,
             media_time_spent=media_s,
-            unique_time_played=round(sum(high - low for low, high in self._ranges), 3),
+            unique_time_played=round(float(sum(high - low for low, high in self._ranges)), 3),
             progress10=markers[10],
             progress25=markers[25],
             progress50=markers[50],
@@ -709,7 +747,7 @@ class SessionMeter:
             chapter_count=len(chapters),
             chapter_starts=len(chapters),
             chapter_completes=sum(chapter.completes for chapter in chapters),
-            chapter_time_spent=round(sum(chapter.time_spent for chapter in chapters), 3),
+            chapter_time_spent=round(float(sum(chapter.time_spent for chapter in chapters)), 3),
             ads=[_rounded_ad(ad) for ad in ads],
             chapters=[_rounded_chapter(chapter) for chapter in chapters],
             states=[
@@ -727,8 +765,10 @@ class SessionMeter:
             length = float(round(length))
         for marker in MARKERS:
             threshold = length * marker / 100
-            hit = self._max_ph >= threshold if self.readings.marker_at_threshold else (
-                self._max_ph > threshold
+            hit = (
+                self._max_ph >= threshold
+                if self.readings.marker_at_threshold
+                else (self._max_ph > threshold)
             )
             reached[marker] = int(hit)
         return reached
@@ -767,7 +807,7 @@ _HANDLERS: Final[dict[str, _Handler]] = {
 
 def record_of_events(
     sid: str,
-    bodies: list[Mapping[str, Any]],
+    bodies: Sequence[Mapping[str, Any]],
     *,
     close: str | None = None,
     readings: Readings = ADOBE,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,8 +66,12 @@ AD_DIMENSIONS: Final[dict[str, tuple[str, ...]]] = {
     "pod_position": ("pod_position",),
 }
 _AD_METRICS: Final = ("ad_starts", "ad_completes", "ad_skips", "ad_time_spent")
-_CHAPTER_METRICS: Final = ("chapter_starts", "chapter_completes", "chapter_skips",
-                           "chapter_time_spent")
+_CHAPTER_METRICS: Final = (
+    "chapter_starts",
+    "chapter_completes",
+    "chapter_skips",
+    "chapter_time_spent",
+)
 # Viewers watching at once are counted at every step of this many minutes.
 CONCURRENCY_STEP_MIN: Final = 5
 
@@ -91,7 +96,8 @@ def session_row(record: SessionRecord, zone: ZoneInfo) -> dict[str, Any]:
         "close": _instant(record.close_ms),
     }
     return {
-        column.name: derived[column.name] if column.name in derived
+        column.name: derived[column.name]
+        if column.name in derived
         else _value(getattr(record, column.name))
         for column in SESSION_COLUMNS
     }
@@ -166,8 +172,13 @@ def build_report(records: Iterable[SessionRecord], *, timezone: str = "UTC") -> 
     ads = [ad_row(ad) for record in kept for ad in record.ads]
     chapters = [chapter_row(chapter) for record in kept for chapter in record.chapters]
     states = [
-        {"sid": s.sid, "state": s.name, "state_set": s.is_set, "state_count": s.count,
-         "state_time": _value(s.time)}
+        {
+            "sid": s.sid,
+            "state": s.name,
+            "state_set": s.is_set,
+            "state_count": s.count,
+            "state_time": _value(s.time),
+        }
         for record in kept
         for s in record.states
     ]
@@ -194,8 +205,12 @@ def build_report(records: Iterable[SessionRecord], *, timezone: str = "UTC") -> 
 
 
 def _empty_totals() -> dict[str, Any]:
-    return {"sessions": 0, **dict.fromkeys(ROLLUP_METRICS, 0),
-            "average_time_to_start": None, "average_bitrate": None}
+    return {
+        "sessions": 0,
+        **dict.fromkeys(ROLLUP_METRICS, 0),
+        "average_time_to_start": None,
+        "average_bitrate": None,
+    }
 
 
 def _roll(
@@ -276,8 +291,13 @@ def schema() -> dict[str, Any]:
 
     def described(columns: Sequence[Column]) -> list[dict[str, str]]:
         return [
-            {"name": c.name, "type": c.kind, "unit": c.unit, "description": c.description,
-             "adobe": c.adobe}
+            {
+                "name": c.name,
+                "type": c.kind,
+                "unit": c.unit,
+                "description": c.description,
+                "adobe": c.adobe,
+            }
             for c in columns
         ]
 
@@ -287,10 +307,18 @@ def schema() -> dict[str, Any]:
         "chapters.csv": described(CHAPTER_COLUMNS),
         "states.csv": described(STATE_COLUMNS),
         "rollups/<dimension>.csv": {
-            "dimensions": {**SESSION_DIMENSIONS, **AD_DIMENSIONS, "chapter": ("chapter_name",),
-                           "state": ("state",)},
-            "session metrics": ["sessions", *ROLLUP_METRICS, "average_time_to_start",
-                                "average_bitrate"],
+            "dimensions": {
+                **SESSION_DIMENSIONS,
+                **AD_DIMENSIONS,
+                "chapter": ("chapter_name",),
+                "state": ("state",),
+            },
+            "session metrics": [
+                "sessions",
+                *ROLLUP_METRICS,
+                "average_time_to_start",
+                "average_bitrate",
+            ],
             "ad metrics": ["rows", *_AD_METRICS],
             "chapter metrics": ["rows", *_CHAPTER_METRICS],
             "state metrics": ["rows", "state_set", "state_count", "state_time"],
@@ -299,7 +327,10 @@ def schema() -> dict[str, Any]:
 
 
 def write_report(
-    report: Report, directory: str | Path, *, html: Callable[[Report], str] | None = None
+    report: Report,
+    directory: str | os.PathLike[str],
+    *,
+    html: Callable[[Report], str] | None = None,
 ) -> list[Path]:
     """Write the report's files into `directory` (made if need be); the paths written.
     `html`: what draws `report.html` (`playersim.reporting.page.render`)."""

@@ -14,10 +14,10 @@ from typing import Final, Literal
 __all__ = [
     "AD_COLUMNS",
     "CHAPTER_COLUMNS",
-    "Column",
     "ROLLUP_METRICS",
     "SESSION_COLUMNS",
     "STATE_COLUMNS",
+    "Column",
 ]
 
 
@@ -40,7 +40,9 @@ def _c(
     return Column(name, kind, description, adobe, unit)
 
 
-_S, _I, _N = "string", "integer", "number"
+_S: Final[Literal["string"]] = "string"
+_I: Final[Literal["integer"]] = "integer"
+_N: Final[Literal["number"]] = "number"
 
 SESSION_COLUMNS: Final = (
     _c("sid", _S, "the session id the back end gave (Media Edge: the sessionStart's handle)"),
@@ -100,33 +102,63 @@ SESSION_COLUMNS: Final = (
     _c("errors", _S, "the error ids, in order, space-separated", "a.media.qoe.playerSdkErrors"),
     _c("average_bitrate", _N, "Average bitrate", "a.media.qoe.bitrateAverage", "kbps"),
     _c("bitrate_changes", _I, "Bitrate changes", "a.media.qoe.bitrateChangeCount"),
-    _c("bitrate_change_impacted_streams", _I, "Bitrate change impacted streams",
-       "a.media.qoe.bitrateChange"),
-    _c("dropped_frames", _I, "Dropped frames (the last value reported)",
-       "a.media.qoe.droppedFrameCount"),
-    _c("dropped_frame_impacted_streams", _I, "Dropped frame impacted streams",
-       "a.media.qoe.droppedFrames"),
+    _c(
+        "bitrate_change_impacted_streams",
+        _I,
+        "Bitrate change impacted streams",
+        "a.media.qoe.bitrateChange",
+    ),
+    _c(
+        "dropped_frames",
+        _I,
+        "Dropped frames (the last value reported)",
+        "a.media.qoe.droppedFrameCount",
+    ),
+    _c(
+        "dropped_frame_impacted_streams",
+        _I,
+        "Dropped frame impacted streams",
+        "a.media.qoe.droppedFrames",
+    ),
     _c("ad_count", _I, "Ad count: ads started", "a.media.adCount / adCount"),
     _c("ad_starts", _I, "Ad starts", "a.media.ad.view"),
     _c("ad_completes", _I, "Ad completes", "a.media.ad.complete"),
-    _c("ad_time_spent", _N, "Ad time spent, the session's ads together", "a.media.ad.timePlayed",
-       "s"),
+    _c(
+        "ad_time_spent",
+        _N,
+        "Ad time spent, the session's ads together",
+        "a.media.ad.timePlayed",
+        "s",
+    ),
     _c("chapter_count", _I, "Chapter count", "a.media.chapterCount"),
     _c("chapter_starts", _I, "Chapter starts", "a.media.chapter.view"),
     _c("chapter_completes", _I, "Chapter completes", "a.media.chapter.complete"),
-    _c("chapter_time_spent", _N, "Chapter time spent, its chapters together",
-       "a.media.chapter.timePlayed", "s"),
+    _c(
+        "chapter_time_spent",
+        _N,
+        "Chapter time spent, its chapters together",
+        "a.media.chapter.timePlayed",
+        "s",
+    ),
 )
 
 AD_COLUMNS: Final = (
     _c("sid", _S, "the session it played in"),
     _c("start", _S, "when it started, UTC"),
-    _c("break_index", _I, "media.ad.podIndex of its break (0 pre-roll, -1 post-roll)",
-       "a.media.ad.podIndex"),
+    _c(
+        "break_index",
+        _I,
+        "media.ad.podIndex of its break (0 pre-roll, -1 post-roll)",
+        "a.media.ad.podIndex",
+    ),
     _c("break_kind", _S, "pre-roll, mid-roll or post-roll"),
     _c("break_name", _S, "media.ad.podFriendlyName", "a.media.ad.podFriendlyName"),
-    _c("pod_position", _I, "media.ad.podPosition: 1 for the break's first ad",
-       "a.media.ad.podPosition"),
+    _c(
+        "pod_position",
+        _I,
+        "media.ad.podPosition: 1 for the break's first ad",
+        "a.media.ad.podPosition",
+    ),
     _c("ad_id", _S, "media.ad.id", "a.media.ad.id"),
     _c("ad_name", _S, "media.ad.name", "a.media.ad.name"),
     _c("advertiser", _S, "media.ad.advertiser", "a.media.ad.advertiser"),
@@ -165,6 +197,12 @@ ROLLUP_METRICS: Final = tuple(
     column.name
     for column in SESSION_COLUMNS
     if column.kind != "string"
-    and column.name not in ("length", "time_to_start", "average_bitrate", "dropped_frames",
-                            "seconds_since_last_call")
+    and column.name
+    not in (
+        "length",
+        "time_to_start",
+        "average_bitrate",
+        "dropped_frames",
+        "seconds_since_last_call",
+    )
 )

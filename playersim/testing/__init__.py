@@ -5,7 +5,16 @@ from playersim.testing.assertions import (
     assert_completed,
     assert_ended,
     assert_event_order,
+    assert_metrics,
     assert_no_problems,
+    record_of,
 )
 
-__all__ = ["assert_completed", "assert_ended", "assert_event_order", "assert_no_problems"]
+__all__ = [
+    "assert_completed",
+    "assert_ended",
+    "assert_event_order",
+    "assert_metrics",
+    "assert_no_problems",
+    "record_of",
+]

@@ -14,15 +14,26 @@ pytest plugin (`playersim.testing.pytest_plugin`) gives the fixtures that make o
 >>> assert_event_order(session, ["sessionStart", "play", "ping"])
 >>> assert_ended(session)
 >>> assert_no_problems(collector)
+>>> assert_metrics(session, media_starts=1, content_starts=1)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from playersim.mca.collector import CollectedSession, Collector
+from playersim.reporting.record import SessionRecord
+from playersim.reporting.reporter import record_of_session
 
-__all__ = ["assert_completed", "assert_ended", "assert_event_order", "assert_no_problems"]
+__all__ = [
+    "assert_completed",
+    "assert_ended",
+    "assert_event_order",
+    "assert_metrics",
+    "assert_no_problems",
+    "record_of",
+]
 
 _ENDINGS = ("sessionEnd", "sessionComplete")
 
@@ -80,3 +91,38 @@ def assert_event_order(session: CollectedSession, expected: Sequence[str]) -> No
                 f"{_describe(session)} has no {wanted}{after}; expected, in order: "
                 + ", ".join(expected)
             ) from None
+
+
+def record_of(target: CollectedSession | SessionRecord) -> SessionRecord:
+    """Adobe's reporting record of a collected session (or the record itself)."""
+    return target if isinstance(target, SessionRecord) else record_of_session(target)
+
+
+_METRICS: Final = frozenset(
+    name for name in SessionRecord.__slots__ if name not in ("ads", "chapters", "states")
+)
+
+
+def assert_metrics(target: CollectedSession | SessionRecord, **expected: object) -> None:
+    """What Adobe will report for the session is what the test expects, metric by metric:
+    `assert_metrics(session, content_starts=1, content_time_spent=pytest.approx(312, abs=1))`.
+
+    Metrics are `SessionRecord`'s fields (docs/answer-key.md): counts and flags, times in
+    seconds. Every metric that differs is named in the one message, with what it was.
+    """
+    unknown = sorted(set(expected) - _METRICS)
+    if unknown:
+        raise TypeError(
+            f"no such metric: {', '.join(unknown)}; metrics are SessionRecord's fields, "
+            "e.g. content_starts, content_time_spent, ad_completes"
+        )
+    record = record_of(target)
+    wrong = [
+        f"  {name}: expected {want!r}, got {getattr(record, name)!r}"
+        for name, want in expected.items()
+        if getattr(record, name) != want
+    ]
+    if wrong:
+        raise AssertionError(
+            f"session {record.sid[:12]}... would be reported otherwise:\n" + "\n".join(wrong)
+        )

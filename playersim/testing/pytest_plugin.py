@@ -10,7 +10,10 @@ Every fixture is built from the one before, and each can be overridden in a `con
 - `make_player(profile="vod-episode", seed=1, index=0, start_at=None)`: a `Player` added to the
   engine (a bundled profile's name, a path, or a `Profile`);
 - `make_audience(sessions=10, profiles=("vod-episode",), seed=1, duration="1h")`: many viewers
-  arriving over `duration`, as `playersim run --sessions N --duration D` has them.
+  arriving over `duration`, as `playersim run --sessions N --duration D` has them;
+- `session_record(player_or_sid)`: what Adobe will report for that player's session (its
+  `SessionRecord`: media starts, content time spent, ...), from what the collector received;
+- `answer_key()`: the `Report` of every session the collector received (totals and roll-ups).
 
 The assertions in `playersim.testing` read the collector these fixtures fill.
 """
@@ -28,17 +31,22 @@ from playersim.clock import VirtualClock
 from playersim.edge.front import speak_edge
 from playersim.engines.engine import Engine
 from playersim.mca.collector import Collector
+from playersim.reporting.record import SessionRecord
+from playersim.reporting.reporter import record_of_session
+from playersim.reporting.rollup import Report, build_report
 from playersim.sim.player import Player
 from playersim.sim.viewings import Workload
 from playersim.transports.base import MemoryTransport
 
 __all__ = [
+    "answer_key",
     "make_audience",
     "make_player",
     "playersim_clock",
     "playersim_collector",
     "playersim_engine",
     "playersim_start",
+    "session_record",
 ]
 
 ProfileLike = str | Path | Profile
@@ -117,3 +125,31 @@ def make_audience(
         return workload
 
     return make
+
+
+@pytest.fixture
+def session_record(playersim_collector: Collector) -> Callable[[Player | str], SessionRecord]:
+    """What Adobe will report for a session the collector received: `session_record(player)`
+    (its current session) or `session_record(sid)`. A session still open is closed as the
+    back end's timeouts would close it."""
+
+    def record(player_or_sid: Player | str) -> SessionRecord:
+        sid = player_or_sid if isinstance(player_or_sid, str) else player_or_sid.sid
+        if sid is None:
+            raise LookupError(f"{player_or_sid!r} has no session: it has not started one")
+        profile = "" if isinstance(player_or_sid, str) else player_or_sid.profile.name
+        return record_of_session(playersim_collector.session(sid), profile=profile)
+
+    return record
+
+
+@pytest.fixture
+def answer_key(playersim_collector: Collector) -> Callable[..., Report]:
+    """The answer key of every session the collector received: `answer_key().totals`,
+    `answer_key(timezone="Europe/London").rollups["hour"]`."""
+
+    def report(*, timezone: str = "UTC") -> Report:
+        records = [record_of_session(session) for session in playersim_collector.sessions]
+        return build_report(records, timezone=timezone)
+
+    return report
