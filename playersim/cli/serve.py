@@ -14,6 +14,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playersim.cli import flags
@@ -21,6 +22,9 @@ from playersim.cli.report import fail
 from playersim.clock import SystemClock
 from playersim.mca.collector import Collector
 from playersim.mca.spec import IDLE_TIMEOUT_MS
+from playersim.reporting.page import render
+from playersim.reporting.reporter import Reporter
+from playersim.reporting.rollup import build_report, write_report
 from playersim.runner import DEFAULT_SEED, MAX_TIMEOUT_S
 from playersim.transports.recording import Recorder
 
@@ -63,6 +67,8 @@ class ServeOptions:
     seed: str = DEFAULT_SEED
     idle_timeout: timedelta = timedelta(milliseconds=IDLE_TIMEOUT_MS)
     retention: timedelta = SERVE_RETENTION
+    report: str | None = None  # the directory the report is written to when the server stops
+    timezone: str = "UTC"  # of the report's days and hours
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeOptions:
@@ -92,6 +98,8 @@ class ServeOptions:
             seed=args.seed,
             idle_timeout=args.idle_timeout,
             retention=args.retention,
+            report=args.report,
+            timezone=args.timezone,
         )
 
 
@@ -117,8 +125,9 @@ def add_serve(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         description="Serve the built-in collector over HTTP: the MCA API (validation, sids, "
         "201/204/400/404/410, timeouts on the system clock) and, on the same port, the Media "
         "Edge API (/ee/va/v1/...), downloaded sessions on both, CORS, JSON Schemas of the "
-        "MCA bodies at /api/v1/schemas/{eventType}, and live figures at / and /stats. Needs "
-        "the server extra: pip install 'playersim[server]'.",
+        "MCA bodies at /api/v1/schemas/{eventType}, live figures at / and /stats, and at "
+        "/report what Adobe's reporting would show for the sessions received. Needs the "
+        "server extra: pip install 'playersim[server]'.",
     )
     # Read when `serve` is the command: other commands start without the server extra.
     serve.late_defaults = _library_defaults
@@ -136,6 +145,20 @@ def add_serve(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         "--seed", default=DEFAULT_SEED, metavar="SEED",
         help=f"seed of the session ids and faults ({DEFAULT_SEED})",
     )  # fmt: skip
+    serve.add_argument(
+        "--report",
+        metavar="DIR",
+        help="when the server stops (Ctrl-C, SIGTERM), write the report of every session it "
+        "received to DIR: CSV files, report.json, schema.json and report.html (the live view "
+        "of it is at /report all along)",
+    )
+    serve.add_argument(
+        "--timezone",
+        type=flags.timezone,
+        default="UTC",
+        metavar="TZ",
+        help="the time zone of the report's days and hours, e.g. Europe/Berlin (default UTC)",
+    )
     kept = serve.add_argument_group("sessions, and how long they are kept")
     kept.add_argument(
         "--idle-timeout",
@@ -240,6 +263,15 @@ def serve_command(options: ServeOptions) -> int:
                     f"{_size(recorder.kept)} it holds",
                     file=sys.stderr,
                 )
+        if options.report:
+            # Made now, so that a directory that cannot be written is said before serving, not
+            # found out when the server stops with the day's sessions in memory.
+            try:
+                Path(options.report).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                return fail(
+                    PROG, f"--report: cannot write to {options.report!r}: {exc.strerror or exc}"
+                )
         collector = Collector(
             SystemClock(),
             seed=options.seed,
@@ -247,12 +279,40 @@ def serve_command(options: ServeOptions) -> int:
             retention_s=options.retention.total_seconds(),
             idle_timeout_s=options.idle_timeout.total_seconds(),
         )
-        app = create_app(collector, recorder=recorder, faults=options.faults, limits=options.limits)
+        reporter = Reporter()
+        app = create_app(
+            collector,
+            recorder=recorder,
+            faults=options.faults,
+            limits=options.limits,
+            reporter=reporter,
+            timezone=options.timezone,
+            on_shutdown=(lambda: _write_report(reporter, options)) if options.report else None,
+        )
         host, port = listener.getsockname()[:2]
         print(f"{PROG}: listening on http://{host}:{port}", flush=True)
         config = uvicorn_config(app, options.limits, log_level="warning", access_log=False)
         uvicorn.Server(config).run(sockets=[listener])
     return 0
+
+
+def _write_report(reporter: Reporter, options: ServeOptions) -> None:
+    """The report of every session received, the open ones closed as the timeouts would close
+    them, written when the server stops."""
+    assert options.report is not None
+    records = reporter.finish()
+    try:
+        write_report(build_report(records, timezone=options.timezone), options.report, html=render)
+    except OSError as exc:
+        print(f"{PROG}: --report: cannot write {options.report!r}: {exc.strerror or exc}",
+              file=sys.stderr)  # fmt: skip
+        return
+    print(
+        f"{PROG}: --report: the report of {len(records):,} session"
+        f"{'s' if len(records) != 1 else ''} is in {options.report}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _size(count: int) -> str:

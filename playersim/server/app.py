@@ -14,6 +14,10 @@ extra). Around it, the server does what only a server must:
   model; `GET /` and `GET /stats` show sessions, requests by event type and status, conformance
   problems by rule and the request rate (HTML for a person, JSON for `Accept: application/json`
   or `?format=json`);
+- `GET /report` shows what Adobe's reporting would make of the sessions received so far (the
+  answer key, `playersim.reporting`), a page that updates itself; `?format=json` gives
+  `report.json`'s content. A `Reporter` is fed every request the collector took, in either of
+  Adobe's dialects;
 - with a recorder, each request is written as it is answered, flushed, so a crash or a kill
   loses at most the request in progress, and every line is strict JSON
   (`playersim.transports.recording`);
@@ -27,12 +31,14 @@ directly, so no request ever sees another half-done.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import logging
 import random
 import time
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Final, cast
 from urllib.parse import unquote, urlsplit
@@ -47,12 +53,17 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from playersim.edge.front import answer_body, speak_edge
+from playersim.edge.wire import EdgeWireError
 from playersim.errors import WireError
-from playersim.mca.api import DOWNLOADED_PATH, EDGE_PATH
+from playersim.mca.api import DOWNLOADED, DOWNLOADED_PATH, EDGE_PATH
 from playersim.mca.api import Request as McaRequest
 from playersim.mca.api import Response as McaResponse
 from playersim.mca.collector import Collector
 from playersim.mca.wire import decode_json, json_schema
+from playersim.reporting.page import fragment, render
+from playersim.reporting.record import SessionRecord
+from playersim.reporting.reporter import Reporter
+from playersim.reporting.rollup import build_report
 from playersim.server.limits import DEFAULT_LIMITS, Limits, protocol
 from playersim.transports.recording import Recorder
 
@@ -145,7 +156,13 @@ class _Quiet(logging.Filter):
         return "WebSocket library" not in message and "Unsupported upgrade" not in message
 
 
-logging.getLogger("uvicorn.error").addFilter(_Quiet())
+_log = logging.getLogger("uvicorn.error")
+_log.addFilter(_Quiet())
+
+# The paths the server answers itself, each taking GET only (the rest is the collector's API).
+_PAGES: Final = ("/", "/stats", "/report")
+# What `GET /report` takes in its query: a parameter and its values.
+_REPORT_QUERY: Final = {"format": ("html", "json"), "fragment": ("0", "1")}
 
 
 def create_app(
@@ -155,13 +172,22 @@ def create_app(
     max_body: int = MAX_BODY_BYTES,
     faults: Faults | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    reporter: Reporter | None = None,
+    timezone: str = "UTC",
+    on_shutdown: Callable[[], None] | None = None,
 ) -> Starlette:
     """The ASGI app serving `collector`: run it with `uvicorn_config(app, limits)`.
 
     Any ASGI server will do, but only `uvicorn_config` adds the deadlines and the connection cap
     of `limits` that the app cannot keep itself; the app keeps `limits.body_timeout`.
+
+    `reporter` is fed every request the collector takes (a new one if None) and drawn at
+    `/report`, days and hours in `timezone`. `on_shutdown` runs when the server stops
+    gracefully (`playersim serve --report` writes the report then): the app's lifespan ends
+    before uvicorn re-raises the SIGTERM or Ctrl-C that stopped it, code after `run()` does not.
     """
     started = time.monotonic()
+    live = _LiveReport(reporter if reporter is not None else Reporter(), timezone)
     # The Media Edge API beside the MCA: `/ee/va/v1/...`, into the same sessions and figures.
     speak_edge(collector)
     injected: Counter[str] = Counter()  # faults answered instead of the collector
@@ -171,7 +197,7 @@ def create_app(
         path = request.url.path
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=_CORS)
-        if path in ("/", "/stats"):  # (their GET has a route of its own)
+        if path in _PAGES:  # (their GET has a route of its own)
             return _not_allowed(request.method, path)
         if request.method == "GET" and path.startswith("/api/v1/schemas/"):
             return _schema(path.removeprefix("/api/v1/schemas/"))
@@ -211,13 +237,17 @@ def create_app(
         # A Media Edge request names its datastream in the query (`?configId=...`).
         target = f"{path}?{query}" if query and path.startswith(EDGE_PATH) else path
         answer = collector.handle("POST", target, raw)
+        # Read again only where it is used: the reporter takes what the collector took, the
+        # recorder every request.
+        body = _body(raw) if answer.status < 300 or recorder is not None else None
+        live.take(target, body, answer)
         if recorder is not None:
             # The path as it came, not as decoded: a byte that is not UTF-8 is kept, escaped;
             # with its query (a Media Edge request's configId).
             target = request.scope["raw_path"] + (
                 b"?" + request.scope["query_string"] if request.scope.get("query_string") else b""
             )
-            _record(recorder, target.decode("utf-8", "backslashreplace"), raw, answer)
+            _record(recorder, target.decode("utf-8", "backslashreplace"), raw, body, answer)
         return _answer(answer, path)
 
     async def stats(request: Request) -> Response:
@@ -227,15 +257,23 @@ def create_app(
             return _Json(figures, headers=_CORS)
         return HTMLResponse(_page(figures), headers=_CORS)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if on_shutdown is not None:
+            on_shutdown()
+
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
     app = Starlette(
         routes=[
             Route("/", stats, methods=["GET"]),
             Route("/stats", stats, methods=["GET"]),
+            Route("/report", live.page, methods=["GET"]),
             Route("/{path:path}", api, methods=methods),
         ],
         exception_handlers={HTTPException: _refused_by_starlette},
         middleware=[Middleware(_Framing)],
+        lifespan=lifespan,
     )
     # Starlette would answer a path no route matches (one with a line break in it: a route's
     # pattern stops at one) by redirecting it without its trailing slash, if that matches: an
@@ -373,7 +411,7 @@ def _refused_by_starlette(request: Request, exc: Exception) -> Response:
 
 def _not_allowed(method: str, path: str) -> Response:
     """405, saying the one method the path takes (as the collector says it of its own)."""
-    allowed = "GET" if path in ("/", "/stats") or path.startswith("/api/v1/schemas/") else "POST"
+    allowed = "GET" if path in _PAGES or path.startswith("/api/v1/schemas/") else "POST"
     return _error(
         405, f"{method} is not allowed on {path}: use {allowed}", headers={"Allow": allowed}
     )
@@ -386,14 +424,106 @@ def _schema(event_type: str) -> Response:
     return _Json(schema, headers=_CORS)
 
 
-def _record(recorder: Recorder, path: str, raw: bytes, answer: McaResponse) -> None:
+class _LiveReport:
+    """`/report`: a `Reporter` fed every request the collector takes, drawn when asked."""
+
+    def __init__(self, reporter: Reporter, timezone: str) -> None:
+        self.reporter = reporter
+        self.timezone = timezone
+        # Requests fed so far, and what was last drawn of each kind at which count: a page
+        # polled every few seconds by several people is drawn once per change, not per poll.
+        self.fed = 0
+        self.drawn: dict[str, tuple[int, str | bytes]] = {}
+
+    def take(self, path: str, body: object, answer: McaResponse) -> None:
+        if answer.status < 300 and _report(self.reporter, path, body, answer):
+            self.fed += 1
+
+    async def page(self, request: Request) -> Response:
+        asked, problem = _report_query(request)
+        if problem is not None:
+            return _error(400, problem)
+        if asked == "html" and "application/json" in request.headers.get("accept", ""):
+            asked = "json"
+        cached = self.drawn.get(asked)
+        if cached is None or cached[0] != self.fed:
+            # The records are taken here, on the event loop, so that no session is half-fed;
+            # the roll-ups and the page are drawn in a thread, so that a large report does
+            # not hold up the requests arriving meanwhile.
+            version, records = self.fed, self.reporter.snapshot()
+            content = await asyncio.to_thread(_draw, records, self.timezone, asked)
+            cached = self.drawn[asked] = (version, content)
+        if asked == "json":
+            return Response(cached[1], headers=_CORS, media_type="application/json")
+        return HTMLResponse(cached[1], headers={**_CORS, "Cache-Control": "no-store"})
+
+
+def _body(raw: bytes) -> object:
+    """A request's body as JSON, or None if it is not JSON the API reads."""
+    try:
+        return decode_json(raw)
+    except WireError:
+        return None
+
+
+def _report(reporter: Reporter, path: str, body: object, answer: McaResponse) -> bool:
+    """Feed a request the collector took to the reporter; whether it was fed. A body the
+    reporter cannot read is left out of the report and logged: the sender already has its
+    answer, and the collector's figures stay right."""
+    bare = path.split("?", 1)[0]
+    try:
+        if bare.startswith(EDGE_PATH):
+            # Its body read back into the MCA body it stands for (Reporter.take_line).
+            reporter.take_line({"session": answer.sid, "path": path, "status": answer.status,
+                                "body": body})  # fmt: skip
+        elif isinstance(body, dict):
+            request = McaRequest(path, body)
+            reporter.take(request, answer, sid=request.sid or answer.sid)
+        elif isinstance(body, list) and bare.rstrip("/") == DOWNLOADED_PATH:
+            request = McaRequest(path, cast("dict[str, Any]", body), DOWNLOADED)
+            reporter.take(request, answer, sid=answer.sid)
+        else:
+            return False
+    except (ValueError, TypeError, KeyError, EdgeWireError) as exc:
+        _log.warning("/report leaves out a request to %s it cannot read: %s", bare, exc)
+        return False
+    return True
+
+
+def _report_query(request: Request) -> tuple[str, str | None]:
+    """What `/report` is asked for (html, fragment or json), or a 400's message."""
+    pairs = request.query_params.multi_items()
+    for name, value in pairs:
+        allowed = _REPORT_QUERY.get(name)
+        if allowed is None:
+            return "", f"/report takes format=html|json and fragment=0|1, not {name!r}"
+        if value not in allowed:
+            return "", f"/report: {name} must be {' or '.join(allowed)}, not {value!r}"
+    names = [name for name, _ in pairs]
+    if len(names) != len(set(names)):
+        return "", "/report: give each parameter once"
+    asked = dict(pairs)
+    if asked.get("fragment") == "1":
+        if asked.get("format") == "json":
+            return "", "/report: fragment=1 is a part of the HTML page, not of format=json"
+        return "fragment", None
+    return asked.get("format", "html"), None
+
+
+def _draw(records: list[SessionRecord], timezone: str, asked: str) -> str | bytes:
+    report = build_report(records, timezone=timezone)
+    if asked == "json":
+        # The bytes `write_report` writes to report.json.
+        return (json.dumps(report.to_json(), indent=1) + "\n").encode("utf-8")
+    if asked == "fragment":
+        return fragment(report)
+    return render(report, live=True)
+
+
+def _record(recorder: Recorder, path: str, raw: bytes, body: object, answer: McaResponse) -> None:
     # Every POST the collector answered is a line. A body that is not a JSON object the API
     # takes (bytes that are not UTF-8, NaN, a lone surrogate, an array) was refused: its line
     # holds the bytes as text in `raw`, so the recording stays strict JSON and loses nothing.
-    try:
-        body = decode_json(raw)
-    except WireError:
-        body = None
     if isinstance(body, dict):
         request = McaRequest(path, body)
         recorder.write(request, answer, sid=request.sid or answer.sid, raw=raw)
@@ -463,5 +593,7 @@ def _page(figures: dict[str, Any]) -> str:
         + table("Requests by status", figures["by_status"])
         + table("Conformance problems by rule", figures["conformance_problems"])
         + table("Injected faults (not handled by the collector)", figures["injected_faults"])
-        + "<p>JSON: <a href='/stats?format=json'>/stats?format=json</a></p></body></html>"
+        + "<p>JSON: <a href='/stats?format=json'>/stats?format=json</a></p>"
+        + "<p>What Adobe's reporting would show for these sessions: "
+        "<a href='/report'>/report</a></p></body></html>"
     )
