@@ -64,14 +64,13 @@ def _cell(value: Any) -> str:
 
 
 def _shown(value: Any, unit: str = "") -> str:
-    """The text shown for a figure: counts with thousands separators, seconds as hours (`h`)."""
+    """The text shown for a figure: numbers with thousands separators and otherwise as the CSV
+    writes them (no rounding of its own), seconds as hours (`h`), none as a dash."""
     if value is None:
         return "\N{EN DASH}"
     if unit == "h":
         return f"{value / 3600:,.1f}"
-    if isinstance(value, float):
-        return f"{value:,}"
-    if isinstance(value, int):
+    if isinstance(value, int | float):
         return f"{value:,}"
     return str(value)
 
@@ -559,8 +558,8 @@ def _quality(report: Report) -> str:
 def _quality_value(row: dict[str, Any], series: str) -> float | None:
     if series == "buffer_time_per_content_hour":
         return buffer_per_content_hour(row)
-    value = row.get(series)
-    return None if value is None else float(value) if not isinstance(value, int) else value
+    value: float | None = row.get(series)  # as the CSV has it: an int stays an int
+    return value
 
 
 def _ads(report: Report, dimension: str) -> str:
