@@ -6,11 +6,13 @@ a user needs is exported here (`from playersim import Engine, VirtualClock, run,
 
 The package is laid out by layer, each importing only from those below it (import-linter checks
 this in CI): `cli`, `contrib` and `testing` at the top; `server` and `runner`; `engines` (the
-virtual and real-time engines, replay, delivery, statistics); `transports`; `sim` (the player and
-its mechanics, behaviours, scripts, viewings); `audience` (profiles, arrivals, catalogue,
-metadata); `mca` (the wire dialect: body model, spec, state table, conformance, collector); and
-`clock` and `errors` at the bottom. A module of a layer is imported by its full name
-(`playersim.mca.states`) where a page or a test needs what the package does not export.
+virtual and real-time engines, replay, delivery, statistics) and `settings`; `transports` and
+`reporting` (the answer key: what Adobe will report for traffic); `sim` (the player and its
+mechanics, behaviours, scripts, viewings); `audience` (profiles, arrivals, catalogue,
+metadata); `edge` (the Media Edge API dialect); `mca` (the wire dialect: body model, spec,
+state table, conformance, collector); and `clock` and `errors` at the bottom. A module of a
+layer is imported by its full name (`playersim.mca.states`) where a page or a test needs what
+the package does not export.
 """
 
 from __future__ import annotations

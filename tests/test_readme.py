@@ -46,8 +46,12 @@ TEST_FILES = [code for code in blocks("python") if code != locustfile() and defi
 
 
 @pytest.mark.parametrize("code", SCRIPTS, ids=lambda code: code.splitlines()[0][:40])
-def test_every_python_example_in_the_docs_runs(code: str) -> None:
-    """Each ```python block runs as written and its assertions hold."""
+def test_every_python_example_in_the_docs_runs(
+    code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each ```python block runs as written and its assertions hold (in a directory of its
+    own, as a reader's would be: the files it writes go there)."""
+    monkeypatch.chdir(tmp_path)
     exec(compile(code, "docs", "exec"), {})
 
 

@@ -295,3 +295,35 @@ def test_the_guide_names_every_column_and_every_reading() -> None:
         assert f"`{column.name}`" in page, column.name
     for reading in dataclasses.fields(Readings):
         assert f"`{reading.name}`" in page, reading.name
+
+
+def test_an_edge_runs_answer_key_is_its_recordings(tmp_path: Path) -> None:
+    """Over Media Edge the run meters what went on the wire (whole-second playheads and
+    lengths), so its answer key is the one `playersim report` makes of its recording."""
+    from playersim import AdobeSettings, build_report
+
+    recording = tmp_path / "edge.ndjson"
+    stats = run(
+        profiles=["vod-episode", "podcast-audio"], sessions=12, record=recording, report=True,
+        adobe=AdobeSettings(api="edge", datastream="2cbc1b3a-04b2-4c6e-8f5c-1f0d2a9e6b7c"),
+    )  # fmt: skip
+    assert stats.answer_key is not None
+    zone = stats.answer_key.timezone
+    again = build_report(Reporter.from_recording(recording).finish(), timezone=zone)
+    run_rows = stats.answer_key.sessions
+    assert [{**row, "profile": ""} for row in run_rows] == again.sessions
+    assert stats.answer_key.ads == again.ads
+
+
+def test_a_reporter_told_to_keep_few_sessions_keeps_the_latest() -> None:
+    """A long-lived server's reporter keeps only the latest closed sessions (its memory stays
+    bounded) and counts the ones it let go."""
+    reporter = Reporter(keep=4)
+    for index in range(40):
+        sid = f"s{index}"
+        for ts, kind in ((0, "sessionStart"), (1_000, "play"), (5_000, "sessionEnd")):
+            body = {"eventType": kind, "playerTime": {"ts": index * 10_000 + ts, "playhead": 0}}
+            reporter.feed(sid, body)
+    assert len(reporter.records) <= 4 + 4 // 8 + 1
+    assert reporter.let_go + len(reporter.records) == 40
+    assert reporter.records[-1].sid == "s39"

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["NEEDS_THE_EXTRA", "ServeOptions", "add_serve", "serve_command", "server_classes"]
 
 PROG = "playersim serve"
+# Without --report, /report draws the latest this many closed sessions (and every open one):
+# about 130 MB of records at most, however long the server runs.
+LIVE_SESSIONS_KEPT = 20_000
 NEEDS_THE_EXTRA = (
     "needs the server extra: pip install 'playersim[server]' (from a clone: pip install "
     "'.[server]')"
@@ -279,7 +282,8 @@ def serve_command(options: ServeOptions) -> int:
             retention_s=options.retention.total_seconds(),
             idle_timeout_s=options.idle_timeout.total_seconds(),
         )
-        reporter = Reporter()
+        # The live page's memory is bounded unless every session is to be written at the end.
+        reporter = Reporter(keep=None if options.report else LIVE_SESSIONS_KEPT)
         app = create_app(
             collector,
             recorder=recorder,

@@ -17,9 +17,9 @@ when the input ends are closed as the back end's timeouts would close them (`fin
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from playersim.edge.wire import EDGE_EVENTS, EdgeWireError, read_downloaded, read_event
 from playersim.errors import PlayersimError
@@ -44,10 +44,22 @@ from playersim.reporting.record import (
     record_of_events,
 )
 
-__all__ = ["ReportInputError", "Reporter", "record_of_session"]
+__all__ = ["ReportInputError", "Reporter", "Settling", "record_of_session"]
 
 # The answers a recorded line may have that mean the back end took it.
 _TAKEN: Final = frozenset({200, 201, 204})
+
+
+class _Hooks(Protocol):
+    hooks: list[Callable[[Any], None]]
+
+
+class Settling(Protocol):
+    """An engine whose delivery tells hooks of each request it settles (`Engine`,
+    `RealtimeEngine`: `playersim.engines.delivery.Settled`)."""
+
+    @property
+    def delivery(self) -> _Hooks: ...
 
 
 class ReportInputError(PlayersimError, ValueError):
@@ -69,10 +81,16 @@ class Reporter:
     [1]
     """
 
-    def __init__(self, *, readings: Readings = ADOBE, tenant: str | None = None) -> None:
+    def __init__(
+        self, *, readings: Readings = ADOBE, tenant: str | None = None, keep: int | None = None
+    ) -> None:
         self.readings = readings
         self.tenant = tenant  # the XDM namespace of Media Edge customMetadata, if any
         self.records: list[SessionRecord] = []  # closed sessions, in the order they closed
+        # At most this many closed sessions are kept, the latest (None: all). A record is
+        # about 6.5 KB with its ads: a server that runs for days bounds its memory so.
+        self.keep = keep
+        self.let_go = 0  # closed sessions no longer kept, beyond `keep`
         self._meters: dict[str, SessionMeter] = {}
         self._unnamed = 0
 
@@ -97,7 +115,13 @@ class Reporter:
             return
         if sid is None:
             return
-        self.feed(sid, request.event, profile=profile)
+        body = request.event
+        if request.path.startswith(EDGE_PATH):
+            # What Adobe's Edge Network reads is the XDM event, with its whole-second playheads
+            # and lengths, not the MCA body it was made from: meter what went on the wire.
+            event = request.path.split("?", 1)[0][len(EDGE_PATH) :].rstrip("/")
+            body, _ = read_event(event, request.body, tenant=self.tenant)
+        self.feed(sid, body, profile=profile)
 
     def feed(self, sid: str, body: Mapping[str, Any], *, profile: str = "") -> None:
         """One accepted MCA body of session `sid` (a sessionStart opens the session)."""
@@ -109,14 +133,23 @@ class Reporter:
         meter.feed(body)
         if meter.closed:
             del self._meters[sid]
-            self.records.append(meter.close())
+            self._keep(meter.close())
+
+    def _keep(self, record: SessionRecord) -> None:
+        records = self.records
+        records.append(record)
+        if self.keep is not None and len(records) > self.keep + self.keep // 8 + 1:
+            # Trimmed an eighth at a time: amortized, not a shift of the list per session.
+            extra = len(records) - self.keep
+            del records[:extra]
+            self.let_go += extra
 
     def _whole(self, sid: str | None, bodies: Iterable[Mapping[str, Any]], *, profile: str) -> None:
         """A downloaded session: all of it at once (sorted by timestamp, as the back end does)."""
         if sid is None:
             self._unnamed += 1
             sid = f"downloaded-{self._unnamed}"
-        self.records.append(
+        self._keep(
             record_of_events(
                 sid, list(bodies), readings=self.readings, downloaded=True, profile=profile
             )
@@ -152,7 +185,7 @@ class Reporter:
         elif (named := sid_from_events_path(bare)) is not None:
             self.feed(named, body)
 
-    def follow(self, engine: Any) -> None:
+    def follow(self, engine: Settling) -> None:
         """Meter every request an engine settles (`Engine`, `RealtimeEngine`), each session
         with its player's profile."""
 
