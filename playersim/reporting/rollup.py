@@ -19,17 +19,16 @@ of each session dimension, each ad in one row of each ad roll-up.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from playersim.reporting.record import AdRecord, ChapterRecord, SessionRecord
+from playersim.reporting.record import AdRecord, ChapterRecord, SessionRecord, StateRecord
 from playersim.reporting.tables import (
     AD_COLUMNS,
     CHAPTER_COLUMNS,
@@ -138,21 +137,62 @@ def chapter_row(chapter: ChapterRecord) -> dict[str, Any]:
     }
 
 
+def state_row(state: StateRecord) -> dict[str, Any]:
+    return {
+        "sid": state.sid,
+        "state": state.name,
+        "state_set": state.is_set,
+        "state_count": state.count,
+        "state_time": _value(state.time),
+    }
+
+
 @dataclass
 class Report:
-    """The answer key of a set of sessions: rows per session, ad, chapter and state, and the
-    roll-ups. `totals` adds up every session's counts and times."""
+    """The answer key of a set of sessions: the roll-ups, `totals` (every session's counts and
+    times added up), and the records, whose rows (`sessions`, `ads`, `chapters`, `states`:
+    the CSV files' rows) are made when asked, not kept: a day of 20,000 viewers holds its
+    records once."""
 
     timezone: str
-    sessions: list[dict[str, Any]]
-    ads: list[dict[str, Any]]
-    chapters: list[dict[str, Any]]
-    states: list[dict[str, Any]]
     totals: dict[str, Any]
     rollups: dict[str, list[dict[str, Any]]]
     # Viewers watching at each step of the window: (instant, how many).
     concurrency: list[tuple[str, int]] = field(default_factory=list)
     records: list[SessionRecord] = field(default_factory=list, repr=False)
+
+    def session_rows(self) -> Iterator[dict[str, Any]]:
+        zone = ZoneInfo(self.timezone)
+        return (session_row(record, zone) for record in self.records)
+
+    def ad_rows(self) -> Iterator[dict[str, Any]]:
+        return (ad_row(ad) for record in self.records for ad in record.ads)
+
+    def chapter_rows(self) -> Iterator[dict[str, Any]]:
+        return (chapter_row(c) for record in self.records for c in record.chapters)
+
+    def state_rows(self) -> Iterator[dict[str, Any]]:
+        return (state_row(s) for record in self.records for s in record.states)
+
+    @property
+    def sessions(self) -> list[dict[str, Any]]:
+        """`sessions.csv`'s rows."""
+        return list(self.session_rows())
+
+    @property
+    def ads(self) -> list[dict[str, Any]]:
+        """`ads.csv`'s rows."""
+        return list(self.ad_rows())
+
+    @property
+    def chapters(self) -> list[dict[str, Any]]:
+        """`chapters.csv`'s rows."""
+        return list(self.chapter_rows())
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        """`states.csv`'s rows."""
+        return list(self.state_rows())
 
     def to_json(self) -> dict[str, Any]:
         """`report.json`: the totals, the roll-ups and the concurrency."""
@@ -164,39 +204,81 @@ class Report:
         }
 
 
+class _Rollup:
+    """Rows grouped by `keys`, their `metrics` added up as the rows come (in their order, so
+    the sums are those of adding the rows' values one after the other)."""
+
+    def __init__(self, keys: tuple[str, ...], metrics: Sequence[str], *, averages: bool) -> None:
+        self.keys, self.metrics, self.averages = keys, metrics, averages
+        self.groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        key = tuple(row[k] for k in self.keys)
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = {"count": 0, **dict.fromkeys(self.metrics, 0)}
+            if self.averages:
+                group["time_to_start"], group["average_bitrate"] = [], []
+        group["count"] += 1
+        for metric in self.metrics:
+            group[metric] += row[metric] or 0
+        if self.averages:
+            for name in ("time_to_start", "average_bitrate"):
+                if row[name] is not None:
+                    group[name].append(row[name])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per value of the keys, in their order."""
+        out = []
+        for key in sorted(self.groups, key=lambda k: tuple("" if v is None else str(v) for v in k)):
+            group = self.groups[key]
+            summed: dict[str, Any] = dict(zip(self.keys, key, strict=True))
+            summed["sessions" if self.averages else "rows"] = group["count"]
+            for metric in self.metrics:
+                total = group[metric]
+                summed[metric] = round(total, 3) if isinstance(total, float) else total
+            if self.averages:
+                summed["average_time_to_start"] = _mean(group["time_to_start"])
+                summed["average_bitrate"] = _mean(group["average_bitrate"])
+            out.append(summed)
+        return out
+
+
 def build_report(records: Iterable[SessionRecord], *, timezone: str = "UTC") -> Report:
-    """The report of these sessions, days and hours in `timezone` (an IANA name)."""
+    """The report of these sessions, days and hours in `timezone` (an IANA name): each row
+    made once, added to every roll-up, and let go."""
     zone = ZoneInfo(timezone)
     kept = sorted(records, key=lambda r: (r.start_ms, r.sid))
-    sessions = [session_row(record, zone) for record in kept]
-    ads = [ad_row(ad) for record in kept for ad in record.ads]
-    chapters = [chapter_row(chapter) for record in kept for chapter in record.chapters]
-    states = [
-        {
-            "sid": s.sid,
-            "state": s.name,
-            "state_set": s.is_set,
-            "state_count": s.count,
-            "state_time": _value(s.time),
-        }
-        for record in kept
-        for s in record.states
-    ]
-    rollups = {
-        name: _roll(sessions, keys, ROLLUP_METRICS, averages=True)
+    by_sessions = {
+        name: _Rollup(keys, ROLLUP_METRICS, averages=True)
         for name, keys in SESSION_DIMENSIONS.items()
     }
-    for name, keys in AD_DIMENSIONS.items():
-        rollups[name] = _roll(ads, keys, _AD_METRICS)
-    rollups["chapter"] = _roll(chapters, ("chapter_name",), _CHAPTER_METRICS)
-    rollups["state"] = _roll(states, ("state",), ("state_set", "state_count", "state_time"))
-    totals = _roll(sessions, (), ROLLUP_METRICS, averages=True)
+    everything = _Rollup((), ROLLUP_METRICS, averages=True)
+    by_ads = {
+        name: _Rollup(keys, _AD_METRICS, averages=False) for name, keys in AD_DIMENSIONS.items()
+    }
+    by_chapter = _Rollup(("chapter_name",), _CHAPTER_METRICS, averages=False)
+    by_state = _Rollup(("state",), ("state_set", "state_count", "state_time"), averages=False)
+    for record in kept:
+        row = session_row(record, zone)
+        everything.add(row)
+        for rollup in by_sessions.values():
+            rollup.add(row)
+        for ad in record.ads:
+            one = ad_row(ad)
+            for rollup in by_ads.values():
+                rollup.add(one)
+        for chapter in record.chapters:
+            by_chapter.add(chapter_row(chapter))
+        for state in record.states:
+            by_state.add(state_row(state))
+    rollups = {name: rollup.rows() for name, rollup in by_sessions.items()}
+    rollups.update({name: rollup.rows() for name, rollup in by_ads.items()})
+    rollups["chapter"] = by_chapter.rows()
+    rollups["state"] = by_state.rows()
+    totals = everything.rows()
     return Report(
         timezone=timezone,
-        sessions=sessions,
-        ads=ads,
-        chapters=chapters,
-        states=states,
         totals=totals[0] if totals else _empty_totals(),
         rollups=rollups,
         concurrency=_concurrency(kept),
@@ -213,35 +295,7 @@ def _empty_totals() -> dict[str, Any]:
     }
 
 
-def _roll(
-    rows: Sequence[dict[str, Any]],
-    keys: tuple[str, ...],
-    metrics: Sequence[str],
-    *,
-    averages: bool = False,
-) -> list[dict[str, Any]]:
-    """One row per value of `keys`, the `metrics` added up (and, for sessions, the average
-    time to start and bitrate of those that had one), in the order of the keys."""
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row[key] for key in keys), []).append(row)
-    out = []
-    for key in sorted(groups, key=lambda k: tuple(("" if v is None else str(v)) for v in k)):
-        members = groups[key]
-        summed: dict[str, Any] = dict(zip(keys, key, strict=True))
-        summed["rows" if not averages else "sessions"] = len(members)
-        for metric in metrics:
-            total = sum(row[metric] or 0 for row in members)
-            summed[metric] = round(total, 3) if isinstance(total, float) else total
-        if averages:
-            summed["average_time_to_start"] = _mean(members, "time_to_start")
-            summed["average_bitrate"] = _mean(members, "average_bitrate")
-        out.append(summed)
-    return out
-
-
-def _mean(rows: Sequence[dict[str, Any]], name: str) -> float | None:
-    values = [row[name] for row in rows if row[name] is not None]
+def _mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 3) if values else None
 
 
@@ -270,13 +324,13 @@ def _concurrency(records: Sequence[SessionRecord]) -> list[tuple[str, int]]:
 # --- files ---------------------------------------------------------------------------------
 
 
-def _csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return buffer.getvalue()
+def _csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Rows written to `path` as they come (a day's rows are never all in memory at once)."""
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
 
 
 def _rollup_columns(name: str, rows: list[dict[str, Any]]) -> list[str]:
@@ -336,27 +390,32 @@ def write_report(
     `html`: what draws `report.html` (`playersim.reporting.page.render`)."""
     root = Path(directory)
     (root / "rollups").mkdir(parents=True, exist_ok=True)
-    files: dict[str, str] = {
-        "sessions.csv": _csv([c.name for c in SESSION_COLUMNS], report.sessions),
-        "ads.csv": _csv([c.name for c in AD_COLUMNS], report.ads),
-        "chapters.csv": _csv([c.name for c in CHAPTER_COLUMNS], report.chapters),
-        "states.csv": _csv([c.name for c in STATE_COLUMNS], report.states),
-        "sessions.ndjson": "".join(
-            json.dumps(_nested(row, record), separators=(",", ":")) + "\n"
-            for row, record in zip(report.sessions, report.records, strict=True)
-        ),
+    tables = {
+        "sessions.csv": (SESSION_COLUMNS, report.session_rows()),
+        "ads.csv": (AD_COLUMNS, report.ad_rows()),
+        "chapters.csv": (CHAPTER_COLUMNS, report.chapter_rows()),
+        "states.csv": (STATE_COLUMNS, report.state_rows()),
+    }
+    written = []
+    for name, (columns, rows) in tables.items():
+        _csv(root / name, [c.name for c in columns], rows)
+        written.append(root / name)
+    with open(root / "sessions.ndjson", "w", encoding="utf-8") as stream:
+        for row, record in zip(report.session_rows(), report.records, strict=True):
+            stream.write(json.dumps(_nested(row, record), separators=(",", ":")) + "\n")
+    written.append(root / "sessions.ndjson")
+    for name, rolled in report.rollups.items():
+        _csv(root / "rollups" / f"{name}.csv", _rollup_columns(name, rolled), rolled)
+        written.append(root / "rollups" / f"{name}.csv")
+    texts = {
         "report.json": json.dumps(report.to_json(), indent=1) + "\n",
         "schema.json": json.dumps(schema(), indent=1) + "\n",
     }
-    for name, rows in report.rollups.items():
-        files[f"rollups/{name}.csv"] = _csv(_rollup_columns(name, rows), rows)
     if html is not None:
-        files["report.html"] = html(report)
-    written = []
-    for name, text in files.items():
-        path = root / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+        texts["report.html"] = html(report)
+    for name, text in texts.items():
+        (root / name).write_text(text, encoding="utf-8")
+        written.append(root / name)
     return written
 
 
