@@ -315,6 +315,9 @@ class RunOptions:
             raise OptionError(
                 "report", f"{{report}} must be a directory's path, True or None, got {report!r}"
             )
+        if isinstance(report, str | os.PathLike) and not os.fspath(report):
+            # (An unset shell variable: `--report $KEY`.) Not the current directory, unasked.
+            raise OptionError("report", "{report} is empty: give the directory to write into")
 
     def _check_together(self) -> None:
         """Fields that do not go together, or need another."""

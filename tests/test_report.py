@@ -327,3 +327,22 @@ def test_a_reporter_told_to_keep_few_sessions_keeps_the_latest() -> None:
     assert len(reporter.records) <= 4 + 4 // 8 + 1
     assert reporter.let_go + len(reporter.records) == 40
     assert reporter.records[-1].sid == "s39"
+
+
+def test_schema_names_every_rollup_column_with_a_type(day: tuple[RunStats, Path, Path]) -> None:
+    """Each roll-up file's header is the columns schema.json lists for it, in order, each with a
+    type its values load as: a pipeline loads the roll-ups as typed as the session rows."""
+    _, key, _ = day
+    schema = json.loads((key / "schema.json").read_text())
+    casts: dict[str, Any] = {"string": str, "integer": int, "number": float}
+    for path in sorted((key / "rollups").glob("*.csv")):
+        columns = schema[f"rollups/{path.name}"]
+        with open(path, newline="", encoding="utf-8") as stream:
+            reader = csv.reader(stream)
+            assert next(reader) == [column["name"] for column in columns], path.name
+            for row in reader:
+                for column, value in zip(columns, row, strict=True):
+                    if value != "":
+                        casts[column["type"]](value)
+    totals = json.loads((key / "report.json").read_text())["totals"]
+    assert list(totals) == [column["name"] for column in schema["report.json totals"]]

@@ -83,15 +83,16 @@ def answer_key_lines(report: Report) -> list[str]:
     """The answer key's totals, as lines for people: the funnel, time spent, ads, quality."""
     t = report.totals
 
-    def share(part: Any, whole: Any) -> str:
-        return f" ({part / whole:.1%})" if whole else ""
+    def share(part: Any, whole: Any, of: str) -> str:
+        return f" ({part / whole:.1%} {of})" if whole else ""
 
     hours = t["content_time_spent"] / 3600
     return [
         f"answer key: {t['sessions']:,} sessions (days and hours in {report.timezone})",
         f"  media starts {t['media_starts']:,}, content starts {t['content_starts']:,}"
-        f"{share(t['content_starts'], t['media_starts'])}, content completes "
-        f"{t['content_completes']:,}{share(t['content_completes'], t['content_starts'])}, "
+        f"{share(t['content_starts'], t['media_starts'], 'of media starts')}, content completes "
+        f"{t['content_completes']:,}"
+        f"{share(t['content_completes'], t['content_starts'], 'of content starts')}, "
         f"drops before start {t['drops_before_start']:,}",
         f"  content time {hours:,.1f} h, media time {t['media_time_spent'] / 3600:,.1f} h, "
         f"average minute audience {t['average_minute_audience']:,.3f}",
@@ -111,6 +112,9 @@ def _or_dash(value: float | None, unit: str) -> str:
 
 
 def report_command(command: ReportCommand) -> int:
+    if command.out is not None and not command.out:
+        # (An unset shell variable: `--out $KEY`.) Not the current directory, unasked.
+        return fail(PROG, "--out is empty: give the directory to write into")
     try:
         reporter = Reporter.from_recording(command.file, tenant=command.tenant)
     except ReportInputError as exc:

@@ -701,10 +701,15 @@ def _order(instant: str) -> int:
 
 
 def _window(report: Report) -> str:
-    hours = [str(row["hour"]) for row in report.rollups.get("hour", [])]
-    if not hours:
+    if not report.records:
         return f"No sessions yet. Days and hours in {report.timezone}."
-    first, last = min(hours).replace("T", " "), max(hours).replace("T", " ")
+    # The first and the last start to the minute (the records are in the order they started).
+    zone = ZoneInfo(report.timezone)
+
+    def local(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, tz=zone).strftime("%Y-%m-%d %H:%M")
+
+    first, last = local(report.records[0].start_ms), local(report.records[-1].start_ms)
     return f"Sessions that started from {first} to {last}, {report.timezone} time."
 
 
@@ -762,7 +767,9 @@ def fragment(report: Report) -> str:
         _section(
             "quality-section",
             "Quality of experience by device",
-            "Lower is better for time to start and buffering; higher for bitrate.",
+            f"The {min(TOP_DEVICES, len(report.rollups.get('device', [])))} devices with the most "
+            f"sessions, of {len(report.rollups.get('device', []))} (rollups/device.csv has them "
+            "all). Lower is better for time to start and buffering; higher for bitrate.",
             charts=_quality(report),
             tables=_table(
                 "Quality of experience by device",

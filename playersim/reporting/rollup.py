@@ -65,6 +65,7 @@ AD_DIMENSIONS: Final[dict[str, tuple[str, ...]]] = {
     "pod_position": ("pod_position",),
 }
 _AD_METRICS: Final = ("ad_starts", "ad_completes", "ad_skips", "ad_time_spent")
+_STATE_METRICS: Final = ("state_set", "state_count", "state_time")
 _CHAPTER_METRICS: Final = (
     "chapter_starts",
     "chapter_completes",
@@ -258,7 +259,7 @@ def build_report(records: Iterable[SessionRecord], *, timezone: str = "UTC") -> 
         name: _Rollup(keys, _AD_METRICS, averages=False) for name, keys in AD_DIMENSIONS.items()
     }
     by_chapter = _Rollup(("chapter_name",), _CHAPTER_METRICS, averages=False)
-    by_state = _Rollup(("state",), ("state_set", "state_count", "state_time"), averages=False)
+    by_state = _Rollup(("state",), _STATE_METRICS, averages=False)
     for record in kept:
         row = session_row(record, zone)
         everything.add(row)
@@ -340,43 +341,76 @@ def _rollup_columns(name: str, rows: list[dict[str, Any]]) -> list[str]:
     return [*keys, "rows"]
 
 
+def _described(column: Column) -> dict[str, str]:
+    return {
+        "name": column.name,
+        "type": column.kind,
+        "unit": column.unit,
+        "description": column.description,
+        "adobe": column.adobe,
+    }
+
+
+def rollup_schema(name: str) -> list[dict[str, str]]:
+    """The columns of `rollups/<name>.csv`: its keys, how many rows of the source it adds up,
+    then each sum (and, for sessions, the two averages)."""
+    source: Sequence[Column]
+    keys: tuple[str, ...]
+    metrics: Sequence[str]
+    if name in SESSION_DIMENSIONS or name == "totals":
+        source, metrics, counted = SESSION_COLUMNS, ROLLUP_METRICS, "sessions"
+        keys = SESSION_DIMENSIONS.get(name, ())
+    elif name in AD_DIMENSIONS:
+        source, keys, metrics, counted = AD_COLUMNS, AD_DIMENSIONS[name], _AD_METRICS, "ads"
+    elif name == "chapter":
+        source, metrics, counted = CHAPTER_COLUMNS, _CHAPTER_METRICS, "chapters"
+        keys = ("chapter_name",)
+    else:
+        source, keys, metrics, counted = STATE_COLUMNS, ("state",), _STATE_METRICS, "states"
+    by_name = {column.name: column for column in source}
+    count = "sessions" if counted == "sessions" else "rows"
+    columns = [_described(by_name[key]) for key in keys]
+    columns.append(
+        {
+            "name": count,
+            "type": "integer",
+            "unit": "",
+            "adobe": "",
+            "description": f"how many {counted} the row adds up",
+        }
+    )
+    for metric in metrics:
+        column = by_name[metric]
+        columns.append(
+            {
+                **_described(column),
+                "description": f"sum over the row's {counted}: {column.description}",
+            }
+        )
+    if counted == "sessions":
+        for metric, shown in (("time_to_start", "average_time_to_start"),
+                              ("average_bitrate", "average_bitrate")):  # fmt: skip
+            mean = {
+                **_described(by_name[metric]),
+                "name": shown,
+                "description": f"mean {metric} of the row's sessions that had one (empty: none)",
+            }
+            columns.append(mean)
+    return columns
+
+
 def schema() -> dict[str, Any]:
     """`schema.json`: each file's columns, with type, unit, meaning and Adobe metric."""
-
-    def described(columns: Sequence[Column]) -> list[dict[str, str]]:
-        return [
-            {
-                "name": c.name,
-                "type": c.kind,
-                "unit": c.unit,
-                "description": c.description,
-                "adobe": c.adobe,
-            }
-            for c in columns
-        ]
-
     return {
-        "sessions.csv": described(SESSION_COLUMNS),
-        "ads.csv": described(AD_COLUMNS),
-        "chapters.csv": described(CHAPTER_COLUMNS),
-        "states.csv": described(STATE_COLUMNS),
-        "rollups/<dimension>.csv": {
-            "dimensions": {
-                **SESSION_DIMENSIONS,
-                **AD_DIMENSIONS,
-                "chapter": ("chapter_name",),
-                "state": ("state",),
-            },
-            "session metrics": [
-                "sessions",
-                *ROLLUP_METRICS,
-                "average_time_to_start",
-                "average_bitrate",
-            ],
-            "ad metrics": ["rows", *_AD_METRICS],
-            "chapter metrics": ["rows", *_CHAPTER_METRICS],
-            "state metrics": ["rows", "state_set", "state_count", "state_time"],
+        "sessions.csv": [_described(c) for c in SESSION_COLUMNS],
+        "ads.csv": [_described(c) for c in AD_COLUMNS],
+        "chapters.csv": [_described(c) for c in CHAPTER_COLUMNS],
+        "states.csv": [_described(c) for c in STATE_COLUMNS],
+        **{
+            f"rollups/{name}.csv": rollup_schema(name)
+            for name in (*SESSION_DIMENSIONS, *AD_DIMENSIONS, "chapter", "state")
         },
+        "report.json totals": rollup_schema("totals"),
     }
 
 
