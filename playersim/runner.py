@@ -636,6 +636,7 @@ class Run:
             # The answer key meters every request the back end takes, as it settles.
             self.reporter: Reporter | None = None
             if options.report not in (None, False) and not dry_run:
+                self._ready_to_write(options.report)
                 self.reporter = Reporter(tenant=self.tenant)
                 self.reporter.follow(self.engine)
             self._add_viewers()
@@ -1001,6 +1002,22 @@ class Run:
             return self.options.timezone
         zones = {profile.arrivals.timezone for profile in self.profiles}
         return zones.pop() if len(zones) == 1 else "UTC"
+
+    @staticmethod
+    def _ready_to_write(target: object) -> None:
+        """The answer key's directory, made and written to once before the run: a run of hours
+        is not to find out at its end that its answer key has nowhere to go."""
+        if not isinstance(target, str | os.PathLike):
+            return
+        try:
+            Path(target).mkdir(parents=True, exist_ok=True)
+            probe = Path(target) / ".playersim-write-check"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise OptionError(
+                "report", f"{{report}}: cannot write {_source(target)!r}: {exc.strerror or exc}"
+            ) from None
 
     def _write_answer_key(self, report: Report) -> None:
         target = self.options.report

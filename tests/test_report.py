@@ -346,3 +346,66 @@ def test_schema_names_every_rollup_column_with_a_type(day: tuple[RunStats, Path,
                         casts[column["type"]](value)
     totals = json.loads((key / "report.json").read_text())["totals"]
     assert list(totals) == [column["name"] for column in schema["report.json totals"]]
+
+
+def test_sessions_centuries_apart_give_a_small_report_and_no_error() -> None:
+    """Two sessions the API accepts, one stamped in 1970 and one at the end of the year 9999:
+    the report still has a few thousand points at most, and every instant is written (the
+    second's close, 10 minutes after it, is past the calendar's end)."""
+    from playersim.reporting.page import render
+    from playersim.reporting.record import MAX_TS
+
+    reporter = Reporter()
+    for sid, ts in (("early", 1), ("late", MAX_TS - 1_000)):
+        reporter.feed(sid, {"eventType": "sessionStart", "playerTime": {"ts": ts, "playhead": 0}})
+        reporter.feed(sid, {"eventType": "play", "playerTime": {"ts": ts + 500, "playhead": 0}})
+    from playersim import build_report
+
+    for zone in ("UTC", "Pacific/Kiritimati", "America/Adak"):
+        report = build_report(reporter.snapshot(), timezone=zone)
+        assert len(report.concurrency) <= 2_001
+        assert "<svg" in render(report)
+    closed = build_report(reporter.finish(), timezone="Pacific/Kiritimati")
+    assert [row["close"] for row in closed.sessions][-1] == "9999-12-31T23:59:59.999Z"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"eventType": "play", "playerTime": [1, 2]},
+        {"eventType": "play", "playerTime": {"ts": "1", "playhead": 0}},
+        {"eventType": "play", "playerTime": {"ts": -5, "playhead": 0}},
+        {"eventType": "play", "playerTime": {"ts": 1, "playhead": 0}, "params": [1]},
+        {"eventType": "play", "playerTime": {"ts": 1, "playhead": 0}, "qoeData": "x"},
+        {"eventType": "statesUpdate", "playerTime": {"ts": 1, "playhead": 0},
+         "params": {"statesStart": [1, 2]}},
+    ],
+)  # fmt: skip
+def test_a_recording_with_a_body_the_meter_cannot_read_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: dict[str, Any]
+) -> None:
+    """A hostile recording's body of the wrong shape: exit 2 naming the line and the field."""
+    start = {"eventType": "sessionStart", "playerTime": {"ts": 0, "playhead": 0}}
+    lines = [
+        {"session": "s", "path": "/api/v1/sessions", "status": 201, "body": start},
+        {"session": "s", "path": "/api/v1/sessions/s/events", "status": 204, "body": body},
+    ]
+    path = tmp_path / "day.ndjson"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["report", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "day.ndjson:2: body" in err
+    assert "Traceback" not in err
+
+
+def test_a_recording_with_nan_or_infinity_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NaN and Infinity are not JSON (RFC 8259): a line holding one is named, exit 2."""
+    path = tmp_path / "day.ndjson"
+    path.write_text(
+        '{"session": "s", "path": "/api/v1/sessions", "status": 201, "body": {"eventType": '
+        '"sessionStart", "playerTime": {"ts": 0, "playhead": NaN}}}\n'
+    )
+    assert main(["report", str(path)]) == 2
+    assert "day.ndjson:1: not JSON" in capsys.readouterr().err

@@ -154,3 +154,25 @@ def test_serve_writes_the_report_when_it_stops(tmp_path: Path, sig: signal.Signa
     for name in ("report.html", "sessions.csv", "schema.json", "rollups/device.csv"):
         assert (directory / name).stat().st_size > 0
     assert "window.setTimeout" not in (directory / "report.html").read_text()  # not live
+
+
+def test_a_session_the_server_times_out_is_closed_in_its_report() -> None:
+    """A viewer who walks away: when the collector closes the session by its idle timeout, the
+    live report closes it too (no meter left open for ever), as the timeout closes it."""
+    from playersim import VirtualClock, dry_run
+
+    clock = VirtualClock(start="2026-01-01T12:00:00Z")
+    collector = Collector(clock, keep_events=False, idle_timeout_s=60)
+    reporter = Reporter(idle_timeout_ms=collector.idle_timeout_ms)
+    (start,) = dry_run(profiles=["vod-movie"], sessions=1, show=1).requests
+    for url in running(create_app(collector, reporter=reporter)):
+        answer = httpx.post(f"{url}/api/v1/sessions", json=start.body)
+        assert answer.status_code == 201
+        assert reporter.open_sessions == 1
+        clock.advance(61)  # a minute without an event: the collector's idle timeout
+        report = httpx.get(f"{url}/report?format=json").json()
+        assert report["totals"]["sessions"] == 1
+        assert reporter.open_sessions == 0
+        (record,) = reporter.records
+        assert record.close_reason == "idle timeout"
+        assert record.seconds_since_last_call == 60

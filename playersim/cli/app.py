@@ -480,6 +480,8 @@ def run_command(command: RunCommand) -> int:
     """Run, then print the summary; the exit status says whether everything was accepted."""
     options = command.options
     if command.dry_run is not None:
+        if options.report is not None:
+            return fail(PROG, "--report does not go with --dry-run: a dry run sends nothing")
         return _dry_run(command, command.dry_run)
     aborted: str | None = None
     stopped: int | None = None

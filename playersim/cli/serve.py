@@ -283,7 +283,10 @@ def serve_command(options: ServeOptions) -> int:
             idle_timeout_s=options.idle_timeout.total_seconds(),
         )
         # The live page's memory is bounded unless every session is to be written at the end.
-        reporter = Reporter(keep=None if options.report else LIVE_SESSIONS_KEPT)
+        reporter = Reporter(
+            keep=None if options.report else LIVE_SESSIONS_KEPT,
+            idle_timeout_ms=collector.idle_timeout_ms,
+        )
         app = create_app(
             collector,
             recorder=recorder,

@@ -271,6 +271,9 @@ class Collector:
         # Other dialects' endpoints, by path prefix (`add_front`).
         self._fronts: dict[str, Callable[[str, str, object], Response]] = {}
         self.downloaded = 0  # downloaded (offline) sessions taken, each in one request
+        # Told of each session as it closes, however that is found out (a sessionEnd, or a
+        # timeout noticed by a later request or a look at the figures).
+        self.on_close: list[Callable[[CollectedSession], None]] = []
 
     # --- inspection ----------------------------------------------------------------------------
 
@@ -351,6 +354,8 @@ class Collector:
             self._counts.complete -= 1
         if self.retention_ms is not None:
             self._closed[sid] = session
+        for hook in self.on_close:
+            hook(session)
 
     def _problem_found(self, problem: Problem) -> None:
         self._counts.problems[problem.rule.value] += 1

@@ -31,7 +31,7 @@ from html import escape
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from playersim.reporting.rollup import Report
+from playersim.reporting.rollup import Report, local_time
 
 __all__ = ["LIVE_INTERVAL_S", "TOP_DEVICES", "buffer_per_content_hour", "fragment", "render"]
 
@@ -333,7 +333,7 @@ def _audience(report: Report, zone: ZoneInfo) -> str:
             f'stroke-width="2" stroke-linejoin="round"/>'
         )
         for at, viewers, ms in points_at:
-            local = datetime.fromtimestamp(ms / 1000, tz=zone).strftime("%Y-%m-%d %H:%M")
+            local = local_time(ms, zone).strftime("%Y-%m-%d %H:%M")
             figure = _Figure("concurrency", at, "viewers", viewers)
             parts.append(
                 f'<circle class="mark point" cx="{_f(x_of(ms))}" '
@@ -372,6 +372,10 @@ def _time_axis(
     """Hour ticks in the report's time zone, few enough to read (every 1, 2, 3, 6, 12 hours or
     every day), the date under each midnight and the first tick."""
     hours = (end - begin) / 3_600_000
+    if hours > 24 * 60:
+        return _long_axis(
+            begin, end, bottom=bottom, zone=zone, x_of=x_of, middle=(left + right) / 2
+        )
     step = next((s for s in (1, 2, 3, 6, 12, 24, 48, 168) if hours / s <= 12), 24 * 30)
     parts, first = [], True
     moment = datetime.fromtimestamp(begin / 1000, tz=UTC).replace(minute=0, second=0, microsecond=0)
@@ -400,6 +404,31 @@ def _time_axis(
     parts.append(
         _text((left + right) / 2, bottom + 50, f"Time ({zone.key})", "axis-label", "middle")
     )
+    return "".join(parts)
+
+
+def _long_axis(
+    begin: int,
+    end: int,
+    *,
+    bottom: float,
+    zone: ZoneInfo,
+    x_of: Callable[[int], float],
+    middle: float,
+) -> str:
+    """Dates at ten even steps, for a window of months or more (hour ticks would be
+    thousands)."""
+    parts = []
+    for index in range(11):
+        ms = begin + (end - begin) * index // 10
+        x = x_of(ms)
+        parts.append(
+            f'<line class="tick-mark" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(bottom)}" '
+            f'y2="{_f(bottom + 5)}"/>'
+        )
+        parts.append(_text(x, bottom + 18, local_time(ms, zone).strftime("%Y-%m-%d"), "tick",
+                           "middle"))  # fmt: skip
+    parts.append(_text(middle, bottom + 50, f"Time ({zone.key})", "axis-label", "middle"))
     return "".join(parts)
 
 
@@ -707,7 +736,7 @@ def _window(report: Report) -> str:
     zone = ZoneInfo(report.timezone)
 
     def local(ms: int) -> str:
-        return datetime.fromtimestamp(ms / 1000, tz=zone).strftime("%Y-%m-%d %H:%M")
+        return local_time(ms, zone).strftime("%Y-%m-%d %H:%M")
 
     first, last = local(report.records[0].start_ms), local(report.records[-1].start_ms)
     return f"Sessions that started from {first} to {last}, {report.timezone} time."

@@ -51,6 +51,10 @@ class Readings:
     # Timeline 2 plays again "after recovering from the error"), unless the playhead moves on
     # meanwhile: then the player played through it, and that time is content time.
     error_stops_playback: bool = True
+    # G7: live and linear content (length 86400, the playhead the second of the day) gets its
+    # markers as any other: Adobe documents no exception, so a viewer tuning in at noon has
+    # reached 50 %. False leaves live and linear sessions without progress markers.
+    live_progress_markers: bool = True
 
 
 # The readings every report uses unless a caller passes its own.

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import heapq
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,13 @@ MARKERS: Final = (10, 25, 50, 75, 95)
 MAX_STATES: Final = 10
 # Estimated streams: one more for every this many seconds of media time spent.
 STREAM_SPAN_S: Final = 1800
+
+# The back end buffers a session's events this long, or this many, and sorts them by their
+# timestamps (MCA-SPEC.md, "event ordering"; ADOBE-METRICS.md section 1.3).
+_BUFFERED_MS: Final = 5_000
+_BUFFERED_EVENTS: Final = 10
+# The latest instant an event may carry: the end of the year 9999 (the collector's bound).
+MAX_TS: Final = 253_402_300_799_999
 
 # How a session was closed, as the record says it.
 CLOSED_BY_END: Final = "sessionEnd"
@@ -87,12 +95,12 @@ class AdRecord:
 
     @property
     def break_kind(self) -> str:
-        """pre-roll, mid-roll or post-roll (by the break's podIndex; podSecond 0 is a pre-roll)."""
+        """pre-roll, mid-roll or post-roll, by the break's podIndex (unknown: it sent none)."""
         if self.break_index == 0:
             return "pre-roll"
         if self.break_index == -1:
             return "post-roll"
-        return "mid-roll"
+        return "mid-roll" if self.break_index is not None else "unknown"
 
 
 @dataclass(slots=True)
@@ -213,9 +221,37 @@ def _text(value: object) -> str:
 
 
 def _number(value: object) -> float | None:
+    """A finite number, or None (a NaN or an infinity read from a file is no figure)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _checked(body: Mapping[str, Any]) -> int:
+    """An event's timestamp, once its shape is one the meter can read: ValueError naming the
+    field otherwise (a recording is anyone's file)."""
+    if not isinstance(body, Mapping):
+        raise ValueError("body: not a JSON object")
+    player_time = body.get("playerTime")
+    if not isinstance(player_time, Mapping):
+        raise ValueError("body.playerTime: not an object")
+    ts = player_time.get("ts")
+    if isinstance(ts, bool) or not isinstance(ts, int) or not 0 <= ts <= MAX_TS:
+        raise ValueError(
+            f"body.playerTime.ts: {ts!r} is not an instant in epoch milliseconds (0 to {MAX_TS})"
+        )
+    for part in ("params", "qoeData", "customMetadata"):
+        if body.get(part) is not None and not isinstance(body[part], Mapping):
+            raise ValueError(f"body.{part}: not an object")
+    params = body.get("params") or {}
+    for which in ("statesStart", "statesEnd"):
+        entries = params.get(which)
+        if entries is not None and not (
+            isinstance(entries, list) and all(isinstance(e, Mapping) for e in entries)
+        ):
+            raise ValueError(f"body.params.{which}: not a list of objects")
+    return ts
 
 
 class SessionMeter:
@@ -239,9 +275,20 @@ class SessionMeter:
         readings: Readings = ADOBE,
         downloaded: bool = False,
         profile: str = "",
+        idle_timeout_ms: int = IDLE_TIMEOUT_MS,
     ) -> None:
         self.readings = readings
         self.closed = False
+        # No event for this long closes the session (Adobe's 10 minutes, unless the collector
+        # metered is told otherwise: `playersim serve --idle-timeout`).
+        self._idle_ms = idle_timeout_ms
+        # Events waiting to be taken in timestamp order: the back end buffers a session's
+        # events for up to 5 s or 10 events and sorts them (MCA-SPEC.md, "event ordering").
+        self._waiting: list[tuple[int, int, Mapping[str, Any]]] = []
+        self._arrived = 0
+        self._newest = 0  # the latest timestamp that arrived
+        self._in_take = False  # taking an event (a sessionEnd closes without a flush)
+        self._started = False  # a sessionStart was taken
         self._record: SessionRecord | None = None
         self._sid = sid
         self._downloaded = downloaded
@@ -265,6 +312,10 @@ class SessionMeter:
         self._content_started = False
         self._completed = False
         self._max_ph: float | None = None
+        self._start_totals()
+
+    def _start_totals(self) -> None:
+        """The figures the events add to, all at zero (and the stall watch at rest)."""
         # Accumulated milliseconds.
         self._content = 0
         self._ad_ms = 0
@@ -292,22 +343,57 @@ class SessionMeter:
         self._run_at = 0
         self._stalled = False
         self._held = 0
-        self._held_chapter = 0
+        # Of it, what each chapter it was in would be credited if it turns out content time.
+        self._held_chapters: list[list[Any]] = []
         self._held_weight = 0.0  # kbps x ms of the time held, at the bitrate of its time
         self._held_weighed = 0
 
     # --- events ---------------------------------------------------------------------------------
 
     def feed(self, body: Mapping[str, Any]) -> None:
-        """One event the back end accepted for this session (an MCA body). Events after the
-        session closed (a `sessionEnd`) are dropped, as Adobe drops them."""
+        """One event the back end accepted for this session (an MCA body; ValueError naming
+        the field if it is not one). Events are taken in timestamp order, as the back end
+        sorts what it buffers (up to 5 s, or 10 events); events after the session closed
+        (a `sessionEnd`, a timeout) are dropped, as Adobe drops them."""
         if self.closed:
             return
+        ts = _checked(body)
+        heapq.heappush(self._waiting, (ts, self._arrived, body))
+        self._arrived += 1
+        self._newest = max(self._newest, ts)
+        if body.get("eventType") == "sessionEnd":
+            self._flush()  # the session is over: nothing more will come to sort in
+            return
+        waiting = self._waiting
+        while waiting and (
+            len(waiting) > _BUFFERED_EVENTS or waiting[0][0] <= self._newest - _BUFFERED_MS
+        ):
+            self._take(heapq.heappop(waiting)[2])
+            if self.closed:
+                waiting.clear()
+                return
+
+    def _flush(self) -> None:
+        """Take every event still buffered, in order (the session is closing, or looked at)."""
+        waiting, self._waiting = sorted(self._waiting), []
+        for _, _, body in waiting:
+            if self.closed:
+                return
+            self._take(body)
+
+    def _take(self, body: Mapping[str, Any]) -> None:
+        self._in_take = True
+        try:
+            self._take_event(body)
+        finally:
+            self._in_take = False
+
+    def _take_event(self, body: Mapping[str, Any]) -> None:
         kind = str(body.get("eventType", ""))
-        player_time = body.get("playerTime") or {}
-        ts = int(player_time.get("ts", self._last_ts))
+        player_time = body["playerTime"]
+        ts = int(player_time["ts"])
         if self._first_ts is not None and ts > min(
-            self._last_ts + IDLE_TIMEOUT_MS, self._moved_at + STALL_TIMEOUT_MS
+            self._last_ts + self._idle_ms, self._moved_at + STALL_TIMEOUT_MS
         ):
             # The back end closed the session before this event came (10 minutes without an
             # event, or 30 without a playhead change): it drops it, as the collector does.
@@ -333,14 +419,16 @@ class SessionMeter:
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, ts, ph, params, body)
-        if self._content_started:
+        done = self._mode is _Mode.COMPLETE and kind != "sessionComplete"
+        if self._content_started and not done:
+            # (After sessionComplete the content is over: later pings move no marker.)
             self._max_ph = ph if self._max_ph is None else max(self._max_ph, ph)
         self._last_ts = max(self._last_ts, ts)
         self._last_ph = ph
-        if kind == "sessionEnd" or (
-            kind == "sessionComplete" and self.readings.complete_closes_session
-        ):
-            self.close(CLOSED_BY_END if kind == "sessionEnd" else CLOSED_BY_COMPLETE)
+        if kind == "sessionEnd":
+            self.close(CLOSED_BY_END)
+        elif kind == "sessionComplete" and self.readings.complete_closes_session:
+            self.close(CLOSED_BY_COMPLETE)
 
     def _content_playing(self) -> bool:
         return self._mode is _Mode.PLAYING and self._content_started and not self._in_break
@@ -375,12 +463,22 @@ class SessionMeter:
                     self._stall += dt
                 else:
                     self._held += dt
-                    self._held_chapter += dt if self._chapter is not None else 0
+                    self._hold_for_chapter(dt)
                     if self._bitrate is not None:  # weighed at the bitrate of its own time
                         self._held_weight += self._bitrate * dt
                         self._held_weighed += dt
                 return
             self._credit(dt, ph, dt)
+
+    def _hold_for_chapter(self, dt: int) -> None:
+        chapter = self._chapter
+        if chapter is None:
+            return
+        held = self._held_chapters
+        if held and held[-1][0] is chapter:
+            held[-1][1] += dt
+        else:
+            held.append([chapter, dt])
 
     def _credit(self, dt: int, ph: float, played_ms: int) -> None:
         """`dt` of main content played, the playhead now at `ph`."""
@@ -439,8 +537,9 @@ class SessionMeter:
             self._stalled = True
             self._stall_events += 1
             self._stall += self._held  # a stall is not played time: its bitrate is not weighed
-            self._held = self._held_chapter = self._held_weighed = 0
+            self._held = self._held_weighed = 0
             self._held_weight = 0.0
+            self._held_chapters = []
 
     def _restart_run(self, ts: int, ph: float | None) -> None:
         """The playhead moved, or content playing stopped or began: what was held back was
@@ -449,10 +548,11 @@ class SessionMeter:
             self._content += self._held
             self._bitrate_weight += self._held_weight
             self._bitrate_ms += self._held_weighed
-            if self._chapter is not None:
-                self._chapter.time_spent += self._held_chapter / 1000
-        self._held = self._held_chapter = self._held_weighed = 0
+            for chapter, held in self._held_chapters:
+                chapter.time_spent += held / 1000
+        self._held = self._held_weighed = 0
         self._held_weight = 0.0
+        self._held_chapters = []
         self._stalled = False
         self._run_ph, self._run_count, self._run_at = ph, 1, ts
 
@@ -477,7 +577,8 @@ class SessionMeter:
     # --- what each event type does --------------------------------------------------------------
 
     def _on_session_start(self, ts: int, ph: float, params: _Params, body: Any) -> None:
-        if not self._start:
+        if not self._started:
+            self._started = True
             self._start = params
             custom = body.get("customMetadata")
             self._custom = custom if isinstance(custom, Mapping) else {}
@@ -510,6 +611,9 @@ class SessionMeter:
         self._set_mode(_Mode.COMPLETE, ts, ph)
 
     def _on_break_start(self, ts: int, ph: float, params: _Params, body: Any) -> None:
+        if self._mode is _Mode.ERROR:
+            # The player went on to the ads: its error's stop is over (that time unplayed).
+            self._set_mode(_Mode.PLAYING, ts, ph)
         self._end_ad(completed=False)
         self._restart_run(ts, None)
         self._in_break = True
@@ -582,20 +686,10 @@ class SessionMeter:
         self._end_chapter(completed=False)
 
     def _end_chapter(self, *, completed: bool) -> None:
-        if self._chapter is not None:
-            # Content time held back as a possible stall belongs to the chapter it was in.
-            if self._held_chapter:
-                self._chapter.time_spent += self._held_chapter / 1000
-                self._content += self._held_chapter
-                share = self._held_chapter / self._held
-                self._bitrate_weight += self._held_weight * share
-                self._bitrate_ms += round(self._held_weighed * share)
-                self._held_weight -= self._held_weight * share
-                self._held_weighed -= round(self._held_weighed * share)
-                self._held -= self._held_chapter
-                self._held_chapter = 0
-            if completed:
-                self._chapter.completes = 1
+        # (Content time held back as a possible stall stays held: it goes to this chapter if
+        # the playhead moves on, to stall time if it does not.)
+        if self._chapter is not None and completed:
+            self._chapter.completes = 1
         self._chapter = None
 
     def _on_bitrate(self, ts: int, ph: float, params: _Params, body: Any) -> None:
@@ -640,9 +734,13 @@ class SessionMeter:
         30 without a playhead change, whichever comes first)."""
         if self._record is not None:
             return self._record
+        if not self._in_take:
+            self._flush()
+            if self._record is not None:  # a buffered sessionEnd, or a timeout, closed it
+                return self._record
         self.closed = True
         if reason is None:
-            idle = self._last_ts + IDLE_TIMEOUT_MS
+            idle = self._last_ts + self._idle_ms
             stalled = self._moved_at + STALL_TIMEOUT_MS
             close_ms, reason = (stalled, CLOSED_STALLED) if stalled < idle else (idle, CLOSED_IDLE)
         else:
@@ -655,7 +753,11 @@ class SessionMeter:
         the last event, the session's `close_reason` "open"."""
         if self._record is not None:
             return self._record
-        return copy.deepcopy(self)._finish(self._last_ts, STILL_OPEN)
+        seen = copy.deepcopy(self)
+        seen._flush()
+        if seen._record is not None:
+            return seen._record
+        return seen._finish(seen._last_ts, STILL_OPEN)
 
     def _finish(self, close_ms: int, reason: str) -> SessionRecord:
         self._restart_run(self._last_ts, None)
@@ -706,7 +808,7 @@ class SessionMeter:
             length=length,
             downloaded=int(self._downloaded),
             events=self._events,
-            media_starts=int(bool(start) and (readings.resume_counts_media_start or not resumed)),
+            media_starts=int(self._started and (readings.resume_counts_media_start or not resumed)),
             content_starts=int(self._content_started),
             content_completes=int(self._completed),
             content_resumes=int(resumed),
@@ -725,7 +827,7 @@ class SessionMeter:
             paused_impacted_streams=int(self._pause_events > 0),
             pause_time=_ms_to_s(self._pause),
             time_to_start=self._tts,
-            drops_before_start=int(bool(start) and not self._content_started),
+            drops_before_start=int(self._started and not self._content_started),
             buffer_events=self._buffer_events,
             buffer_impacted_streams=int(self._buffer_events > 0),
             buffer_time=_ms_to_s(self._buffer),
@@ -760,6 +862,9 @@ class SessionMeter:
         """Which progress markers the highest main-content playhead reached (reading C6)."""
         reached = dict.fromkeys(MARKERS, 0)
         if self._max_ph is None or length is None or length <= 0:
+            return reached
+        live = str(self._start.get("media.contentType", "")).lower() in ("live", "linear")
+        if live and not self.readings.live_progress_markers:
             return reached
         if self.readings.marker_length == "whole seconds":
             length = float(round(length))

@@ -17,6 +17,7 @@ when the input ends are closed as the back end's timeouts would close them (`fin
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -35,6 +36,7 @@ from playersim.mca.api import (
     sid_from_events_path,
 )
 from playersim.mca.collector import CollectedSession
+from playersim.mca.spec import IDLE_TIMEOUT_MS
 from playersim.mca.wire import to_wire
 from playersim.reporting.readings import ADOBE, Readings
 from playersim.reporting.record import (
@@ -82,9 +84,16 @@ class Reporter:
     """
 
     def __init__(
-        self, *, readings: Readings = ADOBE, tenant: str | None = None, keep: int | None = None
+        self,
+        *,
+        readings: Readings = ADOBE,
+        tenant: str | None = None,
+        keep: int | None = None,
+        idle_timeout_ms: int = IDLE_TIMEOUT_MS,
     ) -> None:
         self.readings = readings
+        # No event for this long closes a session (the collector metered may say otherwise).
+        self.idle_timeout_ms = idle_timeout_ms
         self.tenant = tenant  # the XDM namespace of Media Edge customMetadata, if any
         self.records: list[SessionRecord] = []  # closed sessions, in the order they closed
         # At most this many closed sessions are kept, the latest (None: all). A record is
@@ -129,11 +138,22 @@ class Reporter:
         if meter is None:
             if body.get("eventType") != "sessionStart":
                 return  # a session opened before the reporter was listening
-            meter = self._meters[sid] = SessionMeter(sid, readings=self.readings, profile=profile)
+            meter = self._meters[sid] = SessionMeter(
+                sid, readings=self.readings, profile=profile, idle_timeout_ms=self.idle_timeout_ms
+            )
         meter.feed(body)
         if meter.closed:
             del self._meters[sid]
             self._keep(meter.close())
+
+    def timed_out(self, sid: str) -> bool:
+        """The back end closed session `sid` by a timeout (the collector found it so): close
+        its meter as the timeouts close it; whether it was open here."""
+        meter = self._meters.pop(sid, None)
+        if meter is None:
+            return False
+        self._keep(meter.close())
+        return True
 
     def _keep(self, record: SessionRecord) -> None:
         records = self.records
@@ -204,7 +224,7 @@ class Reporter:
         for number, line in _lines(path):
             try:
                 reporter.take_line(line)
-            except (ValueError, EdgeWireError, TypeError, KeyError) as exc:
+            except (ValueError, EdgeWireError, TypeError, KeyError, AttributeError) as exc:
                 raise ReportInputError(f"{path}:{number}: {exc}") from None
         return reporter
 
@@ -242,16 +262,31 @@ def _lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not raw.strip():
                 continue
             try:
-                line = json.loads(raw.decode("utf-8"))
+                line = json.loads(
+                    raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite
+                )
             except UnicodeDecodeError as exc:
                 raise ReportInputError(f"{path}:{number}: not UTF-8 text: {exc.reason}") from None
             except json.JSONDecodeError as exc:
                 raise ReportInputError(f"{path}:{number}: not JSON: {exc.msg}") from None
+            except ValueError as exc:  # NaN, Infinity, a number beyond a double
+                raise ReportInputError(f"{path}:{number}: not JSON: {exc}") from None
             except RecursionError:
                 raise ReportInputError(f"{path}:{number}: nested too deeply") from None
             if not isinstance(line, dict):
                 raise ReportInputError(f"{path}:{number}: not a JSON object")
             yield number, line
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number JSON has (RFC 8259)")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is beyond what a number can be")
+    return number
 
 
 def record_of_session(

@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from playersim.reporting.record import AdRecord, ChapterRecord, SessionRecord, StateRecord
+from playersim.reporting.record import (
+    MAX_TS,
+    AdRecord,
+    ChapterRecord,
+    SessionRecord,
+    StateRecord,
+)
 from playersim.reporting.tables import (
     AD_COLUMNS,
     CHAPTER_COLUMNS,
@@ -74,11 +80,25 @@ _CHAPTER_METRICS: Final = (
 )
 # Viewers watching at once are counted at every step of this many minutes.
 CONCURRENCY_STEP_MIN: Final = 5
+# ... or a wider step, so that a window of weeks (or a session stamped in another century)
+# gives at most this many points.
+CONCURRENCY_POINTS: Final = 2_000
 
 
 def _instant(ms: int) -> str:
+    ms = min(max(ms, 0), MAX_TS)  # (a close 10 minutes after an event stamped in 9999)
     moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def local_time(ms: int, zone: ZoneInfo) -> datetime:
+    """The instant in the report's zone (in UTC at the very ends of the calendar, where the
+    zone's clock would be in year 0 or 10000)."""
+    moment = datetime.fromtimestamp(min(max(ms, 0), MAX_TS) / 1000, tz=UTC)
+    try:
+        return moment.astimezone(zone)
+    except (OverflowError, ValueError):
+        return moment
 
 
 def _value(value: Any) -> Any:
@@ -87,7 +107,7 @@ def _value(value: Any) -> Any:
 
 def session_row(record: SessionRecord, zone: ZoneInfo) -> dict[str, Any]:
     """A session's row: SESSION_COLUMNS' values, in their order."""
-    local = datetime.fromtimestamp(record.start_ms / 1000, tz=zone)
+    local = local_time(record.start_ms, zone)
     derived = {
         "start": _instant(record.start_ms),
         "day": local.strftime("%Y-%m-%d"),
@@ -305,6 +325,8 @@ def _concurrency(records: Sequence[SessionRecord]) -> list[tuple[str, int]]:
     if not records:
         return []
     step = CONCURRENCY_STEP_MIN * 60_000
+    span = max(r.last_ms for r in records) - min(r.start_ms for r in records)
+    step *= max(1, -(-span // (step * CONCURRENCY_POINTS)))
     first = min(r.start_ms for r in records) // step * step
     last = max(r.last_ms for r in records)
     changes: dict[int, int] = {}

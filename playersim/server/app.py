@@ -53,12 +53,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from playersim.edge.front import answer_body, speak_edge
-from playersim.edge.wire import EdgeWireError
 from playersim.errors import WireError
 from playersim.mca.api import DOWNLOADED, DOWNLOADED_PATH, EDGE_PATH
 from playersim.mca.api import Request as McaRequest
 from playersim.mca.api import Response as McaResponse
-from playersim.mca.collector import Collector
+from playersim.mca.collector import CollectedSession, Collector
 from playersim.mca.wire import decode_json, json_schema
 from playersim.reporting.page import fragment, render
 from playersim.reporting.record import SessionRecord
@@ -187,7 +186,11 @@ def create_app(
     before uvicorn re-raises the SIGTERM or Ctrl-C that stopped it, code after `run()` does not.
     """
     started = time.monotonic()
-    live = _LiveReport(reporter if reporter is not None else Reporter(), timezone)
+    live = _LiveReport(
+        reporter if reporter is not None else Reporter(idle_timeout_ms=collector.idle_timeout_ms),
+        timezone,
+        collector,
+    )
     # The Media Edge API beside the MCA: `/ee/va/v1/...`, into the same sessions and figures.
     speak_edge(collector)
     injected: Counter[str] = Counter()  # faults answered instead of the collector
@@ -240,14 +243,15 @@ def create_app(
         # Read again only where it is used: the reporter takes what the collector took, the
         # recorder every request.
         body = _body(raw) if answer.status < 300 or recorder is not None else None
-        live.take(target, body, answer)
         if recorder is not None:
             # The path as it came, not as decoded: a byte that is not UTF-8 is kept, escaped;
-            # with its query (a Media Edge request's configId).
-            target = request.scope["raw_path"] + (
+            # with its query (a Media Edge request's configId). Recorded first: nothing the
+            # report does can lose a request's line.
+            raw_target = request.scope["raw_path"] + (
                 b"?" + request.scope["query_string"] if request.scope.get("query_string") else b""
             )
-            _record(recorder, target.decode("utf-8", "backslashreplace"), raw, body, answer)
+            _record(recorder, raw_target.decode("utf-8", "backslashreplace"), raw, body, answer)
+        live.take(target, body, answer)
         return _answer(answer, path)
 
     async def stats(request: Request) -> Response:
@@ -427,13 +431,21 @@ def _schema(event_type: str) -> Response:
 class _LiveReport:
     """`/report`: a `Reporter` fed every request the collector takes, drawn when asked."""
 
-    def __init__(self, reporter: Reporter, timezone: str) -> None:
+    def __init__(self, reporter: Reporter, timezone: str, collector: Collector) -> None:
         self.reporter = reporter
         self.timezone = timezone
+        self.collector = collector
         # Requests fed so far, and what was last drawn of each kind at which count: a page
         # polled every few seconds by several people is drawn once per change, not per poll.
         self.fed = 0
         self.drawn: dict[str, tuple[int, str | bytes]] = {}
+        # A session the collector closes by a timeout is closed in the report too: a viewer
+        # who walked away leaves no meter open for ever.
+        collector.on_close.append(self._closed)
+
+    def _closed(self, session: CollectedSession) -> None:
+        if session.close_reason != "sessionEnd" and self.reporter.timed_out(session.sid):
+            self.fed += 1
 
     def take(self, path: str, body: object, answer: McaResponse) -> None:
         if answer.status < 300 and _report(self.reporter, path, body, answer):
@@ -443,6 +455,7 @@ class _LiveReport:
         asked, problem = _report_query(request)
         if problem is not None:
             return _error(400, problem)
+        self.collector.expire()  # the timeouts that ran out meanwhile close their sessions
         if asked == "html" and "application/json" in request.headers.get("accept", ""):
             asked = "json"
         cached = self.drawn.get(asked)
@@ -484,7 +497,7 @@ def _report(reporter: Reporter, path: str, body: object, answer: McaResponse) ->
             reporter.take(request, answer, sid=answer.sid)
         else:
             return False
-    except (ValueError, TypeError, KeyError, EdgeWireError) as exc:
+    except Exception as exc:  # the sender has its answer: never a 500 for the report's sake
         _log.warning("/report leaves out a request to %s it cannot read: %s", bare, exc)
         return False
     return True
