@@ -384,19 +384,23 @@ def test_a_server_killed_and_restarted_mid_run_loses_nothing_from_the_accounting
     run = subprocess.Popen(
         [sys.executable, "-m", "playersim", "run", "--to", f"http://127.0.0.1:{port}",
          "--profile", "linear-channel", "--flat", "--sessions", "20", "--duration", "2m",
-         "--speed", "300", "--retries", "10", "--json", "--start", "2026-01-01T12:00:00Z"],
+         "--speed", "300", "--retries", "10", "--give-up-after", "10m", "--json",
+         "--start", "2026-01-01T12:00:00Z"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         wait_until(lambda: open_sessions(recorded(before)) >= 5, "five sessions open")
         server.kill()
         server.communicate(timeout=BOUND_S)  # and its pipes closed
+        # (However long the restart takes on a busy machine, the run waits for it: it gives
+        # up only after ten minutes of silence, not the default thirty seconds.)
         server = start_serve(port, after)
         wait_until(lambda: bool(resumed(recorded(after))), "a lost session resumed")
         run.send_signal(signal.SIGINT)  # seen what it was for: the rest would take minutes
         out, err = run.communicate(timeout=BOUND_S)
     finally:
         run.kill()
+        run.communicate(timeout=BOUND_S)  # its pipes closed, whatever happened
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=BOUND_S)
     assert run.returncode == 130, err
