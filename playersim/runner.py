@@ -15,9 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import inspect
 import math
+import multiprocessing
 import os
+import shutil
+import signal
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -34,6 +39,7 @@ from playersim.edge.front import speak_edge
 from playersim.engines.delivery import DEFAULT_GIVE_UP_S, Dialect, GiveUp
 from playersim.engines.engine import Engine
 from playersim.engines.realtime import DEFAULT_IN_FLIGHT, RealtimeEngine
+from playersim.engines.shares import MAX_PARTS, Share, parse_share
 from playersim.engines.summary import RunStats
 from playersim.errors import (
     EndpointUnreachableError,
@@ -47,6 +53,7 @@ from playersim.mca.collector import Collector
 from playersim.mca.dialect import MCA
 from playersim.mca.spec import STALL_TIMEOUT_MS
 from playersim.reporting.page import render
+from playersim.reporting.record import SessionRecord
 from playersim.reporting.reporter import Reporter
 from playersim.reporting.rollup import Report, build_report, write_report
 from playersim.settings import AdobeSettings, Api, is_loopback
@@ -61,7 +68,7 @@ from playersim.transports.http import (
     check_base_url,
 )
 from playersim.transports.rate import RateLimitedTransport
-from playersim.transports.recording import Recorder
+from playersim.transports.recording import PartError, Recorder, merge_parts, read_part
 
 __all__ = [
     "DEFAULT_SEED",
@@ -83,6 +90,7 @@ __all__ = [
     "curve_problem",
     "dry_run",
     "http_transport",
+    "merge",
     "number_problem",
     "rate_problem",
     "run",
@@ -113,6 +121,11 @@ LATEST_START: Final = parse_instant("9000-01-01T00:00:00Z")
 PACED_START_SLACK_MS: Final = 60_000
 # The requests a dry run shows.
 DEFAULT_SHOWN: Final = 3
+# `processes` unset: a run in memory of at least this many viewings uses every core. Below it
+# the start of the other processes (each loads the profiles and builds the catalogues, about
+# two seconds) costs more than they save.
+PARALLEL_FROM: Final = 2_000
+MAX_PROCESSES: Final = 256
 # An in-memory run in virtual time, awaited with `arun()`, lets the event loop run this often
 # (in wake-ups served): its other tasks wait a few milliseconds at most.
 _YIELD_EVERY: Final = 2048
@@ -228,6 +241,12 @@ class RunOptions:
     # The answer key: what Adobe will report for the traffic (`RunStats.answer_key`), written
     # into this directory too when it is a path (True: computed, not written).
     report: str | os.PathLike[str] | bool | None = None
+    # Scale (`playersim.engines.shares`): the audience shared between this many processes
+    # (None: every core, for a run in memory big enough to gain); and this run's share when
+    # several machines make it, `"K/N"` (part K of N, from 1), its recording a part for
+    # `playersim merge`.
+    processes: int | None = None
+    shard: str | Share | None = None
 
     def __post_init__(self) -> None:
         # Sequences are kept as tuples: the options stay frozen whatever was passed in.
@@ -252,6 +271,13 @@ class RunOptions:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 object.__setattr__(self, name, tuple(value))
+        if isinstance(self.shard, str):
+            try:
+                object.__setattr__(self, "shard", parse_share(self.shard))
+            except ValueError as exc:
+                raise OptionError("shard", f"{{shard}}: {exc}") from None
+        elif self.shard is not None and not isinstance(self.shard, Share):
+            raise OptionError("shard", f"{{shard}} must be 'K/N' or a Share, got {self.shard!r}")
         self._check_values()
         self._check_together()
 
@@ -261,6 +287,7 @@ class RunOptions:
             _check(name, getattr(self, name), whole=True, least=1)
         _check("retries", self.retries, whole=True, least=0, most=MAX_RETRIES)
         _check("in_flight", self.in_flight, whole=True, least=1, most=MAX_IN_FLIGHT)
+        _check("processes", self.processes, whole=True, least=1, most=MAX_PROCESSES)
         _check("timeout", self.timeout, above=0, most=MAX_TIMEOUT_S)
         _check("speed", self.speed, above=0, most=MAX_SPEED)
         _check("rate", self.rate, rule=rate_problem)
@@ -342,6 +369,35 @@ class RunOptions:
             )
         self._check_max_rate()
         self._check_paced_start()
+        self._check_scale()
+
+    def _check_scale(self) -> None:
+        shared = self.shard is not None or (self.processes or 1) > 1
+        if shared and (self.realtime or self.to):
+            # The asyncio engine's sender does not yet play another process's viewings.
+            raise OptionError(
+                "processes" if self.shard is None else "shard",
+                "{processes} and {shard} share a run in memory, in virtual time: not one "
+                "paced ({speed}) or sent to an endpoint ({to}) yet",
+            )
+        if shared and self.script is not None:
+            # Its sessions start as copies of one another, and the collector tells copies
+            # apart by the order they come in: only one process sees that order.
+            raise OptionError(
+                "processes" if self.shard is None else "shard",
+                "{script} plays a few copies of one session: {processes} and {shard} are for "
+                "an audience's sessions",
+            )
+        if self.shard is not None and self.report not in (None, False):
+            raise OptionError(
+                "report",
+                "{report} and {shard} do not go together: a share holds part of each day's "
+                "sessions; run `playersim report` on the merged recording",
+            )
+        if isinstance(self.shard, Share) and self.shard.parts * (self.processes or 1) > MAX_PARTS:
+            raise OptionError(
+                "processes", f"{{shard}} times {{processes}} is more than {MAX_PARTS:,} parts"
+            )
 
     def _check_max_rate(self) -> None:
         if self.max_rate is None:
@@ -595,12 +651,26 @@ class Run:
     nothing and sending nothing, to see what it would send first (`first_requests`).
     """
 
-    def __init__(self, options: RunOptions, *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        options: RunOptions,
+        *,
+        dry_run: bool = False,
+        _part: bool = False,
+        _report: bool = False,
+    ) -> None:
         self.options = options
         self.dry_run = dry_run
         self._stack = ExitStack()
         self._finished: RunStats | None = None
         self._captured: list[Request] = []  # a dry run's requests, as they were generated
+        # One of the processes of a run shared between them, started by the first (`_part`):
+        # it hands its account and answer-key records back rather than adding them up.
+        self._part = _part
+        self._records: list[SessionRecord] = []
+        self._others: list[_OtherPart] = []  # the run's other processes, once started
+        self._went = False  # whether the run went to its end (or was stopped on the way)
+        self._merged: list[RunStats] = []  # their accounts, once they are over
         try:
             self.script, self.profiles, weights = _what_is_watched(options)
             if options.timezone is not None:
@@ -631,11 +701,21 @@ class Run:
             self.collector: Collector | None = None
             # The behaviours of a script's sessions: what they have played, for messages.
             self.scripted: list[ScriptedBehaviour] = []
-            recorder = self._recorder()
+            # The audience shared between processes, and this process's share of it.
+            self.processes = self._processes()
+            base = options.shard if isinstance(options.shard, Share) else Share(1, 1)
+            self.shares = [
+                Share(base.part + base.parts * j, base.parts * self.processes)
+                for j in range(self.processes)
+            ]
+            self.share = self.shares[0] if options.shard is not None or self.processes > 1 else None
+            self._parts_dir: Path | None = None
+            self.recorder = self._recorder()  # where the run's recording goes
+            recorder = self._own_recorder()  # where this process writes its lines
             self.engine = self._engine(self._transport(), recorder)
             # The answer key meters every request the back end takes, as it settles.
             self.reporter: Reporter | None = None
-            if options.report not in (None, False) and not dry_run:
+            if (options.report not in (None, False) or _report) and not dry_run:
                 self._ready_to_write(options.report)
                 self.reporter = Reporter(tenant=self.tenant)
                 self.reporter.follow(self.engine)
@@ -651,8 +731,13 @@ class Run:
         self.close()
 
     def close(self) -> None:
-        """Close the recording (what was written stays)."""
-        self._stack.close()
+        """Close the recording (what was written stays). A share's recording (`shard`), once
+        the run went, ends with its part line, which takes the run's account (`finish()`)."""
+        try:
+            if self._went and self.options.shard is not None and self.recorder is not None:
+                self.finish()
+        finally:
+            self._stack.close()
 
     # --- what the run is, in words -------------------------------------------------------------
 
@@ -816,6 +901,46 @@ class Run:
         )
         return MemoryTransport(self.collector)
 
+    def _processes(self) -> int:
+        """How many processes share the run: `processes`, or every core for a run in memory of
+        at least `PARALLEL_FROM` viewings."""
+        options = self.options
+        if self.dry_run or self._part:
+            return 1
+        if options.processes is not None:
+            return options.processes
+        workload = self.workload
+        if workload is None or options.realtime or options.to:
+            return 1  # a script's few sessions; or paced, or over HTTP: one process
+        count = workload.count
+        if count is None and workload.end is not None:
+            rate = workload.rate if workload.rate is not None else DEFAULT_RATE
+            count = round(rate * (workload.end - workload.start) / 1000)
+        if count is None or count < PARALLEL_FROM:
+            return 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        return max(1, min(cores or os.cpu_count() or 1, MAX_PROCESSES))
+
+    def _own_recorder(self) -> Recorder | None:
+        """Where this process writes its recording lines: the run's recording, or, shared
+        between processes, a part to merge into it once all are done."""
+        if self.recorder is None or self.processes == 1:
+            return self.recorder
+        target = self.options.record
+        near = Path(target).parent if isinstance(target, str | os.PathLike) else None
+        try:
+            self._parts_dir = Path(tempfile.mkdtemp(prefix=".playersim-parts-", dir=near))
+        except OSError as exc:
+            raise OptionError(
+                "record", f"{{record}}: cannot make room for its parts: {exc.strerror or exc}"
+            ) from None
+        self._stack.callback(shutil.rmtree, self._parts_dir, ignore_errors=True)
+        return self._stack.enter_context(Recorder(self._part_path(0)))
+
+    def _part_path(self, j: int) -> Path:
+        assert self._parts_dir is not None
+        return self._parts_dir / f"part-{j + 1}.ndjson"
+
     def _recorder(self) -> Recorder | None:
         """The recording of every request (`record`), written by the engine in the order the
         requests were generated, whatever order their answers come in."""
@@ -865,6 +990,7 @@ class Run:
             give_up=give_up,
             recorder=recorder,
             dialect=self.dialect,
+            share=self.share,
         )
 
     def _add_viewers(self) -> None:
@@ -925,12 +1051,15 @@ class Run:
         each with a sessionEnd, and lets the interruption go on."""
         if self.is_async:
             raise TypeError("this run is paced or goes over HTTP: await go_async()")
+        self._start_others()
         with self._script_errors():
             try:
                 self.engine.run(tick=tick)
             except KeyboardInterrupt:
                 self.engine.stop()
                 raise
+        self._join_others()
+        self._went = True
 
     async def go_async(self, *, tick: Callable[[], None] | None = None) -> None:
         """Run on the running event loop to the end. A virtual in-memory run lets the loop run
@@ -940,7 +1069,10 @@ class Run:
         engine = self.engine
         with self._script_errors():
             if not isinstance(engine, RealtimeEngine):
+                self._start_others()
                 await self._virtual_async(tick)
+                await asyncio.to_thread(self._join_others)
+                self._went = True
                 return
             try:
                 await engine.run_async()
@@ -988,11 +1120,95 @@ class Run:
         if self.http is not None:
             stats.retried = self.http.retried
             stats.sent_again_after_lost_answer = self.http.sent_again_after_lost_answer
+        if self._merged:
+            stats = RunStats.merged([stats, *self._merged])
         if self.reporter is not None:
-            stats.answer_key = build_report(self.reporter.finish(), timezone=self.timezone)
-            self._write_answer_key(stats.answer_key)
+            self._records.extend(self.reporter.finish())
+            if not self._part:
+                records = sorted(self._records, key=lambda r: (r.start_ms, r.sid))
+                stats.answer_key = build_report(records, timezone=self.timezone)
+                self._write_answer_key(stats.answer_key)
+        if self.recorder is not None and self.options.shard is not None:
+            # A part's last line says what it is: for the merge (`playersim merge`).
+            about: dict[str, Any] = {"share": str(self.options.shard)}
+            if not self._part:
+                about |= {"run": self._fingerprint(), "stats": stats.as_part()}
+            self.recorder.write_part(about)
         self._finished = stats
         return stats
+
+    def _fingerprint(self) -> str:
+        """What the shares of one run have in common, and another run's do not: its options
+        but where each share goes, and its start."""
+        same = self.options.replace(record=None, processes=None, shard=None)
+        return hashlib.sha256(f"{same!r}{self.start}".encode()).hexdigest()[:16]
+
+    # --- the run's other processes --------------------------------------------------------------
+
+    def _start_others(self) -> None:
+        """Start the processes of the run's other shares (when shared between processes)."""
+        if self.processes == 1 or self._others:
+            return
+        # Started afresh ("spawn"), not forked: a fork would inherit this process's open
+        # recording, signal handlers and any threads of the program that called `run()`.
+        context = multiprocessing.get_context("spawn")
+        for j in range(1, self.processes):
+            path = self._part_path(j) if self._parts_dir is not None else None
+            options = self.options.replace(
+                shard=self.shares[j],
+                processes=1,
+                record=path,
+                report=None,  # (its records come back to this process, which writes the key)
+            )
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_part_main,
+                args=(options, send, self.reporter is not None),
+                name=f"playersim share {self.shares[j]}",
+            )
+            process.start()
+            send.close()
+            self._others.append(_OtherPart(self.shares[j], process, receive, path))
+        self._stack.callback(self._end_others)
+
+    def _join_others(self) -> None:
+        """Wait for the other processes' accounts (told to stop first if this one was), and
+        merge their recordings into the run's."""
+        if not self._others or self._merged:
+            return
+        if self.engine.stopping:
+            for other in self._others:
+                if other.process.is_alive():
+                    other.process.terminate()  # (SIGTERM: it ends its sessions, then reports)
+        for other in self._others:
+            try:
+                said = other.receive.recv()
+            except EOFError:
+                other.process.join()
+                raise RuntimeError(
+                    f"the process of share {other.share} ended (exit code "
+                    f"{other.process.exitcode}) before it reported: the run is incomplete"
+                ) from None
+            other.process.join()
+            if said[0] == "error":
+                raise said[1]
+            self._merged.append(said[1])
+            self._records.extend(said[2])
+        if self.recorder is not None and self._parts_dir is not None:
+            own = self.engine.recorder
+            assert own is not None
+            own.write_part({"share": str(self.shares[0])})
+            own.close()
+            parts = [self._part_path(0), *(o.path for o in self._others if o.path is not None)]
+            self.recorder.write_lines(merge_parts(parts, keep_seq=self.options.shard is not None))
+
+    def _end_others(self) -> None:
+        """The run is left early (an error, Ctrl-C in `run()`): its other processes go too."""
+        for other in self._others:
+            if other.process.is_alive():
+                other.process.terminate()
+            other.process.join()
+            other.receive.close()
 
     @property
     def timezone(self) -> str:
@@ -1029,6 +1245,49 @@ class Run:
             raise OptionError(
                 "report", f"{{report}}: cannot write {_source(target)!r}: {exc.strerror or exc}"
             ) from None
+
+
+@dataclass(slots=True)
+class _OtherPart:
+    """One of the other processes of a run shared between processes."""
+
+    share: Share
+    process: multiprocessing.process.BaseProcess
+    receive: Any  # the pipe its account comes back on (multiprocessing.connection.Connection)
+    path: Path | None  # where it records its lines (None: the run records nothing)
+
+
+def _part_main(options: RunOptions, send: Any, report: bool) -> None:
+    """A process of a shared run: its share played, its account (and, with `report`, its
+    sessions' answer-key records) sent back on `send`."""
+    stopping: list[int] = []
+    engine: Engine | None = None
+
+    def stop(signum: int, frame: object) -> None:
+        stopping.append(signum)
+        if engine is not None:
+            engine.stopping = True
+
+    # Ctrl-C (the whole process group has it) or SIGTERM (from the first process): the share
+    # ends its sessions between two wake-ups and reports what it did, as a run does.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    try:
+        with Run(options, _part=True, _report=report) as prepared:
+            engine = prepared.engine
+            engine.stopping = bool(stopping)
+            prepared.go()
+            if engine.stopping:
+                engine.stop()
+            stats = prepared.finish()
+            send.send(("ok", stats, prepared._records))
+    except BaseException as exc:  # handed to the first process, which raises it
+        try:
+            send.send(("error", exc))
+        except Exception:  # (an exception that does not pickle: its words, then)
+            send.send(("error", RuntimeError(f"share {options.shard}: {exc!r}")))
+    finally:
+        send.close()
 
 
 class _Capturing(MemoryTransport):
@@ -1225,6 +1484,73 @@ async def _go(prepared: Run) -> None:
     except EndpointUnreachableError as exc:
         exc.stats = prepared.finish()
         raise
+
+
+def merge(
+    parts: Sequence[str | os.PathLike[str]], record: str | os.PathLike[str] | IO[str]
+) -> RunStats:
+    """Join the parts of a run made in shares (`run(shard="K/N", record=...)` on each of N
+    machines, or `playersim run --shard K/N --record`) into the recording one machine would
+    have written, byte for byte, in `record`; returns the run's account, as `run()` would
+    have (its answer key aside). PartError, naming the file, for a file that is not a whole
+    part, parts of different runs, or a share missing or given twice.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for k in (1, 2):
+    ...     part = folder / f"{k}.ndjson"
+    ...     _ = run(profiles=["ugc-clip"], sessions=6, shard=f"{k}/2", record=part)
+    >>> stats = merge([folder / "1.ndjson", folder / "2.ndjson"], folder / "all.ndjson")
+    >>> whole = run(profiles=["ugc-clip"], sessions=6, record=folder / "one.ndjson")
+    >>> (folder / "all.ndjson").read_bytes() == (folder / "one.ndjson").read_bytes()
+    True
+    >>> stats.requests == whole.requests
+    True
+    """
+    if not parts:
+        raise PartError("no parts to merge")
+    named = [os.fspath(part) for part in parts]
+    if twice := next((path for path in named if named.count(path) > 1), None):
+        raise PartError(f"{twice} is given twice")
+    about = {os.fspath(part): read_part(os.fspath(part)) for part in parts}
+    shares: dict[Share, str] = {}
+    run_of: tuple[str, str] | None = None
+    for path, said in about.items():
+        try:
+            share = parse_share(str(said["share"]))
+            fingerprint = str(said["run"])
+            said["stats"]
+        except (KeyError, ValueError) as exc:
+            raise PartError(f"{path}: its part line is not a share's: {exc}") from None
+        if share in shares:
+            raise PartError(f"{path} and {shares[share]} are both share {share}")
+        if run_of is not None and fingerprint != run_of[0]:
+            raise PartError(
+                f"{path} and {run_of[1]} are parts of different runs (other options, seed or "
+                "start): each share must be run with the same flags but --shard"
+            )
+        shares[share] = path
+        run_of = run_of or (fingerprint, path)
+    count = next(iter(shares)).parts
+    missing = [f"{k}/{count}" for k in range(1, count + 1) if Share(k, count) not in shares]
+    if missing or len(shares) != count:
+        other = [str(share) for share in shares if share.parts != count]
+        raise PartError(
+            f"the parts are not one run's every share: {', '.join(missing or other)} "
+            f"{'missing' if missing else 'of another split'}"
+        )
+    ordered = [shares[Share(k, count)] for k in range(1, count + 1)]
+    try:
+        stats = RunStats.merged([RunStats.from_part(about[path]["stats"]) for path in ordered])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PartError(f"a part's account cannot be read: {exc!r}") from None
+    try:
+        recorder = Recorder(Path(record) if isinstance(record, os.PathLike) else record)
+    except OSError as exc:
+        raise PartError(f"{_source(record)}: cannot write it: {exc.strerror or exc}") from None
+    with recorder:
+        recorder.write_lines(merge_parts(ordered))
+    return stats
 
 
 @dataclass(frozen=True, slots=True)

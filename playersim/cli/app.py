@@ -28,6 +28,7 @@ from playersim.audience.metadata import DEFAULT_CATALOG_SEED
 from playersim.audience.profiles import bundled_profiles, load_profile
 from playersim.cli import flags
 from playersim.cli.interrupts import TerminatedError, interruptible
+from playersim.cli.merge import MergeCommand, add_merge, merge_command
 from playersim.cli.progress import PROGRESS_EVERY_S, Progress
 from playersim.cli.replay import ReplayOptions, add_http_options, add_replay, replay_command
 from playersim.cli.report import fail, interrupted, say_if_behind, status
@@ -46,7 +47,9 @@ from playersim.runner import (
     DEFAULT_SEED,
     DEFAULT_SHOWN,
     DEFAULT_START,
+    MAX_PROCESSES,
     MAX_SPEED,
+    PARALLEL_FROM,
     OptionError,
     Run,
     RunOptions,
@@ -100,7 +103,7 @@ class _MissingExtraError(Exception):
         super().__init__(message)
 
 
-Command = RunCommand | ReplayOptions | ServeOptions | ReportCommand | ProfilesCommand
+Command = RunCommand | ReplayOptions | ServeOptions | ReportCommand | MergeCommand | ProfilesCommand
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_replay(commands)
     add_serve(commands)
     add_report(commands)
+    add_merge(commands)
     commands.add_parser(
         "profiles", help="list the bundled profiles", description="List the bundled profiles."
     )
@@ -290,6 +294,26 @@ def _add_run(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         "validated as the API does); a run goes about a fifth faster",
     )
     _add_adobe(run)
+    scale = run.add_argument_group(
+        "scale",
+        "every viewing is played in each process (viewers share devices and hours), each "
+        "sends and records its share; the recording and summary are those of one process",
+    )
+    scale.add_argument(
+        "--processes",
+        type=flags.whole(1, MAX_PROCESSES),
+        metavar="N",
+        help="share the run between N processes (default: every core, for a run in memory of "
+        f"{PARALLEL_FROM:,} viewings or more; else 1)",
+    )
+    scale.add_argument(
+        "--shard",
+        type=flags.shard_of,
+        metavar="K/N",
+        help="run share K of N (from 1) of the audience, for N machines each running one; "
+        "--record writes a part, and `playersim merge` joins the N parts into the recording "
+        "one machine would have written",
+    )
     out.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -417,6 +441,8 @@ def options_from_args(
         record=args.record,
         conformance=args.conformance,
         report=args.report,
+        processes=args.processes,
+        shard=args.shard,
     )
 
 
@@ -432,6 +458,8 @@ def parse(argv: Sequence[str] | None = None) -> Command:
         return ReplayOptions.from_args(args)
     if args.command == "report":
         return ReportCommand.from_args(args)
+    if args.command == "merge":
+        return MergeCommand.from_args(args)
     if args.command == "serve":
         if server_classes() is None:
             raise _MissingExtraError("playersim serve", NEEDS_THE_EXTRA)
@@ -457,6 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve_command(command)
         if isinstance(command, ReportCommand):
             return report_command(command)
+        if isinstance(command, MergeCommand):
+            return merge_command(command)
         return _list_profiles()
     except KeyboardInterrupt:
         print("playersim: interrupted", file=sys.stderr)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 from playersim.audience.arrivals import Shape, parse_duration, parse_rate
+from playersim.engines.shares import Share, parse_share
 from playersim.runner import (
     MAX_REQUEST_RATE,
     MAX_SPAN,
@@ -255,3 +256,11 @@ def port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
     return value
+
+
+def shard_of(text: str) -> Share:
+    """A share of a run: `K/N`, part K of N, from 1."""
+    try:
+        return parse_share(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -28,6 +28,7 @@ from typing import Final, Protocol
 
 from playersim.clock import Clock, ManualClock, parse_instant
 from playersim.engines.delivery import Delivery, Dialect, GiveUp, Outbox, Settled, is_async
+from playersim.engines.shares import Shadow, Share
 from playersim.engines.summary import (
     GAVE_UP,
     NOT_OPEN,
@@ -99,6 +100,10 @@ class Inline:
 
     def send(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
         engine = self.engine
+        shadow = engine.shadow
+        if shadow is not None and not shadow.owns(player):
+            shadow.send(player, outbox, bodies)  # another process's viewing
+            return
         engine.stats.generated += len(bodies)
         outbox.push(bodies)
         if not self._reachable:
@@ -155,8 +160,13 @@ class Engine:
         recorder: Recorder | None = None,
         sender: Callable[[Engine], Sender] | None = None,
         dialect: Dialect = MCA,
+        share: Share | None = None,
     ) -> None:
         self.clock = clock
+        # One part of a run shared between processes (`playersim.engines.shares`): every
+        # viewing is played, only the share's own are sent and counted; the others are the
+        # shadow's, and its line count numbers the recording's lines for the merge.
+        self.shadow = Shadow(share, dialect) if share is not None else None
         # How sessions travel: the MCA's paths and bodies, or another API's (Media Edge's,
         # playersim.edge.dialect). Players are the same either way.
         self.dialect = dialect
@@ -213,13 +223,19 @@ class Engine:
         self._cut: dict[Player, str] = {}
         self.gave_up = False  # the endpoint stopped answering, and the run gave up on it
 
+    def owns(self, player: Player) -> bool:
+        """Whether this engine sends (and counts) the player's viewing: always, unless it runs
+        a share of the audience and the viewing is another share's."""
+        return self.shadow is None or self.shadow.owns(player)
+
     def add(self, player: Player) -> Player:
         """Schedule a player; it starts at its `start_at`, or now if it has none."""
         if player.start_at is None:
             player.start_at = self.clock.now()
         if player.devices is not None:
             player.devices.hold(player)  # its device and viewer are busy until it ends
-        self.stats.arrived(player)
+        if self.owns(player):
+            self.stats.arrived(player)
         outbox = Outbox(self.dialect)
         # Watched on a downloaded copy, offline: nothing goes until the device is back online.
         outbox.offline = player.offline_delay_ms is not None
@@ -267,7 +283,7 @@ class Engine:
                 and (self._arriving.start_at or 0) <= now
                 and not self._admitting()
             ):
-                self.stats.turned_away += 1
+                self.stats.turned_away += self.owns(self._arriving)
                 self._arriving = next(self._arrivals, None)
         while self._admitting() and (due := self._arrival_due()) is not None and due <= now:
             player = self._arriving
@@ -387,6 +403,10 @@ class Engine:
         nothing of its session waits unsent; otherwise its unsent backlog is dropped (counted)
         and a sessionEnd goes right after the last request handed out (`Outbox.cut`)."""
         own = player.stop(now)
+        if not self.owns(player):
+            if outbox.offline:
+                outbox.release()
+            return own  # another process's viewing: that process ends it
         if outbox.offline:
             # Watched offline: nothing of it is open on the endpoint. What it recorded, with
             # its end, goes now, whole, as the device comes back online with the run's end.
@@ -405,7 +425,14 @@ class Engine:
 
     def _record(self, settled: Settled) -> None:
         assert self.recorder is not None
-        self.recorder.write(settled.request, settled.response, sid=settled.sid, error=settled.error)
+        seq = None
+        if (shadow := self.shadow) is not None:
+            # The line's number in the whole run's recording, for the merge.
+            seq = shadow.lines
+            shadow.lines += 1
+        self.recorder.write(
+            settled.request, settled.response, sid=settled.sid, error=settled.error, seq=seq
+        )
 
     def _manual_clock(self) -> ManualClock:
         if not isinstance(self.clock, ManualClock):
@@ -501,7 +528,7 @@ class Engine:
         ended = player.last_event_at
         after = self.follow_up(player, self.clock.now() if ended is None else ended)
         if after is not None:
-            self.stats.follow_ups += 1
+            self.stats.follow_ups += self.owns(after)
             self.add(after)
 
     def _abandon(self, player: Player, outbox: Outbox) -> None:
@@ -513,6 +540,14 @@ class Engine:
     def _retire(self, player: Player, outbox: Outbox, *, follow: bool = True) -> None:
         """The viewing is over: count its outcome, and what it leaves unsent, and why."""
         self.sender.retired(player)
+        if not self.owns(player):
+            # Another process's viewing: it counts it. Its device is free all the same.
+            self._cut.pop(player, None)
+            if follow:
+                self._follow(player)
+            if player.devices is not None:
+                player.devices.release(player)
+            return
         self.stats.drop(outbox.dropped, NOT_OPEN)
         outbox.dropped = 0
         # Left in its queue: the run gave up on the endpoint, or was stopped, before it went.

@@ -11,15 +11,15 @@ Words a user reads are said once, here: outcomes, reasons for a drop, what a sto
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Final
 
+from playersim.audience.profiles import Profile
 from playersim.clock import format_instant
 from playersim.mca.api import DOWNLOADED, Request, Response, accepted, batch_size
 from playersim.mca.wire import WireBody
 
 if TYPE_CHECKING:
-    from playersim.audience.profiles import Profile
     from playersim.clock import Pacer
     from playersim.reporting.rollup import Report
     from playersim.sim.player import Player
@@ -189,6 +189,96 @@ class RunStats:
         text = printable(text, 200)
         if text not in self.problems:
             self.problems.append(text)
+
+    @classmethod
+    def merged(cls, parts: list[RunStats]) -> RunStats:
+        """The account of a run made in parts (`playersim.engines.shares`), from the parts'
+        own: what one process running all of it would have counted. Each part counted only its
+        own viewings and requests, so counts add up; people are the union of the parts', and
+        viewings by someone seen before are the rest. (The first few rejections, kept for
+        people, are each part's in turn: their order across parts is not the run's.)"""
+        merged = cls()
+        for part in parts:
+            for name in _SUMMED:
+                setattr(merged, name, getattr(merged, name) + getattr(part, name))
+            for name in _COUNTED:
+                getattr(merged, name).update(getattr(part, name))
+            merged.people |= part.people
+            for problem in part.problems:
+                merged._example(problem)
+            for ts in (part.first_ts, part.last_ts):
+                if ts is not None:
+                    merged.first_ts = ts if merged.first_ts is None else min(merged.first_ts, ts)
+                    merged.last_ts = ts if merged.last_ts is None else max(merged.last_ts, ts)
+            for name, behaviour in part.behaviour.items():
+                mine = merged.behaviour.setdefault(name, BehaviourStats())
+                for key in _BEHAVIOUR_FIELDS:
+                    setattr(mine, key, getattr(mine, key) + getattr(behaviour, key))
+            merged.profiles.update(part.profiles)
+            if part.ending is not None:
+                ending = merged.ending = merged.ending or Ending()
+                ending.ended += part.ending.ended
+                ending.not_ended.update(part.ending.not_ended)
+            if part.conformance is not None:
+                merged.conformance = merged.conformance or Counter()
+                merged.conformance.update(part.conformance)
+            if part.lateness is not None:
+                lateness = merged.lateness = merged.lateness or Lateness()
+                lateness.pings.update(part.lateness.pings)
+                lateness.all.update(part.lateness.all)
+        # Each viewing either brought a new person or was someone's again.
+        merged.returning = merged.sessions - len(merged.people)
+        return merged
+
+    def as_part(self) -> dict[str, Any]:
+        """The counters as JSON, for a part of a run made on another machine
+        (`from_part` reads them back; `merged` adds them up)."""
+        return {
+            **{name: getattr(self, name) for name in (*_SUMMED, "first_ts", "last_ts")},
+            **{name: dict(getattr(self, name)) for name in _COUNTED[:-1]},
+            "starts_by_hour": {str(hour): n for hour, n in self.starts_by_hour.items()},
+            "people": sorted(self.people),
+            "problems": self.problems,
+            "behaviour": {
+                name: {key: getattr(stats, key) for key in _BEHAVIOUR_FIELDS}
+                for name, stats in self.behaviour.items()
+            },
+            "profiles": {
+                name: profile.model_dump(mode="json") for name, profile in self.profiles.items()
+            },
+            "ending": None
+            if self.ending is None
+            else {"ended": self.ending.ended, "not_ended": dict(self.ending.not_ended)},
+            "conformance": None if self.conformance is None else dict(self.conformance),
+        }
+
+    @classmethod
+    def from_part(cls, data: dict[str, Any]) -> RunStats:
+        """`as_part`'s JSON as counters again (KeyError, TypeError or ValueError if it is not)."""
+        stats = cls()
+        for name in _SUMMED:
+            setattr(stats, name, int(data[name]))
+        for name in ("first_ts", "last_ts"):
+            setattr(stats, name, None if data[name] is None else int(data[name]))
+        for name in _COUNTED[:-1]:
+            getattr(stats, name).update({str(k): int(v) for k, v in data[name].items()})
+        stats.starts_by_hour.update({int(k): int(v) for k, v in data["starts_by_hour"].items()})
+        stats.people = {int(person) for person in data["people"]}
+        stats.problems = [str(problem) for problem in data["problems"]]
+        for name, figures in data["behaviour"].items():
+            behaviour = stats.behaviour[name] = BehaviourStats()
+            for key in _BEHAVIOUR_FIELDS:
+                setattr(behaviour, key, int(figures[key]))
+        stats.profiles = {
+            name: Profile.model_validate(profile) for name, profile in data["profiles"].items()
+        }
+        if data["ending"] is not None:
+            stats.ending = Ending(
+                int(data["ending"]["ended"]), Counter(data["ending"]["not_ended"])
+            )
+        if data["conformance"] is not None:
+            stats.conformance = Counter({str(k): int(v) for k, v in data["conformance"].items()})
+        return stats
 
     @property
     def requests(self) -> int:
@@ -668,3 +758,20 @@ def format_summary(
     if conformance is not None and not conformance:
         lines += ["", "  conformance: no problems"]
     return "\n".join(lines)
+
+
+# RunStats' counters that a run in parts adds up as they are.
+_SUMMED: Final = (
+    "sessions",
+    "follow_ups",
+    "turned_away",
+    "crowded",
+    "retried",
+    "sent_again_after_lost_answer",
+    "generated",
+    "batched",
+    "answer_lost",
+)
+# (The last is keyed by hour, a number: JSON keeps it as text, and `as_part` says it apart.)
+_COUNTED: Final = ("outcomes", "sent", "statuses", "dropped_by", "starts_by_hour")
+_BEHAVIOUR_FIELDS: Final = tuple(f.name for f in fields(BehaviourStats))

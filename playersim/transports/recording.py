@@ -15,15 +15,16 @@ Lines are written compactly with keys in a fixed order, so the same run gives th
 
 from __future__ import annotations
 
+import heapq
 import json
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from playersim.mca.api import Request, Response
 
-__all__ = ["Recorder", "read_recording"]
+__all__ = ["PartError", "Recorder", "merge_parts", "read_part", "read_recording"]
 
 
 class Recorder:
@@ -59,9 +60,12 @@ class Recorder:
         sid: str | None,
         error: str | None = None,
         raw: bytes | None = None,
+        seq: int | None = None,
     ) -> None:
         """One request and its answer. `raw`: the bytes the body came as, if they are known
-        (a server's): written instead of the body if the body cannot be strict JSON."""
+        (a server's): written instead of the body if the body cannot be strict JSON. `seq`:
+        the line's number in a shared run's whole recording (a part's line, for the merge:
+        written first, as `"seq"`)."""
         line: dict[str, Any] = {
             "session": sid,
             "path": request.path,
@@ -80,12 +84,23 @@ class Recorder:
             if raw is None:
                 raw = json.dumps(request.body, allow_nan=True, default=repr).encode()
             text = _strict(_with_raw(line, raw))
+        if seq is not None:
+            text = b'{"seq":%d,%s' % (seq, text[1:])
         if self._file is not None and not self._flush_each:
             # A run's every request comes this way: the line's bytes straight to the buffer.
             self._file.write(text)
             self.lines += 1
         else:
             self._put(text)
+
+    def write_lines(self, lines: Iterator[bytes]) -> None:
+        """Lines as they are (each a recording line's bytes, newline included): a merge's."""
+        for line in lines:
+            self._put(line)
+
+    def write_part(self, about: dict[str, Any]) -> None:
+        """A part's last line: what `merge_parts` needs to know of the part (`read_part`)."""
+        self._put(_strict({"part": about}))
 
     def write_refused(self, path: str, raw: bytes, response: Response) -> None:
         """A request whose body is not a JSON object (refused with a 4xx): its bytes as `raw`."""
@@ -177,3 +192,84 @@ def read_recording(path: str | Path) -> Iterator[dict[str, Any]]:
         for line in stream:
             if line.strip():
                 yield json.loads(line)
+
+
+# A part of a run made in shares (`playersim.engines.shares`): its lines are recording lines
+# with `"seq"` first, their number in the whole run's recording, and its last line says
+# what the part is (`{"part": {...}}`, `Recorder.write_part`).
+_SEQ: Final = b'{"seq":'
+_PART: Final = b'{"part":'
+
+
+class PartError(ValueError):
+    """A file that is not a part `merge_parts` can join, or parts that do not go together: the
+    message names the file and what is wrong."""
+
+
+def read_part(path: str | Path) -> dict[str, Any]:
+    """What a part's last line says of it (PartError if the file is not a whole part)."""
+    try:
+        with open(path, "rb") as stream:
+            size = stream.seek(0, 2)
+            stream.seek(max(0, size - (1 << 20)))
+            tail = stream.read()
+    except OSError as exc:
+        raise PartError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    if not last.startswith(_PART):
+        raise PartError(
+            f"{path}: not a whole part of a shared run: its last line is not its "
+            '{"part": ...} line (a recording made without --shard, or a part cut short)'
+        )
+    try:
+        about = json.loads(last)["part"]
+    except (ValueError, KeyError) as exc:
+        raise PartError(f"{path}: its part line is not JSON: {exc}") from None
+    if not isinstance(about, dict):
+        raise PartError(f"{path}: its part line says {about!r}, not an object")
+    return about
+
+
+def merge_parts(parts: Sequence[str | Path], *, keep_seq: bool = False) -> Iterator[bytes]:
+    """The lines of the parts of a shared run, in the order of the whole run's recording: each
+    line as one process would have written it (or, `keep_seq`, still numbered, for a part made
+    of parts). A part's own last line (`read_part`) is not among them. PartError if a line is
+    not a numbered recording line, or two parts hold the same line."""
+    streams = [_numbered(Path(part)) for part in parts]
+    last = -1
+    where = ""
+    for seq, line, source in heapq.merge(*streams):
+        if seq <= last:
+            raise PartError(
+                f"{source}: line {seq:,} of the run is in {where} too: the parts overlap "
+                "(the same share given twice, or parts of different runs)"
+            )
+        last, where = seq, source
+        yield line if keep_seq else b"{" + line[line.index(b",", 7) + 1 :]
+
+
+def _numbered(path: Path) -> Iterator[tuple[int, bytes, str]]:
+    source = str(path)
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise PartError(f"{source}: cannot read the file: {exc.strerror or exc}") from None
+    with stream:
+        before = -1
+        for number, line in enumerate(stream, 1):
+            if line.startswith(_SEQ):
+                try:
+                    seq = int(line[7 : line.index(b",", 7)])
+                except ValueError:
+                    seq = -1
+                if seq > before:
+                    before = seq
+                    yield seq, line, source
+                    continue
+            elif line.startswith(_PART):
+                return
+            raise PartError(
+                f"{source}: line {number:,} is not a numbered line of a part in order "
+                f"({line[:60]!r}): a part is written by `playersim run --shard K/N --record`"
+            )
+    raise PartError(f"{source}: the part ends before its part line: it was cut short")
