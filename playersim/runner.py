@@ -373,13 +373,6 @@ class RunOptions:
 
     def _check_scale(self) -> None:
         shared = self.shard is not None or (self.processes or 1) > 1
-        if shared and (self.realtime or self.to):
-            # The asyncio engine's sender does not yet play another process's viewings.
-            raise OptionError(
-                "processes" if self.shard is None else "shard",
-                "{processes} and {shard} share a run in memory, in virtual time: not one "
-                "paced ({speed}) or sent to an endpoint ({to}) yet",
-            )
         if shared and self.script is not None:
             # Its sessions start as copies of one another, and the collector tells copies
             # apart by the order they come in: only one process sees that order.
@@ -709,9 +702,19 @@ class Run:
                 for j in range(self.processes)
             ]
             self.share = self.shares[0] if options.shard is not None or self.processes > 1 else None
+            self._given = options  # (as asked: what the shares of one run have in common)
+            if self.processes > 1 and options.to:
+                # The run's connections and its cap on requests are the run's, not each
+                # process's: shared between them.
+                self.options = options = options.replace(
+                    in_flight=-(-options.in_flight // self.processes),
+                    max_rate=None
+                    if options.max_rate is None
+                    else options.max_rate / self.processes,
+                )
             self._parts_dir: Path | None = None
             self.recorder = self._recorder()  # where the run's recording goes
-            recorder = self._own_recorder()  # where this process writes its lines
+            recorder = self._own = self._own_recorder()  # where this process writes its lines
             self.engine = self._engine(self._transport(), recorder)
             # The answer key meters every request the back end takes, as it settles.
             self.reporter: Reporter | None = None
@@ -979,6 +982,7 @@ class Run:
                 give_up=give_up,
                 in_flight=None if options.realtime else options.in_flight,
                 dialect=self.dialect,
+                share=self.share,
             )
         # Virtual time in memory sends inline: `_transport` gave a synchronous transport.
         return Engine(
@@ -1068,9 +1072,13 @@ class Run:
         HTTP), and the cancellation goes on."""
         engine = self.engine
         with self._script_errors():
+            self._start_others()
             if not isinstance(engine, RealtimeEngine):
-                self._start_others()
-                await self._virtual_async(tick)
+                try:
+                    await self._virtual_async(tick)
+                except asyncio.CancelledError:
+                    await asyncio.to_thread(self._join_others, stop=True)
+                    raise
                 await asyncio.to_thread(self._join_others)
                 self._went = True
                 return
@@ -1078,9 +1086,14 @@ class Run:
                 await engine.run_async()
             except asyncio.CancelledError:
                 engine.stop()  # (over HTTP the engine has ended its sessions already)
+                # The other processes end theirs too, and say what they did.
+                await asyncio.to_thread(self._join_others, stop=True)
+                self._went = True
                 raise
             finally:
                 await engine.aclose()
+            await asyncio.to_thread(self._join_others)
+            self._went = True
 
     async def _virtual_async(self, tick: Callable[[], None] | None) -> None:
         # What `Engine.run()` does, one wake-up at a time, with a turn of the loop now and then.
@@ -1140,7 +1153,7 @@ class Run:
     def _fingerprint(self) -> str:
         """What the shares of one run have in common, and another run's do not: its options
         but where each share goes, and its start."""
-        same = self.options.replace(record=None, processes=None, shard=None)
+        same = self._given.replace(record=None, processes=None, shard=None)
         return hashlib.sha256(f"{same!r}{self.start}".encode()).hexdigest()[:16]
 
     # --- the run's other processes --------------------------------------------------------------
@@ -1171,12 +1184,12 @@ class Run:
             self._others.append(_OtherPart(self.shares[j], process, receive, path))
         self._stack.callback(self._end_others)
 
-    def _join_others(self) -> None:
+    def _join_others(self, *, stop: bool = False) -> None:
         """Wait for the other processes' accounts (told to stop first if this one was), and
         merge their recordings into the run's."""
         if not self._others or self._merged:
             return
-        if self.engine.stopping:
+        if stop or self.engine.stopping:
             for other in self._others:
                 if other.process.is_alive():
                     other.process.terminate()  # (SIGTERM: it ends its sessions, then reports)
@@ -1195,7 +1208,7 @@ class Run:
             self._merged.append(said[1])
             self._records.extend(said[2])
         if self.recorder is not None and self._parts_dir is not None:
-            own = self.engine.recorder
+            own = self._own
             assert own is not None
             own.write_part({"share": str(self.shares[0])})
             own.close()
@@ -1276,9 +1289,12 @@ def _part_main(options: RunOptions, send: Any, report: bool) -> None:
         with Run(options, _part=True, _report=report) as prepared:
             engine = prepared.engine
             engine.stopping = bool(stopping)
-            prepared.go()
-            if engine.stopping:
-                engine.stop()
+            if prepared.is_async:
+                asyncio.run(_part_async(prepared, bool(stopping)))
+            else:
+                prepared.go()
+                if engine.stopping:
+                    engine.stop()
             stats = prepared.finish()
             send.send(("ok", stats, prepared._records))
     except BaseException as exc:  # handed to the first process, which raises it
@@ -1288,6 +1304,22 @@ def _part_main(options: RunOptions, send: Any, report: bool) -> None:
             send.send(("error", RuntimeError(f"share {options.shard}: {exc!r}")))
     finally:
         send.close()
+
+
+async def _part_async(prepared: Run, stopping: bool) -> None:
+    """A paced (or over HTTP) process of a shared run: a signal cancels it, and the run then
+    ends its sessions as `playersim run` does on Ctrl-C."""
+    task = asyncio.current_task()
+    assert task is not None
+    if stopping:
+        return  # told to stop before it began: nothing was sent
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await prepared.go_async()
+    except asyncio.CancelledError:
+        task.uncancel()  # stopped as asked: its sessions were ended; its account is sent
 
 
 class _Capturing(MemoryTransport):

@@ -19,12 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from playersim import AdobeSettings, run
+from playersim import AdobeSettings, Collector, VirtualClock, run
 from playersim.cli import main
 from playersim.engines.shares import Share, parse_share
 from playersim.engines.summary import RunStats, format_summary, summary_json
-from playersim.runner import OptionError, merge
+from playersim.runner import DEFAULT_START, OptionError, merge
 from playersim.transports.recording import PartError
+from tests.mca_server import serve
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 DATASTREAM = "2cbc1b3a-04b2-4c6e-8f5c-1f0d2a9e6b7c"
@@ -159,11 +160,7 @@ def test_a_share_is_written_k_of_n_from_one() -> None:
         run(sessions=2, shard="3/2")
 
 
-def test_shares_and_processes_are_for_runs_in_memory_in_virtual_time() -> None:
-    with pytest.raises(OptionError, match="not one paced"):
-        run(sessions=2, processes=2, to="http://127.0.0.1:9")
-    with pytest.raises(OptionError, match="not one paced"):
-        run(sessions=2, shard="1/2", speed=1)
+def test_options_that_do_not_go_with_shares_are_refused() -> None:
     with pytest.raises(OptionError, match="playersim report"):
         run(sessions=2, shard="1/2", report=True)
     with pytest.raises(OptionError, match="processes"):
@@ -289,3 +286,22 @@ def test_a_share_made_of_processes_merges_with_the_others(tmp_path: Path) -> Non
     merged = merge([first, second], joined)
     assert joined.read_bytes() == expected
     assert said(merged) == said(stats)
+
+
+@pytest.mark.slow
+def test_a_run_over_http_in_several_processes_sends_what_one_process_sends(
+    tmp_path: Path,
+) -> None:
+    """Each process sends its own share to the endpoint: the endpoint's sessions and the
+    recording are one process's, byte for byte."""
+    options = {"profiles": ["ugc-clip", "live-news"], "sessions": 40, "seed": 12}
+    recordings = []
+    for processes in (1, 2):
+        collector = Collector(VirtualClock(DEFAULT_START), seed="1", keep_events=True)
+        with serve(collector) as url:
+            recording = tmp_path / f"{processes}.ndjson"
+            stats = run(to=url, record=recording, processes=processes, **options)
+        assert stats.failed == 0
+        assert len(collector.sessions) == stats.sessions_started
+        recordings.append(recording.read_bytes())
+    assert recordings[0] == recordings[1]

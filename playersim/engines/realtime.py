@@ -48,6 +48,7 @@ from playersim.engines.delivery import (
     is_async,
 )
 from playersim.engines.engine import Engine, FollowUp, Inline
+from playersim.engines.shares import Shadow, Share
 from playersim.engines.summary import OUTCOME_CUT_OFF, OUTCOME_STOPPED, Ending, Lateness
 from playersim.errors import EndpointUnreachableError
 from playersim.mca.api import Request, Response
@@ -166,6 +167,7 @@ class RealtimeEngine(Engine):
         give_up: GiveUp | None = None,
         in_flight: int | None = None,
         dialect: Dialect = MCA,
+        share: Share | None = None,
     ) -> None:
         if in_flight is not None and in_flight < 1:
             raise ValueError(f"in_flight must be at least 1, got {in_flight}")
@@ -196,6 +198,7 @@ class RealtimeEngine(Engine):
             recorder=None if is_async(transport) else recorder,
             sender=sender,
             dialect=dialect,
+            share=share,
         )
         if self.paced:
             self.delivery.paced = (self.pacer, self.lateness)
@@ -344,7 +347,9 @@ class Tasks:
         self._awaited: Player | None = None
         self._room: int | None = None
         self._changed: asyncio.Future[None] | None = None  # what the scheduler waits on
-        self._in_order = _InOrder(recorder) if recorder is not None else None
+        self._in_order = (
+            _InOrder(recorder, numbered=engine.shadow is not None) if recorder is not None else None
+        )
         self._numbers = itertools.count()
         self._numbered: dict[Listener, deque[tuple[int, WireBody]]] = {}
         engine.delivery.hooks.append(self._settled)
@@ -354,6 +359,10 @@ class Tasks:
 
     def send(self, player: Player, outbox: Outbox, bodies: list[WireBody]) -> None:
         """Queue a player's new bodies for its delivery task (started if it has none)."""
+        shadow = self.engine.shadow
+        if shadow is not None and not shadow.owns(player):
+            self._shadow(shadow, player, outbox, bodies)
+            return
         self.engine.stats.generated += len(bodies)
         outbox.push(bodies)
         if outbox.offline and not outbox.released:
@@ -371,6 +380,19 @@ class Tasks:
             self._queued += len(outbox)
             self._draining[player] = outbox
             self._senders.put((player, outbox))  # (after a run too: the sessionEnds of `stop()`)
+
+    def _shadow(
+        self, shadow: Shadow, player: Player, outbox: Outbox, bodies: list[WireBody]
+    ) -> None:
+        """Another process's viewing: answered on the spot, its bodies' places in the
+        recording skipped (numbered as its own would be: the parts merge by these numbers)."""
+        outbox.push(bodies)
+        if outbox.offline and not outbox.released:
+            return
+        if self._in_order is not None:
+            for _ in range(len(outbox)):
+                self._in_order.done(next(self._numbers), None)
+        shadow.send(player, outbox, [])
 
     def holds(self, player: Player, outbox: Outbox) -> bool:
         # Unpaced, a player's wake-up waits for the answer to its sessionStart (`must_wait`).
@@ -596,23 +618,26 @@ _Line = tuple[Request, Response | None, str | None, str | None]
 class _InOrder:
     """Writes recording lines in a fixed order (numbers from 0), as each one becomes known."""
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, *, numbered: bool = False) -> None:
         self.recorder = recorder
+        # A share's recording: each line says its number, for the merge.
+        self.numbered = numbered
         self._next = 0
         self._known: dict[int, _Line | None] = {}  # None: a number that will have no line
 
     def done(self, number: int, line: _Line | None) -> None:
         self._known[number] = line
         while self._next in self._known:
-            self._write(self._known.pop(self._next))
+            self._write(self._next, self._known.pop(self._next))
             self._next += 1
 
     def flush(self) -> None:
         """Write every known line, in order, even past numbers that never came (a cut run)."""
         for number in sorted(self._known):
-            self._write(self._known.pop(number))
+            self._write(number, self._known.pop(number))
 
-    def _write(self, line: _Line | None) -> None:
+    def _write(self, number: int, line: _Line | None) -> None:
         if line is not None:
             request, response, sid, error = line
-            self.recorder.write(request, response, sid=sid, error=error)
+            seq = number if self.numbered else None
+            self.recorder.write(request, response, sid=sid, error=error, seq=seq)
