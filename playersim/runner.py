@@ -1062,6 +1062,10 @@ class Run:
             except KeyboardInterrupt:
                 self.engine.stop()
                 raise
+        if self.engine.stopping and self._others:
+            # Asked to stop (a signal): this process's sessions end before the parts are
+            # merged. (The command line's own stop() after this one finds nothing more to do.)
+            self.engine.stop()
         self._join_others()
         self._went = True
 
@@ -1079,6 +1083,8 @@ class Run:
                 except asyncio.CancelledError:
                     await asyncio.to_thread(self._join_others, stop=True)
                     raise
+                if engine.stopping and self._others:
+                    engine.stop()  # (as in `go()`: before the parts are merged)
                 await asyncio.to_thread(self._join_others)
                 self._went = True
                 return
@@ -1145,7 +1151,13 @@ class Run:
             # A part's last line says what it is: for the merge (`playersim merge`).
             about: dict[str, Any] = {"share": str(self.options.shard)}
             if not self._part:
-                about |= {"run": self._fingerprint(), "stats": stats.as_part()}
+                about |= {
+                    "run": self._fingerprint(),
+                    # Stopped (Ctrl-C, SIGTERM) at an instant of its own: the merge keeps the
+                    # lines the shares' stops numbered alike.
+                    "stopped": stats.ending is not None,
+                    "stats": stats.as_part(),
+                }
             self.recorder.write_part(about)
         self._finished = stats
         return stats
@@ -1165,6 +1177,18 @@ class Run:
         # Started afresh ("spawn"), not forked: a fork would inherit this process's open
         # recording, signal handlers and any threads of the program that called `run()`.
         context = multiprocessing.get_context("spawn")
+        # Started with Ctrl-C ignored (a process inherits that): one that has not yet set up
+        # its own handling is not killed mid-start by the Ctrl-C meant for the run, with a
+        # traceback on the terminal; it is told to stop by SIGTERM, as it is once running.
+        ignoring = _ignoring_ctrl_c()
+        try:
+            self._start(context)
+        finally:
+            if ignoring is not None:
+                signal.signal(signal.SIGINT, ignoring)
+        self._stack.callback(self._end_others)
+
+    def _start(self, context: Any) -> None:
         for j in range(1, self.processes):
             path = self._part_path(j) if self._parts_dir is not None else None
             options = self.options.replace(
@@ -1182,14 +1206,14 @@ class Run:
             process.start()
             send.close()
             self._others.append(_OtherPart(self.shares[j], process, receive, path))
-        self._stack.callback(self._end_others)
 
     def _join_others(self, *, stop: bool = False) -> None:
         """Wait for the other processes' accounts (told to stop first if this one was), and
         merge their recordings into the run's."""
         if not self._others or self._merged:
             return
-        if stop or self.engine.stopping:
+        stopped = stop or self.engine.stopping
+        if stopped:
             for other in self._others:
                 if other.process.is_alive():
                     other.process.terminate()  # (SIGTERM: it ends its sessions, then reports)
@@ -1198,6 +1222,11 @@ class Run:
                 said = other.receive.recv()
             except EOFError:
                 other.process.join()
+                if stopped and other.process.exitcode == -signal.SIGTERM:
+                    # Stopped before it had set up its own handling of the stop: it had sent
+                    # nothing, and has nothing to say.
+                    other.path = None
+                    continue
                 raise RuntimeError(
                     f"the process of share {other.share} ended (exit code "
                     f"{other.process.exitcode}) before it reported: the run is incomplete"
@@ -1213,7 +1242,8 @@ class Run:
             own.write_part({"share": str(self.shares[0])})
             own.close()
             parts = [self._part_path(0), *(o.path for o in self._others if o.path is not None)]
-            self.recorder.write_lines(merge_parts(parts, keep_seq=self.options.shard is not None))
+            shard = self.options.shard is not None
+            self.recorder.write_lines(merge_parts(parts, keep_seq=shard, stopped=stopped))
 
     def _end_others(self) -> None:
         """The run is left early (an error, Ctrl-C in `run()`): its other processes go too."""
@@ -1258,6 +1288,18 @@ class Run:
             raise OptionError(
                 "report", f"{{report}}: cannot write {_source(target)!r}: {exc.strerror or exc}"
             ) from None
+
+
+def _ignoring_ctrl_c() -> Any:
+    """Ignore SIGINT; the handler it had (None: not the main thread, where signals are set)."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:
+        return None  # (a handler set outside Python: left as it is)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        return None
+    return previous
 
 
 @dataclass(slots=True)
@@ -1581,7 +1623,8 @@ def merge(
     except OSError as exc:
         raise PartError(f"{_source(record)}: cannot write it: {exc.strerror or exc}") from None
     with recorder:
-        recorder.write_lines(merge_parts(ordered))
+        stopped = any(about[path].get("stopped") for path in ordered)
+        recorder.write_lines(merge_parts(ordered, stopped=stopped))
     return stats
 
 

@@ -436,7 +436,10 @@ def test_a_full_service_turns_arrivals_away_and_says_so(
     [
         (signal.SIGINT, 130, "Ctrl-C", ["--speed", "60"]),
         (signal.SIGTERM, 143, "SIGTERM", ["--speed", "60"]),
-        (signal.SIGTERM, 143, "SIGTERM", ["--sessions", "200000"]),
+        (signal.SIGTERM, 143, "SIGTERM", ["--sessions", "200000", "--processes", "1"]),
+        # Shared between processes: each ends its own sessions, and the parts are merged.
+        (signal.SIGTERM, 143, "SIGTERM", ["--sessions", "200000", "--processes", "2"]),
+        (signal.SIGINT, 130, "Ctrl-C", ["--sessions", "200000", "--processes", "2"]),
     ],
 )
 def test_an_interrupted_run_ends_its_sessions_and_still_reports(
@@ -448,11 +451,18 @@ def test_an_interrupted_run_ends_its_sessions_and_still_reports(
     process = subprocess.Popen(
         [sys.executable, "-m", "playersim", "run", "--profile", "live-news", "--flat",
          "--start", "2026-01-01T12:00:00Z", "--record", str(record), *mode],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
-    # In the thick of it: requests have been recorded (the first block of them written out).
-    wait_until(lambda: record.exists() and record.stat().st_size > 0, "the recording begun")
-    process.send_signal(sig)
+    # In the thick of it: requests have been recorded (the first block of them written out;
+    # shared between processes, into this process's part, merged into `record` at the end).
+    wait_until(
+        lambda: any(path.stat().st_size for path in tmp_path.rglob("*.ndjson")),
+        "the recording begun",
+    )
+    if sig == signal.SIGINT and "--processes" in mode:
+        os.killpg(process.pid, sig)  # Ctrl-C at a terminal: the whole process group has it
+    else:
+        process.send_signal(sig)
     out, err = process.communicate(timeout=BOUND_S)
     assert process.returncode == status, err
     said = re.search(rf"interrupted \({name}\): (\d+) of (\d+) open sessions were ended", err)

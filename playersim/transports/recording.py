@@ -230,16 +230,22 @@ def read_part(path: str | Path) -> dict[str, Any]:
     return about
 
 
-def merge_parts(parts: Sequence[str | Path], *, keep_seq: bool = False) -> Iterator[bytes]:
+def merge_parts(
+    parts: Sequence[str | Path], *, keep_seq: bool = False, stopped: bool = False
+) -> Iterator[bytes]:
     """The lines of the parts of a shared run, in the order of the whole run's recording: each
     line as one process would have written it (or, `keep_seq`, still numbered, for a part made
     of parts). A part's own last line (`read_part`) is not among them. PartError if a line is
-    not a numbered recording line, or two parts hold the same line."""
+    not a numbered recording line, or two parts hold the same line.
+
+    `stopped`: the run was stopped (Ctrl-C, SIGTERM), each process at its own instant, so the
+    parts' numbers part ways after the first stop: lines with the same number are kept, in the
+    order of the parts. Each session's lines are still in their order."""
     streams = [_numbered(Path(part)) for part in parts]
     last = -1
     where = ""
-    for seq, line, source in heapq.merge(*streams):
-        if seq <= last:
+    for seq, line, source in heapq.merge(*streams, key=lambda item: item[0]):
+        if seq <= last and not stopped:
             raise PartError(
                 f"{source}: line {seq:,} of the run is in {where} too: the parts overlap "
                 "(the same share given twice, or parts of different runs)"
