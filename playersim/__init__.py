@@ -42,6 +42,7 @@ from playersim.engines.delivery import GiveUp, Outbox
 from playersim.engines.engine import Engine, FollowUp
 from playersim.engines.realtime import RealtimeEngine
 from playersim.engines.replay import RecordingError, ReplayLine, read_replay, replay
+from playersim.engines.shares import Share
 from playersim.engines.summary import BehaviourStats, Ending, Lateness, RunStats
 from playersim.errors import (
     EndpointUnreachableError,
@@ -76,7 +77,7 @@ from playersim.reporting.record import (
 )
 from playersim.reporting.reporter import Reporter, ReportInputError, record_of_session
 from playersim.reporting.rollup import Report, build_report, write_report
-from playersim.runner import DryRun, RunOptions, arun, dry_run, run
+from playersim.runner import DryRun, RunOptions, arun, dry_run, merge, run
 from playersim.settings import AdobeSettings, SettingsError
 from playersim.sim.behaviour import (
     Action,
@@ -123,7 +124,7 @@ from playersim.transports.http import (
     RetryingTransport,
 )
 from playersim.transports.rate import RateLimitedTransport
-from playersim.transports.recording import Recorder, read_recording
+from playersim.transports.recording import PartError, Recorder, read_recording
 from playersim.version import __version__
 
 __all__ = [
@@ -169,6 +170,7 @@ __all__ = [
     "MetadataPool",
     "Outbox",
     "Pacer",
+    "PartError",
     "Pause",
     "Play",
     "Player",
@@ -209,6 +211,7 @@ __all__ = [
     "SessionView",
     "SettingsError",
     "Shape",
+    "Share",
     "SleepingClock",
     "StartAdBreak",
     "State",
@@ -240,6 +243,7 @@ __all__ = [
     "load_profile",
     "load_script",
     "make_body",
+    "merge",
     "parse_body",
     "parse_duration",
     "parse_instant",

@@ -47,3 +47,21 @@ def test_seeding_a_demo_suite_for_solution_consultants(script: str) -> None:
     assert "the collector saw" in result.stdout
     assert "no conformance problems" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_day_made_in_shares_on_a_cluster_engine(tmp_path: Path) -> None:
+    """The cluster example, on local processes: its merged day is the day one process makes."""
+    out = tmp_path / "day.ndjson"
+    result = run(
+        str(EXAMPLES / "shards.py"), "--shares", "3", "--sessions", "90", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "conformance problems: 0" in result.stdout
+    one = tmp_path / "one.ndjson"
+    whole = run(
+        "-m", "playersim", "run", "--sessions", "90", "--duration", "24h",
+        "--start", "2026-03-02T05:00:00Z", "--seed", "7", "--record", str(one),
+    )  # fmt: skip
+    assert whole.returncode == 0, whole.stderr
+    assert out.read_bytes() == one.read_bytes()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["day.ndjson", "one.ndjson"]
