@@ -38,6 +38,7 @@ from playersim.clock import (
     format_instant,
     parse_instant,
 )
+from playersim.compression import CompressionError
 from playersim.engines.delivery import GiveUp, Outbox
 from playersim.engines.engine import Engine, FollowUp
 from playersim.engines.realtime import RealtimeEngine
@@ -152,6 +153,7 @@ __all__ = [
     "CollectedSession",
     "Collector",
     "Complete",
+    "CompressionError",
     "Counts",
     "Decision",
     "DryRun",

@@ -34,6 +34,7 @@ from playersim.audience.arrivals import FLAT, Process, Shape
 from playersim.audience.metadata import DEFAULT_CATALOG_SEED
 from playersim.audience.profiles import Profile, bundled_profiles, load_profile, parse_weighted
 from playersim.clock import SystemClock, VirtualClock, format_instant, parse_instant
+from playersim.compression import CompressionError
 from playersim.edge.dialect import EdgeDialect
 from playersim.edge.front import speak_edge
 from playersim.engines.delivery import DEFAULT_GIVE_UP_S, Dialect, GiveUp
@@ -956,6 +957,8 @@ class Run:
             raise OptionError(
                 "record", f"{{record}}: cannot write {_source(target)!r}: {exc.strerror or exc}"
             ) from None
+        except CompressionError as exc:  # a .zst name without the zstd extra
+            raise OptionError("record", f"{{record}}: {exc}") from None
         return self._stack.enter_context(recorder)
 
     def _engine(self, transport: Transport | AsyncTransport, recorder: Recorder | None) -> Engine:

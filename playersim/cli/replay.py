@@ -135,7 +135,9 @@ def add_replay(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         "endpoint, with new session ids, with the recording's own pacing (or --speed, --fast). "
         "Without --to, check it against the built-in collector, as fast as possible.",
     )
-    again.add_argument("file", metavar="FILE", help="an NDJSON recording")
+    again.add_argument(
+        "file", metavar="FILE", help="an NDJSON recording: plain, gzip or Zstandard (.gz, .zst)"
+    )
     again.add_argument(
         "--to",
         type=flags.url,

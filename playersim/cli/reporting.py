@@ -48,7 +48,9 @@ def add_report(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         "day, content, show, channel, content type, device, platform, ad and chapter, and an "
         "HTML page of charts. Prints the totals; --out DIR writes the files.",
     )
-    report.add_argument("file", metavar="FILE", help="an NDJSON recording")
+    report.add_argument(
+        "file", metavar="FILE", help="an NDJSON recording: plain, gzip or Zstandard (.gz, .zst)"
+    )
     report.add_argument(
         "--out",
         metavar="DIR",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from playersim.cli import flags
 from playersim.cli.report import fail
 from playersim.clock import SystemClock
+from playersim.compression import CompressionError
 from playersim.mca.collector import Collector
 from playersim.mca.spec import IDLE_TIMEOUT_MS
 from playersim.reporting.page import render
@@ -142,7 +143,11 @@ def add_serve(commands: argparse._SubParsersAction[flags.Parser]) -> None:
         help="port to listen on (default 8080; 0: any free)",
     )
     serve.add_argument(
-        "--record", metavar="FILE", help="write each request as NDJSON to FILE as it is answered"
+        "--record",
+        metavar="FILE",
+        help="append each request as NDJSON to FILE as it is answered, flushed; a name ending "
+        ".gz or .zst is compressed (gzip, Zstandard with the zstd extra), each line flushed "
+        "through the compressor so a reader sees it at once",
     )
     serve.add_argument(
         "--seed", default=DEFAULT_SEED, metavar="SEED",
@@ -260,6 +265,8 @@ def serve_command(options: ServeOptions) -> int:
                 return fail(
                     PROG, f"--record: cannot write {options.record!r}: {exc.strerror or exc}"
                 )
+            except CompressionError as exc:  # damaged, misnamed, or .zst without the extra
+                return fail(PROG, f"--record: {exc}")
             if recorder.kept:
                 print(
                     f"{PROG}: --record {options.record}: appending to the "
@@ -294,13 +301,24 @@ def serve_command(options: ServeOptions) -> int:
             limits=options.limits,
             reporter=reporter,
             timezone=options.timezone,
-            on_shutdown=(lambda: _write_report(reporter, options)) if options.report else None,
+            on_shutdown=lambda: _stopping(reporter, recorder, options),
         )
         host, port = listener.getsockname()[:2]
         print(f"{PROG}: listening on http://{host}:{port}", flush=True)
         config = uvicorn_config(app, options.limits, log_level="warning", access_log=False)
         uvicorn.Server(config).run(sockets=[listener])
     return 0
+
+
+def _stopping(reporter: Reporter, recorder: Recorder | None, options: ServeOptions) -> None:
+    """What the server does as it stops, gracefully: uvicorn re-raises the SIGTERM that stopped
+    it once the app's lifespan is over, so what comes after its `run()` never does."""
+    if options.report:
+        _write_report(reporter, options)
+    if recorder is not None:
+        # Every request has been answered: a compressed recording gets its stream's end here
+        # (closing it twice, as the ExitStack does after Ctrl-C, is harmless).
+        recorder.close()
 
 
 def _write_report(reporter: Reporter, options: ServeOptions) -> None:

@@ -29,6 +29,7 @@ from typing import Any, Final
 from urllib.parse import parse_qs
 
 from playersim.clock import ManualClock, Pacer
+from playersim.compression import CompressionError, RecordingFile
 from playersim.edge.dialect import EdgeDialect
 from playersim.edge.wire import (
     EDGE_EVENTS,
@@ -107,6 +108,9 @@ def read_replay(
     path: str | Path, *, skipped: list[RecordingError] | None = None
 ) -> Iterator[ReplayLine]:
     """The requests of a recording, checked line by line (RecordingError on the first bad one).
+    A compressed recording (gzip, Zstandard: told by its first bytes) is read as it is
+    decompressed; one cut short or damaged gives its requests up to the damage, then a
+    RecordingError naming the file and where.
 
     With a `skipped` list, a line the recording's collector refused with a 4xx and that cannot
     be sent again (a malformed body, as `playersim serve` records from a hostile client) is
@@ -114,34 +118,46 @@ def read_replay(
     """
     name = str(path)
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
+        stream = RecordingFile(path)
     except OSError as exc:
         raise RecordingError(name, 0, f"cannot read the file: {exc.strerror or exc}") from None
+    except CompressionError as exc:
+        raise RecordingError(name, 0, exc.reason) from None
     with stream:
-        unnamed = 0
-        # Read as bytes and decoded line by line, so a bad byte is reported at its own line.
-        for number, raw in enumerate(stream, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise RecordingError(name, number, f"not UTF-8 text: {exc.reason}") from None
-            if not text.strip():
-                continue
-            try:
-                line = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise RecordingError(name, number, f"not JSON: {exc.msg}") from None
-            except RecursionError:
-                raise RecordingError(name, number, "nested too deeply") from None
-            try:
-                checked = _checked(line, name, number, unnamed)
-            except RecordingError as exc:
-                if skipped is None or not _refused(line):
-                    raise
-                skipped.append(exc)
-                continue
-            yield checked
-            unnamed += 1
+        try:
+            yield from _read_lines(stream, name, skipped)
+        except CompressionError as exc:
+            # (Cut short or damaged: the lines before it were read, and are sent.)
+            raise RecordingError(name, 0, exc.reason) from None
+
+
+def _read_lines(
+    stream: RecordingFile, name: str, skipped: list[RecordingError] | None
+) -> Iterator[ReplayLine]:
+    unnamed = 0
+    # Read as bytes and decoded line by line, so a bad byte is reported at its own line.
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RecordingError(name, number, f"not UTF-8 text: {exc.reason}") from None
+        if not text.strip():
+            continue
+        try:
+            line = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RecordingError(name, number, f"not JSON: {exc.msg}") from None
+        except RecursionError:
+            raise RecordingError(name, number, "nested too deeply") from None
+        try:
+            checked = _checked(line, name, number, unnamed)
+        except RecordingError as exc:
+            if skipped is None or not _refused(line):
+                raise
+            skipped.append(exc)
+            continue
+        yield checked
+        unnamed += 1
 
 
 def _refused(line: object) -> bool:

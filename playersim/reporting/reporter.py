@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from playersim.compression import CompressionError, RecordingFile
 from playersim.edge.wire import EDGE_EVENTS, EdgeWireError, read_downloaded, read_event
 from playersim.errors import PlayersimError
 from playersim.mca.api import (
@@ -219,7 +220,9 @@ class Reporter:
     def from_recording(
         cls, path: str | Path, *, readings: Readings = ADOBE, tenant: str | None = None
     ) -> Reporter:
-        """Every session of a recording (ReportInputError naming the line that cannot be read)."""
+        """Every session of a recording, plain or compressed (gzip, Zstandard: told by its first
+        bytes); ReportInputError naming the line that cannot be read, or the file, cut short or
+        damaged, and where."""
         reporter = cls(readings=readings, tenant=tenant)
         for number, line in _lines(path):
             try:
@@ -254,28 +257,36 @@ def _started(record: SessionRecord) -> tuple[int, str]:
 
 def _lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
+        stream = RecordingFile(path)
     except OSError as exc:
         raise ReportInputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    except CompressionError as exc:
+        raise ReportInputError(str(exc)) from None
     with stream:
-        for number, raw in enumerate(stream, start=1):
-            if not raw.strip():
-                continue
-            try:
-                line = json.loads(
-                    raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite
-                )
-            except UnicodeDecodeError as exc:
-                raise ReportInputError(f"{path}:{number}: not UTF-8 text: {exc.reason}") from None
-            except json.JSONDecodeError as exc:
-                raise ReportInputError(f"{path}:{number}: not JSON: {exc.msg}") from None
-            except ValueError as exc:  # NaN, Infinity, a number beyond a double
-                raise ReportInputError(f"{path}:{number}: not JSON: {exc}") from None
-            except RecursionError:
-                raise ReportInputError(f"{path}:{number}: nested too deeply") from None
-            if not isinstance(line, dict):
-                raise ReportInputError(f"{path}:{number}: not a JSON object")
-            yield number, line
+        try:
+            yield from _parsed(stream, path)
+        except CompressionError as exc:
+            # A part of a day is not its answer key: the figures would be silently short.
+            raise ReportInputError(str(exc)) from None
+
+
+def _parsed(stream: RecordingFile, path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
+        except UnicodeDecodeError as exc:
+            raise ReportInputError(f"{path}:{number}: not UTF-8 text: {exc.reason}") from None
+        except json.JSONDecodeError as exc:
+            raise ReportInputError(f"{path}:{number}: not JSON: {exc.msg}") from None
+        except ValueError as exc:  # NaN, Infinity, a number beyond a double
+            raise ReportInputError(f"{path}:{number}: not JSON: {exc}") from None
+        except RecursionError:
+            raise ReportInputError(f"{path}:{number}: nested too deeply") from None
+        if not isinstance(line, dict):
+            raise ReportInputError(f"{path}:{number}: not a JSON object")
+        yield number, line
 
 
 def _no_constant(name: str) -> object:

@@ -11,6 +11,9 @@ or JSON that Python reads but RFC 8259 does not) is recorded with `"body": null`
 as they came in `raw`, as text with each byte that is not UTF-8 written `\\xNN`.
 
 Lines are written compactly with keys in a fixed order, so the same run gives the same bytes.
+
+A file named `*.gz` or `*.zst` is written compressed (gzip, Zstandard: `playersim.compression`),
+the same bytes inside; `read_recording` reads either, whatever the name.
 """
 
 from __future__ import annotations
@@ -20,11 +23,25 @@ import json
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, Protocol
 
+from playersim.compression import (
+    CompressionError,
+    RecordingFile,
+    codec_of_name,
+    open_compressed,
+)
 from playersim.mca.api import Request, Response
 
 __all__ = ["PartError", "Recorder", "merge_parts", "read_part", "read_recording"]
+
+
+class _File(Protocol):
+    """A file recording lines: plain (a buffered file) or compressed (a `CompressedWriter`)."""
+
+    def write(self, data: bytes, /) -> int: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
 
 
 class Recorder:
@@ -33,6 +50,13 @@ class Recorder:
     A file is written afresh, or with `append=True` added to: what a collector that restarts
     wants, so that a crash and a restart lose nothing recorded before. A file that a crash left
     ending in part of a line gets that part moved to `FILE.partial`, so every line stays JSON.
+
+    A file named `*.gz` or `*.zst` is compressed (gzip, Zstandard). Appended to, it gets a new
+    gzip member or Zstandard frame, once it is found to end cleanly; one a crash cut short is
+    first written again with its whole lines (`playersim.compression.mend_for_append`), and one
+    damaged, or in another format, is refused with a `CompressionError`. With `flush_each`,
+    each line is flushed through the compressor, so a reader following the file sees it at
+    once (and a kill loses no whole line), at a cost in size (docs/command-line.md).
     """
 
     def __init__(
@@ -41,12 +65,15 @@ class Recorder:
         self.kept = 0  # bytes the file already held when it was opened to append
         # A file is written as bytes, each line encoded once (strictly, by `_strict`); a text
         # stream handed in (a test's StringIO, say) takes the same lines as text.
-        self._file: IO[bytes] | None = None
+        self._file: _File | None = None
         self._text: IO[str] | None = None
         if isinstance(target, str | Path):
-            if append:
-                self.kept = _mend_for_append(Path(target))
-            self._file = open(target, "ab" if append else "wb")  # noqa: SIM115
+            if (codec := codec_of_name(target)) is not None:
+                self._file, self.kept = open_compressed(target, codec, append=append)
+            else:
+                if append:
+                    self.kept = _mend_for_append(Path(target))
+                self._file = open(target, "ab" if append else "wb")  # noqa: SIM115
         else:
             self._text = target
         self._flush_each = flush_each
@@ -187,11 +214,13 @@ def _mend_for_append(path: Path) -> int:
 
 
 def read_recording(path: str | Path) -> Iterator[dict[str, Any]]:
-    """The lines of a recording, decoded."""
-    with open(path, encoding="utf-8") as stream:
+    """The lines of a recording, decoded: plain, gzip or Zstandard, told by its first bytes
+    (a compressed one cut short or damaged gives its lines before the damage, then raises
+    `playersim.compression.CompressionError`)."""
+    with RecordingFile(path) as stream:
         for line in stream:
             if line.strip():
-                yield json.loads(line)
+                yield json.loads(line.decode("utf-8"))
 
 
 # A part of a run made in shares (`playersim.engines.shares`): its lines are recording lines
@@ -208,14 +237,23 @@ class PartError(ValueError):
 
 def read_part(path: str | Path) -> dict[str, Any]:
     """What a part's last line says of it (PartError if the file is not a whole part)."""
+    last = b""
     try:
-        with open(path, "rb") as stream:
-            size = stream.seek(0, 2)
-            stream.seek(max(0, size - (1 << 20)))
-            tail = stream.read()
+        with RecordingFile(path) as stream:
+            if stream.codec is None:
+                # Plain: its last line is read from the end (a part can be GBs).
+                file = stream._file
+                size = file.seek(0, 2)
+                file.seek(max(0, size - (1 << 20)))
+                tail = file.read()
+                last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+            else:
+                for line in stream:  # (compressed: read through, to its end)
+                    last = line.rstrip(b"\n") or last
     except OSError as exc:
         raise PartError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    except CompressionError as exc:
+        raise PartError(str(exc)) from None
     if not last.startswith(_PART):
         raise PartError(
             f"{path}: not a whole part of a shared run: its last line is not its "
@@ -257,12 +295,14 @@ def merge_parts(
 def _numbered(path: Path) -> Iterator[tuple[int, bytes, str]]:
     source = str(path)
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
+        stream = RecordingFile(path)
     except OSError as exc:
         raise PartError(f"{source}: cannot read the file: {exc.strerror or exc}") from None
+    except CompressionError as exc:
+        raise PartError(str(exc)) from None
     with stream:
         before = -1
-        for number, line in enumerate(stream, 1):
+        for number, line in _damage_said(enumerate(stream, 1)):
             if line.startswith(_SEQ):
                 try:
                     seq = int(line[7 : line.index(b",", 7)])
@@ -279,3 +319,11 @@ def _numbered(path: Path) -> Iterator[tuple[int, bytes, str]]:
                 f"({line[:60]!r}): a part is written by `playersim run --shard K/N --record`"
             )
     raise PartError(f"{source}: the part ends before its part line: it was cut short")
+
+
+def _damage_said(lines: Iterator[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+    """A compressed part's lines, its damage said as a PartError."""
+    try:
+        yield from lines
+    except CompressionError as exc:
+        raise PartError(str(exc)) from None
