@@ -46,11 +46,13 @@ __all__ = [
 
 Codec = Literal["gzip", "zstd"]
 
-# Measured on a recording of 300 sessions (18 MB, docs/command-line.md): levels 1 to 5 write a
-# file 33 to 52% larger than 6 for 0.06 s less per 18 MB, 9 saves 5% more for 40% more time.
-# Beside the run that makes the lines (11 s for those 18 MB), level 6 costs under 2%.
+# Measured on a recording of 300 sessions (18 MB) and a slice of a 20,000-viewer day
+# (docs/pipelines.md): levels 1 to 5 write a file 14 to 52% larger than 6 for at most a third
+# less time, 9 saves 1 to 5% more for 40% more time. Beside the run that makes the lines (11 s
+# for those 18 MB), level 6 costs under 2%.
 GZIP_LEVEL: Final = 6
-# Zstandard's own default: as small as levels 2 and 4, at 400 MB/s (100 MB/s at 6 for 12% less).
+# Zstandard's own default: as small as levels 2 and 4, at 400 MB/s (6: 10 to 12% smaller, at
+# a third to a fifth of the speed).
 ZSTD_LEVEL: Final = 3
 
 _SUFFIXES: Final[dict[str, Codec]] = {".gz": "gzip", ".zst": "zstd"}
