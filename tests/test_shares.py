@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from playersim import AdobeSettings, Collector, VirtualClock, run
 from playersim.cli import main
+from playersim.compression import RecordingFile
 from playersim.engines.shares import Share, parse_share
 from playersim.engines.summary import RunStats, format_summary, summary_json
 from playersim.runner import DEFAULT_START, OptionError, merge
@@ -305,3 +306,17 @@ def test_a_run_over_http_in_several_processes_sends_what_one_process_sends(
         assert len(collector.sessions) == stats.sessions_started
         recordings.append(recording.read_bytes())
     assert recordings[0] == recordings[1]
+
+
+def test_parts_compressed_by_their_names_merge_into_a_compressed_recording(
+    tmp_path: Path,
+) -> None:
+    options = {"profiles": ["ugc-clip"], "sessions": 10, "seed": 2}
+    expected, _ = whole(options)
+    first, second = tmp_path / "1.ndjson.gz", tmp_path / "2.ndjson.zst"
+    run(record=first, shard="1/2", **options)
+    run(record=second, shard="2/2", **options)
+    joined = tmp_path / "day.ndjson.zst"
+    merge([first, second], joined)
+    with RecordingFile(joined) as stream:
+        assert b"".join(stream) == expected
