@@ -51,6 +51,9 @@ class Progress:
         # Arrivals there will be, when fixed (a script plays its `sessions` at once).
         self._count = workload.count if workload is not None else (run.options.sessions or 1)
         engine = run.engine
+        # Shared between processes, this one counts its own share of what finishes and what
+        # is sent (it plays every viewing: `active` is the run's): the rest is estimated.
+        self._parts = run.processes
         paced = isinstance(engine, RealtimeEngine) and engine.paced
         self._speed = engine.pacer.speed if isinstance(engine, RealtimeEngine) and paced else None
 
@@ -68,13 +71,16 @@ class Progress:
 
     def line(self) -> str:
         stats = self.engine.stats
-        finished = sum(stats.outcomes.values())
+        parts = self._parts
+        about = "~" if parts > 1 else ""
+        finished = sum(stats.outcomes.values()) * parts
+        requests = stats.requests * parts
         wall = max(1e-9, self._monotonic() - self._began)
         return (
             f"{format_instant(self.engine.clock.now())[:19]}Z  {self._how_far()}"
-            f"active {self.engine.active:,}  finished {finished:,}  "
-            f"requests {stats.requests:,} ({stats.requests / wall:,.0f}/s)  "
-            f"not accepted {stats.failed:,}"
+            f"active {self.engine.active:,}  finished {about}{finished:,}  "
+            f"requests {about}{requests:,} ({requests / wall:,.0f}/s)  "
+            f"not accepted {about}{stats.failed * parts:,}"
         )
 
     def draw(self) -> None:
@@ -93,7 +99,9 @@ class Progress:
         if self._count is None:
             return None
         stats = self.engine.stats
-        return min(1.0, sum(stats.outcomes.values()) / (self._count + stats.follow_ups))
+        parts = self._parts
+        finished = sum(stats.outcomes.values()) * parts
+        return min(1.0, finished / (self._count + stats.follow_ups * parts))
 
     def left_s(self, done: float) -> float | None:
         """Wall seconds until `done` reaches 1, or None while there is no telling."""
