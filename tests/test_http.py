@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from playersim import (
     TransportError,
     load_profile,
     parse_instant,
+    run,
 )
+from playersim.mca.api import Response
 from playersim.mca.wire import make_body
 from playersim.transports.http import Retries
 from playersim.transports.recording import read_recording
@@ -334,3 +337,31 @@ def test_real_time_over_http_records_what_virtual_time_records(
     assert local.returncode == 0, local.stderr
     assert over_http.read_bytes() == in_memory.read_bytes()
     assert all(session.problems == [] for session in collector.sessions)
+
+
+class _Capturing(Collector):
+    """A collector that keeps the bytes of every request body it is sent."""
+
+    def __init__(self) -> None:
+        super().__init__(clock=SystemClock(), seed="1", keep_events=False)
+        self.received: list[bytes] = []
+
+    def handle(self, method: str, path: str, body: object) -> Response:
+        assert isinstance(body, bytes)
+        self.received.append(body)
+        return super().handle(method, path, body)
+
+
+@pytest.mark.parametrize("client", ["httpx", "aiohttp"])
+def test_the_bytes_sent_over_http_are_the_bytes_recorded(client: str, tmp_path: Path) -> None:
+    """Each request's body is made once: the bytes on the wire are the bytes in its line."""
+    collector = _Capturing()
+    target = tmp_path / "run.ndjson"
+    with serve(collector) as url:
+        stats = run(to=url, record=target, sessions=4, seed=2, http_client=client)
+    assert stats.accepted == stats.requests == len(collector.received) > 20
+    recorded = []
+    for line in target.read_bytes().splitlines():
+        assert line.endswith(b"}")  # accepted: nothing follows the body in its line
+        recorded.append(line[line.index(b',"body":') + len(b',"body":') : -1])
+    assert Counter(recorded) == Counter(collector.received)

@@ -7,12 +7,13 @@ two types; the paths are taken apart in one place, here.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
 
-from playersim.mca.wire import WireBody
+from playersim.mca.wire import WireBody, encode_body
 
 __all__ = [
     "DOWNLOADED",
@@ -80,6 +81,9 @@ class Request:
     `event_type` is the body's `eventType` (or ""), the MCA's name for it. It is worked out
     once, here, because the engine, the outbox and the run's counters each ask for it on every
     request; a caller that already knows it (the outbox, a dialect) may pass it.
+
+    The body's bytes (`content`) are made once, when first asked for, and the same bytes go
+    everywhere: HTTP sends them, and the recording writes them in its line.
     """
 
     path: str
@@ -88,9 +92,17 @@ class Request:
     # The MCA body the request carries: `body` itself, or what a body in another dialect's
     # form (Media Edge's) was made from. Counters, pacing and replay read its playerTime.
     event: WireBody = field(default_factory=dict, compare=False, repr=False)
+    # Made when first asked for (`content`, `strict_content`), then kept: the body's bytes,
+    # and whether they are strict JSON that `encode_body` made.
+    _content: bytes | None = field(default=None, init=False, compare=False, repr=False)
+    _strict: bool = field(default=False, init=False, compare=False, repr=False)
 
     def __init__(
-        self, path: str, body: WireBody, event_type: str = "", event: WireBody | None = None
+        self,
+        path: str,
+        body: WireBody,
+        event_type: str = "",
+        event: WireBody | None = None,
     ) -> None:
         # Written out rather than generated: one is made for every request a run sends, and
         # the generated `__init__` of a frozen class plus a `__post_init__` costs twice this.
@@ -98,6 +110,8 @@ class Request:
         _set(self, "body", body)
         _set(self, "event_type", event_type or str(body.get("eventType", "")))
         _set(self, "event", body if event is None else event)
+        _set(self, "_content", None)
+        _set(self, "_strict", False)
 
     @property
     def sid(self) -> str | None:
@@ -107,6 +121,42 @@ class Request:
         if sid is None and self.path.startswith(EDGE_PATH):
             sid = edge_session_id(self.body)
         return sid
+
+    @property
+    def content(self) -> bytes:
+        """The body as sent: compact JSON in UTF-8, `json.dumps(body, ensure_ascii=False,
+        separators=(",", ":")).encode()`, made once (the first time it is asked for) and kept.
+
+        >>> Request("/api/v1/sessions", {"eventType": "ping", "playerTime": {"playhead": 1.5,
+        ...     "ts": 7}}).content
+        b'{"eventType":"ping","playerTime":{"playhead":1.5,"ts":7}}'
+        """
+        content = self._content
+        if content is None:
+            content = encode_body(self.body)
+            strict = content is not None
+            if content is None:
+                # A body `encode_body` does not vouch for (NaN, say): as json writes it, or
+                # its error (a value JSON has no form for, a lone surrogate), as always.
+                content = json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
+            _set(self, "_content", content)
+            _set(self, "_strict", strict)
+        return content
+
+    @property
+    def strict_content(self) -> bytes | None:
+        """`content`, if it is known to be strict JSON (RFC 8259: no NaN, no lone surrogate,
+        only JSON's types), as the recording writes it; None if not (the recording then works
+        out what to write on its own)."""
+        content = self._content
+        if content is None:
+            content = encode_body(self.body)
+            if content is None:
+                return None
+            _set(self, "_content", content)
+            _set(self, "_strict", True)
+            return content
+        return content if self._strict else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,8 +107,9 @@ def _url(base_url: httpx.URL, request: Request) -> str:
 
 
 def body_bytes(request: Request) -> bytes:
-    """The body as sent on the wire: compact JSON, UTF-8."""
-    return json.dumps(request.body, ensure_ascii=False, separators=(",", ":")).encode()
+    """The body as sent on the wire: compact JSON, UTF-8 (`Request.content`: made once per
+    request, and the very bytes the recording writes)."""
+    return request.content
 
 
 def reads_body(status: int) -> bool:
