@@ -9,6 +9,7 @@ import pytest
 
 from playersim import PlayerProtocolError
 from playersim.mca.api import Request
+from playersim.mca.dialect import MCA
 from playersim.mca.states import SessionState, State, advance
 from playersim.mca.wire import make_body
 
@@ -30,3 +31,11 @@ def test_request_event_type_is_the_bodys() -> None:
     assert Request("/p", body).event_type == "ping"
     assert Request("/p", {}).event_type == ""
     assert Request("/p", body, "ping") == Request("/p", body)
+
+
+@pytest.mark.parametrize("sid", ["a" * 64, "a/b", "a?b", ""])
+def test_the_sid_an_mca_dialect_gives_its_requests_is_the_one_their_path_names(sid: str) -> None:
+    """Worked out once per session, not from the path of every request: the same answer."""
+    request = MCA.events(sid)(make_body("ping", 0, 1), "ping")
+    assert request.sid == Request(request.path, request.body).sid
+    assert request.sid == (sid if sid == "a" * 64 else None)

@@ -74,6 +74,13 @@ def sid_from_location(location: str | None) -> str | None:
 _set: Final = object.__setattr__  # how a frozen class sets its own fields
 
 
+class _Unknown:
+    """A request's session, not worked out yet."""
+
+
+_UNKNOWN: Final = _Unknown()
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class Request:
     """One MCA call: `POST path` with a JSON body.
@@ -93,9 +100,10 @@ class Request:
     # form (Media Edge's) was made from. Counters, pacing and replay read its playerTime.
     event: WireBody = field(default_factory=dict, compare=False, repr=False)
     # Made when first asked for (`content`, `strict_content`), then kept: the body's bytes,
-    # and whether they are strict JSON that `encode_body` made.
+    # whether they are strict JSON that `encode_body` made, and the session the path names.
     _content: bytes | None = field(default=None, init=False, compare=False, repr=False)
     _strict: bool = field(default=False, init=False, compare=False, repr=False)
+    _sid: str | _Unknown | None = field(default=_UNKNOWN, init=False, compare=False, repr=False)
 
     def __init__(
         self,
@@ -103,23 +111,31 @@ class Request:
         body: WireBody,
         event_type: str = "",
         event: WireBody | None = None,
+        *,
+        sid: str | _Unknown | None = _UNKNOWN,
     ) -> None:
         # Written out rather than generated: one is made for every request a run sends, and
         # the generated `__init__` of a frozen class plus a `__post_init__` costs twice this.
+        # (`sid`: what `self.sid` says, worked out by a caller that makes many requests to one
+        # path, the MCA dialect; left out, it is worked out from the path when asked.)
         _set(self, "path", path)
         _set(self, "body", body)
         _set(self, "event_type", event_type or str(body.get("eventType", "")))
         _set(self, "event", body if event is None else event)
         _set(self, "_content", None)
         _set(self, "_strict", False)
+        _set(self, "_sid", sid)
 
     @property
     def sid(self) -> str | None:
         """The session this request belongs to (None for a sessionStart, before it is known):
         named by the MCA's events path, or by a Media Edge event's `sessionID`."""
-        sid = sid_from_events_path(self.path)
-        if sid is None and self.path.startswith(EDGE_PATH):
-            sid = edge_session_id(self.body)
+        sid = self._sid
+        if isinstance(sid, _Unknown):
+            sid = sid_from_events_path(self.path)
+            if sid is None and self.path.startswith(EDGE_PATH):
+                sid = edge_session_id(self.body)
+            _set(self, "_sid", sid)
         return sid
 
     @property

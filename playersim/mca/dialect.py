@@ -32,6 +32,7 @@ from playersim.mca.api import (
     Request,
     Response,
     events_path,
+    sid_from_events_path,
 )
 from playersim.mca.wire import WireBody
 
@@ -58,7 +59,9 @@ class McaDialect:
         Asked once per session (an outbox keeps it while the session lasts): a session's events
         all go to one path, so it is built once, not once per event.
         """
-        return partial(Request, events_path(sid))
+        path = events_path(sid)
+        # What each request's `sid` says, worked out once for them all.
+        return partial(Request, path, sid=sid_from_events_path(path))
 
     def is_start(self, request: Request) -> bool:
         """Whether `request` opens a session."""
