@@ -17,7 +17,14 @@ from typing import Any, Final
 from playersim.errors import PlayerProtocolError
 from playersim.mca.spec import DAY_MS, GAP_SLACK_MS, LIVE_CONTENT_TYPES, MAX_STATES, PING_MS
 from playersim.mca.states import AdPhase, SessionState, State, advance
-from playersim.mca.wire import CUSTOM_METADATA_EVENTS, BodyModel, EventType, SessionStart, params_of
+from playersim.mca.wire import (
+    CUSTOM_METADATA_EVENTS,
+    BodyModel,
+    EventType,
+    SessionStart,
+    params_of,
+    validate_body,
+)
 
 __all__ = ["Problem", "Rule", "SessionChecker", "check_session"]
 
@@ -28,6 +35,7 @@ _TOLERANCE_S: Final = 0.1
 E = EventType
 # Module constants rather than enum attribute lookups on the per-event path.
 _PLAY: Final = E.PLAY.value
+_PING: Final = E.PING.value
 _ERROR: Final = E.ERROR.value
 _COMPLETE: Final = State.COMPLETE
 _NO_AD: Final = AdPhase.NONE
@@ -111,7 +119,11 @@ class SessionChecker:
         # Told of each problem as it is found (a collector counting problems by rule).
         self._on_problem = on_problem
         self._replay: _Replay | None = None
+        # The previous event: its ts and playhead (None: there is none), and its body, or None
+        # when it was a plain ping fed by `feed_ping` (made again only to compare, if asked).
         self._previous: BodyModel | None = None
+        self._prev_ts: int | None = None
+        self._prev_playhead: float = 0
         self._count = 0
         self._duplicated = False
 
@@ -123,18 +135,16 @@ class SessionChecker:
                 self._replay.slack_s = _TOLERANCE_S + 1
         replay = self._replay
         flag = self._flag
-        previous = self._previous
-        if (
-            previous is not None
-            and body.player_time.ts == previous.player_time.ts
-            and body == previous
-        ):
+        prev_ts = self._prev_ts
+        player_time = body.player_time
+        ts = player_time.ts
+        if prev_ts is not None and ts == prev_ts and body == self._previous_body():
             # Not a second event: the same one again. Judged as what it is, and not again as
             # an event out of order.
             flag(Rule.DUPLICATE, f"{body.event_type} received twice (a retry after a lost answer?)")
             return
-        _check_event(replay, self._previous, body, flag)
         event = body.event_type
+        _check_event(replay, prev_ts, self._prev_playhead, body, flag)
         try:
             replay.state = advance(replay.state, event)
         except PlayerProtocolError as exc:
@@ -149,6 +159,47 @@ class SessionChecker:
             # are conformant (MCA-SPEC.md section 3, error).
             replay.error_hold = True
         self._previous = body
+        self._prev_ts = ts
+        self._prev_playhead = player_time.playhead
+
+    def feed_ping(self, playhead: float, ts: int) -> None:
+        """`feed` of a plain ping (no qoeData, no customMetadata: `plain_ping`'s), given by its
+        playhead and ts, without its body: the same rules, the same problems, less work.
+        Nearly every event is one; of the rules, a ping can break only those of time and
+        playhead, and of order (a ping where the state table has none)."""
+        self._count += 1
+        replay = self._replay
+        if replay is None:
+            replay = self._replay = _Replay(False, None)  # (`_start` of any but a sessionStart)
+            if self._whole_seconds:
+                replay.slack_s = _TOLERANCE_S + 1
+        prev_ts = self._prev_ts
+        if prev_ts is not None and ts == prev_ts:
+            previous = self._previous
+            # Two plain pings are equal bodies when their playheads are (their ts are).
+            if (
+                playhead == self._prev_playhead
+                if previous is None
+                else _ping_model(playhead, ts) == previous
+            ):
+                self._flag(Rule.DUPLICATE, "ping received twice (a retry after a lost answer?)")
+                return
+        _check_time(replay, prev_ts, self._prev_playhead, _PING, float(playhead), ts, self._flag)
+        try:
+            replay.state = advance(replay.state, _PING)
+        except PlayerProtocolError as exc:
+            self._flag(Rule.ORDER, str(exc))
+        self._previous = None
+        self._prev_ts = ts
+        self._prev_playhead = playhead
+
+    def _previous_body(self) -> BodyModel:
+        """The previous event's body (there is one): kept, or made again for a plain ping."""
+        previous = self._previous
+        if previous is None:
+            assert self._prev_ts is not None
+            return _ping_model(self._prev_playhead, self._prev_ts)
+        return previous
 
     def _flag(self, rule: Rule, message: str) -> None:
         """One problem at the event being fed."""
@@ -187,6 +238,11 @@ class SessionChecker:
             )
 
 
+def _ping_model(playhead: float, ts: int) -> BodyModel:
+    """The body a plain ping with this playhead and ts validates to."""
+    return validate_body({"playerTime": {"playhead": playhead, "ts": ts}, "eventType": _PING})
+
+
 def _start(body: BodyModel) -> _Replay:
     live, length, resumed = False, None, False
     if isinstance(body, SessionStart):
@@ -210,13 +266,15 @@ def check_session(
 
 def _check_event(
     replay: _Replay,
-    previous: BodyModel | None,
+    prev_ts: int | None,
+    prev_playhead: float,
     body: BodyModel,
     flag: Callable[[Rule, str], None],
 ) -> None:
+    """The rules one event is judged by, given the previous event's ts and playhead (`prev_ts`
+    None: it is the first)."""
     event: str = body.event_type
     player_time = body.player_time
-    ts = player_time.ts
     playhead = float(player_time.playhead)
     state = replay.state  # before this event
 
@@ -228,40 +286,7 @@ def _check_event(
             # "should not start with media." (section 2): such keys clash with standard ones.
             flag(Rule.CUSTOM_METADATA, f"customMetadata key {reserved[0]!r} starts with 'media.'")
 
-    if replay.live and not 0 <= playhead < _DAY_SECONDS:
-        flag(Rule.PLAYHEAD_RANGE, f"live playhead {playhead:g} is not a second of the day")
-    elif replay.length is not None and not 0 <= playhead < replay.length:
-        flag(Rule.PLAYHEAD_RANGE, f"playhead {playhead:g} outside [0, {replay.length:g})")
-
-    if previous is not None:
-        prev_ts = previous.player_time.ts
-        if ts <= prev_ts:
-            flag(Rule.TS_ORDER, f"ts {ts} is not after the previous event's {prev_ts}")
-        elif ts - prev_ts > PING_MS + GAP_SLACK_MS and state.playback is not _COMPLETE:
-            flag(
-                Rule.GAP,
-                f"{(ts - prev_ts) / 1000:g} s without an event while {state} "
-                f"(a ping every {PING_MS // 1000} s, and {GAP_SLACK_MS / 1000:g} s of slack)",
-            )
-        _check_motion(replay, previous, body, flag)
-
-    # Held since an error that stopped playback: not playing, whatever the state table says.
-    held = (
-        replay.error_hold
-        and previous is not None
-        and abs(playhead - float(previous.player_time.playhead)) <= _TOLERANCE_S
-    )
-    running = state.playhead_advances and not held
-    # Live content plays at the current second of the day, and resumes there after a pause or
-    # an ad break, never at the position where it stopped (MCA-SPEC.md section 4).
-    if replay.live and (running or (event == _PLAY and state.ad is _NO_AD)):
-        expected = ts // 1000 % _DAY_SECONDS
-        diff = (playhead - expected) % _DAY_SECONDS
-        if 1 < diff < _DAY_SECONDS - 1:  # ts may have crossed into the next second
-            flag(
-                Rule.LIVE_PLAYHEAD,
-                f"live playhead {playhead:g}, expected {expected} (second of the UTC day)",
-            )
+    _check_time(replay, prev_ts, prev_playhead, event, playhead, player_time.ts, flag)
 
     if body.qoe_data is not None:
         _check_qoe(replay, body, flag)
@@ -287,6 +312,52 @@ def _check_event(
             flag(Rule.CHAPTER, f"chapter [{offset:g}, {end:g}) starts at playhead {playhead:g}")
     elif event in (E.STATE_START, E.STATE_END, E.STATES_UPDATE):
         _check_states(replay, event, params, flag)
+
+
+def _check_time(  # noqa: PLR0917 - positional: it runs for every event
+    replay: _Replay,
+    prev_ts: int | None,
+    prev_playhead: float,
+    event: str,
+    playhead: float,
+    ts: int,
+    flag: Callable[[Rule, str], None],
+) -> None:
+    """The rules of an event's playhead and ts: every event's, and all a plain ping's."""
+    state = replay.state  # before this event
+    if replay.live and not 0 <= playhead < _DAY_SECONDS:
+        flag(Rule.PLAYHEAD_RANGE, f"live playhead {playhead:g} is not a second of the day")
+    elif replay.length is not None and not 0 <= playhead < replay.length:
+        flag(Rule.PLAYHEAD_RANGE, f"playhead {playhead:g} outside [0, {replay.length:g})")
+
+    if prev_ts is not None:
+        if ts <= prev_ts:
+            flag(Rule.TS_ORDER, f"ts {ts} is not after the previous event's {prev_ts}")
+        elif ts - prev_ts > PING_MS + GAP_SLACK_MS and state.playback is not _COMPLETE:
+            flag(
+                Rule.GAP,
+                f"{(ts - prev_ts) / 1000:g} s without an event while {state} "
+                f"(a ping every {PING_MS // 1000} s, and {GAP_SLACK_MS / 1000:g} s of slack)",
+            )
+        _check_motion(replay, float(prev_playhead), prev_ts, event, playhead, ts, flag)
+
+    # Held since an error that stopped playback: not playing, whatever the state table says.
+    held = (
+        replay.error_hold
+        and prev_ts is not None
+        and abs(playhead - float(prev_playhead)) <= _TOLERANCE_S
+    )
+    running = state.playhead_advances and not held
+    # Live content plays at the current second of the day, and resumes there after a pause or
+    # an ad break, never at the position where it stopped (MCA-SPEC.md section 4).
+    if replay.live and (running or (event == _PLAY and state.ad is _NO_AD)):
+        expected = ts // 1000 % _DAY_SECONDS
+        diff = (playhead - expected) % _DAY_SECONDS
+        if 1 < diff < _DAY_SECONDS - 1:  # ts may have crossed into the next second
+            flag(
+                Rule.LIVE_PLAYHEAD,
+                f"live playhead {playhead:g}, expected {expected} (second of the UTC day)",
+            )
 
 
 def _check_qoe(replay: _Replay, body: BodyModel, flag: Callable[[Rule, str], None]) -> None:
@@ -358,12 +429,18 @@ def _check_states(
                 flag(Rule.STATES, f"state {name!r} is the 11th: the back end keeps only 10")
 
 
-def _check_motion(
-    replay: _Replay, previous: BodyModel, body: BodyModel, flag: Callable[[Rule, str], None]
+def _check_motion(  # noqa: PLR0917 - positional: it runs for every event
+    replay: _Replay,
+    prev_playhead: float,
+    prev_ts: int,
+    event: str,
+    playhead: float,
+    ts: int,
+    flag: Callable[[Rule, str], None],
 ) -> None:
     state = replay.state
-    moved = float(body.player_time.playhead) - float(previous.player_time.playhead)
-    elapsed = (body.player_time.ts - previous.player_time.ts) / 1000
+    moved = playhead - prev_playhead
+    elapsed = (ts - prev_ts) / 1000
     if state.playhead_advances:
         if replay.live:
             return  # the live rule above checks the second of the day
@@ -376,7 +453,7 @@ def _check_motion(
         # Stopped (waiting, paused, buffering, in an ad): only a `play` may move it: the start
         # position, a seek (after pauseStart), or live content resuming at the current second.
         # A rebuffer ends where it began.
-        resumes = body.event_type == _PLAY and state.ad is _NO_AD
+        resumes = event == _PLAY and state.ad is _NO_AD
         seek = resumes and (replay.live or state.playback in (State.PAUSED, State.WAITING))
         if abs(moved) > _TOLERANCE_S and not seek:
             flag(Rule.PLAYHEAD_MOTION, f"playhead moved {moved:g} s while {state}")

@@ -59,6 +59,7 @@ __all__ = [
     "params_of",
     "parse_body",
     "ping_body",
+    "plain_ping",
     "to_wire",
     "validate_body",
 ]
@@ -588,6 +589,41 @@ def validate_body(data: object) -> BodyModel:
         raise WireError(_describe(exc, data)) from None
     except RecursionError:
         raise WireError("the body is nested too deeply") from None
+
+
+def plain_ping(data: object) -> dict[str, Any] | None:
+    """The `playerTime` of `data` if it is a plain ping that `validate_body` accepts, with
+    nothing but its playerTime (a number playhead, an integer ts) and eventType: nearly every
+    request. None for any other body, which `validate_body` then judges (and may accept).
+
+    What it accepts, `validate_body` accepts as `Ping(playerTime=PlayerTime(playhead, ts))`,
+    the numbers as they are: the same types, exactly, and the same bounds (a property test
+    holds the two to that over bodies valid and not). It asks less, in the order that turns
+    down any other body soonest, and makes no model: the collector judges it with the playhead
+    and ts alone (`SessionChecker.feed_ping`).
+
+    >>> plain_ping({"playerTime": {"playhead": 8, "ts": 1}, "eventType": "ping"})
+    {'playhead': 8, 'ts': 1}
+    >>> plain_ping({"playerTime": {"playhead": "8", "ts": 1}, "eventType": "ping"}) is None
+    True
+    """
+    if type(data) is not dict or len(data) != 2:
+        return None
+    event_type = data.get("eventType")
+    player_time = data.get("playerTime")
+    if event_type != "ping" or type(event_type) is not str or type(player_time) is not dict:
+        return None
+    if len(player_time) != 2:
+        return None
+    ts = player_time.get("ts")
+    if type(ts) is not int or not 0 <= ts <= MAX_TS:
+        return None
+    playhead = player_time.get("playhead")
+    kind = type(playhead)
+    # (NaN fails `0 <=`, infinity `<= MAX_INTEGER`: a float in bounds is a finite one.)
+    if (kind is int or kind is float) and 0 <= playhead <= MAX_INTEGER:  # type: ignore[operator]
+        return player_time
+    return None
 
 
 def parse_body(raw: bytes | bytearray | str) -> BodyModel:

@@ -48,7 +48,7 @@ from playersim.errors import PlayerProtocolError
 from playersim.mca.api import DOWNLOADED, GONE_STATUSES, OPENED_STATUSES
 from playersim.mca.spec import AD_PING_MS, MAX_STATES, PING_MS, RESTART_MS, STALL_TIMEOUT_MS
 from playersim.mca.states import AdPhase, SessionState, State, advance
-from playersim.mca.wire import EventType, WireBody, make_body
+from playersim.mca.wire import EventType, WireBody, make_body, ping_body
 from playersim.sim.behaviour import (
     Action,
     AdPlay,
@@ -534,7 +534,7 @@ class Player:
         # the playhead runs, stay as they were. That is also why the schedule need ask again
         # only the rows a ping can move (`moved_by_ping`).
         ts, playhead = self._time.sent(_PING, at)
-        out.append(make_body(_PING, playhead, ts))
+        out.append(ping_body(playhead, ts))
         self._session_events += 1
 
     # --- actions ---------------------------------------------------------------------------------
