@@ -965,6 +965,10 @@ def encode_body(body: object) -> bytes | None:
     """
     try:
         if type(body) is dict:
+            if len(body) == 2 and body.get("eventType") == "ping":
+                data = _ping_bytes(body)
+                if data is not None:
+                    return data
             if not _plain_dict(body):
                 return None
         elif type(body) is not list or not _plain_list(body):
@@ -982,6 +986,28 @@ def encode_body(body: object) -> bytes | None:
     ):
         return None
     return data
+
+
+_PING_KEYS: Final = ("playerTime", "eventType")
+_PLAYER_TIME_KEYS: Final = ("playhead", "ts")
+
+
+def _ping_bytes(body: dict[Any, Any]) -> bytes | None:
+    """A plain ping's bytes, written out here (nearly every body is one): `ping_body`'s dict,
+    keys in its order, of exactly its types; None for any other body."""
+    if tuple(body) != _PING_KEYS or type(body["eventType"]) is not str:
+        return None
+    player_time = body["playerTime"]
+    if type(player_time) is not dict or tuple(player_time) != _PLAYER_TIME_KEYS:
+        return None
+    playhead = player_time["playhead"]
+    ts = player_time["ts"]
+    kind = type(playhead)
+    if type(ts) is not int or not (kind is int or kind is float) or playhead - playhead != 0:
+        return None  # (NaN and the infinities are not equal to 0 less themselves)
+    # An int and a float as json writes them: `int.__repr__` and `float.__repr__` (%r), which
+    # 1e-05 and 1e+16 included, so no float here is left to json.
+    return b'{"playerTime":{"playhead":%r,"ts":%d},"eventType":"ping"}' % (playhead, ts)
 
 
 def _plain_dict(value: dict[Any, Any]) -> bool:
