@@ -82,6 +82,9 @@ class Recorder:
             self._text = target
         self._flush_each = flush_each
         self.lines = 0
+        # The start of a line, `{"session":...,"path":...`, by session and path: the same for
+        # every event of a session (`_head`).
+        self._heads: dict[tuple[str | None, str], bytes] = {}
 
     def write(
         self,
@@ -101,7 +104,7 @@ class Recorder:
         if body is not None:
             # Nearly every line: the body's bytes as sent, the rest around them.
             try:
-                text = _line(sid, request.path, response, body, error)
+                text = _line(self._head(sid, request.path), response, body, error)
             except (ValueError, TypeError):
                 pass  # a value that is not a plain str or int, or a lone surrogate: below
             else:
@@ -149,6 +152,18 @@ class Recorder:
         """A part's last line: what `merge_parts` needs to know of the part (`read_part`)."""
         self._put(_strict({"part": about}))
 
+    def _head(self, sid: str | None, path: str) -> bytes:
+        """`{"session":<sid>,"path":<path>` as JSON (TypeError, ValueError: not plain str)."""
+        if type(path) is not str or not (sid is None or type(sid) is str):
+            return _head(sid, path)  # (raises: the line is worked out the slow way)
+        key = (sid, path)
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) >= _HEADS_KEPT:
+                self._heads.clear()  # sessions long over, mostly: made again if asked
+            head = self._heads[key] = _head(sid, path)
+        return head
+
     def write_refused(self, path: str, raw: bytes, response: Response) -> None:
         """A request whose body is not a JSON object (refused with a 4xx): its bytes as `raw`."""
         line: dict[str, Any] = {"session": None, "path": path, "status": response.status}
@@ -193,11 +208,18 @@ def _text(value: object) -> bytes:
     return _quote(value).encode("utf-8")
 
 
-def _line(
-    sid: str | None, path: str, response: Response | None, body: bytes, error: str | None
-) -> bytes:
+# Line starts kept by a recorder: more than the sessions a run has open at once, as a rule.
+_HEADS_KEPT: Final = 1 << 16
+
+
+def _head(sid: str | None, path: str) -> bytes:
+    return b'{"session":' + (b"null" if sid is None else _text(sid)) + b',"path":' + _text(path)
+
+
+def _line(head: bytes, response: Response | None, body: bytes, error: str | None) -> bytes:
     """The bytes `_strict` makes of the line dict `Recorder.write` would build, put together
-    from the body's bytes as sent: the same keys, in the same order, written the same way."""
+    from its start (`_head`) and the body's bytes as sent: the same keys, in the same order,
+    written the same way."""
     if response is None:
         status = b',"status":null,"body":'
         message = None
@@ -207,14 +229,9 @@ def _line(
             raise TypeError(f"not an int: {type(code).__name__}")
         status = _STATUSES.get(code) or b',"status":%d,"body":' % code
         message = response.message
-    parts = [
-        b'{"session":',
-        b"null" if sid is None else _text(sid),
-        b',"path":',
-        _text(path),
-        status,
-        body,
-    ]
+    if message is None and error is None:
+        return head + status + body + b"}\n"  # nearly every line
+    parts = [head, status, body]
     if message is not None:
         parts += (b',"message":', _text(message))
     if error is not None:
