@@ -544,6 +544,7 @@ class Delivery:
         give_up = self.give_up
         paced = self.paced
         record = self.stats.record
+        hooks = self.hooks
         while not self.halted and (request := next_request()) is not None:
             if paced is not None and request.event_type != DOWNLOADED:
                 # (A downloaded session goes when its device is back online, not when due.)
@@ -569,12 +570,22 @@ class Delivery:
                 )
                 raise
             give_up.answered()
-            if self.hooks or self._ends:
+            if self._ends:
                 self._settle(listener, outbox, request, response)
                 continue
             # Nearly every request: `_settle`'s work, inline, for its most common case.
-            outbox.settle(request, response)
-            record(request, response)
+            if hooks:  # (the recording's)
+                before = len(outbox)
+                outbox.settle(request, response)
+                record(request, response)
+                settled = Settled(
+                    listener, outbox, request, response, None, False, before - len(outbox)
+                )
+                for hook in hooks:
+                    hook(settled)
+            else:
+                outbox.settle(request, response)
+                record(request, response)
             if response.status != 204:  # a 204 changes nothing for the player: spare the call
                 listener.on_response(request.event_type, response.status, sid=response.sid)
 
