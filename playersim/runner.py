@@ -18,10 +18,12 @@ import dataclasses
 import hashlib
 import inspect
 import math
-import multiprocessing
 import os
+import pickle
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -1179,36 +1181,49 @@ class Run:
             return
         # Started afresh ("spawn"), not forked: a fork would inherit this process's open
         # recording, signal handlers and any threads of the program that called `run()`.
-        context = multiprocessing.get_context("spawn")
+        # Started afresh (a new interpreter running `_part_child`), neither forked (a fork would
+        # inherit this process's open recording, signal handlers and any threads of the program
+        # that called `run()`) nor by multiprocessing's spawn (which imports the caller's
+        # `__main__` again in each: a script without a main guard, or one fed on stdin, fails).
         # Started with Ctrl-C ignored (a process inherits that): one that has not yet set up
         # its own handling is not killed mid-start by the Ctrl-C meant for the run, with a
         # traceback on the terminal; it is told to stop by SIGTERM, as it is once running.
         ignoring = _ignoring_ctrl_c()
         try:
-            self._start(context)
+            for j in range(1, self.processes):
+                self._start(j)
         finally:
             if ignoring is not None:
                 signal.signal(signal.SIGINT, ignoring)
         self._stack.callback(self._end_others)
 
-    def _start(self, context: Any) -> None:
-        for j in range(1, self.processes):
-            path = self._part_path(j) if self._parts_dir is not None else None
-            options = self.options.replace(
-                shard=self.shares[j],
-                processes=1,
-                record=path,
-                report=None,  # (its records come back to this process, which writes the key)
+    def _start(self, j: int) -> None:
+        path = self._part_path(j) if self._parts_dir is not None else None
+        options = self.options.replace(
+            shard=self.shares[j],
+            processes=1,
+            record=path,
+            report=None,  # (its records come back to this process, which writes the key)
+        )
+        receive, send = os.pipe()
+        # Where this playersim is, for the new interpreter (a checkout not installed, say).
+        here = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (here, env.get("PYTHONPATH"))))
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", _PART_CHILD, str(send)],
+                stdin=subprocess.PIPE,
+                pass_fds=(send,),
+                env=env,
             )
-            receive, send = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_part_main,
-                args=(options, send, self.reporter is not None),
-                name=f"playersim share {self.shares[j]}",
-            )
-            process.start()
-            send.close()
-            self._others.append(_OtherPart(self.shares[j], process, receive, path))
+        finally:
+            os.close(send)
+        other = _OtherPart(self.shares[j], process, os.fdopen(receive, "rb"), path)
+        self._others.append(other)
+        assert process.stdin is not None
+        with process.stdin:
+            pickle.dump((options, self.reporter is not None), process.stdin)
 
     def _join_others(self, *, stop: bool = False) -> None:
         """Wait for the other processes' accounts (told to stop first if this one was), and
@@ -1218,23 +1233,23 @@ class Run:
         stopped = stop or self.engine.stopping
         if stopped:
             for other in self._others:
-                if other.process.is_alive():
+                if other.process.poll() is None:
                     other.process.terminate()  # (SIGTERM: it ends its sessions, then reports)
         for other in self._others:
             try:
-                said = other.receive.recv()
+                said = pickle.load(other.receive)
             except EOFError:
-                other.process.join()
-                if stopped and other.process.exitcode == -signal.SIGTERM:
+                other.process.wait()
+                if stopped and other.process.returncode == -signal.SIGTERM:
                     # Stopped before it had set up its own handling of the stop: it had sent
                     # nothing, and has nothing to say.
                     other.path = None
                     continue
                 raise RuntimeError(
                     f"the process of share {other.share} ended (exit code "
-                    f"{other.process.exitcode}) before it reported: the run is incomplete"
+                    f"{other.process.returncode}) before it reported: the run is incomplete"
                 ) from None
-            other.process.join()
+            other.process.wait()
             if said[0] == "error":
                 raise said[1]
             self._merged.append(said[1])
@@ -1251,9 +1266,9 @@ class Run:
     def _end_others(self) -> None:
         """The run is left early (an error, Ctrl-C in `run()`): its other processes go too."""
         for other in self._others:
-            if other.process.is_alive():
+            if other.process.poll() is None:
                 other.process.terminate()
-            other.process.join()
+            other.process.wait()
             other.receive.close()
 
     @property
@@ -1310,9 +1325,35 @@ class _OtherPart:
     """One of the other processes of a run shared between processes."""
 
     share: Share
-    process: multiprocessing.process.BaseProcess
-    receive: Any  # the pipe its account comes back on (multiprocessing.connection.Connection)
+    process: subprocess.Popen[bytes]
+    receive: IO[bytes]  # the pipe its account comes back on, pickled
     path: Path | None  # where it records its lines (None: the run records nothing)
+
+
+# What the interpreter of another share runs: `_part_child`, with the pipe to report on.
+_PART_CHILD: Final = "import playersim.runner as r; r._part_child()"
+
+
+def _part_child() -> None:
+    """The body of another share's interpreter: its options come pickled on stdin, and its
+    account goes back pickled on the pipe whose descriptor is its argument."""
+    options, report = pickle.load(sys.stdin.buffer)
+    with os.fdopen(int(sys.argv[1]), "wb") as pipe:
+        _part_main(options, _Pickled(pipe), report)
+
+
+class _Pickled:
+    """A pipe that takes Python objects (pickled)."""
+
+    def __init__(self, pipe: IO[bytes]) -> None:
+        self.pipe = pipe
+
+    def send(self, value: object) -> None:
+        pickle.dump(value, self.pipe)
+        self.pipe.flush()
+
+    def close(self) -> None:
+        self.pipe.close()
 
 
 def _part_main(options: RunOptions, send: Any, report: bool) -> None:
