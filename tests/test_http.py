@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -43,13 +42,6 @@ def server() -> Iterator[tuple[str, Collector]]:
     collector = Collector(clock=SystemClock(), seed="1")
     with serve(collector) as url:
         yield url, collector
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def session_bodies(seconds: int = 40) -> list[dict[str, object]]:
@@ -93,9 +85,8 @@ def test_4xx_answers_are_results_with_the_server_message(server: tuple[str, Coll
         assert "closed (sessionEnd)" in gone.message
 
 
-def test_no_answer_raises_a_transport_error_naming_the_url() -> None:
+def test_no_answer_raises_a_transport_error_naming_the_url(port: int) -> None:
     """Connection refused is a TransportError with the full URL, quickly."""
-    port = free_port()
     expected = rf"POST http://127.0.0.1:{port}/api/v1/sessions"
     with (
         HttpTransport(f"http://127.0.0.1:{port}", timeout=2) as transport,
@@ -156,11 +147,11 @@ def test_run_to_a_real_endpoint_sends_the_same_traffic_as_in_memory(
 
 
 @pytest.mark.slow
-def test_run_to_a_dead_endpoint_ends_at_the_give_up_time_with_a_clear_message() -> None:
+def test_run_to_a_dead_endpoint_ends_at_the_give_up_time_with_a_clear_message(port: int) -> None:
     """Nobody listening: after --give-up-after without an answer, exit 1 with the reason, no
     traceback, no hang; every request generated is accounted for."""
     result = subprocess.run(
-        [sys.executable, "-m", "playersim", "run", "--to", f"http://127.0.0.1:{free_port()}",
+        [sys.executable, "-m", "playersim", "run", "--to", f"http://127.0.0.1:{port}",
          "--give-up-after", "2s", "--json"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
@@ -266,12 +257,12 @@ def test_async_retries_back_off_too() -> None:
 
 
 @pytest.mark.parametrize("attempts", [0, 2])
-def test_retries_on_a_dead_endpoint_end_in_no_answer(attempts: int) -> None:
+def test_retries_on_a_dead_endpoint_end_in_no_answer(attempts: int, port: int) -> None:
     """A refused connection never reached the server: it is tried once more than the retries
     (safe: nothing can arrive twice), then given up as not delivered."""
     sleeper = FakeSleep()
     transport = HttpTransport(
-        f"http://127.0.0.1:{free_port()}", retries=Retries(attempts=attempts), clock=sleeper
+        f"http://127.0.0.1:{port}", retries=Retries(attempts=attempts), clock=sleeper
     )
     with pytest.raises(TransportError) as refused:
         transport.send(Request("/api/v1/sessions", START))

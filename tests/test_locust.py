@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 
 from playersim import EventType, Seats, load_profile
-from tests.test_http import free_port
 from tests.test_readme import locustfile as readme_locustfile
-from tests.waiting import interrupted_when, wait_until
+from tests.waiting import BOUND_S, interrupted_when, wait_until
 
 # Every test here runs real Locust processes (a master, workers) against `playersim serve`.
 pytestmark = pytest.mark.slow
@@ -29,6 +28,9 @@ pytestmark = pytest.mark.slow
 EXAMPLE = Path(__file__).parent.parent / "examples" / "locustfile.py"
 LOCUST = [sys.executable, "-m", "locust"]
 EVENT_TYPES = {event.value for event in EventType}
+# How long a master waits for its workers to connect: as long as a test waits for anything (a
+# hang, not slowness: on a busy machine a worker may take a minute to start).
+WORKERS_WAIT = str(int(BOUND_S))
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Serve:
     record: Path
 
     def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.url}/stats?format=json", timeout=10) as answer:
+        with urllib.request.urlopen(f"{self.url}/stats?format=json", timeout=BOUND_S) as answer:
             stats: dict[str, Any] = json.load(answer)
         return stats
 
@@ -82,10 +84,10 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
         yield collector
     finally:
         process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=15)
+        process.communicate(timeout=BOUND_S)
 
 
-def locust(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def locust(*args: str, timeout: float = BOUND_S) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*LOCUST, *args], capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -108,13 +110,20 @@ def opened(at_least: int) -> Callable[[dict[str, Any]], bool]:
     return lambda stats: stats["sessions"]["opened"] >= at_least
 
 
-def start_worker(master_port: str, locustfile: Path = EXAMPLE) -> subprocess.Popen[str]:
+def start_worker(master_port: int, locustfile: Path = EXAMPLE) -> subprocess.Popen[str]:
     """A Locust worker, for a master on 127.0.0.1."""
     return subprocess.Popen(
         [*LOCUST, "-f", str(locustfile), "--worker", "--master-host", "127.0.0.1",
-         "--master-port", master_port],
+         "--master-port", str(master_port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+
+
+def reap(process: subprocess.Popen[str]) -> None:
+    """`process` ended, whatever happened to the test, and its pipes closed: no process outlives
+    its test, and no pipe is left for a later test's garbage collection to warn about."""
+    process.kill()  # (nothing, if it has ended)
+    process.communicate(timeout=BOUND_S)
 
 
 def first_viewings(
@@ -147,25 +156,24 @@ def check_collector_saw_valid_sessions(serve: Serve, *, at_least: int) -> None:
 
 
 def test_a_headless_master_and_one_worker_send_valid_sessions_to_playersim_serve(
-    tmp_path: Path, serve: Serve
+    tmp_path: Path, serve: Serve, port: int
 ) -> None:
     """The README's distributed run: the example locustfile, a master and a worker on
     loopback, eight viewers, stopped once they have all started. The collector sees valid
     sessions, each ended; Locust's CSV has a row per event type; the viewers are the ones the
     seed names."""
-    port = str(free_port())
     worker = start_worker(port)
     try:
         master = locust_until(
             serve, "eight sessions opened", opened(8),
             "-f", str(EXAMPLE), "--master", "--master-bind-host", "127.0.0.1",
-            "--master-bind-port", port, "--expect-workers", "1",
-            "--expect-workers-max-wait", "60", "--host", serve.url, "--headless",
+            "--master-bind-port", str(port), "--expect-workers", "1",
+            "--expect-workers-max-wait", WORKERS_WAIT, "--host", serve.url, "--headless",
             "-u", "8", "-r", "8", "--csv", str(tmp_path / "run"),
         )  # fmt: skip
-        _, worker_log = worker.communicate(timeout=60)
+        _, worker_log = worker.communicate(timeout=BOUND_S)
     finally:
-        worker.kill()
+        reap(worker)
     assert master.returncode == 0, master.stderr
     assert "Traceback" not in master.stderr + worker_log
     assert "playersim: " in worker_log  # the worker's tally of its viewings
@@ -191,7 +199,7 @@ def test_a_headless_master_and_one_worker_send_valid_sessions_to_playersim_serve
 
 
 def test_each_worker_plays_seats_of_its_own_and_a_stop_mid_ramp_starts_no_more(
-    tmp_path: Path, serve: Serve
+    tmp_path: Path, serve: Serve, port: int
 ) -> None:
     """The README's locustfile on two workers: each names its seats by its index, so no two
     play the same viewers, and a rerun with the same seed and workers plays the same ones.
@@ -200,21 +208,20 @@ def test_each_worker_plays_seats_of_its_own_and_a_stop_mid_ramp_starts_no_more(
     collector got."""
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(readme_locustfile())
-    port = str(free_port())
     workers = [start_worker(port, locustfile) for _ in range(2)]
     try:
         master = locust_until(
             serve, "four sessions opened", opened(4),
             "-f", str(locustfile), "--master", "--master-bind-host", "127.0.0.1",
-            "--master-bind-port", port, "--expect-workers", "2",
-            "--expect-workers-max-wait", "60", "--host", serve.url, "--headless",
+            "--master-bind-port", str(port), "--expect-workers", "2",
+            "--expect-workers-max-wait", WORKERS_WAIT, "--host", serve.url, "--headless",
             "-u", "20", "-r", "2", "--playersim-seed", "11", "--csv", str(tmp_path / "run"),
         )  # fmt: skip
         for worker in workers:
-            worker.communicate(timeout=60)
+            worker.communicate(timeout=BOUND_S)
     finally:
         for worker in workers:
-            worker.kill()
+            reap(worker)
     assert master.returncode == 0, master.stderr
     check_collector_saw_valid_sessions(serve, at_least=4)
     rows = {row["Name"]: row for row in read_csv(tmp_path / "run_stats.csv")}
@@ -269,7 +276,7 @@ def test_a_headless_run_through_faults_keeps_every_session_in_order(
         viewings = collector.viewings()
     finally:
         process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=15)
+        process.communicate(timeout=BOUND_S)
     assert run.returncode == 1, run.stderr  # Locust's exit code when any request failed
     assert "Traceback" not in run.stderr
     assert stats["injected_faults"]
@@ -315,14 +322,16 @@ def test_bad_settings_stop_locust_with_a_message_naming_them(
     )
     host = [] if "--host" in args else ["--host", "http://127.0.0.1:9"]
     run = locust(
-        "-f", str(path), *host, "--headless", "-u", "1", "-t", "2s", *args, timeout=60,
+        "-f", str(path), *host, "--headless", "-u", "1", "-t", "2s", *args, timeout=BOUND_S,
     )  # fmt: skip
     assert run.returncode == 2
     assert message in run.stderr
     assert "Traceback" not in run.stderr
 
 
-def test_a_worker_that_cannot_play_stops_the_run_with_exit_status_2(tmp_path: Path) -> None:
+def test_a_worker_that_cannot_play_stops_the_run_with_exit_status_2(
+    tmp_path: Path, port: int
+) -> None:
     """A profile file the master has and a worker lacks (another machine): the worker says
     which file, the master names the worker, stops the run and exits 2; nothing is sent."""
     master_dir, worker_dir = tmp_path / "master", tmp_path / "worker"
@@ -334,36 +343,35 @@ def test_a_worker_that_cannot_play_stops_the_run_with_exit_status_2(tmp_path: Pa
         .read_text()
         .replace('name = "live-news"', 'name = "mine"')
     )
-    port = str(free_port())
     worker = subprocess.Popen(
         [*LOCUST, "-f", str(EXAMPLE), "--worker", "--master-host", "127.0.0.1",
-         "--master-port", port],
+         "--master-port", str(port)],
         cwd=worker_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         master = subprocess.run(
             [*LOCUST, "-f", str(EXAMPLE), "--master", "--master-bind-host", "127.0.0.1",
-             "--master-bind-port", port, "--expect-workers", "1",
-             "--expect-workers-max-wait", "60", "--host", "http://127.0.0.1:9", "--headless",
-             "-u", "2", "-r", "2", "-t", "30s", "--playersim-profiles", "./mine.toml"],
-            cwd=master_dir, capture_output=True, text=True, timeout=90, check=False,
+             "--master-bind-port", str(port), "--expect-workers", "1",
+             "--expect-workers-max-wait", WORKERS_WAIT, "--host", "http://127.0.0.1:9",
+             "--headless", "-u", "2", "-r", "2", "-t", "10m", "--playersim-profiles",
+             "./mine.toml"],
+            cwd=master_dir, capture_output=True, text=True, timeout=BOUND_S, check=False,
         )  # fmt: skip
-        _, worker_log = worker.communicate(timeout=60)
+        _, worker_log = worker.communicate(timeout=BOUND_S)
     finally:
-        worker.kill()
+        reap(worker)
     assert master.returncode == 2
     assert "playersim: worker 0: --playersim-profiles: mine.toml: cannot read" in master.stderr
-    assert "--run-time limit reached" not in master.stderr  # it stopped well before 30 s
+    assert "--run-time limit reached" not in master.stderr  # the worker stopped it, not -t
     assert "Traceback" not in master.stderr + worker_log
 
 
 def test_the_web_ui_offers_the_options_and_refuses_a_bad_form_with_a_message(
-    tmp_path: Path, serve: Serve
+    tmp_path: Path, serve: Serve, port: int
 ) -> None:
     """Locust's web UI: the playersim options are fields of its start form. A start with a
     profile that does not exist is refused (logged, the test stopped, nothing sent, no
     traceback); a start with good values then plays, and Locust exits 0."""
-    port = free_port()
     ui = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [*LOCUST, "-f", str(EXAMPLE), "--host", serve.url, "--web-host", "127.0.0.1",
@@ -372,14 +380,14 @@ def test_the_web_ui_offers_the_options_and_refuses_a_bad_form_with_a_message(
     )  # fmt: skip
 
     def get(path: str) -> str:
-        with urllib.request.urlopen(ui + path, timeout=10) as answer:
+        with urllib.request.urlopen(ui + path, timeout=BOUND_S) as answer:
             return str(answer.read().decode())
 
     def start(profiles: str) -> None:
         form = {"user_count": "3", "spawn_rate": "3", "host": serve.url,
                 "playersim_profiles": profiles, "playersim_seed": "4"}  # fmt: skip
         data = "&".join(f"{k}={v}" for k, v in form.items()).encode()
-        with urllib.request.urlopen(ui + "/swarm", data=data, timeout=10) as answer:
+        with urllib.request.urlopen(ui + "/swarm", data=data, timeout=BOUND_S) as answer:
             assert json.load(answer)["success"]
 
     def state() -> tuple[str, int]:
@@ -404,7 +412,7 @@ def test_the_web_ui_offers_the_options_and_refuses_a_bad_form_with_a_message(
         wait_until(lambda: serve.stats()["sessions"]["opened"] >= 3, "their sessions opened")
     finally:
         process.send_signal(signal.SIGTERM)
-        _, log = process.communicate(timeout=60)
+        _, log = process.communicate(timeout=BOUND_S)
     assert process.returncode == 0, log
     assert "playersim: --playersim-profiles: nosuch: no bundled profile" in log
     assert "Traceback" not in log
@@ -492,7 +500,7 @@ def test_a_user_stopped_mid_request_finishes_it_and_retires_idle_connections(
     script = tmp_path / "stopped.py"
     script.write_text(STOPPED_MID_REQUEST)
     run = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=BOUND_S, check=False
     )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout.splitlines()[-1])
@@ -505,14 +513,13 @@ def test_a_user_stopped_mid_request_finishes_it_and_retires_idle_connections(
 
 
 def test_a_distributed_test_ends_every_session_against_a_collector_that_closes_idle_connections(
-    tmp_path: Path,
+    tmp_path: Path, port: int
 ) -> None:
     """The README's distributed run, stopped once every viewer has played a while, against a
     collector that closes idle connections after 5 s (a common server default) and answers
     slowly: every user ends its session (none left open, none killed mid-request), nothing is
     lost to a connection closed under it, and no real-time lateness is judged a gap."""
     process, collector = start_serve(tmp_path, "--keep-alive", "5", "--latency", "50ms:600ms")
-    port = str(free_port())
     workers = [start_worker(port), start_worker(port)]
     try:
         # Stopped once every viewer has pinged at least once on average: each ping follows
@@ -520,19 +527,19 @@ def test_a_distributed_test_ends_every_session_against_a_collector_that_closes_i
         run = locust_until(
             collector, "120 sessions opened, and 120 pings",
             lambda stats: opened(120)(stats) and stats["by_event_type"].get("ping", 0) >= 120,
-            "-f", str(EXAMPLE), "--master", "--master-bind-port", port, "--expect-workers",
+            "-f", str(EXAMPLE), "--master", "--master-bind-port", str(port), "--expect-workers",
             "2", "--host", collector.url, "--headless", "-u", "120", "-r", "40",
             "--csv", str(tmp_path / "run"),
         )  # fmt: skip
         for worker in workers:
-            worker.communicate(timeout=60)
+            worker.communicate(timeout=BOUND_S)
         check_collector_saw_valid_sessions(collector, at_least=120)
         assert collector.stats()["sessions"]["complete"] == 0
     finally:
         for worker in workers:
-            worker.kill()
+            reap(worker)
         process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=15)
+        process.communicate(timeout=BOUND_S)
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     assert read_csv(tmp_path / "run_failures.csv") == []

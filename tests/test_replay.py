@@ -32,7 +32,7 @@ from playersim.server import Faults, create_app
 from playersim.transports.base import AsyncTransport, Transport
 from playersim.transports.recording import read_recording
 from tests.test_server import running
-from tests.waiting import interrupted_when
+from tests.waiting import BOUND_S, interrupted_when
 
 from .mca_server import serve
 
@@ -115,7 +115,7 @@ def replay_cli(path: Path) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "playersim", "replay", str(path)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=BOUND_S,
         check=False,
     )
 

@@ -33,7 +33,7 @@ from playersim.mca.wire import EventType, make_body
 from playersim.server import MAX_BODY_BYTES, Faults, Limits, create_app, uvicorn_config
 from playersim.server.limits import DEFAULT_LIMITS
 from playersim.transports.recording import Recorder, read_recording
-from tests.waiting import wait_until
+from tests.waiting import BOUND_S, wait_until
 
 JSON = {"Content-Type": "application/json"}
 
@@ -51,15 +51,18 @@ def running(app: ASGIApp, limits: Limits = DEFAULT_LIMITS) -> Iterator[str]:
     server = uvicorn.Server(uvicorn_config(app, limits, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
-    while not server.started:
-        time.sleep(0.01)
+    wait_until(lambda: server.started or not thread.is_alive(), "uvicorn started")
+    assert server.started, "uvicorn did not start"
     host, port = listener.getsockname()[:2]
     try:
         yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        # Stopped when this returns: uvicorn has finished every request it took, so a test
+        # may judge its collector after the loop.
+        thread.join(timeout=BOUND_S)
         listener.close()
+    assert not thread.is_alive(), "uvicorn did not stop"
 
 
 @pytest.fixture
@@ -351,7 +354,7 @@ def test_playersim_serve_listens_records_and_stops_on_sigterm(tmp_path: Path) ->
         assert json.loads(record.read_text())["status"] == 400
     finally:
         process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=15)
+        _, err = process.communicate(timeout=BOUND_S)
     # A graceful shutdown, then the signal's own status (143 in a shell), as uvicorn does.
     assert process.returncode in (0, -signal.SIGTERM), err
     assert "Traceback" not in err
@@ -367,7 +370,7 @@ def test_bad_serve_flags_exit_2(args: list[str], fragment: str) -> None:
         [sys.executable, "-m", "playersim", "serve", *args],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=BOUND_S,
         check=False,
     )
     assert result.returncode == 2
@@ -445,7 +448,7 @@ def test_serve_drops_without_a_traceback(tmp_path: Path) -> None:
                 httpx.post(f"{url}/api/v1/sessions", content=b"{}", headers=JSON)
     finally:
         process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=15)
+        _, err = process.communicate(timeout=BOUND_S)
     assert "Traceback" not in err
     assert "Exception" not in err
 
@@ -485,11 +488,9 @@ def test_accounting_adds_up_under_faults(retries: str, capsys: pytest.CaptureFix
 
 # --- slow, idle and many clients -------------------------------------------------------------
 
-# Short limits, so that each case ends in well under a second; BOUND_S is how long a test
-# waits before calling it a hang, far above any of them.
+# Short limits, so that each case ends in well under a second; BOUND_S (tests/waiting.py) is
+# how long a socket waits for the server before the test calls it a hang (never a measure).
 QUICK = Limits(header_timeout=0.5, body_timeout=0.5, send_timeout=0.5, keep_alive=0.5)
-# How long a socket waits for the server before the test calls it a hang (never a measure).
-BOUND_S = 60.0
 HEAD = b"POST /api/v1/sessions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
 
 
@@ -789,7 +790,7 @@ def test_playersim_serve_takes_its_limits_from_flags() -> None:
             assert until_closed(idle) == b""
     finally:
         process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=15)
+        _, err = process.communicate(timeout=BOUND_S)
     assert "Traceback" not in err
 
 
