@@ -8,6 +8,7 @@ and says so in its commit. Same seed and inputs, same bytes: that is also what t
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -68,12 +69,27 @@ def file_digest(options: dict[str, Any], folder: Path) -> str:
     return hashlib.sha256(target.read_bytes()).hexdigest()
 
 
-def check(name: str, got: str) -> None:
-    kept = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
-    if os.environ.get("PLAYERSIM_UPDATE_GOLDEN"):
+def update(name: str, got: str) -> None:
+    """`name`'s digest written into the file, the others' kept. The suite's workers update it
+    at once (pytest-xdist): each reads and writes under a lock, one after the other, or one
+    would write back the file it read before another's update and lose that update."""
+    # ("a+": made if missing; once truncated, what it appends is the whole file.)
+    with GOLDEN.open("a+", encoding="utf-8") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)  # released as the file closes
+        file.seek(0)
+        text = file.read()
+        kept = json.loads(text) if text else {}
         kept[name] = got
-        GOLDEN.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
+        file.seek(0)
+        file.truncate()
+        file.write(json.dumps(kept, indent=1, sort_keys=True) + "\n")
+
+
+def check(name: str, got: str) -> None:
+    if os.environ.get("PLAYERSIM_UPDATE_GOLDEN"):
+        update(name, got)
         return
+    kept = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
     assert name in kept, f"no golden digest for {name}: PLAYERSIM_UPDATE_GOLDEN=1 makes one"
     assert got == kept[name], f"{name}: the traffic changed (PLAYERSIM_UPDATE_GOLDEN=1 if meant)"
 
