@@ -1012,28 +1012,19 @@ def _ping_bytes(body: dict[Any, Any]) -> bytes | None:
 
 def _plain_dict(value: dict[Any, Any]) -> bool:
     """Whether `value` holds only str keys and JSON values, of exactly those types."""
-    if not _JSON_KEYS.issuperset(map(type, value)):
-        return False
-    values = value.values()
-    if _JSON_SCALARS.issuperset(map(type, values)):
-        return True  # (a dict of scalars: playerTime, params, qoeData, customMetadata)
-    for item in values:
-        kind = type(item)
-        if kind is dict:
-            if not _plain_dict(item):
-                return False
-        elif kind is list:
-            if not _plain_list(item):
-                return False
-        elif kind not in _JSON_SCALARS:
-            return False
-    return True
+    return _JSON_KEYS.issuperset(map(type, value)) and _plain_items(value.values())
 
 
 def _plain_list(value: list[Any]) -> bool:
-    if _JSON_SCALARS.issuperset(map(type, value)):
-        return True
-    for item in value:
+    return _plain_items(value)
+
+
+def _plain_items(values: Any) -> bool:
+    """Whether each of `values` is a JSON value of exactly its type, containers all the way
+    down (a dict's values or a list's items)."""
+    if _JSON_SCALARS.issuperset(map(type, values)):
+        return True  # (scalars only: playerTime, params, qoeData, customMetadata)
+    for item in values:
         kind = type(item)
         if kind is dict:
             if not _plain_dict(item):

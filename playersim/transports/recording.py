@@ -108,13 +108,7 @@ class Recorder:
             except (ValueError, TypeError):
                 pass  # a value that is not a plain str or int, or a lone surrogate: below
             else:
-                if seq is not None:
-                    text = b'{"seq":%d,%s' % (seq, text[1:])
-                if self._file is not None and not self._flush_each:
-                    self._file.write(text)
-                    self.lines += 1
-                else:
-                    self._put(text)
+                self._emit(text, seq)
                 return
         line: dict[str, Any] = {
             "session": sid,
@@ -134,6 +128,10 @@ class Recorder:
             if raw is None:
                 raw = json.dumps(request.body, allow_nan=True, default=repr).encode()
             text = _strict(_with_raw(line, raw))
+        self._emit(text, seq)
+
+    def _emit(self, text: bytes, seq: int | None) -> None:
+        """A request's line written (numbered `seq`, a part's line, if given)."""
         if seq is not None:
             text = b'{"seq":%d,%s' % (seq, text[1:])
         if self._file is not None and not self._flush_each:
