@@ -281,6 +281,10 @@ def _rewrite_whole(path: Path, codec: Codec) -> None:
 # --- reading --------------------------------------------------------------------------------
 
 
+# How much of a plain file's end `RecordingFile.last_line` reads.
+_TAIL_BYTES: Final = 1 << 20
+
+
 class RecordingFile:
     """A recording opened to read, plain or compressed (told by its first bytes): iterate it
     for its lines, as bytes with their newline (the last may have none), and close it (it is
@@ -321,6 +325,23 @@ class RecordingFile:
             raise CompressionError(self.path, damage.says(codec, count), lines=count) from None
         if rest:
             yield rest
+
+    def last_line(self) -> bytes:
+        """The file's last non-empty line, without its newline (b"" if it has none).
+
+        A plain file is read from its end, a megabyte at most (a part's last line is short,
+        and a recording can be gigabytes); a compressed one has no end to seek to, so it is
+        read through. Call it on a file just opened: it moves the reading position.
+        """
+        if self.codec is not None:
+            last = b""
+            for line in self:
+                last = line.rstrip(b"\n") or last
+            return last
+        size = self._file.seek(0, os.SEEK_END)
+        self._file.seek(max(0, size - _TAIL_BYTES))
+        tail = self._file.read().rstrip(b"\n")
+        return tail.rsplit(b"\n", 1)[-1]
 
     def close(self) -> None:
         self._file.close()

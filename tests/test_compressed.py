@@ -20,7 +20,7 @@ import pytest
 import zstandard
 
 from playersim.cli.app import main
-from playersim.compression import CompressionError
+from playersim.compression import CompressionError, RecordingFile
 from playersim.mca.api import Request, Response
 from playersim.mca.wire import make_body
 from playersim.transports.recording import Recorder, read_recording
@@ -325,3 +325,31 @@ def test_playersim_serve_killed_and_restarted_keeps_its_compressed_recording(
         if run == 1:
             assert "appending to the" in err, err
     assert [line["status"] for line in read_recording(record)] == [201, 201]
+
+
+@pytest.mark.parametrize("suffix", ["", *SUFFIXES])
+@pytest.mark.parametrize(
+    ("text", "last"),
+    [
+        (lines_of(3), b'{"session":"s2","status":204}'),
+        (lines_of(3) + b"\n\n", b'{"session":"s2","status":204}'),  # blank lines after it
+        (b'{"only":1}', b'{"only":1}'),  # no newline at the end
+        (b"", b""),
+    ],
+)
+def test_the_last_line_of_a_recording_is_read_plain_or_compressed(
+    suffix: str, text: bytes, last: bytes, tmp_path: Path
+) -> None:
+    """`RecordingFile.last_line`, which `playersim merge` reads a part's summary line with,
+    gives the last line that has anything on it, whether the file is plain (read from its end)
+    or compressed (read through); a plain file longer than the megabyte it reads from its end
+    gives its last line all the same."""
+    path = tmp_path / f"r.ndjson{suffix}"
+    path.write_bytes(compressor(suffix)(text) if suffix else text)
+    with RecordingFile(path) as stream:
+        assert stream.last_line() == last
+    if not suffix:
+        long = tmp_path / "long.ndjson"
+        long.write_bytes(lines_of(60_000) + b'{"part":{}}\n')  # about 2 MB
+        with RecordingFile(long) as stream:
+            assert stream.last_line() == b'{"part":{}}'

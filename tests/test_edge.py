@@ -23,7 +23,7 @@ from playersim.edge.dialect import EdgeDialect
 from playersim.edge.front import speak_edge
 from playersim.edge.mapping import NO_EDGE_FIELD, edge_path_event
 from playersim.engines.delivery import Settled
-from playersim.mca.api import Request
+from playersim.mca.api import Request, edge_event_of
 from playersim.mca.dialect import MCA
 from playersim.mca.wire import SESSION_START_KEYS
 from playersim.server import create_app
@@ -387,3 +387,23 @@ def test_serve_injects_its_faults_into_edge_answers_as_adobe_would_say_them() ->
         problem = answer.json()
         assert problem["type"] == "https://ns.adobe.com/aep/errors/va-edge-0500-500"
         assert "injected" in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "event"),
+    [
+        ("/ee/va/v1/sessionStart?configId=abc", "sessionStart"),
+        ("/ee/va/v1/play/?configId=abc&x=1", "play"),
+        ("/ee/va/v1/downloaded", "downloaded"),
+        ("/api/v1/sessions", None),
+        ("/api/v1/sessions/abc/events", None),
+        ("/ee/va/v2/play", None),
+    ],
+)
+def test_a_media_edge_path_names_its_event_and_no_other_path_does(
+    path: str, event: str | None
+) -> None:
+    """The collector's front, replay and the answer key read a Media Edge request's event from
+    its path the same way: the segment after `/ee/va/v1/`, without the query or a trailing
+    slash; an MCA path names none."""
+    assert edge_event_of(path) == event

@@ -33,7 +33,7 @@ from playersim.edge.wire import (
     read_event,
 )
 from playersim.errors import WireError
-from playersim.mca.api import EDGE_PATH, Response
+from playersim.mca.api import EDGE_PATH, Response, edge_event_of
 from playersim.mca.collector import Collector
 from playersim.mca.wire import (
     BodyModel,
@@ -97,7 +97,7 @@ class EdgeFront:
 
     def __call__(self, method: str, path: str, raw: object) -> Response:
         bare, _, query = path.partition("?")
-        name = bare[len(EDGE_PATH) :].rstrip("/")
+        name = edge_event_of(path) or ""
         if name not in EDGE_EVENTS and name != DOWNLOADED:
             return _problem(404, f"no such Media Edge endpoint: {bare}")
         if method != "POST":

@@ -56,6 +56,7 @@ from playersim.mca.api import (
     DOWNLOADED_PATH,
     EDGE_PATH,
     SESSIONS_PATH,
+    edge_event_of,
     sid_from_events_path,
 )
 from playersim.mca.dialect import MCA
@@ -200,7 +201,7 @@ def _edge_line(path: str, body: object, key: str) -> ReplayLine:
     """A recorded Media Edge request, read back into the MCA body (or session) it was made
     from: replayed over the Media Edge API, to the same datastream."""
     bare, _, query = path.partition("?")
-    event = bare[len(EDGE_PATH) :].rstrip("/")
+    event = edge_event_of(path) or ""
     config_id = next(iter(parse_qs(query).get("configId") or []), None)
     if not config_id:
         raise ValueError(f"{path}: no configId (the datastream) to replay it to")

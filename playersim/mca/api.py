@@ -26,6 +26,7 @@ __all__ = [
     "Response",
     "accepted",
     "batch_size",
+    "edge_event_of",
     "edge_session_id",
     "events_path",
     "sid_from_events_path",
@@ -50,6 +51,15 @@ _LOCATION = re.compile(r"^/api/[^/]+/sessions/([^/?#]+)/?$")
 
 # POST {base}/api/v1/sessions/{sid}/events: the one place this path is taken apart.
 _EVENTS_PATH = re.compile(r"^/api/v1/sessions/([^/]+)/events/?$")
+
+
+def edge_event_of(path: str) -> str | None:
+    """The Media Edge event a path names (`/ee/va/v1/<event>?configId=...`: its `<event>`,
+    without the query or a trailing slash), or None for a path that is not the Media Edge
+    API's: the one place such a path is taken apart."""
+    if not path.startswith(EDGE_PATH):
+        return None
+    return path.partition("?")[0][len(EDGE_PATH) :].rstrip("/")
 
 
 def sid_from_events_path(path: str) -> str | None:

@@ -28,12 +28,12 @@ from playersim.errors import PlayersimError
 from playersim.mca.api import (
     DOWNLOADED,
     DOWNLOADED_PATH,
-    EDGE_PATH,
     OPENED_STATUSES,
     SESSIONS_PATH,
     Request,
     Response,
     accepted,
+    edge_event_of,
     sid_from_events_path,
 )
 from playersim.mca.collector import CollectedSession
@@ -126,10 +126,9 @@ class Reporter:
         if sid is None:
             return
         body = request.event
-        if request.path.startswith(EDGE_PATH):
+        if (event := edge_event_of(request.path)) is not None:
             # What Adobe's Edge Network reads is the XDM event, with its whole-second playheads
             # and lengths, not the MCA body it was made from: meter what went on the wire.
-            event = request.path.split("?", 1)[0][len(EDGE_PATH) :].rstrip("/")
             body, _ = read_event(event, request.body, tenant=self.tenant)
         self.feed(sid, body, profile=profile)
 
@@ -183,10 +182,7 @@ class Reporter:
         if status not in _TAKEN or not isinstance(path, str) or body is None:
             return
         sid = line.get("session") if isinstance(line.get("session"), str) else None
-        bare, _, _ = path.partition("?")
-        bare = bare.rstrip("/")
-        if bare.startswith(EDGE_PATH.rstrip("/")):
-            event = bare[len(EDGE_PATH) :]
+        if (event := edge_event_of(path)) is not None:
             if event == "downloaded":
                 self._whole(sid, read_downloaded(body, tenant=self.tenant), profile="")
             elif event in EDGE_EVENTS:
@@ -194,6 +190,7 @@ class Reporter:
                 if (sid := sid or named) is not None:
                     self.feed(sid, mca)
             return
+        bare = path.partition("?")[0].rstrip("/")
         if bare == DOWNLOADED_PATH:
             if status in OPENED_STATUSES and isinstance(body, list):
                 self._whole(sid, [b for b in body if isinstance(b, dict)], profile="")

@@ -315,19 +315,9 @@ class PartError(ValueError):
 
 def read_part(path: str | Path) -> dict[str, Any]:
     """What a part's last line says of it (PartError if the file is not a whole part)."""
-    last = b""
     try:
         with RecordingFile(path) as stream:
-            if stream.codec is None:
-                # Plain: its last line is read from the end (a part can be GBs).
-                file = stream._file
-                size = file.seek(0, 2)
-                file.seek(max(0, size - (1 << 20)))
-                tail = file.read()
-                last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
-            else:
-                for line in stream:  # (compressed: read through, to its end)
-                    last = line.rstrip(b"\n") or last
+            last = stream.last_line()
     except OSError as exc:
         raise PartError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
     except CompressionError as exc:
