@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 from faker import Faker
@@ -28,7 +28,14 @@ from playersim.audience.profiles import CustomField, Profile
 from playersim.audience.visitors import Audience, Visitor, audience
 from playersim.mca.wire import SESSION_START_KEYS, json_seconds
 
-__all__ = ["DEFAULT_CATALOG_SEED", "MetadataPool", "Visitor", "day_part", "session_params"]
+__all__ = [
+    "DEFAULT_CATALOG_SEED",
+    "MetadataPool",
+    "Viewer",
+    "Visitor",
+    "day_part",
+    "session_params",
+]
 
 # The catalogue (titles, shows, ads) and the people who watch are the same in every run unless a
 # run asks for others: repeated demo runs and pipeline tests, whatever their traffic seed, see
@@ -62,6 +69,13 @@ class MetadataPool:
     _regions: tuple[_Region, ...] = field(repr=False)
     _next: dict[str, Title] = field(repr=False)
     _custom: tuple[tuple[str, CustomField], ...] = field(repr=False, default=())
+    # The last instant `pick_viewer` was asked about, and its regions' weights then: a viewing
+    # whose viewer is busy draws again at the same instant (`DeviceLedger.pick`), and the
+    # weights are most of a draw's cost. One entry, [instant, region weights, {region: family
+    # weights}], replaced whole for another instant (so a thread holding one reads its own).
+    _at: list[list[Any]] = field(
+        repr=False, default_factory=lambda: [[None, None, {}]], compare=False
+    )
 
     @staticmethod
     def build(profile: Profile, catalog_seed: int | str = DEFAULT_CATALOG_SEED) -> MetadataPool:
@@ -82,29 +96,52 @@ class MetadataPool:
         """A viewer for a session starting at `at`: a region as busy as its local hour makes
         it, a device family as used at that hour (TVs in the evening, desktops at lunch), then
         one of its people, the more active the likelier. Three draws from `rng`."""
+        return self.visitor_of(self.pick_viewer(rng, at))
+
+    def pick_viewer(self, rng: random.Random, at: int | None = None) -> Viewer:
+        """`pick_visitor`'s draws, before its `Visitor` is made: who (a person of the
+        audience), on which device family, where. The same three draws from `rng`.
+
+        Making the Visitor (its device, its ids, hashed from the audience's seed) is most of
+        a pick's cost, so a caller that may turn the person away (`DeviceLedger.pick`, when
+        they are watching already) asks this first, and `visitor_of` only for one it keeps.
+        """
         regions = self._regions
+        memo = self._at[0]
+        if memo[0] != at or at is None:
+            memo = self._at[0] = [at, None, {}]
         if len(regions) == 1:
             rng.random()  # the same draws with one region or several
-            region = regions[0]
+            chosen = 0
         else:
-            weights = [
-                r.share * (r.shape.multiplier(at) if at is not None else 1.0) for r in regions
+            weights = memo[1]
+            if weights is None:
+                weights = [
+                    r.share * (r.shape.multiplier(at) if at is not None else 1.0) for r in regions
+                ]
+                if not any(weights):
+                    # Every region asleep by the profile's curve, yet an arrival (a run's own
+                    # shape, a closed workload): the regions by their shares.
+                    weights = [r.share for r in regions]
+                memo[1] = weights
+            chosen = _index(rng, weights)
+        region = regions[chosen]
+        weights = memo[2].get(chosen)
+        if weights is None:
+            hour = None if at is None else _local_hour(at, region.zone)
+            weights = memo[2][chosen] = [
+                w * (hour_factor(f, hour) if hour is not None else 1.0)
+                for f, w in zip(region.families, region.family_weights, strict=True)
             ]
-            if not any(weights):
-                # Every region asleep by the profile's curve, yet an arrival (a run's own shape,
-                # a closed workload): the regions by their shares.
-                weights = [r.share for r in regions]
-            region = regions[_index(rng, weights)]
-        hour = None if at is None else _local_hour(at, region.zone)
-        weights = [
-            w * (hour_factor(f, hour) if hour is not None else 1.0)
-            for f, w in zip(region.families, region.family_weights, strict=True)
-        ]
         which = _index(rng, weights)
         people = region.people[which]
         cumulative = region.cumulative[which]
         person = people[bisect.bisect_right(cumulative, rng.random() * cumulative[-1])]
-        return self.audience.visitor(person, region.families[which], region.zone)
+        return Viewer(person, region.families[which], region.zone)
+
+    def visitor_of(self, viewer: Viewer) -> Visitor:
+        """The Visitor a drawn viewer is: the person on their device of that family."""
+        return self.audience.visitor(viewer.person, viewer.family, viewer.zone)
 
     def pick_ad(self, rng: random.Random) -> AdCreative:
         return self.ads[rng.randrange(len(self.ads))]
@@ -140,6 +177,14 @@ def _index(rng: random.Random, weights: Sequence[float]) -> int:
         if point < 0 and weight > 0:
             return index
     return max(i for i, w in enumerate(weights) if w > 0)
+
+
+class Viewer(NamedTuple):
+    """A viewer drawn for a session (`MetadataPool.pick_viewer`), before their Visitor is made."""
+
+    person: int  # which person of the audience
+    family: str  # the device family they watch on
+    zone: str  # the time zone they live in
 
 
 _POOLS: dict[tuple[str, str], MetadataPool] = {}
