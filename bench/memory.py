@@ -54,6 +54,7 @@ from playersim import (
 from playersim.audience.arrivals import Shape
 from playersim.audience.metadata import MetadataPool
 from playersim.clock import parse_instant
+from playersim.engines.engine import Inline
 from playersim.mca.api import SESSIONS_PATH
 from playersim.runner import RETENTION_S
 from playersim.sim.viewings import Workload
@@ -141,7 +142,10 @@ def per_session(seed: int, rate: float) -> float:
     grown = traced_bytes - base_bytes
 
     # Let the collector go (the engine keeps its players): what is freed was the collector's.
+    # The engine's sender holds the transport too: both must let go of it.
     engine.transport = Sink()
+    assert isinstance(engine.sender, Inline)
+    engine.sender.transport = engine.transport
     del collector
     gc.collect()
     without_collector = tracemalloc.get_traced_memory()[0] - base_bytes
