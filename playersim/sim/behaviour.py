@@ -271,6 +271,41 @@ def preroll_leave_share(points: list[tuple[float, float]], seconds: float) -> fl
 class ViewerBehaviour:
     """A viewer whose choices follow the profile's distributions, drawn from the session RNG."""
 
+    # Slots, not a __dict__: one behaviour per viewing in progress, and a dict of this many
+    # attributes is over a kilobyte each (bench/memory.py).
+    __slots__ = (
+        "_climb_at",
+        "_climb_from",
+        "_climb_seed",
+        "_episode_leaves",
+        "_episode_until",
+        "_exit_at",
+        "_first_play_at",
+        "_first_rung",
+        "_preroll_started_at",
+        "_shown",
+        "_switched_at",
+        "_target_rung",
+        "completes",
+        "continue_ms",
+        "exits_via_pause",
+        "fails_to_start",
+        "first_rebuffer_ms",
+        "ladder",
+        "length_ms",
+        "live",
+        "pool",
+        "postroll",
+        "preroll",
+        "preroll_leave_after",
+        "profile",
+        "reactions",
+        "rebuffers",
+        "rng",
+        "startup_ms",
+        "watch_ms",
+    )
+
     def __init__(
         self,
         profile: Profile,
@@ -278,13 +313,15 @@ class ViewerBehaviour:
         *,
         pool: MetadataPool,
         length_ms: int,
-        reactions: random.Random | None = None,
+        reactions: random.Random | str | None = None,
         device: str | None = None,
     ) -> None:
         self.profile = profile
         self.rng = rng
         # How long people take to press a button (profile.timing), drawn from an RNG of its
-        # own so that the session's other draws stay as they are; None: no time at all.
+        # own so that the session's other draws stay as they are; None: no time at all. A str
+        # is that RNG's seed: it is made when first drawn from (a skippable ad), since most
+        # viewings never draw from it and a Random holds 2.5 KB of state.
         self.reactions = reactions
         self.pool = pool
         viewing = profile.viewing
@@ -386,10 +423,13 @@ class ViewerBehaviour:
             skip = None
             if self.rng.random() < ads.skippable_rate and self.rng.random() < ads.skip_rate:
                 skip = min(_ms(ads.skip_after_seconds), creative.length_ms)
-                if self.reactions is not None:
+                reactions = self.reactions
+                if reactions is not None:
+                    if isinstance(reactions, str):
+                        reactions = self.reactions = random.Random(reactions)
                     # The button appears, then the viewer presses it; one too slow for a
                     # short ad sees it to the end.
-                    reaction = self.profile.timing.skip_reaction_seconds.sample(self.reactions)
+                    reaction = self.profile.timing.skip_reaction_seconds.sample(reactions)
                     skip += _ms(reaction)
                     if skip >= creative.length_ms:
                         skip = None

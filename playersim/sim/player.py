@@ -111,9 +111,10 @@ _AD_NONE: Final = AdPhase.NONE
 # eventType as the plain str sent on the wire (an enum's `.value` is a slow descriptor).
 _WIRE_NAME: Final[dict[str, str]] = {event: event.value for event in EventType}
 _PING: Final = E.PING.value
+_NEW_SESSION: Final = SessionState()  # every viewing starts here (frozen: shared)
 
 
-@dataclass
+@dataclass(slots=True)
 class SessionStats:
     """What one viewing did, for the run summary's behaviour figures."""
 
@@ -178,10 +179,49 @@ class Player:
     ['sessionStart']
     """
 
-    # Events of the session on the wire so far (counted by `_emit`, from 0 at each `_open`).
-    _session_events = 0
+    # Slots, not a __dict__: a run holds every viewing in progress, and a dict of this many
+    # attributes is over a kilobyte each (bench/memory.py). `__weakref__`: tests watch one go.
+    __slots__ = (
+        "__weakref__",
+        "_ads",
+        "_bitrate",
+        "_chapters",
+        "_continues",
+        "_cues",
+        "_decisions",
+        "_dropped",
+        "_fps",
+        "_granular",
+        "_live",
+        "_pings",
+        "_played",
+        "_pool",
+        "_reopen",
+        "_schedule",
+        "_session_events",
+        "_states",
+        "_time",
+        "_viewer",
+        "behaviour",
+        "crowded",
+        "describes_device",
+        "devices",
+        "index",
+        "length_ms",
+        "offline_delay_ms",
+        "outcome",
+        "profile",
+        "rng",
+        "rng_key",
+        "sid",
+        "start_at",
+        "state",
+        "stats",
+        "title",
+        "visitor",
+    )
 
-    def __init__(
+    def __init__(  # noqa: PLR0915 - one assignment per slot, each with its reason
         self,
         profile: Profile,
         *,
@@ -196,6 +236,8 @@ class Player:
     ) -> None:
         self.profile = profile
         self.index = index
+        # Events of the session on the wire so far (counted by `_emit`, from 0 at each `_open`).
+        self._session_events = 0
         # One RNG per session, seeded by a string: stable across processes and platforms, and
         # independent of how many other sessions were simulated before this one. It names all
         # that identifies the viewing (the seed, the profile, its place in the run), so runs of
@@ -228,11 +270,11 @@ class Player:
             self.rng,
             pool=pool,
             length_ms=self.length_ms,
-            reactions=None if exact else random.Random(f"{key}:reaction"),
+            reactions=None if exact else f"{key}:reaction",  # made when first drawn from
             device=self.visitor.device.family,  # its screen caps the bitrate ladder
         )
         self.start_at: int | None = at
-        self.state = SessionState()  # the MCA session on the wire
+        self.state = _NEW_SESSION  # the MCA session on the wire (frozen: one for all)
         self.sid: str | None = None
         self.outcome: str | None = None  # why the viewing is over: completed, left, ...
         self.stats = SessionStats()
