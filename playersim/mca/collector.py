@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -99,6 +100,27 @@ class CollectedEvent:
 class CollectedSession:
     """A session as the collector saw it: its accepted events, its state and its problems."""
 
+    # Slots, not a __dict__: a collector keeps one for every session open or lately closed.
+    __slots__ = (
+        "_checker",
+        "_clock",
+        "_idle_ms",
+        "_keep",
+        "_last_event_at",
+        "_last_playhead",
+        "_on_close",
+        "_playhead_changed_at",
+        "_start",
+        "close_reason",
+        "closed_at",
+        "completed",
+        "downloaded",
+        "event_count",
+        "events",
+        "opened_at",
+        "sid",
+    )
+
     def __init__(
         self,
         sid: str,
@@ -138,8 +160,13 @@ class CollectedSession:
 
     @property
     def start(self) -> SessionStart:
-        """The sessionStart body that opened the session."""
-        assert self._start is not None
+        """The sessionStart body that opened the session (kept with its events: a collector
+        made with `keep_events=False` keeps no bodies)."""
+        if self._start is None:
+            raise LookupError(
+                f"session {self.sid} kept no sessionStart body: its collector keeps no events "
+                "(keep_events=False)"
+            )
         return self._start
 
     @property
@@ -154,9 +181,11 @@ class CollectedSession:
 
     def _accept(self, body: BodyModel, now: int) -> bool:
         """Take an event; whether it moved the playhead."""
-        if self._start is None and isinstance(body, SessionStart):
-            self._start = body
         if self._keep:
+            # (Without events, no body is kept: a sessionStart model is several KB, and a long
+            # run's collector holds every session open or lately closed.)
+            if self._start is None and isinstance(body, SessionStart):
+                self._start = body
             self.events.append(CollectedEvent(body, now))
         self.event_count += 1
         self.completed = self.completed or body.event_type == _SESSION_COMPLETE
@@ -632,7 +661,9 @@ class Collector:
         # counter: the same run gives the same sids in whatever order concurrent sessions
         # arrive, so recordings are byte-identical. 64 lowercase hex, like the real API's.
         material = f"playersim:{self._seed}:{body.model_dump_json(by_alias=True)}".encode()
-        sid = hashlib.sha256(material).hexdigest()
+        # Interned: a player in the same process reads it back from the Location header
+        # (`sid_from_location` interns too), and then holds this very string, not a copy.
+        sid = sys.intern(hashlib.sha256(material).hexdigest())
         if sid in self._sessions:
             # The very same sessionStart again: a new session all the same (its player knows
             # only this one's sid). If the first has had no event since, it is a player's retry
@@ -642,7 +673,7 @@ class Collector:
             first = self._sessions[sid]
             retried = first.event_count == 1 and first.closed_at is None
             while sid in self._sessions:
-                sid = hashlib.sha256(sid.encode()).hexdigest()
+                sid = sys.intern(hashlib.sha256(sid.encode()).hexdigest())
             if retried and first._checker is not None:
                 first._checker.duplicated(sid)
         return sid

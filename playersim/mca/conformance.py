@@ -10,7 +10,7 @@ so a buggy player is caught here rather than in a report suite weeks later.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
@@ -80,18 +80,27 @@ class Problem:
         return f"[{self.rule}] event {self.index}: {self.message}"
 
 
-@dataclass
+# Every session starts in this state (frozen: shared rather than made for each session).
+_NEW_SESSION: Final = SessionState()
+
+
+@dataclass(slots=True)
 class _Replay:
-    """What the checker remembers while it walks a session's events."""
+    """What the checker remembers while it walks a session's events.
+
+    Slots, and player states in tuples rather than sets: a collector keeps one for every
+    session open or lately closed, an empty set is over 200 bytes (bench/memory.py), and a
+    session has a few states at most (the back end keeps 10).
+    """
 
     live: bool
     length: float | None
-    state: SessionState = field(default_factory=SessionState)
+    state: SessionState = _NEW_SESSION
     played: bool = False
     ad_position: int = 0  # podPosition of the last adStart in the current break
     last_pod_index: int = 0
-    states_on: set[str] = field(default_factory=set)
-    states_seen: set[str] = field(default_factory=set)
+    states_on: tuple[str, ...] = ()
+    states_seen: tuple[str, ...] = ()
     resumed: bool = False  # a media.resume session may pick a pod up at its current ad
     dropped_frames: int = 0
     time_to_start: int | None = None
@@ -109,6 +118,19 @@ class SessionChecker:
     Feeding events one at a time lets a collector judge millions of events without keeping
     them; `check_session` is the same over a finished list.
     """
+
+    # Slots, not a __dict__: a collector keeps one for every session open or lately closed.
+    __slots__ = (
+        "_count",
+        "_duplicated",
+        "_on_problem",
+        "_prev_playhead",
+        "_prev_ts",
+        "_previous",
+        "_replay",
+        "_whole_seconds",
+        "problems",
+    )
 
     def __init__(
         self, on_problem: Callable[[Problem], None] | None = None, *, whole_seconds: bool = False
@@ -418,13 +440,14 @@ def _check_states(
     for name in ended:
         if name not in replay.states_on:
             flag(Rule.STATES, f"state {name!r} ended but it was not on")
-        replay.states_on.discard(name)
+        replay.states_on = tuple(on for on in replay.states_on if on != name)
     for name in started:
         if name in replay.states_on:
             flag(Rule.STATES, f"state {name!r} started but it was already on")
-        replay.states_on.add(name)
+        else:
+            replay.states_on += (name,)
         if name not in replay.states_seen:
-            replay.states_seen.add(name)
+            replay.states_seen += (name,)
             if len(replay.states_seen) == MAX_STATES + 1:
                 flag(Rule.STATES, f"state {name!r} is the 11th: the back end keeps only 10")
 
