@@ -265,8 +265,18 @@ def _major(version: str) -> int:
     return int(head) if head.isdigit() else 0
 
 
+# Each distinct device, once: the tables allow a few hundred, and every viewing in progress
+# holds one (a Device and its strings are a few hundred bytes: bench/memory.py).
+_DEVICES: Final[dict[Device, Device]] = {}
+
+
 def device_for(family: str, units: Sequence[float]) -> Device:
     """The device of this family that these five uniform numbers in [0, 1) pick."""
+    device = _device_for(family, units)
+    return _DEVICES.setdefault(device, device)
+
+
+def _device_for(family: str, units: Sequence[float]) -> Device:
     platform = PLATFORMS[family]
     release = _choose([(str(i), r[3]) for i, r in enumerate(platform.releases)], units[0])
     app_version, build, library, _ = platform.releases[int(release)]

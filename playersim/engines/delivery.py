@@ -239,7 +239,9 @@ class Outbox:
         # The open session's event requests, made as its dialect says (None: no session open).
         self._events: EventRequests | None = None
         self._opening = False  # the request in flight opens a session
-        self._queue: deque[WireBody] = deque()
+        # A list, not a deque: a deque is over 600 bytes even empty, and an outbox (one per
+        # session in progress) is nearly always empty between wake-ups, or holds a few bodies.
+        self._queue: list[WireBody] = []
         self._in_flight: Request | None = None
         self.dropped = 0  # bodies that could never be sent: their session did not open, or closed
         # The body of the last request handed out in the current session (None: none yet).
@@ -372,11 +374,10 @@ class Outbox:
             self.start_lost = response is None and maybe_delivered
         if self.offline:
             # The whole session went (or did not) in this one request: nothing follows it.
-            for _ in range(self._batch):
-                self._queue.popleft()
+            del self._queue[: self._batch]
             self.sid = self.dialect.opened(response)
             return
-        self._queue.popleft()
+        self._queue.pop(0)
         if self._opening:
             self.sid = sid = self.dialect.opened(response)
             if sid is None:
@@ -394,7 +395,7 @@ class Outbox:
         # (a resumed session) starts a fresh run of the queue.
         self.last_sent = None
         while self._queue and not self._starts_session(self._queue[0]):
-            dropped = self._queue.popleft()
+            dropped = self._queue.pop(0)
             self.dropped += 1
             if self._starts is not None:
                 self._starts.pop(id(dropped), None)  # (an id may be reused once it is gone)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
@@ -65,7 +66,7 @@ def edge_event_of(path: str) -> str | None:
 def sid_from_events_path(path: str) -> str | None:
     """The sid in an events path (`/api/v1/sessions/<sid>/events`), or None for any other."""
     match = _EVENTS_PATH.match(path.split("?", 1)[0])
-    return match.group(1) if match else None
+    return sys.intern(match.group(1)) if match else None
 
 
 def events_path(sid: str) -> str:
@@ -78,7 +79,9 @@ def sid_from_location(location: str | None) -> str | None:
     if not location:
         return None
     match = _LOCATION.match(urlsplit(location.strip()).path)
-    return match.group(1) if match else None
+    # Interned: a session's player, its outbox and its requests each ask, and an in-memory
+    # collector interns the sids it makes, so one string serves them all (64 hex: 113 bytes).
+    return sys.intern(match.group(1)) if match else None
 
 
 _set: Final = object.__setattr__  # how a frozen class sets its own fields
