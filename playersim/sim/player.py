@@ -302,9 +302,7 @@ class Player:
         self._time = Timeline(playhead, gap)
         # The title's frame rate (each title keeps its own), and the frames this viewing drops.
         self._fps = _frame_rate(profile, self.title)
-        self._dropped = DroppedFrames(
-            profile.qoe.dropped_frames_per_minute, random.Random(f"{key}:frames")
-        )
+        self._dropped = DroppedFrames(profile.qoe.dropped_frames_per_minute, f"{key}:frames")
         self._pings = PingTimer(None if exact else timing.ping_late_ms, f"{key}:ping")
         self._ads = AdBreak()
         self._chapters = ChapterTrack(
