@@ -11,9 +11,12 @@ the ones in progress. Two measurements, each against a baseline taken in the sam
    curve) for five simulated minutes, the engine moving in 30-second steps with `advance_to`;
    at the end of the window, when the most sessions are in progress, the traced memory above the
    baseline divided by the sessions in progress is the cost of one. The collector is then let
-   go and the memory traced again: the drop is the collector's share (the rest is players,
-   their outboxes and the engine). `tracemalloc` slows this workload six- to eightfold, which
-   is why the window is short.
+   go (by the engine and its sender both) and the memory traced again: the drop is the
+   collector's share (the rest is players, their outboxes and the engine). Of the players'
+   share, the `random.Random` objects the sessions made and still hold are counted apart (a
+   Random is 2.5 KB of state, and traffic depends on every draw from each). A last line says
+   PASS or FAIL against issue 17's target: at most 4 KB (4,096 bytes) per active session.
+   `tracemalloc` slows this workload six- to eightfold, which is why the window is short.
 
 2. A simulated day (`--sessions` arrivals along the profiles' daily curves, binge-watching
    follow-ups included), run without `tracemalloc` at full speed and sampled every ten
@@ -36,6 +39,7 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import random
 import resource
 import sys
 import time
@@ -70,6 +74,9 @@ DAY_MS = 86_400_000
 DAY_STEP_MS = 10 * 60_000
 DAY_ROWS_EVERY = 12  # samples: a row every two simulated hours
 MB = 1024 * 1024
+# Issue 17's target: memory per active session (player, outbox, engine and the collector's
+# per-session state) at most 4 KB.
+TARGET_BYTES = 4 * 1024
 
 
 class Sink(Transport):
@@ -103,6 +110,16 @@ def current_rss_mb() -> float | None:
     return pages * resource.getpagesize() / MB
 
 
+# A Random's state (624 words of the Mersenne Twister) and its instance dict (`gauss_next`).
+RNG_BYTES = sys.getsizeof(random.Random(0)) + sys.getsizeof(vars(random.Random(0)))
+
+
+def rngs() -> int:
+    """The `random.Random` objects alive: each viewing's own are most of what it holds, and
+    traffic depends on every draw from them (they are counted apart for that reason)."""
+    return sum(isinstance(obj, random.Random) for obj in gc.get_objects())
+
+
 def row(label: str, value: str) -> None:
     print(f"{label:<34}{value}")
 
@@ -128,6 +145,7 @@ def per_session(seed: int, rate: float) -> float:
     gc.collect()
     base_bytes = tracemalloc.get_traced_memory()[0]
     base_blocks = sys.getallocatedblocks()
+    base_rngs = rngs()
 
     engine.add_arrivals(itertools.chain([first], players), until=workload.end)
     began = time.perf_counter()
@@ -137,6 +155,7 @@ def per_session(seed: int, rate: float) -> float:
     gc.collect()
     active = engine.active
     held = len(collector.sessions)
+    session_rngs = rngs() - base_rngs
     traced_bytes, traced_peak = tracemalloc.get_traced_memory()
     blocks = sys.getallocatedblocks() - base_blocks
     grown = traced_bytes - base_bytes
@@ -151,26 +170,75 @@ def per_session(seed: int, rate: float) -> float:
     without_collector = tracemalloc.get_traced_memory()[0] - base_bytes
     tracemalloc.stop()
 
+    report_per_session(
+        Burst(
+            rate=rate,
+            sessions=engine.stats.sessions,
+            requests=engine.stats.requests,
+            seconds=elapsed,
+            active=active,
+            held=held,
+            rngs=session_rngs,
+            base_bytes=base_bytes,
+            traced_bytes=traced_bytes,
+            traced_peak=traced_peak,
+            without_collector=without_collector,
+            blocks=blocks,
+        )
+    )
+    return grown / blocks
+
+
+@dataclass
+class Burst:
+    """What part 1 measured, in bytes traced (above the baseline where it says so)."""
+
+    rate: float
+    sessions: int
+    requests: int
+    seconds: float
+    active: int
+    held: int  # sessions the collector held (open and lately closed)
+    rngs: int  # random.Random objects made by the sessions, alive
+    base_bytes: int
+    traced_bytes: int
+    traced_peak: int
+    without_collector: int  # above the baseline, once the collector was let go
+    blocks: int  # live blocks above the baseline
+
+
+def report_per_session(burst: Burst) -> None:
+    active, grown = burst.active, burst.traced_bytes - burst.base_bytes
+    collector = grown - burst.without_collector
     print("1. bytes per active session (tracemalloc)")
     row("profiles", ", ".join(PROFILES))
-    row("arrivals", f"{rate:g}/s for {BURST_WINDOW_MS // 60_000} simulated min")
-    row("sessions started", f"{engine.stats.sessions:,}")
+    row("arrivals", f"{burst.rate:g}/s for {BURST_WINDOW_MS // 60_000} simulated min")
+    row("sessions started", f"{burst.sessions:,}")
     row("active sessions", f"{active:,}")
-    row("held by collector", f"{held:,} (open and closed)")
-    row("requests", f"{engine.stats.requests:,} ({engine.stats.requests / elapsed:,.0f}/s traced)")
-    row("traced before arrivals (baseline)", f"{base_bytes / MB:,.1f} MB")
-    row("traced with sessions active", f"{traced_bytes / MB:,.1f} MB")
-    row("traced peak", f"{traced_peak / MB:,.1f} MB")
+    row("held by collector", f"{burst.held:,} (open and closed)")
+    row("requests", f"{burst.requests:,} ({burst.requests / burst.seconds:,.0f}/s traced)")
+    row("traced before arrivals (baseline)", f"{burst.base_bytes / MB:,.1f} MB")
+    row("traced with sessions active", f"{burst.traced_bytes / MB:,.1f} MB")
+    row("traced peak", f"{burst.traced_peak / MB:,.1f} MB")
     row("session state (above baseline)", f"{grown / MB:,.1f} MB")
     row("bytes per active session", f"{grown / active:,.0f}")
-    row("  players, outboxes, engine", f"{without_collector / active:,.0f}")
-    row("  collector", f"{(grown - without_collector) / active:,.0f}")
-    row("collector bytes per session held", f"{(grown - without_collector) / held:,.0f}")
-    row("live blocks per active session", f"{blocks / active:,.0f}")
-    row("bytes per block", f"{grown / blocks:,.0f}")
+    row("  players, outboxes, engine", f"{burst.without_collector / active:,.0f}")
+    row(
+        "    of which RNGs",
+        f"{burst.rngs * RNG_BYTES / active:,.0f} ({burst.rngs / active:,.2f} random.Random "
+        f"a session, {RNG_BYTES:,} bytes each)",
+    )
+    row("  collector", f"{collector / active:,.0f}")
+    row("collector bytes per session held", f"{collector / burst.held:,.0f}")
+    row("live blocks per active session", f"{burst.blocks / active:,.0f}")
+    row("bytes per block", f"{grown / burst.blocks:,.0f}")
     row("peak RSS", f"{peak_rss_mb():,.0f} MB")
+    per = grown / active
+    print(
+        f"{'PASS' if per <= TARGET_BYTES else 'FAIL'}: at most {TARGET_BYTES:,} bytes per active "
+        f"session (issue 17): {per:,.0f}"
+    )
     print()
-    return grown / blocks
 
 
 # --- 2. a simulated day --------------------------------------------------------------------------
