@@ -1,6 +1,7 @@
 """Real time: 10,000 concurrent sessions in one process, and how late their pings go out.
 
-Run: `python bench/realtime.py [--sessions N] [--seconds S] [--ramp R] [--speed X] [--at T]`
+Run: `python bench/realtime.py [--sessions N] [--seconds S] [--ramp R] [--speed X] [--at T]
+[--visitors V] [--limit MS]`; issue 17's target: `--sessions 50000 --limit 50`.
 
 The claim under test: one process paces 10,000 concurrent real-time sessions against the
 in-memory collector with the 99th percentile of ping lateness under 100 ms. A closed workload of
@@ -8,7 +9,10 @@ in-memory collector with the 99th percentile of ping lateness under 100 ms. A cl
 sessions keep the concurrency up; each viewer who leaves is replaced at once) is started over
 `--ramp` wall seconds by a `RealtimeEngine` on a `MemoryTransport(Collector(...))` made as
 `playersim run` makes it (no events kept, closed sessions forgotten after an hour), then held
-for a measured window of `--seconds` wall seconds. Lateness is how far past its due instant
+for a measured window of `--seconds` wall seconds. The profiles are watched by an audience of
+`--visitors` people (default: four per concurrent session): a person watches one thing at a
+time, and the profiles' own audiences, sized for a day, are too small for 50,000 viewers at
+once. Lateness is how far past its due instant
 each request was handed to the collector, in wall milliseconds, as the engine measures it; it
 is reported for the ramp and for the window separately, since the ramp carries every
 session's start-up burst. Sessions in progress are sampled every half second of the window;
@@ -63,11 +67,24 @@ from playersim.runner import RETENTION_S
 from playersim.sim.viewings import Workload
 
 PROFILES = ("live-news", "live-sports", "linear-channel")
-LIMIT_MS = 100
+LIMIT_MS = 100  # the default claim; issue 17's is 50 ms with 50,000 sessions (`--limit 50`)
 DAY = "2026-01-07"  # a Wednesday; `--at` picks the simulated time of day
 CALIBRATION_WAKEUPS = 1_000
 CALIBRATION_SLEEP_S = 0.01
 SAMPLE_EVERY_S = 0.5
+# A person watches one thing at a time: the bundled live profiles' audiences (4,000 to 6,000
+# people, sized for a day of a few thousand arrivals) are far too small for 50,000 viewers at
+# once, and a run gives most of them to someone watching already (the summary's `crowded`).
+# Assumption (ours): a live audience four times the size of its peak concurrency, within the
+# profiles' limit on `[audience] visitors`.
+VISITORS_PER_SESSION = 4
+MAX_VISITORS = 200_000
+
+
+def with_audience(profile: Profile, visitors: int) -> Profile:
+    """`profile` watched by the first `visitors` people of the run's audience."""
+    audience = profile.audience.model_copy(update={"visitors": visitors})
+    return profile.model_copy(update={"audience": audience})
 
 
 def row(label: str, value: str) -> None:
@@ -169,7 +186,8 @@ async def sample(engine: RealtimeEngine, into: Sampled) -> None:
 async def bench(args: argparse.Namespace) -> None:
     base_p50, base_p99 = await calibrate()
 
-    profiles = [load_profile(name) for name in PROFILES]
+    visitors = args.visitors or min(MAX_VISITORS, VISITORS_PER_SESSION * args.sessions)
+    profiles = [with_audience(load_profile(name), visitors) for name in PROFILES]
     for profile in profiles:  # built before the pacer starts, so the first wake-ups are not late
         MetadataPool.build(profile, args.seed)
     ramp_ms = round(args.ramp * 1000 * args.speed)
@@ -210,6 +228,7 @@ async def bench(args: argparse.Namespace) -> None:
         gc.callbacks.remove(collections)
 
     row("profiles", ", ".join(PROFILES))
+    row("audience", f"{visitors:,} people, {engine.stats.crowded:,} viewings crowded")
     row("speed", f"{args.speed:g} simulated s per wall s")
     row("window (simulated, UTC)", f"{clock_time(start + ramp_ms)} to {clock_time(window_end)}")
     row("live ad breaks in window", breaks_in(profiles, start + ramp_ms, window_end))
@@ -222,9 +241,9 @@ async def bench(args: argparse.Namespace) -> None:
     row("baseline sleep p50/p99", f"{base_p50:.1f} ms / {base_p99:.1f} ms")
     ping_p99 = window.lateness["ping_p99_ms"]
     row("ping p99 vs baseline p99", f"{ms(ping_p99)} vs {base_p99:.1f} ms")
-    passed = ping_p99 is not None and ping_p99 < LIMIT_MS and window.active.peak >= args.sessions
+    passed = ping_p99 is not None and ping_p99 < args.limit and window.active.peak >= args.sessions
     print(
-        f"{'PASS' if passed else 'FAIL'}: p99 ping lateness < {LIMIT_MS} ms with "
+        f"{'PASS' if passed else 'FAIL'}: p99 ping lateness < {args.limit:g} ms with "
         f"{args.sessions:,} concurrent sessions "
         f"(p99 {ms(ping_p99)}, peak {window.active.peak:,} active)"
     )
@@ -291,6 +310,16 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=60.0, help="ramp up, wall s")
     parser.add_argument("--speed", type=float, default=1.0, help="simulated s per wall s")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--limit", type=float, default=LIMIT_MS, help="the p99 ping lateness to pass, ms"
+    )
+    parser.add_argument(
+        "--visitors",
+        type=int,
+        default=0,
+        help=f"people in the audience (default: {VISITORS_PER_SESSION} per concurrent session, "
+        f"at most {MAX_VISITORS:,})",
+    )
     parser.add_argument(
         "--at",
         default="20:00:00",
