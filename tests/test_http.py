@@ -343,7 +343,7 @@ class _Capturing(Collector):
         return super().handle(method, path, body)
 
 
-@pytest.mark.parametrize("client", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("client", ["httpx", "aiohttp", "direct"])
 def test_the_bytes_sent_over_http_are_the_bytes_recorded(client: str, tmp_path: Path) -> None:
     """Each request's body is made once: the bytes on the wire are the bytes in its line."""
     collector = _Capturing()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.server
+import itertools
 import json
 import re
 import signal
@@ -13,7 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,6 @@ from playersim import Collector, Outbox, Request, SystemClock, TransportError
 from playersim.cli.app import main
 from playersim.mca.wire import make_body
 from playersim.server import Faults, create_app
-from playersim.transports.aiohttp_client import AiohttpTransport
 from playersim.transports.clients import Client, async_http_transport
 from playersim.transports.http import Retries, RetryingAsyncTransport
 from tests.mca_server import serve
@@ -31,7 +31,7 @@ from tests.test_http import FakeSleep, flaky_server, session_bodies
 from tests.test_server import accounted_for, by_session, running
 from tests.waiting import BOUND_S, interrupted_when, wait_until
 
-CLIENTS: list[Client] = ["httpx", "aiohttp"]
+CLIENTS: list[Client] = ["httpx", "aiohttp", "direct"]
 
 
 @pytest.fixture
@@ -174,38 +174,210 @@ def test_each_client_retries_5xx_but_not_4xx(client: Client) -> None:
 START = make_body("sessionStart", 0, 1, params={"media.id": "é"})
 
 
-def test_both_clients_send_the_same_bytes() -> None:
-    """The body on the wire is the same compact UTF-8 JSON, whichever client sends it."""
-    bodies: list[bytes] = []
-    types: list[str] = []
+def head_and_body(request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """A request's line, its headers (by lower-case name) and its body."""
+    head, _, body = request.partition(b"\r\n\r\n")
+    line, *fields = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for field in fields:
+        name, _, value = field.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return line, headers, body
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            bodies.append(self.rfile.read(int(self.headers["content-length"])))
-            types.append(self.headers["content-type"])
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    with handled_by(Handler) as url:
+@pytest.mark.parametrize(
+    ("base", "path"),
+    [("", "/api/v1/sessions"), ("/collect/", "/api/v1/sessions/" + "a1" * 32 + "/events")],
+)
+def test_every_client_sends_the_same_request_on_the_wire(base: str, path: str) -> None:
+    """The request line, the headers that say something about the request, and the body (the
+    same compact UTF-8 JSON) are byte for byte aiohttp's, whichever client sends them."""
+    with raw_server(lambda peer: peer.answer_each(NO_CONTENT)) as (url, seen):
         for client in CLIENTS:
-            send_all(async_http_transport(url, client=client), [Request("/api/v1/sessions", START)])
-    wire = json.dumps(START, ensure_ascii=False, separators=(",", ":")).encode()
-    assert bodies[0] == bodies[1] == wire
-    assert types == ["application/json", "application/json"]
+            send_all(async_http_transport(url + base, client=client), [Request(path, START)])
+    sent = {client: head_and_body(request) for client, request in zip(CLIENTS, seen, strict=True)}
+    line, headers, body = sent["aiohttp"]
+    assert line == f"POST {base.rstrip('/')}{path} HTTP/1.1"
+    assert body == json.dumps(START, ensure_ascii=False, separators=(",", ":")).encode()
+    for client, (its_line, its_headers, its_body) in sent.items():
+        assert (its_line, its_body) == (line, body), client
+        for name in ("host", "content-type", "content-length"):
+            assert its_headers[name] == headers[name], (client, name)
+    # The direct client asks for no compressed answer (it would not undo one), and frames its
+    # body by length, never in chunks.
+    assert "accept-encoding" not in sent["direct"][1]
+    assert "transfer-encoding" not in sent["direct"][1]
 
 
-def test_auto_picks_aiohttp_when_installed() -> None:
-    transport = async_http_transport("http://127.0.0.1:1")
-    assert isinstance(transport, AiohttpTransport)
-    asyncio.run(transport.aclose())
+NO_CONTENT = b"HTTP/1.1 204 No Content\r\n\r\n"
+
+
+class Peer:
+    """A server's end of one connection, speaking HTTP by hand: the `n`-th the server took."""
+
+    def __init__(self, connection: socket.socket, n: int, seen: list[bytes]) -> None:
+        self.connection, self.n, self._seen = connection, n, seen
+
+    def read(self) -> bytes:
+        """One whole request (its head, and its body by Content-Length), or b"" if the
+        client closed the connection first."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            more = self.connection.recv(65536)
+            if not more:
+                return b""
+            data += more
+        _, headers, body = head_and_body(data)
+        while len(body) < int(headers.get("content-length", "0")):
+            more = self.connection.recv(65536)
+            if not more:
+                return b""
+            body += more
+            data += more
+        self._seen.append(data)
+        return data
+
+    def answer_each(self, answer: bytes) -> None:
+        """Give `answer` to each request, until the client closes the connection."""
+        while self.read():
+            self.connection.sendall(answer)
+
+
+@contextlib.contextmanager
+def raw_server(handle: Callable[[Peer], object]) -> Iterator[tuple[str, list[bytes]]]:
+    """A server on a free loopback port: `handle(peer)` for each connection, on a thread of
+    its own, the connection closed when it returns. Yields its URL and each request it read;
+    stops when the block ends."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+    threads: list[threading.Thread] = []
+
+    def serve_one(connection: socket.socket, n: int) -> None:
+        with connection, contextlib.suppress(OSError):
+            handle(Peer(connection, n, seen))
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            for n in itertools.count():
+                connection, _ = listener.accept()
+                thread = threading.Thread(target=serve_one, args=(connection, n), daemon=True)
+                thread.start()
+                threads.append(thread)
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", seen
+    finally:
+        # (shutdown wakes the accept under way; close alone may not, on Linux.)
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        acceptor.join(timeout=BOUND_S)
+        for thread in threads:
+            thread.join(timeout=BOUND_S)
+
+
+def answers_to(
+    handle: Callable[[Peer], object], requests: int, client: Client, **options: Any
+) -> tuple[list[object], list[bytes]]:
+    """What `client` makes of `requests` sessionStarts to a server `handle`-ing each
+    connection: each Response or TransportError, and the requests the server read."""
+    with raw_server(handle) as (url, seen):
+        transport = async_http_transport(url, client=client, **options)
+        answers = send_all(transport, [Request("/api/v1/sessions", START)] * requests)
+    return answers, seen
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_an_answer_that_is_not_http_is_said_so(client: Client) -> None:
+    def handle(peer: Peer) -> None:
+        peer.read()
+        peer.connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+
+    (answer,), _ = answers_to(handle, 1, client)
+    assert isinstance(answer, TransportError)
+    assert answer.reason.startswith("the answer was not HTTP: "), answer.reason
+    assert answer.maybe_delivered
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_connection_close_is_honoured(client: Client) -> None:
+    """An answer saying `Connection: close` ends its connection: the next request goes over
+    a new one, and is answered."""
+
+    def handle(peer: Peer) -> None:
+        if peer.read():
+            peer.connection.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+
+    answers, seen = answers_to(handle, 3, client)
+    assert [getattr(answer, "status", answer) for answer in answers] == [204, 204, 204]
+    assert len(seen) == 3
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_an_answer_that_ends_with_its_connection_is_whole(client: Client) -> None:
+    """No Content-Length, no chunks: the body ends where the connection does."""
+
+    def handle(peer: Peer) -> None:
+        peer.read()
+        peer.connection.sendall(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n"
+            b'{"message": "playerTime: required"}'
+        )
+
+    (answer,), _ = answers_to(handle, 1, client)
+    assert getattr(answer, "status", answer) == 400
+    assert getattr(answer, "message", None) == "playerTime: required"
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_chunked_answer_is_read_whole(client: Client) -> None:
+    def handle(peer: Peer) -> None:
+        chunks = b'10\r\n{"message": "no \r\n9\r\nsuch sid"\r\n1\r\n}\r\n0\r\n\r\n'
+        peer.answer_each(b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
+
+    answers, _ = answers_to(handle, 2, client)
+    assert [(getattr(a, "status", a), getattr(a, "message", a)) for a in answers] == [
+        (404, "no such sid")
+    ] * 2
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_an_interim_answer_is_passed_over(client: Client) -> None:
+    def handle(peer: Peer) -> None:
+        peer.answer_each(
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 201 Created\r\nLocation: /api/v1/sessions/abc\r\nContent-Length: 0\r\n\r\n"
+        )
+
+    answers, _ = answers_to(handle, 2, client)
+    assert [getattr(answer, "sid", answer) for answer in answers] == ["abc", "abc"]
+
+
+# (httpx's pool sends such a request again on a new connection, of its own accord.)
+@pytest.mark.parametrize("client", ["aiohttp", "direct"])
+def test_a_reused_connection_closed_before_its_answer_is_no_answer(client: Client) -> None:
+    """The keep-alive race lost: a request on a connection kept open from the last one
+    reaches the server, which closes the connection without a byte of answer. It may have
+    been delivered, so it is not sent again on its own (POST is not idempotent): said as no
+    answer, maybe delivered, as aiohttp says it."""
+
+    def handle(peer: Peer) -> None:
+        peer.read()
+        peer.connection.sendall(NO_CONTENT)
+        peer.read()  # and closed, unanswered
+
+    (first, second), seen = answers_to(handle, 2, client)
+    assert getattr(first, "status", first) == 204
+    assert isinstance(second, TransportError)
+    assert second.reason == "the connection closed before an answer came"
+    assert second.maybe_delivered
+    assert len(seen) == 2
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("client", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("client", CLIENTS)
 def test_a_run_over_http_records_what_a_run_in_memory_records(
     server: tuple[str, Collector],
     tmp_path: Path,
@@ -344,7 +516,7 @@ def test_run_and_replay_name_the_client_in_help(capsys: pytest.CaptureFixture[st
     for command in ("run", "replay"):
         with pytest.raises(SystemExit):
             main([command, "--help"])
-        assert re.search(r"--http-client \{auto,aiohttp,httpx\}", capsys.readouterr().out)
+        assert re.search(r"--http-client \{auto,direct,aiohttp,httpx\}", capsys.readouterr().out)
 
 
 def all_day(bundled: str, tmp_path: Path) -> Path:

@@ -121,8 +121,9 @@ def add_http_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) 
         "--http-client",
         choices=CLIENTS,
         default=_DEFAULTS.http_client,
-        help="with --to, the HTTP client: aiohttp (fast; the aiohttp extra), httpx, or auto: "
-        "aiohttp when installed (default)",
+        help="with --to, the HTTP client: direct (fastest; the direct extra; no proxies), "
+        "aiohttp (the aiohttp extra), httpx, or auto: direct when installed and no proxy is "
+        "set for the URL, else aiohttp when installed, else httpx (default)",
     )
 
 

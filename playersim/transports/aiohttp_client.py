@@ -13,11 +13,9 @@ against a plain aiohttp loop.
 from __future__ import annotations
 
 import os
-import urllib.request
 from typing import Final
 
 import aiohttp
-import httpx
 
 from playersim.clock import SleepingClock
 from playersim.errors import TransportError
@@ -34,6 +32,7 @@ from playersim.transports.http import (
     answer_of,
     body_bytes,
     check_base_url,
+    proxy_from_environment,
     reads_body,
 )
 
@@ -75,7 +74,7 @@ class AiohttpTransport(RetryingAsyncTransport):
         self._owned = session is None
         # HTTP(S)_PROXY and NO_PROXY, as httpx honours them: read once, here. (aiohttp's own
         # `trust_env` reads the environment again for every request, a quarter of its time.)
-        self._proxy = _proxy_from_environment(self.base_url)
+        self._proxy = proxy_from_environment(self.base_url)
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -146,12 +145,3 @@ class AiohttpTransport(RetryingAsyncTransport):
         if self._session is not None and self._owned:
             await self._session.close()
         self._session = None if self._owned else self._session
-
-
-def _proxy_from_environment(url: httpx.URL) -> str | None:
-    """The proxy the environment names for `url` (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`),
-    unless `NO_PROXY` exempts its host."""
-    proxies = urllib.request.getproxies_environment()
-    if not proxies or urllib.request.proxy_bypass(url.host):
-        return None
-    return proxies.get(url.scheme) or proxies.get("all")

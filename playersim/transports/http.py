@@ -23,6 +23,7 @@ import itertools
 import json
 import os
 import random
+import urllib.request
 from dataclasses import dataclass
 from typing import Final
 
@@ -40,6 +41,7 @@ __all__ = [
     "RetryingAsyncTransport",
     "RetryingTransport",
     "check_base_url",
+    "proxy_from_environment",
 ]
 
 DEFAULT_TIMEOUT: Final = 10.0
@@ -99,6 +101,15 @@ def check_base_url(base_url: str) -> httpx.URL:
     if url.port is not None and not 0 < url.port < 65536:
         raise ValueError(f"{base_url!r}: the port {url.port} is not one (1 to 65535)")
     return url
+
+
+def proxy_from_environment(url: httpx.URL) -> str | None:
+    """The proxy the environment names for `url` (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`),
+    unless `NO_PROXY` exempts its host."""
+    proxies = urllib.request.getproxies_environment()
+    if not proxies or urllib.request.proxy_bypass(url.host):
+        return None
+    return proxies.get(url.scheme) or proxies.get("all")
 
 
 def _url(base_url: httpx.URL, request: Request) -> str:
