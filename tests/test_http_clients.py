@@ -11,6 +11,7 @@ import json
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -244,17 +245,23 @@ class Peer:
 
 
 @contextlib.contextmanager
-def raw_server(handle: Callable[[Peer], object]) -> Iterator[tuple[str, list[bytes]]]:
+def raw_server(
+    handle: Callable[[Peer], object], tls: ssl.SSLContext | None = None
+) -> Iterator[tuple[str, list[bytes]]]:
     """A server on a free loopback port: `handle(peer)` for each connection, on a thread of
-    its own, the connection closed when it returns. Yields its URL and each request it read;
-    stops when the block ends."""
+    its own, the connection closed when it returns (over TLS with `tls`). Yields its URL and
+    each request it read; stops when the block ends."""
     listener = socket.create_server(("127.0.0.1", 0))
     seen: list[bytes] = []
     threads: list[threading.Thread] = []
 
     def serve_one(connection: socket.socket, n: int) -> None:
         with connection, contextlib.suppress(OSError):
-            handle(Peer(connection, n, seen))
+            if tls is None:
+                handle(Peer(connection, n, seen))
+                return
+            with tls.wrap_socket(connection, server_side=True) as private:
+                handle(Peer(private, n, seen))
 
     def accept() -> None:
         with contextlib.suppress(OSError):
@@ -267,7 +274,8 @@ def raw_server(handle: Callable[[Peer], object]) -> Iterator[tuple[str, list[byt
     acceptor = threading.Thread(target=accept, daemon=True)
     acceptor.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", seen
+        scheme = "http" if tls is None else "https"
+        yield f"{scheme}://127.0.0.1:{listener.getsockname()[1]}", seen
     finally:
         # (shutdown wakes the accept under way; close alone may not, on Linux.)
         with contextlib.suppress(OSError):

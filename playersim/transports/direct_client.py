@@ -94,6 +94,7 @@ class _Connection(asyncio.Protocol):
         self._reason = b""
         self._location: bytes | None = None
         self._body: list[bytes] = []
+        self._gone: asyncio.Future[None] | None = None
 
     # asyncio's side.
 
@@ -128,6 +129,8 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self._transport = None
+        if self._gone is not None and not self._gone.done():
+            self._gone.set_result(None)
         self._pool._forget(self)
         if self._waiter is None:
             return
@@ -192,6 +195,14 @@ class _Connection(asyncio.Protocol):
         self._deadline = now + 2 * self._timeout
         self._timer = self._loop.call_at(now + self._timeout, self._time_is_up)
         return waiter
+
+    def gone(self) -> asyncio.Future[None]:
+        """Done once the connection is closed (connection_lost)."""
+        if self._gone is None:
+            self._gone = self._loop.create_future()
+            if self.closed and self._transport is None:
+                self._gone.set_result(None)
+        return self._gone
 
     def close(self) -> None:
         """Close the connection, failing an exchange still under way."""
@@ -474,12 +485,17 @@ class DirectTransport(RetryingAsyncTransport):
             self._sweep.cancel()
             self._sweep = None
         self._idle.clear()
-        for connection in list(self._open):
-            connection.close()
-        self._open.clear()
         for turn in self._waiting:
             turn.cancel()
         self._waiting.clear()
-        # One turn of the loop: the closed sockets' connection_lost runs, so none is left for
-        # the loop's own shutdown to find still open.
-        await asyncio.sleep(0)
+        connections = list(self._open)
+        self._open.clear()
+        gone = [connection.gone() for connection in connections]
+        for connection in connections:
+            connection.close()
+        if gone:
+            # Until each is closed (a TLS connection says goodbye first), so that none is
+            # left for the loop's own shutdown to find open; within `timeout`, then cut.
+            await asyncio.wait(gone, timeout=self.timeout)
+            for connection in connections:
+                connection.abort()
