@@ -191,6 +191,24 @@ async def playersim_replay(url: str, record: Path, in_flight: int, client: Clien
     return stats.accepted
 
 
+async def playersim_cli(url: str, sessions: int, in_flight: int, processes: int) -> int:
+    """`playersim run --to URL --processes P`, the command itself (its start included), on the
+    default client. Returns the requests it says were accepted."""
+    profiles = [flag for name in PROFILES for flag in ("--profile", name)]
+    command = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "playersim", "run", "--to", url, *profiles, "--sessions",
+        str(sessions), "--duration", "10m", "--start", "2026-01-01T20:00:00Z", "--seed", SEED,
+        "--in-flight", str(in_flight), "--processes", str(processes), "--json",
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    out, _ = await command.communicate()
+    requests = json.loads(out)["requests"]
+    assert command.returncode == 0, requests
+    assert not requests["rejected"], requests
+    assert not requests["unanswered"], requests
+    return int(requests["accepted"])
+
+
 def timed(run: Coroutine[Any, Any, int]) -> tuple[int, float]:
     began = time.perf_counter()
     requests = asyncio.run(run)
@@ -220,6 +238,7 @@ def compare(
     clients: tuple[Client, ...],
     *,
     replaying: bool,
+    processes: int = 0,
 ) -> None:
     """Time the baseline and playersim over each of `clients`, alternating, `repeat` times
     each."""
@@ -234,6 +253,7 @@ def compare(
             # The baseline's loop sends each session's requests; a run and a replay also the
             # few of no session (downloaded sessions' batches).
             expected = total if name in ("baseline", "transport") else everything
+            # (The command makes the same workload from its flags.)
             assert sent == expected, f"{name} sent {sent:,} requests, not {expected:,}"
             best[name, client] = max(best.get((name, client), 0.0), sent / seconds)
 
@@ -244,6 +264,10 @@ def compare(
                 note("run", client, playersim_run(url, sessions, in_flight, client))
                 if replaying:
                     note("replay", client, playersim_replay(url, record, in_flight, client))
+            if processes:
+                for parts in (1, processes):
+                    run = playersim_cli(url, sessions, in_flight, parts)
+                    note(f"command {parts}", "", run)
     base = best["baseline", ""]
     print(f"  {total:,} requests in {len(requests):,} sessions, {in_flight} in flight")
     print(f"    {'plain aiohttp loop (baseline)':<42} {base:>9,.0f} req/s")
@@ -259,6 +283,10 @@ def compare(
                 rate = best[name, client]
                 line = f"{'playersim ' + label:<42} {rate:>9,.0f} req/s"
                 print(f"    {line}   ratio {rate / base:.2f}")
+    for parts in (1, processes) if processes else ():
+        rate = best[f"command {parts}", ""]
+        label = f"playersim run --to, --processes {parts} (command)"
+        print(f"    {label:<42} {rate:>9,.0f} req/s   ratio {rate / base:.2f}")
 
 
 def main() -> None:
@@ -269,12 +297,28 @@ def main() -> None:
     parser.add_argument(
         "--stub-only", action="store_true", help="leave out httpx and playersim serve"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        metavar="P",
+        help="also time the command `playersim run --to` (its start included) in one process "
+        "and in P",
+    )
     args = parser.parse_args()
     here = Path(__file__).parent
     print("Against bench/mca_stub.py (answers, checks nothing: the client is measured)")
     with server(str(here / "mca_stub.py"), "0") as url:
         fast: tuple[Client, ...] = ("direct", "aiohttp")
-        compare(url, args.sessions, args.in_flight, args.repeat, fast, replaying=True)
+        compare(
+            url,
+            args.sessions,
+            args.in_flight,
+            args.repeat,
+            fast,
+            replaying=True,
+            processes=args.processes,
+        )
         if not args.stub_only:
             # httpx is several times slower: an eighth of the sessions tells the same story.
             slow: tuple[Client, ...] = ("httpx",)
