@@ -243,3 +243,27 @@ def test_https_is_checked_against_the_systems_certificates(
     assert not refused.maybe_delivered
     assert [getattr(answer, "status", answer) for answer in answers] == [204, 204]
     assert len(seen) == 2
+
+
+def test_bytes_after_the_answer_close_the_connection_not_the_answer() -> None:
+    """A server that sends a second answer to one request: the first is the answer, and the
+    connection, whose framing can no longer be trusted, is not used again."""
+
+    connections: list[int] = []
+
+    def handle(peer: Peer) -> None:
+        connections.append(peer.n)
+        if peer.n == 0:
+            peer.read()
+            peer.connection.sendall(
+                b"HTTP/1.1 201 Created\r\nLocation: /api/v1/sessions/first\r\n"
+                b"Content-Length: 0\r\n\r\nHTTP/1.1 201 Created\r\n"
+                b"Location: /api/v1/sessions/stray\r\nContent-Length: 0\r\n\r\n"
+            )
+        peer.answer_each(NO_CONTENT)
+
+    answers, seen = answers_to(handle, 2, "direct")
+    assert [getattr(answer, "sid", answer) for answer in answers] == ["first", None]
+    assert [getattr(answer, "status", answer) for answer in answers] == [201, 204]
+    assert len(seen) == 2
+    assert connections == [0, 1]

@@ -1,3 +1,3 @@
 """The only I/O: a transport sends one `Request` and returns its `Response`. In memory,
-over httpx or aiohttp, with retries, and recorded.
+over httpx, aiohttp or HTTP/1.1 spoken directly on asyncio, with retries, and recorded.
 """

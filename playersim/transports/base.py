@@ -6,8 +6,9 @@ its status: 4xx and 5xx are results to count and act on, never swallowed and nev
 request that got no answer at all (refused, reset, timed out) raises `TransportError`.
 
 Implementations: `MemoryTransport` (a `Collector` in-process, no sockets), `HttpTransport` and
-`AsyncHttpTransport` (httpx, in `playersim.transports.http`), `AiohttpTransport` (the fast one,
-`playersim.transports.aiohttp_client`). Recording is not a transport's business: an engine writes
+`AsyncHttpTransport` (httpx, in `playersim.transports.http`), `AiohttpTransport` (a fast one,
+`playersim.transports.aiohttp_client`), `DirectTransport` (the fastest, HTTP/1.1 on asyncio,
+`playersim.transports.direct_client`). Recording is not a transport's business: an engine writes
 each request to its `recorder` as the request settles, whatever the transport.
 """
 

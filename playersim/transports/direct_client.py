@@ -115,6 +115,11 @@ class _Connection(asyncio.Protocol):
             self._fail(_NoAnswerError("the answer was not HTTP: an upgrade to another protocol"))
             return
         except httptools.HttpParserError as exc:
+            if self._complete:
+                # More came after the whole answer (see on_message_begin): the answer
+                # stands, the connection does not.
+                self._finish(keep_alive=False)
+                return
             said = str(exc) or type(exc).__name__
             self._fail(_NoAnswerError(f"the answer was not HTTP: {said}"))
             return
@@ -123,7 +128,8 @@ class _Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         # The server is done sending: close our side too (an answer still expected is judged
-        # in connection_lost, which follows).
+        # in connection_lost, which follows), and, idle, it is out of the pool at once.
+        self.closed = True
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -149,6 +155,10 @@ class _Connection(asyncio.Protocol):
     # httptools' side: called from feed_data.
 
     def on_message_begin(self) -> None:
+        if self._complete:
+            # A second answer to one request: stop parsing here, before it overwrites the
+            # first (feed_data raises HttpParserCallbackError, handled in data_received).
+            raise _NoAnswerError("an answer nobody asked for")
         self._begun = True
 
     def on_status(self, reason: bytes) -> None:

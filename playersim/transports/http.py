@@ -374,7 +374,8 @@ class AsyncHttpTransport(RetryingAsyncTransport):
     many requests in flight on one client, so without a client of your own, `connections`
     are spread over clients of at most `CONNECTIONS_PER_CLIENT` each, taken in turn. For many
     sessions in flight at once, `transports.aiohttp_client.AiohttpTransport` (the `aiohttp`
-    extra) is several times faster again, with the same behaviour: see `bench/http_client.py`.
+    extra) is several times faster again, and `transports.direct_client.DirectTransport` (the
+    `direct` extra) faster still, with the same behaviour: see `bench/http_client.py`.
     """
 
     def __init__(
