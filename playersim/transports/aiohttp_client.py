@@ -31,7 +31,6 @@ from playersim.transports.http import (
     RetryingAsyncTransport,
     answer_of,
     body_bytes,
-    check_base_url,
     proxy_from_environment,
     reads_body,
 )
@@ -64,12 +63,8 @@ class AiohttpTransport(RetryingAsyncTransport):
         clock: SleepingClock | None = None,
     ) -> None:
         super().__init__(retries, clock)
-        if connections < 1:
-            raise ValueError(f"connections must be at least 1, got {connections}")
-        self.base_url = check_base_url(base_url)
+        self._endpoint(base_url, timeout, connections)
         self._prefix = str(self.base_url).rstrip("/")
-        self.timeout = timeout
-        self.connections = connections
         self._session = session
         self._owned = session is None
         # HTTP(S)_PROXY and NO_PROXY, as httpx honours them: read once, here. (aiohttp's own

@@ -42,7 +42,6 @@ from playersim.transports.http import (
     Retries,
     RetryingAsyncTransport,
     answer_of,
-    check_base_url,
     reads_body,
 )
 from playersim.version import __version__
@@ -303,12 +302,8 @@ class DirectTransport(RetryingAsyncTransport):
         clock: SleepingClock | None = None,
     ) -> None:
         super().__init__(retries, clock)
-        if connections < 1:
-            raise ValueError(f"connections must be at least 1, got {connections}")
-        self.base_url = check_base_url(base_url)
+        self._endpoint(base_url, timeout, connections)
         self._prefix = str(self.base_url).rstrip("/")
-        self.timeout = timeout
-        self.connections = connections
         url = self.base_url
         self._host = url.raw_host.decode("ascii")
         self._port = url.port or (443 if url.scheme == "https" else 80)

@@ -271,6 +271,15 @@ class RetryingAsyncTransport(_Retrying, AsyncTransport):
     A `TransportError` it raises says `maybe_delivered` if any try may have been delivered.
     """
 
+    def _endpoint(self, base_url: str, timeout: float, connections: int) -> None:
+        """Where this transport sends (`base_url`, checked), how long it waits (`timeout`),
+        and over how many sockets at most (`connections`: ValueError below 1)."""
+        if connections < 1:
+            raise ValueError(f"connections must be at least 1, got {connections}")
+        self.base_url = check_base_url(base_url)
+        self.timeout = timeout
+        self.connections = connections
+
     async def _post(self, request: Request) -> Response:
         raise NotImplementedError
 
@@ -389,10 +398,7 @@ class AsyncHttpTransport(RetryingAsyncTransport):
         clock: SleepingClock | None = None,
     ) -> None:
         super().__init__(retries, clock)
-        if connections < 1:
-            raise ValueError(f"connections must be at least 1, got {connections}")
-        self.base_url = check_base_url(base_url)
-        self.timeout = timeout
+        self._endpoint(base_url, timeout, connections)
         # A client passed in is the caller's: `aclose()` leaves it open.
         self._owned = client is None
         if client is not None:
