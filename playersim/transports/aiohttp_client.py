@@ -13,7 +13,6 @@ against a plain aiohttp loop.
 from __future__ import annotations
 
 import os
-from typing import Final
 
 import aiohttp
 
@@ -23,6 +22,7 @@ from playersim.mca.api import Request, Response
 from playersim.transports.http import (
     CLOSED_BEFORE_ANSWER,
     CLOSED_MID_ANSWER,
+    DEFAULT_CONNECTIONS,
     DEFAULT_TIMEOUT,
     HEADERS,
     IDLE_CONNECTION_S,
@@ -31,15 +31,14 @@ from playersim.transports.http import (
     RetryingAsyncTransport,
     answer_of,
     body_bytes,
+    no_answer_within,
+    no_connection_within,
+    os_words,
     proxy_from_environment,
     reads_body,
 )
 
 __all__ = ["DEFAULT_CONNECTIONS", "AiohttpTransport"]
-
-# Connections the transport keeps open at most. Each session has one request in flight, so
-# this bounds how many sessions send at the same moment; the rest wait their turn for a socket.
-DEFAULT_CONNECTIONS: Final = 100
 
 
 class AiohttpTransport(RetryingAsyncTransport):
@@ -106,22 +105,15 @@ class AiohttpTransport(RetryingAsyncTransport):
                 text = content.decode("utf-8", "replace") if reads_body(status) else ""
                 return answer_of(status, answer.headers.get("Location"), text, answer.reason or "")
         except aiohttp.ConnectionTimeoutError as exc:
-            reason = f"no connection within {self.timeout:g} s (timeout)"
+            reason = no_connection_within(self.timeout)
             raise TransportError("POST", url, reason, maybe_delivered=False) from exc
         except TimeoutError as exc:
-            reason = f"no answer within {self.timeout:g} s (timeout)"
-            raise TransportError("POST", url, reason) from exc
+            raise TransportError("POST", url, no_answer_within(self.timeout)) from exc
         except aiohttp.ClientConnectorError as exc:
             # aiohttp's own text names the host twice and says "ssl:default" even for http.
-            # The system's words for an errno ("Connection refused"); a resolver's own (a
-            # negative errno: "Name or service not known"); else what the error says.
             error = exc.os_error
-            if isinstance(error.errno, int) and error.errno > 0:
-                detail = os.strerror(error.errno)
-            else:
-                detail = error.strerror if isinstance(error.strerror, str) else str(error)
             raise TransportError(
-                "POST", url, f"cannot connect: {detail or error}", maybe_delivered=False
+                "POST", url, f"cannot connect: {os_words(error) or error}", maybe_delivered=False
             ) from exc
         except aiohttp.ServerDisconnectedError as exc:
             raise TransportError("POST", url, CLOSED_BEFORE_ANSWER) from exc

@@ -10,10 +10,11 @@ reads no proxy settings, so when the environment names a proxy for the URL (`HTT
 from __future__ import annotations
 
 import importlib.util
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from playersim.clock import SleepingClock
 from playersim.transports.http import (
+    DEFAULT_CONNECTIONS,
     DEFAULT_TIMEOUT,
     NO_RETRIES,
     AsyncHttpTransport,
@@ -22,6 +23,10 @@ from playersim.transports.http import (
     check_base_url,
     proxy_from_environment,
 )
+
+if TYPE_CHECKING:
+    from playersim.transports.aiohttp_client import AiohttpTransport
+    from playersim.transports.direct_client import DirectTransport
 
 __all__ = [
     "CLIENTS",
@@ -75,42 +80,29 @@ def async_http_transport(
     extra; no proxies), "aiohttp" (the `aiohttp` extra), "httpx", or "auto" (`auto_client`).
 
     All send the same bytes and give the same answers; only the speed differs. `connections`
-    caps the sockets held open (default: each client's own, 100 for all).
+    caps the sockets held open (default: `DEFAULT_CONNECTIONS`, 100).
     """
     if client == "auto":
         client = auto_client(base_url)
+    transport: type[DirectTransport | AiohttpTransport | AsyncHttpTransport]
     if client == "direct":
         if not direct_installed():
             raise _missing("direct")
-        from playersim.transports.direct_client import (  # noqa: PLC0415 - an optional extra
-            DEFAULT_CONNECTIONS as DIRECT_CONNECTIONS,
-        )
-        from playersim.transports.direct_client import (  # noqa: PLC0415 - an optional extra
-            DirectTransport,
-        )
+        from playersim.transports import direct_client  # noqa: PLC0415 - an optional extra
 
-        return DirectTransport(
-            base_url,
-            timeout=timeout,
-            retries=retries,
-            clock=clock,
-            connections=connections or DIRECT_CONNECTIONS,
-        )
-    if client == "aiohttp":
+        transport = direct_client.DirectTransport
+    elif client == "aiohttp":
         if not aiohttp_installed():
             raise _missing("aiohttp")
-        from playersim.transports.aiohttp_client import (  # noqa: PLC0415 - an optional extra
-            DEFAULT_CONNECTIONS,
-            AiohttpTransport,
-        )
+        from playersim.transports import aiohttp_client  # noqa: PLC0415 - an optional extra
 
-        return AiohttpTransport(
-            base_url,
-            timeout=timeout,
-            retries=retries,
-            clock=clock,
-            connections=connections or DEFAULT_CONNECTIONS,
-        )
-    return AsyncHttpTransport(
-        base_url, timeout=timeout, retries=retries, clock=clock, connections=connections or 100
+        transport = aiohttp_client.AiohttpTransport
+    else:
+        transport = AsyncHttpTransport
+    return transport(
+        base_url,
+        timeout=timeout,
+        retries=retries,
+        clock=clock,
+        connections=connections or DEFAULT_CONNECTIONS,
     )

@@ -35,6 +35,7 @@ from playersim.mca.api import Request, Response
 from playersim.transports.http import (
     CLOSED_BEFORE_ANSWER,
     CLOSED_MID_ANSWER,
+    DEFAULT_CONNECTIONS,
     DEFAULT_TIMEOUT,
     HEADERS,
     IDLE_CONNECTION_S,
@@ -42,15 +43,14 @@ from playersim.transports.http import (
     Retries,
     RetryingAsyncTransport,
     answer_of,
+    no_answer_within,
+    no_connection_within,
+    os_words,
     reads_body,
 )
 from playersim.version import __version__
 
 __all__ = ["DEFAULT_CONNECTIONS", "DirectTransport"]
-
-# As AiohttpTransport's: each session has one request in flight, so this bounds how many
-# sessions send at the same moment.
-DEFAULT_CONNECTIONS: Final = 100
 # A path that can go on the request line as it is: what RFC 3986 allows in a path and a query.
 # Anything else (a space, a non-ASCII sid from a Location) is percent-encoded, as aiohttp does.
 _PLAIN_PATH: Final = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
@@ -248,7 +248,7 @@ class _Connection(asyncio.Protocol):
             # Bytes came since the timer was set: the wait for the next ones starts then.
             self._timer = self._loop.call_at(min(next_read, self._deadline), self._time_is_up)
             return
-        self._fail(_NoAnswerError(f"no answer within {self._timeout:g} s (timeout)"))
+        self._fail(_NoAnswerError(no_answer_within(self._timeout)))
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -408,7 +408,7 @@ class DirectTransport(RetryingAsyncTransport):
                     if connection is not None and not connection.closed:
                         return connection
         except TimeoutError:
-            reason = f"no connection within {self.timeout:g} s (timeout)"
+            reason = no_connection_within(self.timeout)
             raise TransportError("POST", url, reason, maybe_delivered=False) from None
         except ssl.SSLError as exc:
             # A certificate refused says why ("certificate has expired"); other TLS errors
@@ -419,14 +419,8 @@ class DirectTransport(RetryingAsyncTransport):
                 "POST", url, f"cannot connect: {detail}", maybe_delivered=False
             ) from exc
         except OSError as exc:
-            # The system's words for an errno ("Connection refused"); a resolver's own (a
-            # negative errno: "Name or service not known"); else what the error says.
-            if isinstance(exc.errno, int) and exc.errno > 0:
-                detail = os.strerror(exc.errno)
-            else:
-                detail = exc.strerror if isinstance(exc.strerror, str) else str(exc)
             raise TransportError(
-                "POST", url, f"cannot connect: {detail or exc}", maybe_delivered=False
+                "POST", url, f"cannot connect: {os_words(exc) or exc}", maybe_delivered=False
             ) from exc
 
     async def _connect(self) -> _Connection:

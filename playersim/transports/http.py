@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT: Final = 10.0
+# Connections an asyncio transport keeps open at most, whichever client it is on. Each session
+# has one request in flight, so this bounds how many sessions send at the same moment.
+DEFAULT_CONNECTIONS: Final = 100
 # Seconds a client keeps an idle connection for reuse: under the shortest common server
 # keep-alive (5 s), so the client, never the server, closes an idle connection.
 IDLE_CONNECTION_S: Final = 4.0
@@ -204,9 +207,9 @@ def _no_answer(
     # No connection was made, or none was free: the request never left this machine.
     never_sent = isinstance(exc, _NEVER_SENT)
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        reason = f"no connection within {timeout:g} s (timeout)"  # as aiohttp's says it
+        reason = no_connection_within(timeout)
     elif isinstance(exc, httpx.TimeoutException):
-        reason = f"no answer within {timeout:g} s (timeout)"
+        reason = no_answer_within(timeout)
     elif isinstance(exc, httpx.RemoteProtocolError):
         text = str(exc)
         if "without sending a response" in text or "Server disconnected" in text:
@@ -216,14 +219,25 @@ def _no_answer(
         else:
             reason = f"the answer was not HTTP: {text}"
     elif isinstance(exc, httpx.ConnectError):
-        reason = f"cannot connect: {_os_words(exc) or exc}"
+        reason = f"cannot connect: {os_words(exc) or exc}"
     else:
         reason = str(exc) or type(exc).__name__
     return TransportError("POST", target, reason, maybe_delivered=not never_sent)
 
 
-def _os_words(exc: BaseException) -> str:
-    """The system's words for the OS error under `exc` ("Connection refused"), if any."""
+def no_connection_within(timeout: float) -> str:
+    """Why a request got no connection in time, in every client's words (nothing was sent)."""
+    return f"no connection within {timeout:g} s (timeout)"
+
+
+def no_answer_within(timeout: float) -> str:
+    """Why a request got no answer in time, in every client's words."""
+    return f"no answer within {timeout:g} s (timeout)"
+
+
+def os_words(exc: BaseException) -> str:
+    """The system's words for the OS error under `exc` ("Connection refused"; a resolver's
+    own, "Name or service not known"), if any: a library's own text names the address."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, OSError):
@@ -393,7 +407,7 @@ class AsyncHttpTransport(RetryingAsyncTransport):
         *,
         timeout: float = DEFAULT_TIMEOUT,
         client: httpx.AsyncClient | None = None,
-        connections: int = 100,
+        connections: int = DEFAULT_CONNECTIONS,
         retries: Retries = NO_RETRIES,
         clock: SleepingClock | None = None,
     ) -> None:
