@@ -208,7 +208,7 @@ async def bench(args: argparse.Namespace) -> None:
         speed=args.speed,
         concurrency=args.sessions,
     )
-    engine.add_arrivals(workload.players(args.seed))
+    engine.add_arrivals(workload.players(args.seed), places=workload.places)
 
     collections = GcPauses()
     gc.callbacks.append(collections)

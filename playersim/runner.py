@@ -1018,7 +1018,9 @@ class Run:
         else:
             assert self.workload is not None
             self.engine.add_arrivals(
-                self.workload.players(self.seed, self.catalog_seed), until=self.workload.end
+                self.workload.players(self.seed, self.catalog_seed),
+                until=self.workload.end,
+                places=self.workload.places,
             )
 
     @contextmanager

@@ -29,7 +29,7 @@ def run(workload: Workload, seed: int | str = 1) -> tuple[Engine, Collector]:
         concurrency=workload.concurrency,
         follow_up=workload.follow_up(seed),
     )
-    engine.add_arrivals(workload.players(seed), until=workload.end)
+    engine.add_arrivals(workload.players(seed), until=workload.end, places=workload.places)
     engine.run()
     return engine, collector
 
@@ -172,6 +172,43 @@ def test_a_concurrency_limit_holds_and_arrivals_wait_for_a_place() -> None:
         most = max(most, engine.active)
     assert most == 7
     assert engine.stats.sessions == 200
+
+
+def test_a_closed_workload_ramps_its_concurrency_and_replaces_who_leaves_at_once() -> None:
+    # Live viewers, many of whom leave within minutes: each is replaced as they go, during
+    # the ramp too, so as many watch as the ramp has opened places, and the ramp's end brings
+    # no burst of the replacements held back till then.
+    workload = Workload(
+        [load_profile("live-news")],
+        start=START,
+        sessions=900,
+        concurrency=300,
+        ramp_up_ms=600_000,
+    )
+    clock = VirtualClock(START)
+    engine = Engine(clock, MemoryTransport(Collector(clock)), concurrency=300)
+    engine.add_arrivals(workload.players(1), places=workload.places)
+    started: Counter[int] = Counter()
+    add = engine.add
+
+    def count(player: Player) -> Player:
+        started[player.start_at or 0] += 1
+        return add(player)
+
+    engine.add = count  # type: ignore[method-assign]
+    for minute in range(1, 13):
+        engine.advance_to(START + minute * 60_000)
+        assert engine.active == min(300, 30 * minute + 1)  # place i opens at i * 2 s
+    assert sum(started.values()) > 330  # some left, and were replaced, during the ramp
+    assert max(started.values()) <= 2
+
+
+def test_a_closed_workload_with_a_limit_that_is_not_its_own_is_refused() -> None:
+    workload = Workload([load_profile("ugc-clip")], start=START, sessions=10, concurrency=4)
+    clock = VirtualClock(START)
+    engine = Engine(clock, MemoryTransport(Collector(clock)), concurrency=5)
+    with pytest.raises(ValueError, match="4 places for a concurrency of 5"):
+        engine.add_arrivals(workload.players(1), places=workload.places)
 
 
 def test_no_session_starts_after_the_window() -> None:

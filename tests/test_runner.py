@@ -358,3 +358,25 @@ def test_a_run_with_max_rate_sends_the_same_through_the_limiter(tmp_path: Path) 
         run(to=url, record=free, **fields)
     assert stats.failed == 0
     assert capped.read_bytes() == free.read_bytes()
+
+
+def test_a_closed_workload_replaces_who_leaves_during_its_ramp_at_once() -> None:
+    # `--concurrency 200 --ramp 10m`: live viewers who leave during the ramp are replaced as
+    # they go, not all at the ramp's end (which started hundreds of sessions in one
+    # millisecond, and put a paced run seconds behind).
+    record = io.StringIO()
+    run(
+        profiles=["live-news"],
+        concurrency=200,
+        sessions=500,
+        ramp_up=timedelta(minutes=10),
+        record=record,
+    )
+    starts: dict[int, int] = {}
+    for line in record.getvalue().splitlines():
+        body = json.loads(line)["body"]
+        if body["eventType"] == "sessionStart":
+            ts = body["playerTime"]["ts"]
+            starts[ts] = starts.get(ts, 0) + 1
+    assert sum(starts.values()) >= 500
+    assert max(starts.values()) <= 2

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "FLAT",
+    "Places",
     "Process",
     "Ramp",
     "Shape",
@@ -322,14 +323,41 @@ def _spread(
         yield end - 1 if instant is None else instant
 
 
-def closed_loop(*, start: int, users: int, ramp_ms: int = 0) -> Iterator[int]:
-    """A closed workload: `users` viewers started over `ramp_ms`, each replaced when done.
+@dataclass(frozen=True, slots=True)
+class Places:
+    """A closed workload's places: `count` of them, opened one by one over `ramp_ms` from
+    `start` (place i at `start + ramp_ms * i // count`, all at `start` with no ramp). Once
+    open, a place is always taken: by one viewer, and as each finishes, at once by the next.
 
-    The replacements are all due at the end of the ramp; the engine's concurrency limit holds
-    each one back until a session finishes and frees its place.
+    That is what makes the ramp a ramp of concurrency, as a load tool's users ramp up (each
+    starting its next iteration as the last ends): a viewer who leaves during the ramp frees
+    a place that the next viewer takes then, not at the ramp's end.
+
+    >>> places = Places(start=0, count=4, ramp_ms=4000)
+    >>> [places.opens(i) for i in range(4)]
+    [0, 1000, 2000, 3000]
     """
+
+    start: int
+    count: int
+    ramp_ms: int = 0
+
+    def opens(self, index: int) -> int:
+        """When place `index` (0 first) opens."""
+        return self.start + (self.ramp_ms * index) // self.count
+
+
+def closed_loop(*, start: int, users: int, ramp_ms: int = 0) -> Iterator[int]:
+    """A closed workload's arrivals: the instants its viewers are made for.
+
+    The first `users` are made for the instants their places open (`Places`); every one after
+    them, a replacement, for the end of the ramp. When each starts is the engine's to say, as
+    it is given the `Places`: as soon as a place is open (one opening on the ramp, or one a
+    viewer has just left), whatever the instant it was made for.
+    """
+    places = Places(start=start, count=users, ramp_ms=ramp_ms)
     for index in range(users):
-        yield start + (ramp_ms * index) // users
+        yield places.opens(index)
     while True:
         yield start + ramp_ms
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Final, Protocol
 
+from playersim.audience.arrivals import Places
 from playersim.clock import Clock, ManualClock, parse_instant
 from playersim.engines.delivery import Delivery, Dialect, GiveUp, Outbox, Settled, is_async
 from playersim.engines.shares import Shadow, Share
@@ -217,6 +218,7 @@ class Engine:
         self._arrivals: Iterator[Player] = iter(())
         self._arriving: Player | None = None
         self._arrivals_until: int | None = None
+        self._places: Places | None = None  # a closed workload's (`add_arrivals`)
         # Players whose delivery was cut short, and the outcome that says how: by a stop, or by
         # giving up on the endpoint. Their viewing, as the endpoint saw it, ended there,
         # whatever the simulation had them do beyond it.
@@ -242,7 +244,9 @@ class Engine:
         self._schedule(player, outbox)
         return player
 
-    def add_arrivals(self, players: Iterable[Player], *, until: int | None = None) -> None:
+    def add_arrivals(
+        self, players: Iterable[Player], *, until: int | None = None, places: Places | None = None
+    ) -> None:
         """Players that join as the clock reaches their `start_at`, in that order.
 
         They are taken from the iterable one at a time, when due, so a run of a million
@@ -250,9 +254,19 @@ class Engine:
         `concurrency` limit, an arrival waits for a place and starts when one frees (or, with
         `turn_away`, is counted and dropped); with `until`, arrivals still waiting at that
         instant never start.
+
+        With `places` (a closed workload's: `Workload.places`, as many as the `concurrency`),
+        an arrival starts as soon as a place is open, whatever its `start_at`: when the ramp
+        opens the next place, or at once when a viewer finishes and leaves one free.
         """
+        if places is not None and places.count != self.concurrency:
+            raise ValueError(
+                f"{places.count} places for a concurrency of {self.concurrency}: give the "
+                "engine the closed workload's concurrency"
+            )
         self._arrivals = itertools.chain(self._arrivals, players)
         self._arrivals_until = until
+        self._places = places
         if self._arriving is None:
             self._arriving = next(self._arrivals, None)
 
@@ -262,12 +276,16 @@ class Engine:
         )
 
     def _arrival_due(self) -> int | None:
-        """When the next arrival can start: its `start_at`, or now if it has been held back."""
+        """When the next arrival can start: its `start_at`, or now if it has been held back
+        (in a closed workload: when the first place not taken opens, or now if it is open)."""
         if not self._admitting():
             return None
-        start_at = self._arriving.start_at if self._arriving is not None else None
-        assert start_at is not None, "arrivals come with a start_at"
-        due = max(start_at, self.clock.now())
+        if (places := self._places) is not None:
+            due = max(places.opens(self.active), self.clock.now())
+        else:
+            start_at = self._arriving.start_at if self._arriving is not None else None
+            assert start_at is not None, "arrivals come with a start_at"
+            due = max(start_at, self.clock.now())
         if self._arrivals_until is not None and due > self._arrivals_until:
             self._arriving = None  # the window closed while it waited for a place
             self._arrivals = iter(())

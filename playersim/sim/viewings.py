@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from playersim.audience.arrivals import (
+    Places,
     Process,
     Ramp,
     Shape,
@@ -131,6 +132,15 @@ class Workload:
     @property
     def closed(self) -> bool:
         return self.concurrency is not None and self.rate is None
+
+    @property
+    def places(self) -> Places | None:
+        """A closed workload's places, opening over its ramp, for the engine to start its
+        viewers in (`Engine.add_arrivals`); None for an open workload."""
+        if not self.closed:
+            return None
+        assert self.concurrency is not None
+        return Places(start=self.start, count=self.concurrency, ramp_ms=self.ramp_up_ms)
 
     @property
     def count(self) -> int | None:
