@@ -7,7 +7,9 @@ The claim under test: one process paces 10,000 concurrent real-time sessions aga
 in-memory collector with the 99th percentile of ping lateness under 100 ms. A closed workload of
 `--sessions` viewers of live profiles (`live-news`, `live-sports`, `linear-channel`: long
 sessions keep the concurrency up; each viewer who leaves is replaced at once) is started over
-`--ramp` wall seconds by a `RealtimeEngine` on a `MemoryTransport(Collector(...))` made as
+`--ramp` wall seconds (default: 6 s per 1,000 sessions, at least 60 s: about 170 viewers
+starting a second, each with a burst of requests, is what the one core starts beside the
+sessions already running) by a `RealtimeEngine` on a `MemoryTransport(Collector(...))` made as
 `playersim run` makes it (no events kept, closed sessions forgotten after an hour), then held
 for a measured window of `--seconds` wall seconds. The profiles are watched by an audience of
 `--visitors` people (default: four per concurrent session): a person watches one thing at a
@@ -72,6 +74,9 @@ DAY = "2026-01-07"  # a Wednesday; `--at` picks the simulated time of day
 CALIBRATION_WAKEUPS = 1_000
 CALIBRATION_SLEEP_S = 0.01
 SAMPLE_EVERY_S = 0.5
+# The default ramp: 6 wall seconds per 1,000 concurrent sessions (at least `MIN_RAMP_S`).
+RAMP_S_PER_SESSION = 0.006
+MIN_RAMP_S = 60.0
 # A person watches one thing at a time: the bundled live profiles' audiences (4,000 to 6,000
 # people, sized for a day of a few thousand arrivals) are far too small for 50,000 viewers at
 # once, and a run gives most of them to someone watching already (the summary's `crowded`).
@@ -190,7 +195,10 @@ async def bench(args: argparse.Namespace) -> None:
     profiles = [with_audience(load_profile(name), visitors) for name in PROFILES]
     for profile in profiles:  # built before the pacer starts, so the first wake-ups are not late
         MetadataPool.build(profile, args.seed)
-    ramp_ms = round(args.ramp * 1000 * args.speed)
+    ramp_s = args.ramp
+    if ramp_s is None:
+        ramp_s = max(MIN_RAMP_S, args.sessions * RAMP_S_PER_SESSION)
+    ramp_ms = round(ramp_s * 1000 * args.speed)
     window_ms = round(args.seconds * 1000 * args.speed)
     middle = parse_instant(f"{DAY}T{args.at}Z")
     start = middle - ramp_ms - window_ms // 2
@@ -307,7 +315,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10_000, help="concurrent sessions")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window, wall s")
-    parser.add_argument("--ramp", type=float, default=60.0, help="ramp up, wall s")
+    parser.add_argument("--ramp", type=float, default=None, help="ramp up, wall s")
     parser.add_argument("--speed", type=float, default=1.0, help="simulated s per wall s")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
