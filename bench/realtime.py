@@ -315,7 +315,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10_000, help="concurrent sessions")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window, wall s")
-    parser.add_argument("--ramp", type=float, default=None, help="ramp up, wall s")
+    parser.add_argument(
+        "--ramp", type=float, default=None, help="ramp up, wall s (6 per 1,000 sessions, >= 60)"
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="simulated s per wall s")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playersim import Collector, Engine, MemoryTransport, Player, VirtualClock, load_profile
+from playersim.audience.arrivals import Places
 from playersim.audience.metadata import MetadataPool
 from playersim.audience.profiles import Profile, profile_from_dict
 from playersim.audience.visitors import Audience
@@ -186,21 +187,39 @@ def test_a_closed_workload_ramps_its_concurrency_and_replaces_who_leaves_at_once
         ramp_up_ms=600_000,
     )
     clock = VirtualClock(START)
-    engine = Engine(clock, MemoryTransport(Collector(clock)), concurrency=300)
+    collector = Collector(clock)
+    engine = Engine(clock, MemoryTransport(collector), concurrency=300)
     engine.add_arrivals(workload.players(1), places=workload.places)
-    started: Counter[int] = Counter()
-    add = engine.add
-
-    def count(player: Player) -> Player:
-        started[player.start_at or 0] += 1
-        return add(player)
-
-    engine.add = count  # type: ignore[method-assign]
     for minute in range(1, 13):
         engine.advance_to(START + minute * 60_000)
         assert engine.active == min(300, 30 * minute + 1)  # place i opens at i * 2 s
-    assert sum(started.values()) > 330  # some left, and were replaced, during the ramp
+    started = Counter(session.events[0].ts for session in collector.sessions)
+    assert sum(n for ts, n in started.items() if ts < START + 600_000) > 300  # replacements
     assert max(started.values()) <= 2
+
+
+def test_a_closed_workload_nobody_leaves_during_the_ramp_starts_on_it() -> None:
+    # A linear channel's viewers, none of whom leaves in the first minute: the viewers start
+    # at the instants of the 40 s ramp (a place every 1.33 s), as before the ramp was one of
+    # places, and so send what they sent before.
+    workload = Workload(
+        [load_profile("linear-channel")],
+        start=START,
+        sessions=30,
+        concurrency=30,
+        ramp_up_ms=40_000,
+    )
+    places = workload.places
+    assert places is not None
+    clock = VirtualClock(START)
+    collector = Collector(clock)
+    engine = Engine(clock, MemoryTransport(collector), concurrency=30)
+    engine.add_arrivals(workload.players(1), places=places)
+    engine.advance_to(START + 60_000)
+    assert engine.active == 30
+    assert not engine.stats.outcomes  # nobody has left
+    starts = sorted(session.events[0].ts for session in collector.sessions)
+    assert starts == [places.opens(index) for index in range(30)]
 
 
 def test_a_closed_workload_with_a_limit_that_is_not_its_own_is_refused() -> None:
@@ -209,6 +228,8 @@ def test_a_closed_workload_with_a_limit_that_is_not_its_own_is_refused() -> None
     engine = Engine(clock, MemoryTransport(Collector(clock)), concurrency=5)
     with pytest.raises(ValueError, match="4 places for a concurrency of 5"):
         engine.add_arrivals(workload.players(1), places=workload.places)
+    with pytest.raises(ValueError, match="at least 1"):
+        Places(start=START, count=0)
 
 
 def test_no_session_starts_after_the_window() -> None:

@@ -331,7 +331,10 @@ class Places:
 
     That is what makes the ramp a ramp of concurrency, as a load tool's users ramp up (each
     starting its next iteration as the last ends): a viewer who leaves during the ramp frees
-    a place that the next viewer takes then, not at the ramp's end.
+    a place that the next viewer takes then, not at the ramp's end; and so, once anyone has
+    left, the viewers still to come start before the instants the ramp made them for.
+    (`playersim.sim.viewings.Seats` are the same places, for a load tool that runs each one
+    as a task of its own.)
 
     >>> places = Places(start=0, count=4, ramp_ms=4000)
     >>> [places.opens(i) for i in range(4)]
@@ -341,6 +344,13 @@ class Places:
     start: int
     count: int
     ramp_ms: int = 0
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or self.ramp_ms < 0:
+            raise ValueError(
+                f"places need a count of at least 1 and a ramp of 0 ms or more, got "
+                f"{self.count} and {self.ramp_ms}"
+            )
 
     def opens(self, index: int) -> int:
         """When place `index` (0 first) opens."""
@@ -353,7 +363,9 @@ def closed_loop(*, start: int, users: int, ramp_ms: int = 0) -> Iterator[int]:
     The first `users` are made for the instants their places open (`Places`); every one after
     them, a replacement, for the end of the ramp. When each starts is the engine's to say, as
     it is given the `Places`: as soon as a place is open (one opening on the ramp, or one a
-    viewer has just left), whatever the instant it was made for.
+    viewer has just left), whatever the instant it was made for. (The viewer is drawn for that
+    instant, as free then, with that hour's regions and devices: a replacement starting
+    earlier, or later, keeps them.)
     """
     places = Places(start=start, count=users, ramp_ms=ramp_ms)
     for index in range(users):

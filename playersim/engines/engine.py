@@ -259,11 +259,17 @@ class Engine:
         an arrival starts as soon as a place is open, whatever its `start_at`: when the ramp
         opens the next place, or at once when a viewer finishes and leaves one free.
         """
-        if places is not None and places.count != self.concurrency:
-            raise ValueError(
-                f"{places.count} places for a concurrency of {self.concurrency}: give the "
-                "engine the closed workload's concurrency"
-            )
+        if places is not None:
+            if places.count != self.concurrency:
+                raise ValueError(
+                    f"{places.count} places for a concurrency of {self.concurrency}: give the "
+                    "engine the closed workload's concurrency"
+                )
+            if self.turn_away:
+                raise ValueError("a closed workload's viewers wait for a place: no turn_away")
+        if self._arriving is not None and (places is not None or self._places is not None):
+            # (Places apply to the whole stream of arrivals, and would to those queued.)
+            raise ValueError("a closed workload's arrivals are the only ones: add them alone")
         self._arrivals = itertools.chain(self._arrivals, players)
         self._arrivals_until = until
         self._places = places
@@ -306,7 +312,9 @@ class Engine:
         while self._admitting() and (due := self._arrival_due()) is not None and due <= now:
             player = self._arriving
             assert player is not None
-            player.start_at = due  # held back by the limit: it starts now
+            # Held back by the limit, it starts now (in a closed workload, maybe before the
+            # instant it was made for: a place freed early).
+            player.start_at = due
             self.add(player)
             self._arriving = next(self._arrivals, None)
 

@@ -83,7 +83,8 @@ _COLLECT_YOUNG_EVERY_S: Final = 0.01
 class _YoungCollections:
     """Collects the cyclic collector's young generations on the run's own beat: generation 0
     every `_COLLECT_YOUNG_EVERY_S` of wall time, and generation 1 every so many of those (its
-    threshold), between wake-ups.
+    threshold), when the loop has time to spare before its next wake-up (or has been behind
+    for a while, or is not paced).
 
     CPython starts a young collection when allocations outnumber deallocations by its
     threshold (700), and a deallocation counts whatever its generation. With tens of thousands
@@ -250,8 +251,9 @@ class RealtimeEngine(Engine):
             # Python's full (generation 2) collections scan every live object: with thousands
             # of sessions in progress one stops the event loop for hundreds of milliseconds,
             # and every request due meanwhile goes out that late. They are held off while the
-            # run is paced (young objects are still collected as usual, and finished players
-            # hold no reference cycles, so little garbage waits), and allowed again after it.
+            # run goes (finished players hold no reference cycles, so little garbage waits),
+            # and allowed again after it; the young generations it collects itself, in slices
+            # between wake-ups (`_YoungCollections`).
             gc.set_threshold(thresholds[0], thresholds[1], _NO_FULL_COLLECTIONS)
         pacing = self._pacing
         pacing.start()
@@ -286,15 +288,15 @@ class RealtimeEngine(Engine):
         loop = asyncio.get_running_loop()
         yielded = loop.time()
         pacing = self._pacing
-        # While full collections are held off, the young ones are the run's to time too.
-        young = None if self.full_collections or not gc.isenabled() else _YoungCollections(yielded)
+        # While full collections are held off, the young ones are the run's to time too
+        # (unless the program has turned automatic collection off).
+        automatic = gc.isenabled() and gc.get_threshold()[0] > 0
+        young = _YoungCollections(yielded) if automatic and not self.full_collections else None
         while True:
             if pacing.crash is not None:
                 raise pacing.crash
             if self.delivery.failure is not None:
                 raise self.delivery.failure
-            if young is not None:
-                young.tick(loop.time())
             wake = self.next_wakeup
             if wake is None or (until is not None and wake > until):
                 if pacing.pending:  # what is due is sent before the run returns
@@ -302,12 +304,16 @@ class RealtimeEngine(Engine):
                     continue
                 return
             if self.paced and (early_ms := -self.pacer.late_ms(wake)) > 0:
+                if young is not None:
+                    young.tick(loop.time())  # in time to spare, not before a wake-up now due
                 await pacing.wait_for_change(early_ms / 1000)
                 continue  # woken: the schedule may have changed; look again
             if not self.paced and pacing.must_wait(wake):
                 await pacing.wait_for_change(None)
                 continue
-            if loop.time() - yielded > _YIELD_EVERY_S:
+            if (now_s := loop.time()) - yielded > _YIELD_EVERY_S:
+                if young is not None:
+                    young.tick(now_s)  # behind (or unpaced) for a while: collect all the same
                 await asyncio.sleep(0)  # behind: still let the others have a turn
                 yielded = loop.time()
             clock.advance_to(max(wake, clock.now()))
