@@ -175,21 +175,31 @@ def test_a_concurrency_limit_holds_and_arrivals_wait_for_a_place() -> None:
     assert engine.stats.sessions == 200
 
 
+def closed(
+    profile: str, *, sessions: int, places: int, ramp_ms: int
+) -> tuple[Engine, Collector, Places]:
+    """An engine given a closed workload of `places` viewers of `profile`, ramped over
+    `ramp_ms`, as `playersim run --concurrency` gives it one; not run yet."""
+    workload = Workload(
+        [load_profile(profile)],
+        start=START,
+        sessions=sessions,
+        concurrency=places,
+        ramp_up_ms=ramp_ms,
+    )
+    assert workload.places is not None
+    clock = VirtualClock(START)
+    collector = Collector(clock)
+    engine = Engine(clock, MemoryTransport(collector), concurrency=places)
+    engine.add_arrivals(workload.players(1), places=workload.places)
+    return engine, collector, workload.places
+
+
 def test_a_closed_workload_ramps_its_concurrency_and_replaces_who_leaves_at_once() -> None:
     # Live viewers, many of whom leave within minutes: each is replaced as they go, during
     # the ramp too, so as many watch as the ramp has opened places, and the ramp's end brings
     # no burst of the replacements held back till then.
-    workload = Workload(
-        [load_profile("live-news")],
-        start=START,
-        sessions=900,
-        concurrency=300,
-        ramp_up_ms=600_000,
-    )
-    clock = VirtualClock(START)
-    collector = Collector(clock)
-    engine = Engine(clock, MemoryTransport(collector), concurrency=300)
-    engine.add_arrivals(workload.players(1), places=workload.places)
+    engine, collector, _ = closed("live-news", sessions=900, places=300, ramp_ms=600_000)
     for minute in range(1, 13):
         engine.advance_to(START + minute * 60_000)
         assert engine.active == min(300, 30 * minute + 1)  # place i opens at i * 2 s
@@ -202,19 +212,7 @@ def test_a_closed_workload_nobody_leaves_during_the_ramp_starts_on_it() -> None:
     # A linear channel's viewers, none of whom leaves in the first minute: the viewers start
     # at the instants of the 40 s ramp (a place every 1.33 s), as before the ramp was one of
     # places, and so send what they sent before.
-    workload = Workload(
-        [load_profile("linear-channel")],
-        start=START,
-        sessions=30,
-        concurrency=30,
-        ramp_up_ms=40_000,
-    )
-    places = workload.places
-    assert places is not None
-    clock = VirtualClock(START)
-    collector = Collector(clock)
-    engine = Engine(clock, MemoryTransport(collector), concurrency=30)
-    engine.add_arrivals(workload.players(1), places=places)
+    engine, collector, places = closed("linear-channel", sessions=30, places=30, ramp_ms=40_000)
     engine.advance_to(START + 60_000)
     assert engine.active == 30
     assert not engine.stats.outcomes  # nobody has left
