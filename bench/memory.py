@@ -13,9 +13,9 @@ the ones in progress. Two measurements, each against a baseline taken in the sam
    baseline divided by the sessions in progress is the cost of one. The collector is then let
    go (by the engine and its sender both) and the memory traced again: the drop is the
    collector's share (the rest is players, their outboxes and the engine). Of the players'
-   share, the `random.Random` objects the sessions made and still hold are counted apart (a
-   Random is 2.5 KB of state, and traffic depends on every draw from each). A last line says
-   PASS or FAIL against issue 17's target: at most 4 KB (4,096 bytes) per active session.
+   share, the `random.Random` objects the sessions hold are counted apart (a Random is 2.5 KB
+   of state; a session's streams hold one only while they draw, `RandomStream`). A last line
+   says PASS or FAIL against issue 17's target: at most 4 KB (4,096 bytes) per active session.
    `tracemalloc` slows this workload six- to eightfold, which is why the window is short.
 
 2. A simulated day (`--sessions` arrivals along the profiles' daily curves, binge-watching
@@ -115,8 +115,8 @@ RNG_BYTES = sys.getsizeof(random.Random(0)) + sys.getsizeof(vars(random.Random(0
 
 
 def rngs() -> int:
-    """The `random.Random` objects alive: each viewing's own are most of what it holds, and
-    traffic depends on every draw from them (they are counted apart for that reason)."""
+    """The `random.Random` objects alive: 2.5 KB each. A viewing's streams hold one only while
+    they draw (`playersim.audience.streams`); they are counted apart for that reason."""
     return sum(isinstance(obj, random.Random) for obj in gc.get_objects())
 
 
@@ -224,9 +224,9 @@ def report_per_session(burst: Burst) -> None:
     row("bytes per active session", f"{grown / active:,.0f}")
     row("  players, outboxes, engine", f"{burst.without_collector / active:,.0f}")
     row(
-        "    of which RNGs",
+        "    of which RNG state",
         f"{burst.rngs * RNG_BYTES / active:,.0f} ({burst.rngs / active:,.2f} random.Random "
-        f"a session, {RNG_BYTES:,} bytes each)",
+        f"a session awake, {RNG_BYTES:,} bytes each)",
     )
     row("  collector", f"{collector / active:,.0f}")
     row("collector bytes per session held", f"{collector / burst.held:,.0f}")

@@ -2,17 +2,19 @@
 
 In a profile each quantity is a small table naming its distribution, e.g.
 `startup_seconds = { distribution = "lognormal", median = 1.5, sigma = 0.6, max = 20 }`.
-Every distribution samples from the `random.Random` it is given (the session's own), never from
-the global one, so sessions stay reproducible whatever order they are simulated in.
+Every distribution samples from the RNG it is given (a session's own `RandomStream`, or a
+catalogue's `random.Random`), never from the global one, so sessions stay reproducible whatever
+order they are simulated in.
 """
 
 from __future__ import annotations
 
 import math
-import random
 from typing import Annotated, Literal, Self, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from playersim.audience.streams import Rng
 
 __all__ = [
     "Choice",
@@ -43,7 +45,7 @@ class _Distribution(BaseModel):
             raise ValueError(f"min ({self.min:g}) is greater than max ({self.max:g})")
         return self
 
-    def sample(self, rng: random.Random) -> float:
+    def sample(self, rng: Rng) -> float:
         """One draw, clamped to [min, max] where those are set."""
         value = self._draw(rng)
         if self.min is not None:
@@ -52,7 +54,7 @@ class _Distribution(BaseModel):
             value = min(value, self.max)
         return value
 
-    def _draw(self, rng: random.Random) -> float:
+    def _draw(self, rng: Rng) -> float:
         raise NotImplementedError
 
     def numbers(self) -> dict[str, float]:
@@ -74,7 +76,7 @@ class Fixed(_Distribution):
     distribution: Literal["fixed"]
     value: float
 
-    def _draw(self, rng: random.Random) -> float:
+    def _draw(self, rng: Rng) -> float:
         return self.value
 
 
@@ -91,7 +93,7 @@ class Uniform(_Distribution):
             raise ValueError(f"low ({self.low:g}) is greater than high ({self.high:g})")
         return self
 
-    def _draw(self, rng: random.Random) -> float:
+    def _draw(self, rng: Rng) -> float:
         return rng.uniform(self.low, self.high)
 
 
@@ -102,7 +104,7 @@ class Normal(_Distribution):
     mean_: float = Field(alias="mean")
     sd: float = Field(ge=0)
 
-    def _draw(self, rng: random.Random) -> float:
+    def _draw(self, rng: Rng) -> float:
         return rng.gauss(self.mean_, self.sd)
 
 
@@ -117,7 +119,7 @@ class LogNormal(_Distribution):
     median: float = Field(gt=0)
     sigma: float = Field(ge=0)
 
-    def _draw(self, rng: random.Random) -> float:
+    def _draw(self, rng: Rng) -> float:
         return rng.lognormvariate(math.log(self.median), self.sigma)
 
 
@@ -127,7 +129,7 @@ class Exponential(_Distribution):
     distribution: Literal["exponential"]
     mean_: float = Field(alias="mean", gt=0)
 
-    def _draw(self, rng: random.Random) -> float:
+    def _draw(self, rng: Rng) -> float:
         return rng.expovariate(1 / self.mean_)
 
 
@@ -149,7 +151,7 @@ class Choice(_Distribution):
                 raise ValueError("weights must be >= 0 with at least one > 0")
         return self
 
-    def _draw(self, rng: random.Random) -> float:
+    def _draw(self, rng: Rng) -> float:
         return rng.choices(self.values, weights=self.weights)[0]
 
 

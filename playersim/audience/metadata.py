@@ -25,6 +25,7 @@ from playersim.audience.arrivals import Shape
 from playersim.audience.catalog import AdCreative, Title, build_ads, build_titles
 from playersim.audience.devices import hour_factor
 from playersim.audience.profiles import CustomField, Profile
+from playersim.audience.streams import Rng
 from playersim.audience.visitors import Audience, Visitor, audience
 from playersim.mca.wire import SESSION_START_KEYS, json_seconds
 
@@ -89,16 +90,16 @@ class MetadataPool:
             _POOLS[key] = pool
         return pool
 
-    def pick_title(self, rng: random.Random) -> Title:
+    def pick_title(self, rng: Rng) -> Title:
         return rng.choices(self.titles, cum_weights=self._popularity)[0]
 
-    def pick_visitor(self, rng: random.Random, at: int | None = None) -> Visitor:
+    def pick_visitor(self, rng: Rng, at: int | None = None) -> Visitor:
         """A viewer for a session starting at `at`: a region as busy as its local hour makes
         it, a device family as used at that hour (TVs in the evening, desktops at lunch), then
         one of its people, the more active the likelier. Three draws from `rng`."""
         return self.visitor_of(self.pick_viewer(rng, at))
 
-    def pick_viewer(self, rng: random.Random, at: int | None = None) -> Viewer:
+    def pick_viewer(self, rng: Rng, at: int | None = None) -> Viewer:
         """`pick_visitor`'s draws, before its `Visitor` is made: who (a person of the
         audience), on which device family, where. The same three draws from `rng`.
 
@@ -143,7 +144,7 @@ class MetadataPool:
         """The Visitor a drawn viewer is: the person on their device of that family."""
         return self.audience.visitor(viewer.person, viewer.family, viewer.zone)
 
-    def pick_ad(self, rng: random.Random) -> AdCreative:
+    def pick_ad(self, rng: Rng) -> AdCreative:
         return self.ads[rng.randrange(len(self.ads))]
 
     def next_title(self, title: Title) -> Title | None:
@@ -169,7 +170,7 @@ class MetadataPool:
         return data
 
 
-def _index(rng: random.Random, weights: Sequence[float]) -> int:
+def _index(rng: Rng, weights: Sequence[float]) -> int:
     """An index drawn with these weights (one draw; a weight of 0 is never drawn)."""
     point = rng.random() * sum(weights)
     for index, weight in enumerate(weights):

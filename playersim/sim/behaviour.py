@@ -24,6 +24,7 @@ from typing import Any, Final, Literal, Protocol
 from playersim.audience.catalog import AdCreative
 from playersim.audience.metadata import MetadataPool
 from playersim.audience.profiles import Profile
+from playersim.audience.streams import RandomStream, Rng
 from playersim.mca.states import AdPhase, SessionState, State
 
 __all__ = [
@@ -309,19 +310,19 @@ class ViewerBehaviour:
     def __init__(
         self,
         profile: Profile,
-        rng: random.Random,
+        rng: Rng,
         *,
         pool: MetadataPool,
         length_ms: int,
-        reactions: random.Random | str | None = None,
+        reactions: Rng | str | None = None,
         device: str | None = None,
     ) -> None:
         self.profile = profile
         self.rng = rng
         # How long people take to press a button (profile.timing), drawn from an RNG of its
         # own so that the session's other draws stay as they are; None: no time at all. A str
-        # is that RNG's seed: it is made when first drawn from (a skippable ad), since most
-        # viewings never draw from it and a Random holds 2.5 KB of state.
+        # is that RNG's seed: a stream made when first drawn from (a skippable ad), and put to
+        # sleep after each draw, since it is drawn from a few times a viewing at most.
         self.reactions = reactions
         self.pool = pool
         viewing = profile.viewing
@@ -380,7 +381,7 @@ class ViewerBehaviour:
         self._preroll_started_at: int | None = None
         self._first_play_at: int | None = None
 
-    def _early_exit(self, rng: random.Random) -> int:
+    def _early_exit(self, rng: Rng) -> int:
         # Viewers who leave early leave before the end: redraw the few draws that land past it,
         # and fall back to anywhere in the content for a distribution that rarely fits.
         for _ in range(20):
@@ -426,7 +427,7 @@ class ViewerBehaviour:
                 reactions = self.reactions
                 if reactions is not None:
                     if isinstance(reactions, str):
-                        reactions = self.reactions = random.Random(reactions)
+                        reactions = self.reactions = RandomStream(reactions)
                     # The button appears, then the viewer presses it; one too slow for a
                     # short ad sees it to the end.
                     reaction = self.profile.timing.skip_reaction_seconds.sample(reactions)
@@ -434,6 +435,8 @@ class ViewerBehaviour:
                     if skip >= creative.length_ms:
                         skip = None
             pod.append(AdPlay(creative, skip))
+        if isinstance(self.reactions, RandomStream):
+            self.reactions.sleep()  # until the next pod's skippable ads, if any
         return tuple(pod)
 
     def pod(self, kind: PodKind, view: SessionView) -> tuple[AdPlay, ...]:

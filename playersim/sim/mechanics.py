@@ -41,6 +41,7 @@ from __future__ import annotations
 import bisect
 import functools
 import random
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -50,6 +51,7 @@ from zoneinfo import ZoneInfo
 
 from playersim.audience.catalog import Chapter, Title
 from playersim.audience.distributions import Distribution
+from playersim.audience.streams import RandomStream
 from playersim.errors import PlayerProtocolError
 from playersim.mca.spec import DAY_MS
 from playersim.mca.states import AdPhase, SessionState, State
@@ -279,24 +281,45 @@ class PingTimer:
             if len(self._grids) >= 4:
                 self._grids.clear()  # grids of sessions long gone (drawn again if asked)
             grid = self._grids[start, period] = _Grid(f"{self._seed}:{start}:{period}")
-        sample, rng, cap = late.sample, grid.rng, period - 1
         while grid.drawn < tick:
-            # Below the period, so the ticks stay in order (and, capped by the profile, at
-            # most a second late: no gap a second longer than the interval).
-            grid.before, grid.last = grid.last, min(cap, max(0, round(sample(rng))))
+            grid.before, grid.last = grid.last, grid.next_late(late, period)
             grid.drawn += 1
         return grid
 
 
-class _Grid:
-    """One grid's draws: its RNG, how many ticks are drawn, the lateness of the last two."""
+# Ticks whose lateness a grid draws at a time: its stream's 2.5 KB are made again once per
+# this many pings (about 10 us), and put away in between (`RandomStream`).
+_DRAWN_AHEAD: Final = 32
 
-    __slots__ = ("before", "drawn", "last", "rng")
+
+class _Grid:
+    """One grid's draws: its stream, how many ticks are drawn, the lateness of the last two,
+    and the next ticks' lateness, drawn ahead (the stream is the grid's alone: drawing early
+    changes no number)."""
+
+    __slots__ = ("_ahead", "_taken", "before", "drawn", "last", "stream")
 
     def __init__(self, seed: str) -> None:
-        self.rng = random.Random(seed)
+        self.stream = RandomStream(seed)
         self.drawn = 0
         self.before = self.last = 0
+        self._ahead = array("i")
+        self._taken = 0
+
+    def next_late(self, late: Distribution, period: int) -> int:
+        """The next tick's lateness, in milliseconds."""
+        if self._taken == len(self._ahead):
+            sample, rng, cap = late.sample, self.stream.awake(), period - 1
+            # Below the period, so the ticks stay in order (and, capped by the profile, at
+            # most a second late: no gap a second longer than the interval).
+            self._ahead = array(
+                "i", [min(cap, max(0, round(sample(rng)))) for _ in range(_DRAWN_AHEAD)]
+            )
+            self._taken = 0
+            self.stream.sleep()
+        value = self._ahead[self._taken]
+        self._taken += 1
+        return value
 
 
 class DroppedFrames:

@@ -43,6 +43,7 @@ from playersim.audience.catalog import Title
 from playersim.audience.distributions import Distribution
 from playersim.audience.metadata import MetadataPool, Visitor, session_params
 from playersim.audience.profiles import Profile
+from playersim.audience.streams import RandomStream, Rng
 from playersim.clock import parse_instant
 from playersim.errors import PlayerProtocolError
 from playersim.mca.api import DOWNLOADED, GONE_STATUSES, OPENED_STATUSES
@@ -161,7 +162,7 @@ def _offline_delay(profile: Profile, visitor: Visitor, key: str) -> int | None:
     return round(offline.delay_minutes.sample(chance) * 60_000)
 
 
-def _gaps(gap_ms: Distribution, rng: random.Random) -> Callable[[], int]:
+def _gaps(gap_ms: Distribution, rng: Rng) -> Callable[[], int]:
     """Draws of the milliseconds between events a player sends at one instant."""
 
     def gap() -> int:
@@ -185,6 +186,7 @@ class Player:
         "__weakref__",
         "_ads",
         "_bitrate",
+        "_burst",
         "_chapters",
         "_continues",
         "_cues",
@@ -243,7 +245,9 @@ class Player:
         # that identifies the viewing (the seed, the profile, its place in the run), so runs of
         # different profiles with one seed are not copies of each other.
         key = self.rng_key = f"{seed}:{profile.name}:{index}"
-        self.rng = random.Random(key)
+        # (A stream: its state is put away after each wake-up, as the burst's below, and made
+        # again at the next that draws from it, a few in a viewing.)
+        self.rng = RandomStream(key)
         pool = metadata or MetadataPool.build(profile)
         self.title: Title = title or pool.pick_title(self.rng)
         at = None if start_at is None else parse_instant(start_at)
@@ -295,7 +299,8 @@ class Player:
             )
             delay_ms = max(0, min(round(latency * 1000), _MAX_LIVE_DELAY_MS))
         # The mechanics, each owning its part of the state (playersim.sim.mechanics).
-        gap = None if exact else _gaps(timing.burst_gap_ms, random.Random(f"{key}:burst"))
+        self._burst = None if exact else RandomStream(f"{key}:burst")
+        gap = None if self._burst is None else _gaps(timing.burst_gap_ms, self._burst)
         # On-demand content starts where the behaviour says (a continued viewing mid-title).
         self._continues = 0 if live else self.behaviour.start_position_ms()
         playhead = Playhead(live=live, length_ms=self.length_ms, at=0, position_ms=self._continues)
@@ -325,6 +330,7 @@ class Player:
         self._decisions = DecisionTimer()
         self._states = PlayerStates(limit=MAX_STATES)
         self._schedule = Schedule(PRIORITY)
+        self._rest()
 
     # --- what the engine asks ---------------------------------------------------------------
 
@@ -379,7 +385,15 @@ class Player:
                     f"more than {_MAX_EVENTS_AT_ONE_INSTANT} events at one instant",
                 )
             step.run(self, at, out)
+        self._rest()
         return out
+
+    def _rest(self) -> None:
+        # The viewing's streams put their state away (2.5 KB each) at the end of a wake-up
+        # that drew nothing from them, until one draws again: a few in a viewing draw.
+        self.rng.rest()
+        if self._burst is not None:
+            self._burst.rest()
 
     def on_response(self, event_type: str, status: int | None, *, sid: str | None = None) -> None:
         """Tell the player what became of one of its requests.
