@@ -45,6 +45,7 @@ class _Counted(random.Random):
     """
 
     __slots__ = ("words",)  # (a slot: the count is kept at every draw)
+    words: int
     gauss_next: float | None  # (set by Random's `seed`; typeshed leaves it out)
 
     def random(self) -> float:

@@ -325,17 +325,15 @@ class _Grid:
 class DroppedFrames:
     """Frames a viewing drops: at random, at a rate of its own (a device, a connection).
 
-    Drawn from an RNG of its own, seeded by `seed`, which is not kept between draws: a Random
-    holds 2.5 KB of state, and this one is drawn from only when the player reports its
-    figures (its first frame, a bitrate change), a few times a viewing. It is made again when
-    needed, as it stood after the draws so far (`_rng`).
+    Drawn from a stream of its own, seeded by `seed`, asleep between draws (`RandomStream`):
+    it is drawn from only when the player reports its figures (its first frame, a bitrate
+    change), a few times a viewing.
     """
 
-    __slots__ = ("_count", "_next_ms", "_seed", "_spacing_ms")
+    __slots__ = ("_count", "_next_ms", "_spacing_ms", "_stream")
 
     def __init__(self, per_minute: float, seed: str) -> None:
-        self._seed = seed
-        rng = random.Random(seed)
+        rng = self._stream = RandomStream(seed)
         # REALISM-SOURCES.md 4.2 has no published rates; assumption (ours): most viewings drop
         # few frames, a minority many (an old TV, a busy phone): the profile's average times a
         # lognormal factor of median 1, sigma 1.
@@ -343,27 +341,19 @@ class DroppedFrames:
         self._spacing_ms = 60_000 / rate if rate > 0 else 0.0
         self._count = 0
         self._next_ms = rng.expovariate(1.0) * self._spacing_ms if rate > 0 else 0.0
+        rng.sleep()
 
     def by(self, watched_ms: int) -> int:
         """Frames dropped by the time `watched_ms` of content has played (a Poisson process)."""
         if not self._spacing_ms:
             return 0
         if self._next_ms <= watched_ms:
-            rng = self._rng()
+            rng = self._stream.awake()
             while self._next_ms <= watched_ms:
                 self._count += 1
                 self._next_ms += rng.expovariate(1.0) * self._spacing_ms
+            self._stream.sleep()
         return self._count
-
-    def _rng(self) -> random.Random:
-        """The RNG as it stands after the draws so far (there is a rate, so there were some):
-        the lognormal factor, drawn again, then one `expovariate` for the first frame and one
-        for each counted since, skipped: each is one `random()`, which takes exactly two
-        32-bit words of the Mersenne Twister, as `getrandbits(64)` does."""
-        rng = random.Random(self._seed)
-        rng.lognormvariate(0.0, 1.0)  # (a loop of a varying number of draws: made again)
-        rng.getrandbits(64 * (self._count + 1))
-        return rng
 
 
 class Timeline:
