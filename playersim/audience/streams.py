@@ -2,8 +2,7 @@
 
 A viewing draws from RNGs of its own, each seeded by a string that names it, so its traffic is
 the same whatever else is simulated beside it. A `random.Random` carries the Mersenne Twister's
-624 words of state: 2.5 KB, and three of them were half of what a session in progress held
-(`bench/memory.py`), for streams a session draws from at few of its wake-ups.
+624 words of state, 2.5 KB, whether it draws once a minute or never again.
 
 A `RandomStream` gives the same numbers, draw for draw, as `random.Random(seed)` would, and
 puts its state away between uses (`sleep`): it keeps its seed and how many 32-bit words of the
@@ -29,7 +28,7 @@ from typing import Final, TypeAlias, TypeVar
 
 __all__ = ["RandomStream", "Rng"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 _random: Final = random.Random.random
 _getrandbits: Final = random.Random.getrandbits
@@ -62,8 +61,8 @@ class RandomStream:
     """`random.Random(seed)`'s numbers, with its state put away between uses (`sleep`).
 
     Drawn from through the methods below (those the simulation uses); `awake()` is the live
-    `random.Random` itself, for a run of draws in one place. Asleep, a stream holds its seed,
-    a count and the cached second value of `gauss`: about 100 bytes.
+    `random.Random` itself, for anything else. Asleep, a stream holds its seed, a count and
+    the cached second value of `gauss`: about 100 bytes.
     """
 
     __slots__ = ("_gauss", "_live", "_seed", "_words")
@@ -76,7 +75,13 @@ class RandomStream:
         self._gauss: float | None = None  # `gauss` makes two values a time and keeps one
 
     def awake(self) -> random.Random:
-        """The live stream, as it stands after every draw so far (made again if asleep)."""
+        """The live stream, as it stands after every draw so far (made again if asleep): for a
+        run of draws in one place, or a method the stream does not offer (`shuffle`, `sample`).
+
+        Draw from it only until the stream's next `sleep` or `rest`: draws made after that
+        through a reference kept are not counted, and the stream made again would not follow
+        them. Never `seed` or `setstate` it.
+        """
         live = self._live
         if live is None:
             live = self._live = _Counted(self._seed)
@@ -98,9 +103,12 @@ class RandomStream:
             self._live = None
 
     def rest(self) -> None:
-        """Sleep, unless drawn from since the last `rest`: an owner that draws in bursts (at a
-        few wake-ups in a row, then none for minutes) calls this at the end of each of its
-        wake-ups, and the stream is made again once a burst rather than at each wake-up."""
+        """Sleep, unless drawn from since it woke or since the last `rest`. An owner that draws
+        in bursts (at a few wake-ups in a row, then none for minutes) calls this at the end of
+        each of its wake-ups: the stream stays awake through a burst and sleeps at the end of
+        the first wake-up after it that drew nothing, so it is made again once a burst rather
+        than at each wake-up. (A `gauss` served from the value it keeps draws no word, and
+        counts as nothing drawn: harmless, since sleeping keeps that value.)"""
         live = self._live
         if live is None:
             return
@@ -111,6 +119,7 @@ class RandomStream:
 
     @property
     def asleep(self) -> bool:
+        """Whether the stream holds no state now (its next draw makes it again)."""
         return self._live is None
 
     # --- the draws, as `random.Random` makes them ------------------------------------------------
@@ -130,17 +139,17 @@ class RandomStream:
     def randint(self, a: int, b: int) -> int:
         return (self._live or self.awake()).randint(a, b)
 
-    def choice(self, seq: Sequence[T]) -> T:
+    def choice(self, seq: Sequence[_T]) -> _T:
         return (self._live or self.awake()).choice(seq)
 
     def choices(
         self,
-        population: Sequence[T],
+        population: Sequence[_T],
         weights: Sequence[float] | None = None,
         *,
         cum_weights: Sequence[float] | None = None,
         k: int = 1,
-    ) -> list[T]:
+    ) -> list[_T]:
         return (self._live or self.awake()).choices(
             population, weights, cum_weights=cum_weights, k=k
         )

@@ -303,6 +303,8 @@ class _Grid:
         self.stream = RandomStream(seed)
         self.drawn = 0
         self.before = self.last = 0
+        # (An array, 4 bytes a tick: as a list, each lateness above 256 ms would be an int
+        # object of its own.)
         self._ahead = array("i")
         self._taken = 0
 

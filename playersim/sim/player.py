@@ -245,8 +245,8 @@ class Player:
         # that identifies the viewing (the seed, the profile, its place in the run), so runs of
         # different profiles with one seed are not copies of each other.
         key = self.rng_key = f"{seed}:{profile.name}:{index}"
-        # (A stream: its state is put away after each wake-up, as the burst's below, and made
-        # again at the next that draws from it, a few in a viewing.)
+        # (A stream: its state is put away at the end of a wake-up that drew nothing from it,
+        # as the burst's below, and made again at the next that draws: a few in a viewing.)
         self.rng = RandomStream(key)
         pool = metadata or MetadataPool.build(profile)
         self.title: Title = title or pool.pick_title(self.rng)
@@ -330,7 +330,8 @@ class Player:
         self._decisions = DecisionTimer()
         self._states = PlayerStates(limit=MAX_STATES)
         self._schedule = Schedule(PRIORITY)
-        self._rest()
+        # Made, it may wait a while for its start (a binge's next episode, a full service).
+        self._rest(asleep=True)
 
     # --- what the engine asks ---------------------------------------------------------------
 
@@ -385,15 +386,21 @@ class Player:
                     f"more than {_MAX_EVENTS_AT_ONE_INSTANT} events at one instant",
                 )
             step.run(self, at, out)
-        self._rest()
+        self._rest(asleep=self.outcome is not None)
         return out
 
-    def _rest(self) -> None:
+    def _rest(self, *, asleep: bool = False) -> None:
         # The viewing's streams put their state away (2.5 KB each) at the end of a wake-up
-        # that drew nothing from them, until one draws again: a few in a viewing draw.
-        self.rng.rest()
-        if self._burst is not None:
-            self._burst.rest()
+        # that drew nothing from them, until a later one draws (a few wake-ups a viewing do);
+        # `asleep`: at once, whatever this one drew (the viewing is over, or yet to start:
+        # it may be held a long time, waiting for its upload or its answers).
+        for stream in (self.rng, self._burst):
+            if stream is None:
+                continue
+            if asleep:
+                stream.sleep()
+            else:
+                stream.rest()
 
     def on_response(self, event_type: str, status: int | None, *, sid: str | None = None) -> None:
         """Tell the player what became of one of its requests.
@@ -440,6 +447,7 @@ class Player:
         if self.stats.sessions and self.state.open:
             self._emit(E.SESSION_END, max(at, self._time.last_at), out)
         self.outcome = "stopped"
+        self._rest(asleep=True)
         return out
 
     @property
