@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playersim.audience.arrivals import (
+    Places,
     Ramp,
     Shape,
     closed_loop,
@@ -123,7 +124,7 @@ def test_a_ramp_fades_arrivals_in_and_out() -> None:
 
 
 def test_a_closed_workload_starts_its_viewers_over_the_ramp_then_waits() -> None:
-    starts = list(itertools.islice(closed_loop(start=MONDAY, users=4, ramp_ms=4000), 6))
+    starts = list(itertools.islice(closed_loop(Places(start=MONDAY, count=4, ramp_ms=4000)), 6))
     assert [s - MONDAY for s in starts] == [0, 1000, 2000, 3000, 4000, 4000]
 
 

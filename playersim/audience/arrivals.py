@@ -357,21 +357,20 @@ class Places:
         return self.start + (self.ramp_ms * index) // self.count
 
 
-def closed_loop(*, start: int, users: int, ramp_ms: int = 0) -> Iterator[int]:
+def closed_loop(places: Places) -> Iterator[int]:
     """A closed workload's arrivals: the instants its viewers are made for.
 
-    The first `users` are made for the instants their places open (`Places`); every one after
+    The first `places.count` are made for the instants their places open; every one after
     them, a replacement, for the end of the ramp. When each starts is the engine's to say, as
     it is given the `Places`: as soon as a place is open (one opening on the ramp, or one a
     viewer has just left), whatever the instant it was made for. (The viewer is drawn for that
     instant, as free then, with that hour's regions and devices: a replacement starting
     earlier, or later, keeps them.)
     """
-    places = Places(start=start, count=users, ramp_ms=ramp_ms)
-    for index in range(users):
+    for index in range(places.count):
         yield places.opens(index)
     while True:
-        yield start + ramp_ms
+        yield places.start + places.ramp_ms
 
 
 # --- parsing the command line's quantities -----------------------------------------------------

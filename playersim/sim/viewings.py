@@ -165,11 +165,10 @@ class Workload:
 
     def instants(self, seed: int | str) -> Iterator[tuple[int, int]]:
         """`(instant, profile index)` of every arrival, in order."""
-        if self.closed:
-            assert self.concurrency is not None
+        if (places := self.places) is not None:
             chooser = random.Random(f"{seed}:arrivals:profiles")
             shares = list(itertools.accumulate(self._shares))
-            stream = closed_loop(start=self.start, users=self.concurrency, ramp_ms=self.ramp_up_ms)
+            stream = closed_loop(places)
             picks = ((at, _pick(chooser, shares)) for at in stream)
             return itertools.islice(picks, self.count)
         streams = [
